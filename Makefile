@@ -1,0 +1,51 @@
+# Chorus: `make run` serves the demo at http://127.0.0.1:5000, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The suite runs on SQLite, and on PostgreSQL too when one answers here.
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test test-sqlite test-postgres lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "Chorus runs at http://$(HOST):$(PORT)  (Ctrl-C stops web and worker)"
+	@$(FLASK) worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+
+test: install lint test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest -q
+
+test-postgres: install
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "== PostgreSQL at $(PG_TEST_URL)"; \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q; \
+	else echo "== no PostgreSQL answers at $(PG_TEST_URL): suite ran on SQLite only"; fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

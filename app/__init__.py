@@ -1,0 +1,60 @@
+"""Chorus: the Flask adapter around the pure ``scoring`` and ``rewards`` domains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+
+    from app import auth, cli, errors, logs
+    from app.extensions import api, csrf, db, init_redis, limiter, migrate
+    from app.redis_server import ensure_embedded_redis
+
+    logs.init_app(app)
+    init_redis(app, app.config["REDIS_URL"] or ensure_embedded_redis(app.instance_path))
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_uri(app.config["REDIS_URL"]))
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    auth.init_app(app)
+    api.init_app(app)
+    errors.register_error_handlers(app)  # after the Api, so that ours answer HTTP errors
+    _register_blueprints(app)
+    cli.init_app(app)
+    return app
+
+
+def _limits_uri(redis_url: str) -> str:
+    # The `limits` package names unix sockets redis+unix://
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import register_api
+    from app.health import bp as health_bp
+    from app.web import register_pages
+
+    app.register_blueprint(health_bp)
+    register_api(app)
+    register_pages(app)

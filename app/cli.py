@@ -1,0 +1,129 @@
+"""``flask`` commands for operators: first admin, imports, demo data, links, the worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from app.errors import ChorusError
+from app.extensions import db
+from app.models import Employee, Role
+
+
+def _fail(exc: ChorusError) -> None:
+    db.session.rollback()
+    raise click.ClickException(exc.message)
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", required=True, help="The admin's full name.")
+@with_appcontext
+def create_admin(email: str, name: str) -> None:
+    """Create the first admin (or make an existing employee admin) and print a sign-in link."""
+    from app.services.people import create_employee, find_employee_by_email
+    from app.services.sign_in import sign_in_url
+
+    try:
+        employee = find_employee_by_email(email)
+        if employee is None:
+            employee = create_employee(None, email=email, name=name, role=Role.ADMIN)
+        else:
+            employee.role = Role.ADMIN
+        db.session.commit()
+    except ChorusError as exc:
+        _fail(exc)
+    click.echo(f"{employee.email} is an admin. Sign in at:\n{sign_in_url(employee)}")
+
+
+@click.command("sign-in-link")
+@click.argument("email")
+@with_appcontext
+def sign_in_link(email: str) -> None:
+    """Print a fresh sign-in link for EMAIL (for operators when mail is not set up)."""
+    from app.services.people import find_employee_by_email
+    from app.services.sign_in import sign_in_url
+
+    employee = find_employee_by_email(email)
+    if employee is None or not employee.is_active:
+        raise click.ClickException(f"No active employee with the address {email}.")
+    click.echo(sign_in_url(employee))
+
+
+@click.command("import-people")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_people(csv_file: Path) -> None:
+    """Create or update employees and teams from CSV (columns: email,name,team,role)."""
+    from app.services.people import import_people as run_import
+
+    try:
+        report = run_import(None, csv_file.read_text(encoding="utf-8-sig"))
+        db.session.commit()
+    except ChorusError as exc:
+        _fail(exc)
+    click.echo(
+        f"created {report.created}, updated {report.updated}, "
+        f"new teams {len(report.teams_created)}, rejected {len(report.rejected)}"
+    )
+    for row in report.rejected:
+        click.echo(f"  line {row['line']}: {row['reason']}", err=True)
+
+
+@click.command("create-token")
+@click.argument("owner_email")
+@click.option("--name", required=True, help="What the token is for, e.g. 'ATS webhook'.")
+@with_appcontext
+def create_token(owner_email: str, name: str) -> None:
+    """Create an API token acting as OWNER_EMAIL; the secret is printed once."""
+    from app.services.people import find_employee_by_email
+    from app.services.tokens import create_token as make_token
+
+    owner = find_employee_by_email(owner_email)
+    if owner is None:
+        raise click.ClickException(f"No employee with the address {owner_email}.")
+    try:
+        _token, secret = make_token(None, owner, name)
+        db.session.commit()
+    except ChorusError as exc:
+        _fail(exc)
+    click.echo(secret)
+
+
+@click.command("seed-demo")
+@click.option("--links/--no-links", default=True, help="Print sign-in links for demo users.")
+@with_appcontext
+def seed_demo(links: bool) -> None:
+    """Load the demo company (idempotent) and print sign-in links for each role."""
+    from app.demo import DEMO_LOGINS, load_demo
+    from app.services.people import find_employee_by_email
+    from app.services.sign_in import sign_in_url
+
+    created = load_demo()
+    db.session.commit()
+    click.echo("Demo data loaded." if created else "Demo data was there already.")
+    if links:
+        click.echo("Sign-in links (single use; `flask sign-in-link EMAIL` prints new ones):")
+        for role, email in DEMO_LOGINS.items():
+            employee: Employee = find_employee_by_email(email)
+            click.echo(f"  {role:<9} {employee.name:<22} {sign_in_url(employee)}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an RQ worker with the scheduler on every Chorus queue."""
+    from app.jobs import make_worker
+
+    make_worker(current_app._get_current_object()).work(
+        burst=burst, with_scheduler=True, logging_level=current_app.config["LOG_LEVEL"]
+    )
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_admin, sign_in_link, import_people, create_token, seed_demo, worker):
+        app.cli.add_command(command)

@@ -1,0 +1,133 @@
+"""Settings from the environment, parsed once at start-up.
+
+Every setting has a typed parser; a missing or malformed value fails fast with a message
+that names the variable. The README's configuration table lists the same variables.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and why."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("expected a whole number of 0 or more")
+    return number
+
+
+def _networks(value: str) -> tuple:
+    return tuple(ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip())
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("unknown IANA time zone") from exc
+    return value
+
+
+def _env(env: Mapping[str, str], name: str, parse: Callable[[str], Any], default: Any) -> Any:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from exc
+
+
+def _database_url(url: str) -> str:
+    # Hosted platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ if env is None else env
+    chorus_env = env.get("CHORUS_ENV", "development")
+    if chorus_env not in ENVIRONMENTS:
+        raise ConfigError(f"CHORUS_ENV={chorus_env!r} is not one of {', '.join(ENVIRONMENTS)}")
+    production = chorus_env == "production"
+
+    secret_key = env.get("SECRET_KEY", "")
+    if not secret_key:
+        if production:
+            raise ConfigError(
+                "SECRET_KEY is not set. In production Chorus signs sessions, sign-in links "
+                "and tracked links with it; set it to a long random value, for example "
+                "the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        secret_key = "development-only-secret-do-not-use-in-production"  # noqa: S105
+    elif production and len(secret_key) < 32:
+        raise ConfigError("SECRET_KEY is too short for production: use at least 32 characters")
+
+    redis_url = env.get("REDIS_URL", "")
+    if production and not redis_url:
+        raise ConfigError("REDIS_URL is not set: production needs a Redis or Valkey server")
+
+    sqlite_default = f"sqlite:///{Path(instance_path) / 'chorus.db'}"
+    return {
+        "CHORUS_ENV": chorus_env,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL") or sqlite_default),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Empty means: start the embedded Redis under instance/ (laptop default).
+        "REDIS_URL": redis_url,
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "COMPANY_NAME": env.get("COMPANY_NAME", "Chorus"),
+        "COMPANY_TIME_ZONE": _env(env, "COMPANY_TIME_ZONE", _time_zone, "Europe/Berlin"),
+        "SIGN_IN_LINK_MAX_AGE": _env(env, "SIGN_IN_LINK_MAX_AGE", _int, 15 * 60),
+        "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "5 per minute;30 per hour"),
+        "TRUSTED_PROXIES": _env(env, "TRUSTED_PROXIES", _networks, ()),
+        "MAIL_BACKEND": env.get("MAIL_BACKEND", "smtp" if production else "console"),
+        "MAIL_FROM": env.get("MAIL_FROM", "Chorus <chorus@localhost>"),
+        "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": _env(env, "SMTP_PORT", _int, 587),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _env(env, "SMTP_STARTTLS", _bool, True),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "text"),
+        "SESSION_COOKIE_SECURE": _env(env, "SESSION_COOKIE_SECURE", _bool, production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _env(env, "SESSION_COOKIE_SECURE", _bool, production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": _env(env, "SESSION_LIFETIME", _int, 14 * 24 * 3600),
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # bound to the session instead of a clock
+        # flask-smorest: the OpenAPI document at /api/openapi.json, no CDN-hosted UI.
+        "API_TITLE": "Chorus API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "chorus:rl",
+    }

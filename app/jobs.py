@@ -1,0 +1,99 @@
+"""Background work through RQ.
+
+Jobs are thin functions that take ids, enqueued by dotted name on named queues with
+deterministic ids, JSON-serialised, with retries and timeouts. They may run twice:
+correctness rests on database constraints, never on a job running once. The worker
+runs each job in a fresh application context, so each has its own database session and
+commits once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app
+from rq import Queue, Retry, SimpleWorker
+from rq.exceptions import DuplicateJobError
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from app.extensions import db, get_redis
+
+log = logging.getLogger("chorus.jobs")
+
+# Named queues per workload, most urgent first: a worker serves them in this order.
+QUEUES = ("mail", "default")
+
+
+def queue(name: str = "default") -> Queue:
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=get_redis(), serializer=JSONSerializer)
+
+
+def enqueue(
+    function: str,
+    *args: int | str,
+    job_id: str,
+    queue_name: str = "default",
+    timeout: int = 60,
+    retries: int = 3,
+) -> Job | None:
+    """Enqueue ``function`` (a dotted name) once per ``job_id``; a duplicate is a no-op."""
+    try:
+        return queue(queue_name).enqueue(
+            function,
+            *args,
+            job_id=job_id,
+            unique=True,
+            job_timeout=timeout,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            retry=Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
+        )
+    except DuplicateJobError:
+        log.info("job %s is queued already", job_id)
+        return None
+
+
+class AppWorker(SimpleWorker):
+    """Runs jobs in this process (no fork per job), each inside its own app context."""
+
+    def __init__(self, *args, app: Flask, **kwargs):
+        kwargs.setdefault("serializer", JSONSerializer)
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def perform_job(self, job: Job, queue: Queue) -> bool:
+        with self.app.app_context():
+            return super().perform_job(job, queue)
+
+
+def make_worker(app: Flask, queue_names: tuple[str, ...] = QUEUES) -> AppWorker:
+    connection = app.extensions["redis"]
+    queues = [Queue(name, connection=connection, serializer=JSONSerializer) for name in queue_names]
+    return AppWorker(queues, connection=connection, app=app)
+
+
+# Jobs ------------------------------------------------------------------------------
+
+
+def send_sign_in_link(employee_id: int, nonce: str) -> None:
+    """Mail a sign-in link. The link is made here, so no usable token waits in Redis;
+    a link for a nonce that was used meanwhile is not sent."""
+    from app.mail import send_mail
+    from app.models import Employee
+    from app.services.sign_in import sign_in_url
+
+    employee = db.session.get(Employee, employee_id)
+    if employee is None or not employee.is_active or employee.login_nonce != nonce:
+        return
+    minutes = current_app.config["SIGN_IN_LINK_MAX_AGE"] // 60
+    send_mail(
+        employee.email,
+        "Your Chorus sign-in link",
+        f"Hello {employee.name},\n\n"
+        f"use this link to sign in to Chorus. It works once, for {minutes} minutes:\n\n"
+        f"{sign_in_url(employee)}\n\n"
+        "If you did not ask for it, you can ignore this mail.\n",
+    )

@@ -1,0 +1,226 @@
+"""Taking part: guidelines, opt-in and opt-out, the profile, data export and erasure."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.errors import Conflict, InvalidInput
+from app.extensions import db
+from app.models import (
+    ApiToken,
+    AuditEntry,
+    Employee,
+    EmployeeNetwork,
+    GuidelineVersion,
+    Interest,
+    Role,
+    new_login_nonce,
+    utcnow,
+)
+from app.services import audit
+from app.services.people import active_admin_count, normalize_email
+from scoring.participation import Network, Presence, board_name
+
+PSEUDONYM_PATTERN = re.compile(r"^[\w .\-]{3,40}$")
+
+
+# Guidelines ------------------------------------------------------------------------
+
+
+def current_guidelines() -> GuidelineVersion | None:
+    return db.session.scalar(select(GuidelineVersion).order_by(GuidelineVersion.id.desc()))
+
+
+def publish_guidelines(
+    actor: Employee | None, *, body: str, contact_name: str, contact_email: str
+) -> GuidelineVersion:
+    """A new version; people who accepted an older one keep taking part."""
+    body = (body or "").strip()
+    if len(body) < 20:
+        raise InvalidInput("Write the guidelines out (at least 20 characters).", field="body")
+    contact_name = (contact_name or "").strip()
+    if not contact_name:
+        raise InvalidInput("Name a contact person for questions.", field="contact_name")
+    try:
+        contact_email = normalize_email(contact_email)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field="contact_email") from exc
+    version = GuidelineVersion(
+        body=body,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    audit.record(actor, "guidelines.publish", version)
+    return version
+
+
+# Opt-in and opt-out ----------------------------------------------------------------
+
+
+def opt_in(employee: Employee, guidelines_version_id: int | None) -> Employee:
+    """Accept the guidelines the employee was shown and start taking part."""
+    current = current_guidelines()
+    if current is None:
+        raise Conflict("HR has not published guidelines yet, so opting in is not open.")
+    if guidelines_version_id != current.id:
+        raise Conflict(
+            "The guidelines changed since you opened them. Please read the current version.",
+            field="guidelines_version_id",
+        )
+    if employee.opted_in_at is None:
+        employee.opted_in_at = utcnow()
+    employee.guidelines_version_id = current.id
+    audit.record(employee, "participation.opt_in", employee, guidelines_version_id=current.id)
+    return employee
+
+
+def opt_out(employee: Employee) -> Employee:
+    """One click: the employee stops being tracked, scored and ranked at once."""
+    if employee.opted_in_at is not None:
+        employee.opted_in_at = None
+        audit.record(employee, "participation.opt_out", employee)
+    return employee
+
+
+# Profile ---------------------------------------------------------------------------
+
+
+def update_presence(employee: Employee, presence: Presence, pseudonym: str | None) -> Employee:
+    pseudonym = (pseudonym or "").strip() or None
+    if presence is Presence.PSEUDONYM and pseudonym is None:
+        raise InvalidInput("Choose a pseudonym to appear under.", field="pseudonym")
+    if pseudonym is not None:
+        if not PSEUDONYM_PATTERN.match(pseudonym):
+            raise InvalidInput(
+                "A pseudonym has 3 to 40 letters, digits, spaces, dots or dashes.",
+                field="pseudonym",
+            )
+        clash = db.session.scalar(
+            select(Employee.id).where(
+                func.lower(Employee.pseudonym) == pseudonym.lower(), Employee.id != employee.id
+            )
+        )
+        if clash is not None:
+            raise Conflict("Someone else uses this pseudonym already.", field="pseudonym")
+    employee.presence = presence
+    employee.pseudonym = pseudonym
+    return employee
+
+
+def set_networks(employee: Employee, networks: list[dict[str, Any]]) -> Employee:
+    """Replace the connected networks: ``[{"network", "handle", "audience_size"}]``."""
+    wanted: dict[Network, dict[str, Any]] = {}
+    for entry in networks:
+        network = Network(entry["network"])
+        if network in wanted:
+            raise InvalidInput(f"{network.value} is listed twice.", field="networks")
+        audience = entry.get("audience_size")
+        if audience is not None and audience < 0:
+            raise InvalidInput("An audience size cannot be negative.", field="networks")
+        wanted[network] = entry
+    existing = {link.network: link for link in employee.networks}
+    for network, link in existing.items():
+        if network not in wanted:
+            employee.networks.remove(link)
+    for network, entry in wanted.items():
+        link = existing.get(network) or EmployeeNetwork(network=network)
+        link.handle = (entry.get("handle") or "").strip() or None
+        link.audience_size = entry.get("audience_size")
+        if network not in existing:
+            employee.networks.append(link)
+    return employee
+
+
+def set_interests(employee: Employee, interest_ids: list[int]) -> Employee:
+    wanted = set(interest_ids)
+    interests = list(db.session.scalars(select(Interest).where(Interest.id.in_(wanted))))
+    unknown = wanted - {i.id for i in interests}
+    if unknown:
+        raise InvalidInput(
+            f"Unknown interest ids: {', '.join(map(str, sorted(unknown)))}.", field="interests"
+        )
+    employee.interests = interests
+    return employee
+
+
+# Data protection -------------------------------------------------------------------
+
+
+def export_personal_data(employee: Employee) -> dict[str, Any]:
+    """Everything Chorus holds about the employee, as JSON-ready data."""
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            (AuditEntry.actor_id == employee.id)
+            | ((AuditEntry.target_type == "employees") & (AuditEntry.target_id == employee.id))
+        )
+        .order_by(AuditEntry.id)
+    )
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.owner_id == employee.id))
+
+    def iso(value):
+        return value.isoformat() if value else None
+
+    return {
+        "exported_at": iso(utcnow()),
+        "profile": {
+            "id": employee.id,
+            "email": employee.email,
+            "name": employee.name,
+            "role": employee.role.value,
+            "team": employee.team.name if employee.team else None,
+            "created_at": iso(employee.created_at),
+            "last_sign_in_at": iso(employee.last_sign_in_at),
+            "opted_in_at": iso(employee.opted_in_at),
+            "guidelines_version_id": employee.guidelines_version_id,
+            "presence": employee.presence.value,
+            "pseudonym": employee.pseudonym,
+            "shown_on_boards_as": board_name(employee.presence, employee.name, employee.pseudonym),
+        },
+        "networks": [
+            {"network": n.network.value, "handle": n.handle, "audience_size": n.audience_size}
+            for n in employee.networks
+        ],
+        "interests": [i.name for i in employee.interests],
+        "api_tokens": [
+            {
+                "name": t.name,
+                "prefix": t.prefix,
+                "created_at": iso(t.created_at),
+                "revoked_at": iso(t.revoked_at),
+            }
+            for t in tokens
+        ],
+        "activity": [
+            {"at": iso(e.created_at), "action": e.action, "by_me": e.actor_id == employee.id}
+            for e in entries
+        ],
+    }
+
+
+def erase_employee(actor: Employee | None, employee: Employee) -> None:
+    """Remove personal data for good. The row stays, anonymised, so that records which
+    must stay consistent (ledgers, audit) keep a valid reference without naming anyone."""
+    if employee.erased_at is not None:
+        return
+    if employee.role == Role.ADMIN and active_admin_count() <= 1:
+        raise Conflict("Chorus needs at least one active admin: appoint another admin first.")
+    employee.email = f"erased-{employee.id}@erased.invalid"
+    employee.name = f"Former employee #{employee.id}"
+    employee.pseudonym = None
+    employee.presence = Presence.HIDDEN
+    employee.opted_in_at = None
+    employee.active = False
+    employee.login_nonce = new_login_nonce()
+    employee.networks.clear()
+    employee.interests = []
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.owner_id == employee.id)):
+        db.session.delete(token)
+    employee.erased_at = utcnow()
+    audit.record(actor, "participation.erase", employee)

@@ -1,0 +1,304 @@
+"""The company directory: settings, teams, employees, interests, and the CSV import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.extensions import db
+from app.models import CompanySettings, Employee, Interest, Role, Team
+from app.services import audit
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Only admins hand out or take away the powerful roles.
+ADMIN_GRANTED_ROLES = frozenset({Role.HR, Role.ADMIN})
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        raise InvalidInput("Not a valid e-mail address.", field="email")
+    return email
+
+
+def find_employee_by_email(email: str) -> Employee | None:
+    return db.session.scalar(select(Employee).where(Employee.email == email.strip().lower()))
+
+
+def get_or_404(model, object_id: int, field: str = "id"):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        raise NotFound(f"No {model.__name__.lower()} with id {object_id}.", field=field)
+    return obj
+
+
+# Company settings ------------------------------------------------------------------
+
+
+def company_settings() -> CompanySettings:
+    """The settings row, created from the environment's defaults on first use."""
+    settings = db.session.scalar(select(CompanySettings).limit(1))
+    if settings is None:
+        settings = CompanySettings(
+            name=current_app.config["COMPANY_NAME"],
+            time_zone=current_app.config["COMPANY_TIME_ZONE"],
+            week_start=0,
+            min_group_size=5,
+        )
+        db.session.add(settings)
+        db.session.flush()
+    return settings
+
+
+def update_company_settings(actor: Employee, changes: dict) -> CompanySettings:
+    settings = company_settings()
+    for key, value in changes.items():
+        setattr(settings, key, value)
+    audit.record(actor, "company.update", settings, **changes)
+    return settings
+
+
+# Teams -----------------------------------------------------------------------------
+
+
+def _team_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A team needs a name.", field="name")
+    return name
+
+
+def _check_team_name_free(name: str, team_id: int | None = None) -> None:
+    clash = db.session.scalar(select(Team).where(func.lower(Team.name) == name.lower()))
+    if clash is not None and clash.id != team_id:
+        raise Conflict(f"A team called {clash.name!r} exists already.", field="name")
+
+
+def create_team(actor: Employee | None, name: str) -> Team:
+    name = _team_name(name)
+    _check_team_name_free(name)
+    team = Team(name=name)
+    db.session.add(team)
+    db.session.flush()
+    audit.record(actor, "team.create", team, name=name)
+    return team
+
+
+def rename_team(actor: Employee, team: Team, name: str) -> Team:
+    name = _team_name(name)
+    _check_team_name_free(name, team.id)
+    audit.record(actor, "team.rename", team, old=team.name, new=name)
+    team.name = name
+    return team
+
+
+def delete_team(actor: Employee, team: Team) -> None:
+    """Members stay in the directory without a team."""
+    for member in team.members:
+        member.team = None
+    audit.record(actor, "team.delete", team, name=team.name)
+    db.session.delete(team)
+
+
+# Employees -------------------------------------------------------------------------
+
+
+def _check_role_change(actor: Employee | None, old: Role | None, new: Role) -> None:
+    if actor is None:  # the CLI, run by whoever operates the server
+        return
+    powerful = new in ADMIN_GRANTED_ROLES or old in ADMIN_GRANTED_ROLES
+    if powerful and new != old and not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an admin can grant or remove the hr and admin roles.", field="role")
+
+
+def create_employee(
+    actor: Employee | None,
+    *,
+    email: str,
+    name: str,
+    role: Role = Role.EMPLOYEE,
+    team: Team | None = None,
+) -> Employee:
+    email = normalize_email(email)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A name is required.", field="name")
+    if find_employee_by_email(email) is not None:
+        raise Conflict(f"{email} is in the directory already.", field="email")
+    _check_role_change(actor, None, role)
+    employee = Employee(email=email, name=name, role=role, team=team)
+    db.session.add(employee)
+    db.session.flush()
+    audit.record(actor, "employee.create", employee, email=email, role=role.value)
+    return employee
+
+
+def active_admin_count() -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Employee)
+        .where(Employee.role == Role.ADMIN, Employee.active.is_(True), Employee.erased_at.is_(None))
+    )
+
+
+def update_employee(actor: Employee | None, employee: Employee, changes: dict) -> Employee:
+    """Change name, role, team or active state; the change is audited."""
+    if employee.erased_at is not None:
+        raise Conflict("This employee's data was erased.")
+    if "role" in changes:
+        _check_role_change(actor, employee.role, changes["role"])
+    losing_admin = employee.role == Role.ADMIN and (
+        changes.get("role", Role.ADMIN) != Role.ADMIN or changes.get("active") is False
+    )
+    if losing_admin and active_admin_count() <= 1:
+        raise Conflict("Chorus needs at least one active admin.", field="role")
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if not changes["name"]:
+            raise InvalidInput("A name is required.", field="name")
+    if "team_id" in changes:
+        team_id = changes.pop("team_id")
+        employee.team = get_or_404(Team, team_id, "team_id") if team_id is not None else None
+        changes["team"] = employee.team.name if employee.team else None
+    for key in ("name", "role", "active"):
+        if key in changes:
+            setattr(employee, key, changes[key])
+    audit.record(
+        actor,
+        "employee.update",
+        employee,
+        **{k: (v.value if isinstance(v, Role) else v) for k, v in changes.items()},
+    )
+    return employee
+
+
+# Interests -------------------------------------------------------------------------
+
+
+def create_interest(actor: Employee | None, name: str) -> Interest:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("An interest needs a name.", field="name")
+    if db.session.scalar(select(Interest).where(func.lower(Interest.name) == name.lower())):
+        raise Conflict(f"The interest {name!r} exists already.", field="name")
+    interest = Interest(name=name)
+    db.session.add(interest)
+    db.session.flush()
+    audit.record(actor, "interest.create", interest, name=name)
+    return interest
+
+
+def delete_interest(actor: Employee, interest: Interest) -> None:
+    audit.record(actor, "interest.delete", interest, name=interest.name)
+    db.session.delete(interest)
+
+
+# CSV import ------------------------------------------------------------------------
+
+CSV_COLUMNS = ("email", "name", "team", "role")
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    teams_created: list[str] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)  # {"line": n, "reason": "..."}
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "teams_created": self.teams_created,
+            "rejected": self.rejected,
+        }
+
+
+def _read_csv(text: str) -> csv.DictReader:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("email", "name") if c not in headers]
+    if missing:
+        raise InvalidInput(
+            f"The CSV needs a header row with the columns {', '.join(CSV_COLUMNS)} "
+            f"(team and role optional); missing: {', '.join(missing)}.",
+            field="file",
+        )
+    reader.fieldnames = headers
+    return reader
+
+
+def import_people(actor: Employee | None, text: str) -> ImportReport:
+    """Create or update employees (matched by e-mail) and their teams from CSV.
+
+    Good rows are applied and broken rows reported with their line number; a row never
+    half-applies. Roles above team lead can only come from an admin.
+    """
+    report = ImportReport()
+    reader = _read_csv(text)
+    teams = {t.name.lower(): t for t in db.session.scalars(select(Team))}
+    seen: set[str] = set()
+    for row in reader:
+        line = reader.line_num
+        values = {k: (v or "").strip() for k, v in row.items() if k}
+        if not any(values.values()):
+            continue
+        try:
+            email = normalize_email(values.get("email", ""))
+            if email in seen:
+                raise InvalidInput(f"{email} appears twice in the file.")
+            seen.add(email)
+            name = values.get("name", "")
+            if not name:
+                raise InvalidInput("The name is empty.")
+            role_text = values.get("role", "").lower() or Role.EMPLOYEE.value
+            try:
+                role = Role(role_text)
+            except ValueError as exc:
+                raise InvalidInput(
+                    f"Unknown role {role_text!r}: use one of {', '.join(r.value for r in Role)}."
+                ) from exc
+            existing = find_employee_by_email(email)
+            _check_role_change(actor, existing.role if existing else None, role)
+        except (InvalidInput, Conflict, Forbidden) as exc:
+            report.rejected.append({"line": line, "reason": exc.message})
+            continue
+        # Validated above, so the writes below cannot fail half-way through a row.
+        team_name = values.get("team", "")
+        team = teams.get(team_name.lower()) if team_name else None
+        if team_name and team is None:
+            team = teams[team_name.lower()] = create_team(actor, team_name)
+            report.teams_created.append(team.name)
+        if existing is None:
+            create_employee(actor, email=email, name=name, role=role, team=team)
+            report.created += 1
+            continue
+        try:  # update_employee checks everything before it changes anything
+            update_employee(
+                actor,
+                existing,
+                {
+                    "name": name,
+                    "role": role,
+                    "team_id": team.id if team else None,
+                },
+            )
+        except (Conflict, Forbidden) as exc:
+            report.rejected.append({"line": line, "reason": exc.message})
+            continue
+        report.updated += 1
+    audit.record(
+        actor,
+        "employee.import",
+        None,
+        created=report.created,
+        updated=report.updated,
+        rejected=len(report.rejected),
+    )
+    return report
