@@ -24,7 +24,7 @@ def _fail(exc: ChorusError) -> None:
 @with_appcontext
 def create_admin(email: str, name: str) -> None:
     """Create the first admin (or make an existing employee admin) and print a sign-in link."""
-    from app.services.people import create_employee, find_employee_by_email
+    from app.services.people import create_employee, find_employee_by_email, update_employee
     from app.services.sign_in import sign_in_url
 
     try:
@@ -32,7 +32,8 @@ def create_admin(email: str, name: str) -> None:
         if employee is None:
             employee = create_employee(None, email=email, name=name, role=Role.ADMIN)
         else:
-            employee.role = Role.ADMIN
+            # Reactivated too: the link printed below must work. Audited like any change.
+            update_employee(None, employee, {"role": Role.ADMIN, "active": True})
         db.session.commit()
     except ChorusError as exc:
         _fail(exc)
@@ -57,11 +58,20 @@ def sign_in_link(email: str) -> None:
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def import_people(csv_file: Path) -> None:
-    """Create or update employees and teams from CSV (columns: email,name,team,role)."""
+    """Create or update employees and teams from CSV (columns: email,name,team,role).
+
+    Good rows are saved; the exit status is 1 when any row was rejected, so that a
+    scheduled import notices."""
     from app.services.people import import_people as run_import
 
     try:
-        report = run_import(None, csv_file.read_text(encoding="utf-8-sig"))
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(
+            f"{csv_file} is not UTF-8 text; save it as CSV (UTF-8)."
+        ) from exc
+    try:
+        report = run_import(None, text)
         db.session.commit()
     except ChorusError as exc:
         _fail(exc)
@@ -71,6 +81,8 @@ def import_people(csv_file: Path) -> None:
     )
     for row in report.rejected:
         click.echo(f"  line {row['line']}: {row['reason']}", err=True)
+    if report.rejected:
+        click.get_current_context().exit(1)
 
 
 @click.command("create-token")

@@ -10,21 +10,53 @@ limits and, hashed, for visitor ids; it is never stored.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 
 from flask import current_app, request
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-def resolve_client_ip(remote_addr: str | None, forwarded_for: str | None, trusted) -> str:
-    chain = [part.strip() for part in (forwarded_for or "").split(",") if part.strip()]
-    hops = [*chain, remote_addr or ""]
-    for hop in reversed(hops):
-        try:
-            address = ipaddress.ip_address(hop)
-        except ValueError:
-            return hop or "unknown"  # a garbled hop: trust stops here
+
+def _parse(hop: str) -> IPAddress | None:
+    """An address from a hop, accepting the ``1.2.3.4:port`` and ``[v6]:port`` forms some
+    proxies write; None for anything else."""
+    hop = hop.strip()
+    if hop.startswith("["):
+        hop = hop[1:].partition("]")[0]
+    elif hop.count(":") == 1:
+        hop = hop.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(hop)
+    except ValueError:
+        return None
+    # An IPv4 client seen through an IPv6 socket is the same client.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def resolve_client_ip(
+    remote_addr: str | None, forwarded_for: str | None, trusted: Iterable[IPNetwork]
+) -> str:
+    """Always a normalised address (one client, one string, whatever the port or the
+    spelling), or "unknown": never text a client chose."""
+    trusted = tuple(trusted)
+    peer = _parse(remote_addr or "")
+    if peer is None:
+        return "unknown"
+    if not trusted:
+        return str(peer)
+    chain = [part for part in (forwarded_for or "").split(",") if part.strip()]
+    client = peer
+    for hop in [*chain, remote_addr or ""][::-1]:
+        address = _parse(hop)
+        if address is None:
+            break  # a garbled hop: trust stops here, at the last proxy that passed it on
+        client = address
         if not any(address in network for network in trusted):
-            return hop
-    return hops[0] or "unknown"
+            break
+    return str(client)
 
 
 def client_ip() -> str:

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENVIRONMENTS = ("development", "production", "test")
+MAIL_BACKENDS = ("console", "smtp", "memory")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+DEVELOPMENT_SECRET_KEY = "development-only-secret-do-not-use-in-production"  # noqa: S105
 
 
 class ConfigError(RuntimeError):
@@ -36,6 +42,38 @@ def _int(value: str) -> int:
     return number
 
 
+def _port(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 65535:
+        raise ValueError("expected a port number from 1 to 65535")
+    return number
+
+
+def _choice(*choices: str, upper: bool = False) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip().upper() if upper else value.strip().lower()
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+def _base_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    # Mails and the CLI print links built on it; without a scheme they would not work.
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+        raise ValueError("expected an http:// or https:// address, e.g. https://chorus.example.com")
+    return value
+
+
+def _redis_url(value: str) -> str:
+    value = value.strip()
+    if not value.startswith(REDIS_SCHEMES):
+        raise ValueError(f"expected a URL starting with {', '.join(REDIS_SCHEMES)}")
+    return value
+
+
 def _networks(value: str) -> tuple:
     return tuple(ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip())
 
@@ -43,7 +81,7 @@ def _networks(value: str) -> tuple:
 def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Europe" is a folder
         raise ValueError("unknown IANA time zone") from exc
     return value
 
@@ -83,11 +121,13 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
                 "and tracked links with it; set it to a long random value, for example "
                 "the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
-        secret_key = "development-only-secret-do-not-use-in-production"  # noqa: S105
+        secret_key = DEVELOPMENT_SECRET_KEY
     elif production and len(secret_key) < 32:
         raise ConfigError("SECRET_KEY is too short for production: use at least 32 characters")
+    elif production and secret_key == DEVELOPMENT_SECRET_KEY:
+        raise ConfigError("SECRET_KEY is the published development key: set your own")
 
-    redis_url = env.get("REDIS_URL", "")
+    redis_url = _env(env, "REDIS_URL", _redis_url, "")
     if production and not redis_url:
         raise ConfigError("REDIS_URL is not set: production needs a Redis or Valkey server")
 
@@ -99,21 +139,25 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Empty means: start the embedded Redis under instance/ (laptop default).
         "REDIS_URL": redis_url,
-        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "BASE_URL": _env(env, "BASE_URL", _base_url, "http://127.0.0.1:5000"),
         "COMPANY_NAME": env.get("COMPANY_NAME", "Chorus"),
         "COMPANY_TIME_ZONE": _env(env, "COMPANY_TIME_ZONE", _time_zone, "Europe/Berlin"),
         "SIGN_IN_LINK_MAX_AGE": _env(env, "SIGN_IN_LINK_MAX_AGE", _int, 15 * 60),
         "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "5 per minute;30 per hour"),
         "TRUSTED_PROXIES": _env(env, "TRUSTED_PROXIES", _networks, ()),
-        "MAIL_BACKEND": env.get("MAIL_BACKEND", "smtp" if production else "console"),
+        "MAIL_BACKEND": _env(
+            env, "MAIL_BACKEND", _choice(*MAIL_BACKENDS), "smtp" if production else "console"
+        ),
         "MAIL_FROM": env.get("MAIL_FROM", "Chorus <chorus@localhost>"),
         "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
-        "SMTP_PORT": _env(env, "SMTP_PORT", _int, 587),
+        "SMTP_PORT": _env(env, "SMTP_PORT", _port, 587),
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _env(env, "SMTP_STARTTLS", _bool, True),
-        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
-        "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "text"),
+        "LOG_LEVEL": _env(env, "LOG_LEVEL", _choice(*LOG_LEVELS, upper=True), "INFO"),
+        "LOG_FORMAT": _env(
+            env, "LOG_FORMAT", _choice(*LOG_FORMATS), "json" if production else "text"
+        ),
         "SESSION_COOKIE_SECURE": _env(env, "SESSION_COOKIE_SECURE", _bool, production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -39,7 +39,9 @@ limiter = Limiter(key_func=client_ip, default_limits=[])
 
 def init_redis(app: Flask, url: str) -> None:
     """One connection pool per process, shared by boards, queues and rate limits."""
-    app.extensions["redis"] = redis.Redis.from_url(url, health_check_interval=30)
+    app.extensions["redis"] = redis.Redis.from_url(
+        url, health_check_interval=30, socket_connect_timeout=2, socket_timeout=5
+    )
     app.config["REDIS_URL"] = url
 
 

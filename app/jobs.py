@@ -64,9 +64,10 @@ class AppWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         self.app = app
 
-    def perform_job(self, job: Job, queue: Queue) -> bool:
+    def perform_job(self, job: Job, queue: Queue, *args, **kwargs) -> bool:
+        # rq 3 passes an execution record too; pass through whatever this rq version sends.
         with self.app.app_context():
-            return super().perform_job(job, queue)
+            return super().perform_job(job, queue, *args, **kwargs)
 
 
 def make_worker(app: Flask, queue_names: tuple[str, ...] = QUEUES) -> AppWorker:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 import uuid
@@ -54,6 +55,7 @@ def configure_logging(level: str, fmt: str) -> None:
 
 
 request_log = logging.getLogger("chorus.request")
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def init_app(app: Flask) -> None:
@@ -62,7 +64,9 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def start_timer() -> None:
         g.request_started = time.perf_counter()
-        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        # A caller's id is kept only if it is plain, so it cannot forge log fields.
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if REQUEST_ID_PATTERN.fullmatch(given) else uuid.uuid4().hex
 
     @app.after_request
     def log_request(response):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
 
 from app.errors import InvalidInput
 from app.models import Role
@@ -81,6 +82,31 @@ class EmployeeQuerySchema(Schema):
     q = fields.String(validate=validate.Length(max=120), metadata={"description": "name or e-mail"})
     team_id = fields.Integer()
     role = fields.Enum(Role, by_value=True)
+
+
+class CsvTextField(fields.Field):
+    """An uploaded file, read as UTF-8 text (a byte-order mark is dropped)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if not isinstance(value, FileStorage) or not value.filename:
+            raise ValidationError("Upload a CSV file.")
+        try:
+            return value.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationError("The file is not UTF-8 text; save it as CSV (UTF-8).") from exc
+
+
+class CsvImportSchema(Schema):
+    """multipart/form-data with the people CSV in the field ``file``."""
+
+    file = CsvTextField(
+        required=True,
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": "UTF-8 CSV with a header row: email, name, team, role",
+        },
+    )
 
 
 class ImportReportSchema(Schema):

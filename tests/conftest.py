@@ -145,6 +145,7 @@ def login(app: Flask, client: FlaskClient):
     def login_as(role: Role = Role.EMPLOYEE, **attributes) -> Employee:
         with app.app_context():
             employee = factories.EmployeeFactory(role=role, **attributes)
+            db.session.refresh(employee)  # the commit expired it; load it before detaching
             db.session.expunge(employee)
         sign_in(client, employee)
         return employee

@@ -10,30 +10,126 @@ Conventions (also in the OpenAPI document at /api/openapi.json):
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_smorest import Blueprint
+from typing import Any
 
-from app.auth import protect_api_from_csrf
-from app.extensions import api, csrf
+from flask import Flask
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
+from sqlalchemy import Select, func, select
+
+from app.auth import UNSAFE_METHODS, protect_api_from_csrf
+from app.extensions import api, csrf, db
+from app.models import Employee, Role
 
 API_PREFIX = "/api/v1"
 
 
-def api_blueprint(name: str, path: str, description: str) -> Blueprint:
-    bp = Blueprint(name, __name__, url_prefix=f"{API_PREFIX}{path}", description=description)
+class ApiBlueprint(Blueprint):
+    """A flask-smorest blueprint whose operations all document who may call them.
+
+    Each view's ``required_role`` (set by ``@requires_role``) is copied into its OpenAPI
+    doc at route time, so a view without a declared role fails at import, not in
+    production; every operation then lists the bearer scheme and its 401/403 answers.
+    """
+
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_access_doc)
+
+    def route(self, rule: str, *, parameters=None, tags=None, **options: Any):
+        register = super().route(rule, parameters=parameters, tags=tags, **options)
+
+        def decorator(view):
+            methods = (
+                [getattr(view, m.lower()) for m in view.methods]
+                if isinstance(view, type) and issubclass(view, MethodView)
+                else [view]
+            )
+            for function in methods:
+                if not hasattr(function, "required_role"):
+                    raise TypeError(f"{rule}: {function.__qualname__} has no @requires_role")
+                function._apidoc = {
+                    **getattr(function, "_apidoc", {}),
+                    "required_role": function.required_role,
+                }
+            return register(view)
+
+        return decorator
+
+    @staticmethod
+    def _prepare_access_doc(doc: dict, doc_info: dict, *, method: str, **_: Any) -> dict:
+        role: Role | None = doc_info["required_role"]
+        if role is None:  # @public: open to everyone, on purpose
+            doc["security"] = []
+            return doc
+        doc["security"] = [{"bearer": []}]
+        doc["x-required-role"] = role.value
+        responses = doc.setdefault("responses", {})
+        responses["401"] = "UNAUTHORIZED"
+        if role is not Role.EMPLOYEE:  # everyone signed in is at least an employee
+            responses["403"] = "FORBIDDEN"
+        if method.upper() in UNSAFE_METHODS:
+            # A session call without the X-CSRFToken header; bearer calls need none.
+            responses.setdefault("400", "BAD_REQUEST")
+        return doc
+
+
+def _protect_session_calls() -> None:
+    """Anonymous calls are answered 401 by ``requires_role``; the CSRF check guards the
+    ambient credential of a signed-in session, so it only runs when there is one."""
+    if current_user.is_authenticated:
+        protect_api_from_csrf()
+
+
+def api_blueprint(name: str, path: str, description: str) -> ApiBlueprint:
+    bp = ApiBlueprint(name, __name__, url_prefix=f"{API_PREFIX}{path}", description=description)
     csrf.exempt(bp)  # checked in protect_api_from_csrf unless a bearer token is sent
-    bp.before_request(protect_api_from_csrf)
+    bp.before_request(_protect_session_calls)
     return bp
 
 
-def register_api(app: Flask) -> None:
-    from app.api import BLUEPRINTS
+def caller() -> Employee:
+    """The employee making the request (a session or a token's owner)."""
+    return current_user._get_current_object()
 
+
+def paginate_select(statement: Select, pagination: PaginationParameters) -> list:
+    """One page of ``statement``'s rows; sets the total for the X-Pagination header."""
+    count = select(func.count()).select_from(statement.order_by(None).subquery())
+    pagination.item_count = db.session.scalar(count)
+    page = statement.limit(pagination.page_size).offset(pagination.first_item)
+    return list(db.session.scalars(page))
+
+
+def _feature_blueprints() -> list[Blueprint]:
+    from app.api import audit, company, employees, guidelines, interests, me, teams, tokens
+
+    return [
+        me.bp,
+        guidelines.bp,
+        company.bp,
+        teams.bp,
+        employees.bp,
+        interests.bp,
+        tokens.bp,
+        audit.bp,
+    ]
+
+
+def register_api(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API token"}
     )
+    if not BLUEPRINTS:
+        BLUEPRINTS.extend(_feature_blueprints())
     for bp in BLUEPRINTS:
         api.register_blueprint(bp)
 
 
+# Every API blueprint, filled on first registration (importing the features needs the
+# helpers above, so they cannot be imported at the top of this module).
 BLUEPRINTS: list[Blueprint] = []

@@ -25,6 +25,8 @@ from app.services.people import active_admin_count, normalize_email
 from scoring.participation import Network, Presence, board_name
 
 PSEUDONYM_PATTERN = re.compile(r"^[\w .\-]{3,40}$")
+# Audit details that name the person an entry is about; erasure removes them.
+PERSONAL_AUDIT_KEYS = frozenset({"email", "name", "pseudonym"})
 
 
 # Guidelines ------------------------------------------------------------------------
@@ -117,7 +119,14 @@ def set_networks(employee: Employee, networks: list[dict[str, Any]]) -> Employee
     """Replace the connected networks: ``[{"network", "handle", "audience_size"}]``."""
     wanted: dict[Network, dict[str, Any]] = {}
     for entry in networks:
-        network = Network(entry["network"])
+        try:
+            network = Network(entry.get("network"))
+        except ValueError as exc:
+            raise InvalidInput(
+                f"Unknown network {entry.get('network')!r}: use one of "
+                f"{', '.join(n.value for n in Network)}.",
+                field="networks",
+            ) from exc
         if network in wanted:
             raise InvalidInput(f"{network.value} is listed twice.", field="networks")
         audience = entry.get("audience_size")
@@ -143,7 +152,7 @@ def set_interests(employee: Employee, interest_ids: list[int]) -> Employee:
     unknown = wanted - {i.id for i in interests}
     if unknown:
         raise InvalidInput(
-            f"Unknown interest ids: {', '.join(map(str, sorted(unknown)))}.", field="interests"
+            f"Unknown interest ids: {', '.join(map(str, sorted(unknown)))}.", field="interest_ids"
         )
     employee.interests = interests
     return employee
@@ -209,7 +218,7 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
     must stay consistent (ledgers, audit) keep a valid reference without naming anyone."""
     if employee.erased_at is not None:
         return
-    if employee.role == Role.ADMIN and active_admin_count() <= 1:
+    if employee.role == Role.ADMIN and employee.is_active and active_admin_count() <= 1:
         raise Conflict("Chorus needs at least one active admin: appoint another admin first.")
     employee.email = f"erased-{employee.id}@erased.invalid"
     employee.name = f"Former employee #{employee.id}"
@@ -222,5 +231,13 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
     employee.interests = []
     for token in db.session.scalars(select(ApiToken).where(ApiToken.owner_id == employee.id)):
         db.session.delete(token)
+    # The audit trail stays, but the person's name and address leave it too.
+    about_them = select(AuditEntry).where(
+        AuditEntry.target_type == Employee.__tablename__, AuditEntry.target_id == employee.id
+    )
+    for entry in db.session.scalars(about_them):
+        if PERSONAL_AUDIT_KEYS & entry.details.keys():
+            # A new dict: the JSON column does not notice changes made in place.
+            entry.details = {k: v for k, v in entry.details.items() if k not in PERSONAL_AUDIT_KEYS}
     employee.erased_at = utcnow()
     audit.record(actor, "participation.erase", employee)

@@ -147,17 +147,34 @@ def active_admin_count() -> int:
     )
 
 
+def _check_an_admin_remains(employee: Employee, changes: dict) -> None:
+    demoted = changes.get("role", Role.ADMIN) != Role.ADMIN
+    deactivated = changes.get("active") is False
+    # An admin who cannot sign in anyway is not one of the active admins to protect.
+    losing_admin = employee.role == Role.ADMIN and employee.is_active and (demoted or deactivated)
+    if losing_admin and active_admin_count() <= 1:
+        raise Conflict(
+            "Chorus needs at least one active admin.", field="role" if demoted else "active"
+        )
+
+
 def update_employee(actor: Employee | None, employee: Employee, changes: dict) -> Employee:
     """Change name, role, team or active state; the change is audited."""
+    changes = dict(changes)  # the caller's mapping stays as it was
     if employee.erased_at is not None:
         raise Conflict("This employee's data was erased.")
     if "role" in changes:
         _check_role_change(actor, employee.role, changes["role"])
-    losing_admin = employee.role == Role.ADMIN and (
-        changes.get("role", Role.ADMIN) != Role.ADMIN or changes.get("active") is False
+    # Locking someone out of a powerful role is as good as taking the role away.
+    toggles_power = (
+        employee.role in ADMIN_GRANTED_ROLES
+        and changes.get("active", employee.active) != employee.active
     )
-    if losing_admin and active_admin_count() <= 1:
-        raise Conflict("Chorus needs at least one active admin.", field="role")
+    if toggles_power and actor is not None and not actor.has_role(Role.ADMIN):
+        raise Forbidden(
+            "Only an admin can deactivate or reactivate hr and admin accounts.", field="active"
+        )
+    _check_an_admin_remains(employee, changes)
     if "name" in changes:
         changes["name"] = (changes["name"] or "").strip()
         if not changes["name"]:
@@ -234,6 +251,17 @@ def _read_csv(text: str) -> csv.DictReader:
     return reader
 
 
+def _rows(reader: csv.DictReader) -> list[tuple[int, dict]]:
+    """All rows with their line numbers, read before anything is written, so that a file
+    the csv module cannot parse changes nothing."""
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:  # e.g. a field beyond the csv module's size limit
+        raise InvalidInput(
+            f"The file is not readable as CSV: {exc}.", field="file"
+        ) from exc
+
+
 def import_people(actor: Employee | None, text: str) -> ImportReport:
     """Create or update employees (matched by e-mail) and their teams from CSV.
 
@@ -244,8 +272,7 @@ def import_people(actor: Employee | None, text: str) -> ImportReport:
     reader = _read_csv(text)
     teams = {t.name.lower(): t for t in db.session.scalars(select(Team))}
     seen: set[str] = set()
-    for row in reader:
-        line = reader.line_num
+    for line, row in _rows(reader):
         values = {k: (v or "").strip() for k, v in row.items() if k}
         if not any(values.values()):
             continue
@@ -257,15 +284,24 @@ def import_people(actor: Employee | None, text: str) -> ImportReport:
             name = values.get("name", "")
             if not name:
                 raise InvalidInput("The name is empty.")
-            role_text = values.get("role", "").lower() or Role.EMPLOYEE.value
+            existing = find_employee_by_email(email)
+            # An empty or missing role keeps an existing person's role: a CSV without the
+            # column must not demote anyone.
+            role_text = values.get("role", "").lower()
+            if not role_text:
+                role_text = existing.role.value if existing else Role.EMPLOYEE.value
             try:
                 role = Role(role_text)
             except ValueError as exc:
                 raise InvalidInput(
                     f"Unknown role {role_text!r}: use one of {', '.join(r.value for r in Role)}."
                 ) from exc
-            existing = find_employee_by_email(email)
             _check_role_change(actor, existing.role if existing else None, role)
+            if existing is not None:
+                if existing.erased_at is not None:
+                    raise Conflict(f"{email} belongs to an erased employee.")
+                # Checked before the row's team is created, so a refused row leaves nothing.
+                _check_an_admin_remains(existing, {"role": role})
         except (InvalidInput, Conflict, Forbidden) as exc:
             report.rejected.append({"line": line, "reason": exc.message})
             continue
@@ -279,16 +315,11 @@ def import_people(actor: Employee | None, text: str) -> ImportReport:
             create_employee(actor, email=email, name=name, role=role, team=team)
             report.created += 1
             continue
+        changes: dict = {"name": name, "role": role}
+        if team is not None:  # likewise, an empty team keeps the existing one
+            changes["team_id"] = team.id
         try:  # update_employee checks everything before it changes anything
-            update_employee(
-                actor,
-                existing,
-                {
-                    "name": name,
-                    "role": role,
-                    "team_id": team.id if team else None,
-                },
-            )
+            update_employee(actor, existing, changes)
         except (Conflict, Forbidden) as exc:
             report.rejected.append({"line": line, "reason": exc.message})
             continue

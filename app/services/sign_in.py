@@ -46,7 +46,7 @@ def request_sign_in_link(email: str) -> None:
         "app.jobs.send_sign_in_link",
         employee.id,
         employee.login_nonce,
-        job_id=f"sign-in:{employee.id}:{employee.login_nonce}:{minute}",
+        job_id=f"sign-in-{employee.id}-{employee.login_nonce}-{minute}",  # rq allows [\w-] only
         queue_name="mail",
     )
 

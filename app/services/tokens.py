@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import InvalidInput
 from app.extensions import db
@@ -51,6 +52,11 @@ def authenticate(secret: str) -> Employee | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        db.session.commit()
+        # On a connection of its own: committing the request's session here would
+        # commit whatever the view had changed so far.
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+            )
+        set_committed_value(token, "last_used_at", now)
     return token.owner

@@ -2,11 +2,58 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import CompanySettings, Role
+from scoring.participation import Network
+
+NETWORK_LABELS = {
+    Network.LINKEDIN: "LinkedIn",
+    Network.X: "X",
+    Network.FACEBOOK: "Facebook",
+    Network.XING: "XING",
+    Network.INSTAGRAM: "Instagram",
+}
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def register_pages(app: Flask) -> None:
-    from app.web import auth, home
+    from app.web import admin, auth, home, hr, participation, profile
 
-    for bp in (home.bp, auth.bp):
+    for bp in (home.bp, auth.bp, participation.bp, profile.bp, hr.bp, admin.bp):
         app.register_blueprint(bp)
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["problems"] = problems
+    app.jinja_env.globals.update(NETWORK_LABELS=NETWORK_LABELS, WEEKDAYS=WEEKDAYS, Role=Role)
+
+
+def _company_zone() -> ZoneInfo:
+    # Read once per request, and without creating the settings row on a GET.
+    if "company_zone" not in g:
+        name = db.session.scalar(select(CompanySettings.time_zone).limit(1))
+        g.company_zone = ZoneInfo(name or current_app.config["COMPANY_TIME_ZONE"])
+    return g.company_zone
+
+
+def localtime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """A stored UTC time as the company's wall-clock time."""
+    if value is None:
+        return ""
+    return value.astimezone(_company_zone()).strftime(fmt)
+
+
+def problems(errors: dict | None, name: str) -> list[str]:
+    """The messages for one field, however marshmallow or a service nested them."""
+    found = (errors or {}).get(name)
+    if not found:
+        return []
+    if isinstance(found, str):
+        return [found]
+    if isinstance(found, dict):
+        return [m for value in found.values() for m in problems({"v": value}, "v")]
+    return [m for value in found for m in problems({"v": value}, "v")]

@@ -1,0 +1,163 @@
+"""Admin pages: company settings, API tokens and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.auth import requires_role
+from app.errors import ChorusError, InvalidInput
+from app.extensions import db
+from app.models import ApiToken, AuditEntry, CompanySettings, Employee, Role
+from app.schemas import ApiTokenSchema, CompanySettingsSchema, load
+from app.services import people, tokens
+from app.web.forms import form_failed, me, optional_int, page_number
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+AUDIT_PAGE_SIZE = 50
+# What each audited action means, in words for the log page.
+ACTIONS = {
+    "company.update": "changed the company settings",
+    "employee.create": "added a person",
+    "employee.update": "edited a person",
+    "employee.import": "imported people from CSV",
+    "team.create": "created a team",
+    "team.rename": "renamed a team",
+    "team.delete": "deleted a team",
+    "interest.create": "added an interest",
+    "interest.delete": "deleted an interest",
+    "guidelines.publish": "published guidelines",
+    "participation.opt_in": "opted in",
+    "participation.opt_out": "opted out",
+    "participation.erase": "erased personal data",
+    "token.create": "created an API token",
+    "token.revoke": "revoked an API token",
+}
+TARGET_NAMES = {
+    "employees": "person",
+    "teams": "team",
+    "interests": "interest",
+    "guideline_versions": "guidelines version",
+    "api_tokens": "API token",
+    "company_settings": "company settings",
+}
+
+
+# Company settings ------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires_role(Role.ADMIN)
+def settings():
+    context = {"time_zones": sorted(available_timezones())}
+    if request.method == "GET":
+        # Read without creating the row: a GET changes nothing.
+        row = db.session.scalar(select(CompanySettings).limit(1))
+        values: dict[str, Any] = {
+            "name": row.name if row else current_app.config["COMPANY_NAME"],
+            "time_zone": row.time_zone if row else current_app.config["COMPANY_TIME_ZONE"],
+            "week_start": row.week_start if row else 0,
+            "min_group_size": row.min_group_size if row else 5,
+        }
+        return render_template("admin/settings.html", values=values, errors={}, **context)
+    form = {
+        "name": request.form.get("name", ""),
+        "time_zone": request.form.get("time_zone", "").strip(),
+        "week_start": optional_int(request.form.get("week_start")),
+        "min_group_size": optional_int(request.form.get("min_group_size")),
+    }
+    try:
+        missing = {k: ["This field is required."] for k, v in form.items() if v in (None, "")}
+        if missing:
+            raise InvalidInput("Some fields need attention.", errors=missing)
+        changes = load(CompanySettingsSchema(), form)
+        changes["name"] = changes["name"].strip()
+        people.update_company_settings(me(), changes)
+    except ChorusError as exc:
+        return form_failed(exc, "admin/settings.html", **context)
+    db.session.commit()
+    flash("Company settings saved.", "success")
+    return redirect(url_for("admin.settings"))
+
+
+# API tokens ------------------------------------------------------------------------
+
+
+def _render_tokens(status: int = 200, **context: Any):
+    rows = db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())).all()
+    context.setdefault("errors", {})
+    context.setdefault("values", {})
+    page = render_template("admin/tokens.html", tokens=rows, **context)
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.get("/tokens")
+@requires_role(Role.ADMIN)
+def api_tokens():
+    return _render_tokens()
+
+
+@bp.post("/tokens")
+@requires_role(Role.ADMIN)
+def create_token():
+    owner_email = request.form.get("owner_email", "").strip()
+    try:
+        owner = me()
+        if owner_email:
+            owner = people.find_employee_by_email(owner_email)
+            if owner is None:
+                raise InvalidInput("Nobody in the directory has this e-mail.", field="owner_email")
+        data = load(ApiTokenSchema(), {"name": request.form.get("name", ""), "owner_id": owner.id})
+        token, secret = tokens.create_token(me(), owner, data["name"])
+    except ChorusError as exc:
+        db.session.rollback()
+        if "owner_id" in exc.errors:
+            exc.errors["owner_email"] = exc.errors.pop("owner_id")
+        return _render_tokens(
+            exc.status, errors=exc.errors, error_message=exc.message, values=request.form
+        )
+    db.session.commit()
+    # The secret exists only in this answer: it is not stored, so it cannot be redirected
+    # to or shown again (no-store keeps it out of the browser cache too).
+    return _render_tokens(201, new_token=token, new_secret=secret)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@requires_role(Role.ADMIN)
+def revoke_token(token_id: int):
+    token = people.get_or_404(ApiToken, token_id)
+    tokens.revoke_token(me(), token)
+    db.session.commit()
+    flash(f"The token {token.name} is revoked; calls with it are refused from now on.", "success")
+    return redirect(url_for("admin.api_tokens"))
+
+
+# Audit log -------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@requires_role(Role.ADMIN)
+def audit_log():
+    page = db.paginate(
+        select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+        page=page_number(),
+        per_page=AUDIT_PAGE_SIZE,
+        error_out=False,
+    )
+    employee_ids = {e.target_id for e in page.items if e.target_type == "employees"}
+    names = dict(
+        db.session.execute(
+            select(Employee.id, Employee.name).where(Employee.id.in_(employee_ids))
+        ).all()
+    )
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        actions=ACTIONS,
+        target_names=TARGET_NAMES,
+        employee_names=names,
+    )

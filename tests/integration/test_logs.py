@@ -1,0 +1,95 @@
+"""One structured line per request, naming the route, never the token or the address."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from app.logs import JsonFormatter, TextFormatter
+from tests.factories import EmployeeFactory
+
+CLIENT = {"REMOTE_ADDR": "203.0.113.77"}
+FORWARDED = {"X-Forwarded-For": "198.51.100.23"}
+
+
+@pytest.fixture
+def logged() -> Iterator:
+    """Call after the requests: the JSON lines written to chorus.request meanwhile."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("chorus.request")
+    logger.addHandler(handler)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        logger.removeHandler(handler)
+
+
+@pytest.mark.parametrize(
+    ("path", "route", "status"),
+    [
+        ("/sign-in/secret.token-value", "/sign-in/<token>", 400),
+        ("/healthz", "/healthz", 200),
+        ("/no/such/page-secret.token-value", None, 404),
+    ],
+)
+def test_one_line_per_request_with_the_route_pattern(client, logged, path, route, status):
+    response = client.get(path, environ_base=CLIENT, headers=FORWARDED)
+    assert response.status_code == status
+    lines = logged()
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["logger"] == "chorus.request"
+    assert line["method"] == "GET"
+    assert line["route"] == route
+    assert line["status"] == status
+    assert isinstance(line["duration_ms"], float)
+    assert line["duration_ms"] >= 0
+    assert line["request_id"] == response.headers["X-Request-ID"]
+    assert len(line["request_id"]) == 32
+    text = json.dumps(line)
+    assert "secret.token-value" not in text
+    assert "203.0.113" not in text
+    assert "198.51.100" not in text
+    assert not {"ip", "remote_addr", "path", "url", "user_agent"} & line.keys()
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("req-123.abc_DEF", True),
+        ("x" * 64, True),
+        ("x" * 65, False),
+        ("abc user_id=1", False),
+        ('"}, {"forged": 1', False),
+        ("", False),
+    ],
+)
+def test_a_callers_request_id_is_kept_only_when_plain(client, logged, given, kept):
+    response = client.get("/healthz", headers={"X-Request-ID": given})
+    request_id = logged()[0]["request_id"]
+    assert response.headers["X-Request-ID"] == request_id
+    assert (request_id == given) is kept
+
+
+def test_the_signed_in_user_is_named_by_id(app, client, logged):
+    from tests.conftest import sign_in
+
+    with app.app_context():
+        employee = EmployeeFactory()
+        employee_id = employee.id
+        sign_in(client, employee)
+    client.get("/healthz")
+    assert logged()[0]["user_id"] == str(employee_id)
+
+
+def test_text_format_appends_fields():
+    record = logging.LogRecord("chorus.request", logging.INFO, "", 0, "request", None, None)
+    record.fields = {"status": 200, "route": "/healthz"}
+    line = TextFormatter("%(levelname)s %(name)s: %(message)s").format(record)
+    assert line == "INFO chorus.request: request status=200 route=/healthz"

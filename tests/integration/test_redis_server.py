@@ -1,0 +1,72 @@
+"""The embedded Redis: a real server started in a directory, found again, stopped."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from app.redis_server import ensure_embedded_redis, redis_server_binary, stop_embedded_redis
+
+
+@pytest.fixture
+def server_dir(tmp_path_factory) -> Path:
+    # Short: unix socket paths are limited to about 100 characters.
+    directory = tmp_path_factory.mktemp("rs")
+    yield directory
+    stop_embedded_redis(directory)
+
+
+def server_pid(directory: Path) -> int:
+    return int((directory / "redis.pid").read_text().strip())
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_binary_is_found():
+    assert Path(redis_server_binary()).is_file()
+
+
+def test_start_reuse_and_stop(server_dir):
+    url = ensure_embedded_redis(server_dir)
+    assert url == f"unix://{server_dir.resolve() / 'redis.sock'}"
+    with redis.Redis.from_url(url) as client:
+        assert client.ping()
+        client.set("kept", "yes")
+        run_id = client.info("server")["run_id"]
+    pid = server_pid(server_dir)
+    assert alive(pid)
+    # Only our user may connect.
+    assert oct((server_dir / "redis.sock").stat().st_mode & 0o777) == "0o700"
+
+    assert ensure_embedded_redis(server_dir) == url  # a second call finds it
+    assert server_pid(server_dir) == pid
+    with redis.Redis.from_url(url) as client:
+        assert client.info("server")["run_id"] == run_id
+        assert client.get("kept") == b"yes"
+
+    stop_embedded_redis(server_dir)
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid)
+    with pytest.raises(redis.ConnectionError), redis.Redis.from_url(url) as client:
+        client.ping()
+    stop_embedded_redis(server_dir)  # stopping a stopped server is harmless
+
+
+def test_a_relative_directory_is_made_absolute(server_dir, monkeypatch):
+    monkeypatch.chdir(server_dir.parent)
+    url = ensure_embedded_redis(server_dir.name)
+    assert url == f"unix://{server_dir.resolve() / 'redis.sock'}"
+    with redis.Redis.from_url(url) as client:
+        assert client.ping()

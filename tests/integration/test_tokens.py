@@ -1,0 +1,91 @@
+"""API tokens: the secret is shown once and only its hash is kept."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.errors import InvalidInput
+from app.extensions import db
+from app.models import ApiToken, AuditEntry, Role, utcnow
+from app.services import tokens
+from tests.factories import EmployeeFactory
+
+
+def test_create_shows_the_secret_once_and_stores_its_hash(ctx):
+    admin = EmployeeFactory(role=Role.ADMIN)
+    owner = EmployeeFactory(role=Role.HR)
+    token, secret = tokens.create_token(admin, owner, "  ATS webhook ")
+    db.session.commit()
+    assert secret.startswith(tokens.TOKEN_PREFIX)
+    assert len(secret) > 40
+    stored = db.session.scalar(select(ApiToken))
+    assert stored.name == "ATS webhook"
+    assert stored.token_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert stored.prefix == secret[:12]
+    assert secret not in {stored.token_hash, stored.prefix, stored.name}
+    assert token.owner is owner
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "token.create"))
+    assert secret not in str(entry.details)
+    _, another = tokens.create_token(admin, owner, "second")
+    assert another != secret
+
+
+@pytest.mark.parametrize(
+    ("name", "owner_active", "field"),
+    [("  ", True, "name"), ("integration", False, "owner_id")],
+)
+def test_create_refuses(ctx, name, owner_active, field):
+    owner = EmployeeFactory(active=owner_active)
+    with pytest.raises(InvalidInput) as info:
+        tokens.create_token(None, owner, name)
+    assert field in info.value.errors
+
+
+def test_authenticate(ctx):
+    owner = EmployeeFactory(role=Role.HR)
+    token, secret = tokens.create_token(None, owner, "script")
+    db.session.commit()
+    assert tokens.authenticate(secret) is owner
+    for wrong in ("", secret[:-1], secret + "x", secret.removeprefix("chorus_"), token.token_hash):
+        assert tokens.authenticate(wrong) is None
+
+
+@pytest.mark.parametrize("how", ["revoked", "deactivated", "erased"])
+def test_revoked_or_inactive_owner_does_not_authenticate(ctx, how):
+    owner = EmployeeFactory()
+    token, secret = tokens.create_token(None, owner, "script")
+    if how == "revoked":
+        tokens.revoke_token(None, token)
+        revoked_at = token.revoked_at
+        tokens.revoke_token(None, token)  # twice keeps the first time
+        assert token.revoked_at == revoked_at
+    elif how == "deactivated":
+        owner.active = False
+    else:
+        owner.erased_at = utcnow()
+    db.session.commit()
+    assert tokens.authenticate(secret) is None
+
+
+@pytest.mark.parametrize(
+    ("last_used_ago", "written"),
+    [(None, True), (timedelta(seconds=20), False), (timedelta(minutes=5), True)],
+)
+def test_last_used_at_is_written_at_most_once_a_minute(ctx, last_used_ago, written):
+    token, secret = tokens.create_token(None, EmployeeFactory(), "script")
+    before = None if last_used_ago is None else utcnow() - last_used_ago
+    token.last_used_at = before
+    db.session.commit()
+    tokens.authenticate(secret)
+    db.session.expire_all()
+    after = db.session.get(ApiToken, token.id).last_used_at
+    if written:
+        assert after is not None
+        assert after != before
+        assert utcnow() - after < timedelta(seconds=10)
+    else:
+        assert after == before
