@@ -257,9 +257,7 @@ def _rows(reader: csv.DictReader) -> list[tuple[int, dict]]:
     try:
         return [(reader.line_num, row) for row in reader]
     except csv.Error as exc:  # e.g. a field beyond the csv module's size limit
-        raise InvalidInput(
-            f"The file is not readable as CSV: {exc}.", field="file"
-        ) from exc
+        raise InvalidInput(f"The file is not readable as CSV: {exc}.", field="file") from exc
 
 
 def import_people(actor: Employee | None, text: str) -> ImportReport:

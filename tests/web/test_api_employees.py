@@ -483,9 +483,7 @@ def test_an_oversized_csv_field_is_422_not_500(app: Flask, hr, directory):
     response = upload(hr, huge)
     assert response.status_code == 422
     assert response.json["errors"] == {
-        "file": [
-            "The file is not readable as CSV: field larger than field limit (131072)."
-        ]
+        "file": ["The file is not readable as CSV: field larger than field limit (131072)."]
     }
     assert people(app) == before
     with app.app_context():
