@@ -14,7 +14,6 @@ import time
 import uuid
 
 from flask import Flask, g, request
-from flask_login import current_user
 
 
 class JsonFormatter(logging.Formatter):
@@ -74,7 +73,8 @@ def init_app(app: Flask) -> None:
         if started is None:
             return response
         response.headers["X-Request-ID"] = g.request_id
-        user = current_user if request.endpoint else None
+        # Only a user the request already loaded: logging must not cost a query.
+        user = g.get("_login_user")
         request_log.info(
             "request",
             extra={

@@ -84,8 +84,18 @@ def test_the_signed_in_user_is_named_by_id(app, client, logged):
         employee = EmployeeFactory()
         employee_id = employee.id
         sign_in(client, employee)
-    client.get("/healthz")
+    client.get("/me")  # a page that loads the signed-in user
     assert logged()[0]["user_id"] == str(employee_id)
+
+
+def test_logging_does_not_load_the_user_itself(app, client, logged):
+    """Public hot paths never look the user up; the log line must not either."""
+    from tests.conftest import sign_in
+
+    with app.app_context():
+        sign_in(client, EmployeeFactory())
+    client.get("/healthz")
+    assert logged()[0]["user_id"] is None
 
 
 def test_text_format_appends_fields():
