@@ -23,9 +23,9 @@ install: $(STAMP)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	@echo "Chorus runs at http://$(HOST):$(PORT)  (Ctrl-C stops web and worker)"
-	@$(FLASK) worker & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	@echo "Chorus runs at http://$(HOST):$(PORT)  (Ctrl-C stops web, worker and clock)"
+	@$(FLASK) worker & worker=$$!; $(FLASK) clock & clock=$$!; \
+	  trap 'kill $$worker $$clock 2>/dev/null; wait $$worker $$clock 2>/dev/null' EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
 test: install lint test-sqlite test-postgres

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 
 import click
@@ -136,6 +138,21 @@ def worker(burst: bool) -> None:
     )
 
 
+@click.command("clock")
+@with_appcontext
+def clock() -> None:
+    """Enqueue the scheduled jobs (feed imports, click processing) on time. Safe to run
+    more than one: each run of a job has one id."""
+    from app.jobs import SCHEDULE, run_clock
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"clock: {len(SCHEDULE)} scheduled jobs")
+    run_clock(current_app._get_current_object(), stop)
+
+
 def init_app(app: Flask) -> None:
-    for command in (create_admin, sign_in_link, import_people, create_token, seed_demo, worker):
+    commands = (create_admin, sign_in_link, import_people, create_token, seed_demo, worker, clock)
+    for command in commands:
         app.cli.add_command(command)

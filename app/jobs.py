@@ -10,6 +10,8 @@ commits once.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from flask import Flask, current_app
 from rq import Queue, Retry, SimpleWorker
@@ -74,6 +76,38 @@ def make_worker(app: Flask, queue_names: tuple[str, ...] = QUEUES) -> AppWorker:
     connection = app.extensions["redis"]
     queues = [Queue(name, connection=connection, serializer=JSONSerializer) for name in queue_names]
     return AppWorker(queues, connection=connection, app=app)
+
+
+# The clock -------------------------------------------------------------------------
+
+# (job, queue, every N seconds). Job ids are derived from the time slot, so several
+# clocks (a redeploy overlapping, a second machine) still enqueue each run once.
+SCHEDULE: list[tuple[str, str, int]] = []
+
+
+def enqueue_due(now: float, last_slots: dict[str, int]) -> list[str]:
+    """Enqueue every scheduled job whose slot has come; returns the job ids."""
+    enqueued = []
+    for function, queue_name, every in SCHEDULE:
+        slot = int(now // every)
+        if last_slots.get(function) == slot:
+            continue
+        last_slots[function] = slot
+        job_id = f"{function.rsplit('.', 1)[-1]}-{every}-{slot}".replace("_", "-")
+        if enqueue(function, job_id=job_id, queue_name=queue_name, retries=0, timeout=every * 4):
+            enqueued.append(job_id)
+    return enqueued
+
+
+def run_clock(app: Flask, stop: threading.Event, tick: float = 1.0) -> None:
+    last_slots: dict[str, int] = {}
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                enqueue_due(time.time(), last_slots)
+            except Exception:  # a Redis hiccup must not stop the clock
+                log.exception("clock: could not enqueue scheduled jobs")
+        stop.wait(tick)
 
 
 # Jobs ------------------------------------------------------------------------------

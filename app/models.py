@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -27,6 +28,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
 from scoring.participation import Network, Presence, is_participating
+from scoring.sharing import Channel, EventKind, ReferralStage
 
 
 def utcnow() -> datetime:
@@ -251,3 +253,321 @@ class AuditEntry(db.Model):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     actor: Mapped[Employee | None] = relationship()
+
+
+# Sharing and tracking --------------------------------------------------------------
+
+
+class ContentStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class ClickKind(StrEnum):
+    HUMAN = "human"  # counted: earns points for the link's owner
+    BOT = "bot"  # crawlers, link previews, mail scanners, HEAD requests: audit only
+    SELF = "self"  # the link's owner clicking their own link: earns nothing
+
+
+class ReferralOutcome(StrEnum):
+    AWARDED = "awarded"  # a new, later stage: becomes an event
+    BACKWARDS = "backwards"  # earlier than a stage already recorded: awards nothing
+    UNATTRIBUTED = "unattributed"  # unknown code, not a programme's content, too late
+
+
+class SharePolicy(db.Model):
+    """The single row of HR's sharing rules: disclosure, UTM medium and share caps.
+    A cap of NULL is switched off."""
+
+    __tablename__ = "share_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disclosure: Mapped[str] = mapped_column(String(60), default="#employee")
+    utm_medium: Mapped[str] = mapped_column(String(60), default="employee_advocacy")
+    per_day: Mapped[int | None] = mapped_column(Integer, default=3)
+    per_week: Mapped[int | None] = mapped_column(Integer, default=10)
+    per_channel_per_day: Mapped[int | None] = mapped_column(Integer, default=2)
+    per_content: Mapped[int | None] = mapped_column(Integer, default=2)
+    min_spacing_minutes: Mapped[int | None] = mapped_column(Integer, default=30)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(
+            "coalesce(per_day, 1) >= 1 AND coalesce(per_week, 1) >= 1"
+            " AND coalesce(per_channel_per_day, 1) >= 1 AND coalesce(per_content, 1) >= 1"
+            " AND coalesce(min_spacing_minutes, 0) >= 0",
+            name="caps_positive",
+        ),
+    )
+
+
+class NetworkPolicy(db.Model):
+    """Per channel: whether sharing there earns points (some networks' terms forbid
+    rewarding posts; clicks and referrals still count)."""
+
+    __tablename__ = "network_policies"
+
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), primary_key=True)
+    share_points: Mapped[bool] = mapped_column(default=True)
+    note: Mapped[str | None] = mapped_column(String(300))
+
+
+class AllowedDomain(db.Model):
+    """Destinations must be on one of these domains (or a subdomain of one)."""
+
+    __tablename__ = "allowed_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+content_teams = Table(
+    "content_teams",
+    db.metadata,
+    Column("content_id", ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+)
+
+content_interests = Table(
+    "content_interests",
+    db.metadata,
+    Column("content_id", ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("interest_id", ForeignKey("interests.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class ContentItem(db.Model):
+    """Something employees can share. The destination is fixed here, on an allowed
+    domain; nothing in a click can change it."""
+
+    __tablename__ = "content_items"
+    __table_args__ = (
+        CheckConstraint("image_filename IS NULL OR image_rights_confirmed", name="image_rights"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    destination_url: Mapped[str] = mapped_column(String(2000))
+    image_filename: Mapped[str | None] = mapped_column(String(80))
+    image_credit: Mapped[str | None] = mapped_column(String(200))
+    image_rights_confirmed: Mapped[bool] = mapped_column(default=False)
+    campaign_hashtag: Mapped[str | None] = mapped_column(String(60))
+    featured: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ContentStatus] = mapped_column(
+        _enum(ContentStatus, "content_status"), default=ContentStatus.DRAFT, index=True
+    )
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    tags: Mapped[list[ContentTag]] = relationship(
+        cascade="all, delete-orphan", order_by="ContentTag.tag"
+    )
+    templates: Mapped[list[ShareTemplate]] = relationship(
+        cascade="all, delete-orphan", order_by="(ShareTemplate.channel, ShareTemplate.position)"
+    )
+    target_teams: Mapped[list[Team]] = relationship(secondary=content_teams, order_by="Team.name")
+    target_interests: Mapped[list[Interest]] = relationship(
+        secondary=content_interests, order_by="Interest.name"
+    )
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t.tag for t in self.tags]
+
+
+class ContentTag(db.Model):
+    __tablename__ = "content_tags"
+
+    content_id: Mapped[int] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
+
+
+class ShareTemplate(db.Model):
+    """A ready share text for one channel; an item may have several per channel."""
+
+    __tablename__ = "share_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_id: Mapped[int] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TabooTopic(db.Model):
+    """Something not to post about, with the words that give it away and why."""
+
+    __tablename__ = "taboo_topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    explanation: Mapped[str] = mapped_column(Text)
+    phrases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    patterns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class InboundFeed(db.Model):
+    """An RSS or Atom feed whose new entries become draft content for HR to review."""
+
+    __tablename__ = "inbound_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    etag: Mapped[str | None] = mapped_column(String(200))
+    modified: Mapped[str | None] = mapped_column(String(100))
+
+
+class FeedEntry(db.Model):
+    """An entry seen in a feed, so that it is imported once."""
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (UniqueConstraint("feed_id", "guid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("inbound_feeds.id", ondelete="CASCADE"))
+    guid: Mapped[str] = mapped_column(String(500))
+    content_id: Mapped[int | None] = mapped_column(
+        ForeignKey("content_items.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Share(db.Model):
+    """One share by an employee, the origin of a tracked link and a referral code."""
+
+    __tablename__ = "shares"
+    __table_args__ = (db.Index("ix_shares_employee_created", "employee_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    content_id: Mapped[int] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    text: Mapped[str] = mapped_column(Text)
+    ref_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # The team at share time: points follow the team the employee was in then.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    employee: Mapped[Employee] = relationship()
+    content: Mapped[ContentItem] = relationship()
+
+
+class ClickRecord(db.Model):
+    """A click on a tracked link, at most one per link, visitor, day and kind. The
+    visitor is an HMAC of address and user agent under a daily secret: no address is
+    kept, and visitors cannot be followed from one day to the next."""
+
+    __tablename__ = "click_records"
+    __table_args__ = (UniqueConstraint("share_id", "visitor", "day", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share_id: Mapped[int] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"))
+    visitor: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[ClickKind] = mapped_column(_enum(ClickKind, "click_kind"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Kept for bots only, so an auditor can see what was filtered out.
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class ReferralProgramme(db.Model):
+    """Which content counts for referrals (items tagged ``content_tag``), which stages
+    award, and how long after a click an application is attributed."""
+
+    __tablename__ = "referral_programmes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    content_tag: Mapped[str] = mapped_column(String(60))
+    stages: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(ReferralStage))
+    attribution_days: Mapped[int] = mapped_column(Integer, default=90)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("attribution_days >= 1", name="attribution_days"),)
+
+
+class Integration(db.Model):
+    """An applicant-tracking system that posts signed referral webhooks. The secret is
+    shown once; it is kept because verifying an HMAC needs it."""
+
+    __tablename__ = "integrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Referral(db.Model):
+    """A candidate reaching a stage, as the ATS (or HR by hand) reported it."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (UniqueConstraint("candidate_hash", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_hash: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[ReferralStage] = mapped_column(_enum(ReferralStage, "referral_stage"))
+    ref_code: Mapped[str] = mapped_column(String(64))
+    share_id: Mapped[int | None] = mapped_column(ForeignKey("shares.id", ondelete="SET NULL"))
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral_programmes.id", ondelete="SET NULL")
+    )
+    integration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("integrations.id", ondelete="SET NULL")
+    )
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    outcome: Mapped[ReferralOutcome] = mapped_column(_enum(ReferralOutcome, "referral_outcome"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    share: Mapped[Share | None] = relationship()
+
+
+class Event(db.Model):
+    """Something that may earn points, exactly once: the natural key is unique
+    (share:<id>, click:<share>:<visitor>:<day>, referral:<candidate>:<stage>)."""
+
+    __tablename__ = "events"
+    __table_args__ = (db.Index("ix_events_employee_occurred", "employee_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
+    natural_key: Mapped[str] = mapped_column(String(200), unique=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    # The team when it happened: points go there, whatever the employee's team later.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    share_id: Mapped[int | None] = mapped_column(ForeignKey("shares.id", ondelete="SET NULL"))
+    content_id: Mapped[int | None] = mapped_column(
+        ForeignKey("content_items.id", ondelete="SET NULL")
+    )
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "channel"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

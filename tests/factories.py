@@ -7,18 +7,37 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from app.extensions import db
 from app.models import (
+    AllowedDomain,
     ApiToken,
     AuditEntry,
+    ClickKind,
+    ClickRecord,
     CompanySettings,
+    ContentItem,
+    ContentStatus,
+    ContentTag,
     Employee,
     EmployeeNetwork,
+    Event,
+    FeedEntry,
     GuidelineVersion,
+    InboundFeed,
+    Integration,
     Interest,
+    NetworkPolicy,
+    Referral,
+    ReferralOutcome,
+    ReferralProgramme,
     Role,
+    Share,
+    SharePolicy,
+    ShareTemplate,
+    TabooTopic,
     Team,
     utcnow,
 )
 from scoring.participation import Network, Presence
+from scoring.sharing import Channel, EventKind, ReferralStage
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -105,3 +124,142 @@ class AuditEntryFactory(BaseFactory):
     target_type = "employees"
     target_id = 1
     details = factory.LazyFunction(dict)
+
+
+class SharePolicyFactory(BaseFactory):
+    class Meta:
+        model = SharePolicy
+
+    disclosure = "#employee"
+
+
+class NetworkPolicyFactory(BaseFactory):
+    class Meta:
+        model = NetworkPolicy
+
+    channel = factory.Iterator(list(Channel))
+    share_points = True
+
+
+class AllowedDomainFactory(BaseFactory):
+    class Meta:
+        model = AllowedDomain
+
+    domain = factory.Sequence(lambda n: f"site{n}.example.com")
+
+
+class ContentItemFactory(BaseFactory):
+    class Meta:
+        model = ContentItem
+
+    title = factory.Sequence(lambda n: f"Story {n}")
+    summary = "What we built, and why it matters."
+    destination_url = factory.Sequence(lambda n: f"https://www.example.com/stories/{n}")
+    status = ContentStatus.PUBLISHED
+    published_at = factory.LazyFunction(utcnow)
+
+    class Params:
+        draft = factory.Trait(status=ContentStatus.DRAFT, published_at=None)
+
+
+class ContentTagFactory(BaseFactory):
+    class Meta:
+        model = ContentTag
+
+    content_id = factory.LazyFunction(lambda: ContentItemFactory().id)
+    tag = factory.Sequence(lambda n: f"tag{n}")
+
+
+class ShareTemplateFactory(BaseFactory):
+    class Meta:
+        model = ShareTemplate
+
+    content_id = factory.LazyFunction(lambda: ContentItemFactory().id)
+    channel = Channel.LINKEDIN
+    text = "Proud of what my team shipped this week."
+
+
+class TabooTopicFactory(BaseFactory):
+    class Meta:
+        model = TabooTopic
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    explanation = "We do not talk about figures before they are published."
+    phrases = factory.LazyFunction(lambda: ["quarterly revenue"])
+    patterns = factory.LazyFunction(list)
+
+
+class InboundFeedFactory(BaseFactory):
+    class Meta:
+        model = InboundFeed
+
+    name = factory.Sequence(lambda n: f"Feed {n}")
+    url = factory.Sequence(lambda n: f"https://news.example.com/feed{n}.xml")
+
+
+class FeedEntryFactory(BaseFactory):
+    class Meta:
+        model = FeedEntry
+
+    feed_id = factory.LazyFunction(lambda: InboundFeedFactory().id)
+    guid = factory.Sequence(lambda n: f"urn:entry:{n}")
+
+
+class ShareFactory(BaseFactory):
+    class Meta:
+        model = Share
+
+    employee = factory.SubFactory(EmployeeFactory, opted_in=True)
+    content = factory.SubFactory(ContentItemFactory)
+    channel = Channel.LINKEDIN
+    text = "Worth a read #employee"
+    ref_code = factory.Sequence(lambda n: f"ref{n:08d}")
+    team_id = factory.LazyAttribute(lambda share: share.employee.team_id)
+
+
+class ClickRecordFactory(BaseFactory):
+    class Meta:
+        model = ClickRecord
+
+    share_id = factory.LazyFunction(lambda: ShareFactory().id)
+    visitor = factory.Sequence(lambda n: f"{n:032x}")
+    day = factory.LazyFunction(lambda: utcnow().date())
+    kind = ClickKind.HUMAN
+    occurred_at = factory.LazyFunction(utcnow)
+
+
+class ReferralProgrammeFactory(BaseFactory):
+    class Meta:
+        model = ReferralProgramme
+
+    name = factory.Sequence(lambda n: f"Referral programme {n}")
+    content_tag = "job"
+
+
+class IntegrationFactory(BaseFactory):
+    class Meta:
+        model = Integration
+
+    name = factory.Sequence(lambda n: f"ATS {n}")
+    secret = factory.Sequence(lambda n: f"whsec_{n:040d}")
+
+
+class ReferralFactory(BaseFactory):
+    class Meta:
+        model = Referral
+
+    candidate_hash = factory.Sequence(lambda n: f"{n:064x}")
+    stage = ReferralStage.APPLIED
+    ref_code = factory.Sequence(lambda n: f"ref{n:08d}")
+    outcome = ReferralOutcome.UNATTRIBUTED
+    occurred_at = factory.LazyFunction(utcnow)
+
+
+class EventFactory(BaseFactory):
+    class Meta:
+        model = Event
+
+    kind = EventKind.SHARE
+    natural_key = factory.Sequence(lambda n: f"share:{n}")
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    occurred_at = factory.LazyFunction(utcnow)

@@ -1,0 +1,216 @@
+"""The rules of sharing: channels, share caps that protect an employee's network, the
+taboo-topic guard and the disclosure every share text carries.
+
+Pure functions over plain values; the adapter loads prior shares and settings and
+stores what these decide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    """Where a share goes: the social networks, plus e-mail."""
+
+    LINKEDIN = "linkedin"
+    X = "x"
+    FACEBOOK = "facebook"
+    XING = "xing"
+    INSTAGRAM = "instagram"
+    EMAIL = "email"
+
+
+class EventKind(StrEnum):
+    """What can earn points. Every event has a natural key that makes it unique."""
+
+    SHARE = "share"
+    CLICK = "click"
+    REFERRAL_APPLIED = "referral_applied"
+    REFERRAL_INTERVIEWED = "referral_interviewed"
+    REFERRAL_HIRED = "referral_hired"
+
+
+class ReferralStage(StrEnum):
+    APPLIED = "applied"
+    INTERVIEWED = "interviewed"
+    HIRED = "hired"
+
+    @property
+    def order(self) -> int:
+        return list(ReferralStage).index(self)
+
+    @property
+    def event_kind(self) -> EventKind:
+        return EventKind(f"referral_{self.value}")
+
+
+# Share caps ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShareCaps:
+    """Limits HR sets; gentle by default. ``None`` switches a limit off."""
+
+    per_day: int | None = 3
+    per_week: int | None = 10
+    per_channel_per_day: int | None = 2
+    per_content: int | None = 2  # the same item, over all channels and all time
+    min_spacing: timedelta | None = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class PriorShare:
+    at: datetime
+    channel: Channel
+    content_id: int
+
+
+@dataclass(frozen=True)
+class CapRefusal:
+    cap: str  # per_day, per_week, per_channel_per_day, per_content, min_spacing
+    message: str
+    next_allowed_at: datetime | None  # None: never again (per_content)
+
+
+def day_start(moment: datetime, zone: tzinfo) -> datetime:
+    local = moment.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def week_start(moment: datetime, zone: tzinfo, first_weekday: int = 0) -> datetime:
+    start = day_start(moment, zone)
+    return start - timedelta(days=(start.weekday() - first_weekday) % 7)
+
+
+def _next_local_midnight(start: datetime, days: int) -> datetime:
+    """Local midnight ``days`` after ``start``, right across daylight-saving changes."""
+    naive = start.replace(tzinfo=None) + timedelta(days=days)
+    return naive.replace(tzinfo=start.tzinfo)
+
+
+def check_share_caps(
+    caps: ShareCaps,
+    prior: Iterable[PriorShare],
+    *,
+    channel: Channel,
+    content_id: int,
+    now: datetime,
+    zone: tzinfo,
+    first_weekday: int = 0,
+) -> CapRefusal | None:
+    """None when the share may go out; otherwise which cap refuses it and when the
+    next share is allowed. Day and week are calendar periods in the company's zone."""
+    prior = sorted(prior, key=lambda s: s.at)
+    today = day_start(now, zone)
+    this_week = week_start(now, zone, first_weekday)
+    tomorrow = _next_local_midnight(today, 1)
+    next_week = _next_local_midnight(this_week, 7)
+
+    if caps.per_content is not None:
+        same_item = [s for s in prior if s.content_id == content_id]
+        if len(same_item) >= caps.per_content:
+            return CapRefusal(
+                "per_content",
+                f"You have shared this item {len(same_item)} times, the most for one item.",
+                None,
+            )
+    if caps.per_week is not None:
+        this_weeks = [s for s in prior if s.at >= this_week]
+        if len(this_weeks) >= caps.per_week:
+            return CapRefusal(
+                "per_week",
+                f"You have shared {len(this_weeks)} times this week, the weekly limit.",
+                next_week,
+            )
+    if caps.per_day is not None:
+        todays = [s for s in prior if s.at >= today]
+        if len(todays) >= caps.per_day:
+            return CapRefusal(
+                "per_day", f"You have shared {len(todays)} times today, the daily limit.", tomorrow
+            )
+    if caps.per_channel_per_day is not None:
+        on_channel = [s for s in prior if s.at >= today and s.channel == channel]
+        if len(on_channel) >= caps.per_channel_per_day:
+            return CapRefusal(
+                "per_channel_per_day",
+                f"You have shared {len(on_channel)} times on {channel.value} today, "
+                "the daily limit for one network.",
+                tomorrow,
+            )
+    if caps.min_spacing is not None and prior:
+        earliest = prior[-1].at + caps.min_spacing
+        if now < earliest:
+            minutes = int(caps.min_spacing.total_seconds() // 60)
+            return CapRefusal(
+                "min_spacing",
+                f"Leave at least {minutes} minutes between two shares.",
+                earliest,
+            )
+    return None
+
+
+# Taboo topics ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TabooTopic:
+    name: str
+    explanation: str
+    phrases: Sequence[str] = ()  # matched as whole words, case-insensitively
+    patterns: Sequence[str] = ()  # regular expressions, case-insensitive
+
+
+@dataclass(frozen=True)
+class TabooHit:
+    topic: str
+    explanation: str
+    matched: str
+
+
+def _phrase_pattern(phrase: str) -> str:
+    words = [re.escape(word) for word in phrase.split()]
+    return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
+
+
+def find_taboo(text: str, topics: Iterable[TabooTopic]) -> list[TabooHit]:
+    """Every topic the text touches, with the words that matched."""
+    hits = []
+    for topic in topics:
+        candidates = [_phrase_pattern(p) for p in topic.phrases if p.strip()]
+        candidates += list(topic.patterns)
+        for pattern in candidates:
+            match = re.search(pattern, text, flags=re.IGNORECASE)
+            if match:
+                hits.append(TabooHit(topic.name, topic.explanation, match.group(0)))
+                break
+    return hits
+
+
+def pattern_error(pattern: str) -> str | None:
+    """Why a pattern HR typed is not a usable regular expression, or None."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    return None
+
+
+# Disclosure ------------------------------------------------------------------------
+
+
+def _tag_present(text: str, tag: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(tag) + r"(?!\w)", text, re.IGNORECASE) is not None
+
+
+def with_disclosure(text: str, disclosure: str, hashtag: str | None = None) -> str:
+    """The share text with the disclosure (e.g. #employee) and the campaign hashtag
+    appended unless present: an employee can edit the text but not remove them."""
+    text = text.strip()
+    tags = [t.strip() for t in (disclosure, hashtag or "") if t and t.strip()]
+    missing = [t for t in tags if not _tag_present(text, t)]
+    return " ".join([text, *missing]) if missing else text
