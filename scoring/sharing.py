@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
+from scoring.windows import Window, window_end, window_start
+
 
 class Channel(StrEnum):
     """Where a share goes: the social networks, plus e-mail."""
@@ -77,22 +79,6 @@ class CapRefusal:
     next_allowed_at: datetime | None  # None: never again (per_content)
 
 
-def day_start(moment: datetime, zone: tzinfo) -> datetime:
-    local = moment.astimezone(zone)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def week_start(moment: datetime, zone: tzinfo, first_weekday: int = 0) -> datetime:
-    start = day_start(moment, zone)
-    return start - timedelta(days=(start.weekday() - first_weekday) % 7)
-
-
-def _next_local_midnight(start: datetime, days: int) -> datetime:
-    """Local midnight ``days`` after ``start``, right across daylight-saving changes."""
-    naive = start.replace(tzinfo=None) + timedelta(days=days)
-    return naive.replace(tzinfo=start.tzinfo)
-
-
 def check_share_caps(
     caps: ShareCaps,
     prior: Iterable[PriorShare],
@@ -106,10 +92,10 @@ def check_share_caps(
     """None when the share may go out; otherwise which cap refuses it and when the
     next share is allowed. Day and week are calendar periods in the company's zone."""
     prior = sorted(prior, key=lambda s: s.at)
-    today = day_start(now, zone)
-    this_week = week_start(now, zone, first_weekday)
-    tomorrow = _next_local_midnight(today, 1)
-    next_week = _next_local_midnight(this_week, 7)
+    today = window_start(Window.DAY, now, zone)
+    this_week = window_start(Window.WEEK, now, zone, first_weekday)
+    tomorrow = window_end(Window.DAY, now, zone)
+    next_week = window_end(Window.WEEK, now, zone, first_weekday)
 
     if caps.per_content is not None:
         same_item = [s for s in prior if s.content_id == content_id]

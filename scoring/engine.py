@@ -1,0 +1,174 @@
+"""The scoring engine: events + rules + prior cap usage + now in, ledger lines out.
+
+A deterministic function with no I/O. Each rule version in force at an event's time
+that matches the event writes its own line, so every point can answer "why did I get
+this?". A rule's cap limits the points one employee earns from it per window: the line
+gets min(points, cap - used) and is written even when that is 0 (``capped``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from scoring.sharing import Channel, EventKind
+from scoring.windows import Window, window_key
+
+# Events further ahead than this (clock skew) are refused rather than scored.
+MAX_FUTURE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One version of a scoring rule. ``None`` in a condition means "any"."""
+
+    rule_id: int
+    version: int
+    name: str
+    event_kind: EventKind
+    points: int
+    valid_from: datetime
+    valid_until: datetime | None = None
+    channels: frozenset[Channel] | None = None
+    tags: frozenset[str] | None = None  # the event's content carries at least one
+    team_ids: frozenset[int] | None = None
+    campaign: str | None = None
+    cap: int | None = None
+    cap_window: Window = Window.ALL_TIME
+
+    def __post_init__(self) -> None:
+        # No negative points, no punishments: corrections are separate compensating lines.
+        if self.points < 0:
+            raise ValueError("a rule cannot take points away")
+        if self.cap is not None and self.cap < 0:
+            raise ValueError("a cap cannot be negative")
+        if self.valid_until is not None and self.valid_until <= self.valid_from:
+            raise ValueError("a rule must end after it starts")
+
+    def in_force(self, moment: datetime) -> bool:
+        return self.valid_from <= moment and (self.valid_until is None or moment < self.valid_until)
+
+    def matches(self, event: EventFacts) -> bool:
+        return (
+            event.kind is self.event_kind
+            and self.in_force(event.occurred_at)
+            and (self.channels is None or event.channel in self.channels)
+            and (self.tags is None or bool(self.tags & event.tags))
+            and (self.team_ids is None or event.team_id in self.team_ids)
+            and (self.campaign is None or event.campaign == self.campaign)
+            # A network whose terms forbid rewarding posts earns no share points.
+            and not (event.kind is EventKind.SHARE and not event.share_points)
+        )
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    event_id: int
+    kind: EventKind
+    employee_id: int
+    occurred_at: datetime
+    team_id: int | None = None
+    channel: Channel | None = None
+    tags: frozenset[str] = field(default_factory=frozenset)
+    campaign: str | None = None
+    share_points: bool = True
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    event_id: int
+    rule_id: int
+    rule_version: int
+    employee_id: int
+    team_id: int | None
+    points: int
+    capped: bool
+    occurred_at: datetime
+    reason: str
+
+
+# (employee_id, rule_id, window key) -> points already earned under that cap.
+CapUsage = MutableMapping[tuple[int, int, str], int]
+
+
+class FutureEvent(ValueError):
+    """An event dated after ``now`` plus the allowed clock skew."""
+
+
+def describe(rule: Rule, event: EventFacts) -> str:
+    what = {
+        EventKind.SHARE: "sharing content",
+        EventKind.CLICK: "a unique click on your link",
+        EventKind.REFERRAL_APPLIED: "a referred candidate applying",
+        EventKind.REFERRAL_INTERVIEWED: "a referred candidate being interviewed",
+        EventKind.REFERRAL_HIRED: "a referred candidate being hired",
+    }.get(event.kind, event.kind.value.replace("_", " "))
+    where = f" on {event.channel.value}" if event.channel else ""
+    return f"{rule.name}: {what}{where}"
+
+
+def score_event(
+    event: EventFacts,
+    rules: Iterable[Rule],
+    usage: CapUsage,
+    *,
+    zone: tzinfo,
+    week_start: int = 0,
+) -> list[LedgerLine]:
+    """Lines for one event; ``usage`` is updated with what they award."""
+    lines = []
+    for rule in sorted(rules, key=lambda r: (r.rule_id, r.version)):
+        if not rule.matches(event):
+            continue
+        points = rule.points
+        capped = False
+        if rule.cap is not None:
+            key = (
+                event.employee_id,
+                rule.rule_id,
+                window_key(rule.cap_window, event.occurred_at, zone, week_start),
+            )
+            used = usage.get(key, 0)
+            allowed = max(0, rule.cap - used)
+            if points > allowed:
+                points, capped = allowed, True
+            usage[key] = used + points
+        reason = describe(rule, event)
+        if capped:
+            reason += f" (capped: {rule.cap} per {rule.cap_window.value.replace('_', ' ')})"
+        lines.append(
+            LedgerLine(
+                event_id=event.event_id,
+                rule_id=rule.rule_id,
+                rule_version=rule.version,
+                employee_id=event.employee_id,
+                team_id=event.team_id,
+                points=points,
+                capped=capped,
+                occurred_at=event.occurred_at,
+                reason=reason,
+            )
+        )
+    return lines
+
+
+def score_events(
+    events: Iterable[EventFacts],
+    rules: Iterable[Rule],
+    usage: Mapping[tuple[int, int, str], int],
+    *,
+    now: datetime,
+    zone: tzinfo,
+    week_start: int = 0,
+) -> tuple[list[LedgerLine], dict[tuple[int, int, str], int]]:
+    """Score events in time order (then by id), so caps fill in the order things
+    happened whatever order they arrive in. Returns the lines and the new usage."""
+    rules = list(rules)
+    usage = dict(usage)
+    lines: list[LedgerLine] = []
+    for event in sorted(events, key=lambda e: (e.occurred_at, e.event_id)):
+        if event.occurred_at > now + MAX_FUTURE:
+            raise FutureEvent(f"event {event.event_id} is dated in the future")
+        lines.extend(score_event(event, rules, usage, zone=zone, week_start=week_start))
+    return lines, usage
