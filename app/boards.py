@@ -1,0 +1,250 @@
+"""Live leaderboards in Redis sorted sets: the one module that knows their key names.
+
+A board is a scope (the company, a team, a challenge) in a window (all time, a month,
+a week). Members are employee ids; a member's score folds their points and the time
+they reached them into one exact number (``scoring.ranking.encode_score``), so the
+sorted set lists the earlier achiever first within a tie. Ranks are standard
+competition ranks: 1 + the number of members with more points.
+
+Every key carries the hash tag ``{chorus:boards}``: the Lua scripts below touch several
+boards at once, and on Redis Cluster all keys of one script must share a slot.
+
+Applying ledger lines is exactly-once: each line id is remembered in a bucketed set in
+the same script that applies it, so a job that dies half-way can simply run again. The
+SQL ledger stays the truth; ``replace_board`` rebuilds a board from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+import redis
+
+from scoring.ranking import EPOCH, TIME_BITS, TIME_LIMIT, decode_points, encode_score
+from scoring.windows import Window, window_key
+
+TAG = "{chorus:boards}"
+APPLIED_BUCKET = 100_000  # line ids per dedupe set
+APPLIED_TTL = 30 * 24 * 3600  # a job retried within a month is still recognised
+BOARD_WINDOWS = (Window.ALL_TIME, Window.MONTH, Window.WEEK)
+
+
+def board_key(scope: str, window: str) -> str:
+    """``scope``: "company", "team:<id>" or "challenge:<id>"; ``window``: a window key."""
+    return f"{TAG}:board:{scope}:{window}"
+
+
+def member_boards_key(member_id: int) -> str:
+    return f"{TAG}:member:{member_id}"
+
+
+def applied_key(line_id: int) -> str:
+    return f"{TAG}:applied:{line_id // APPLIED_BUCKET}"
+
+
+@dataclass(frozen=True)
+class BoardLine:
+    """A ledger line as far as boards care."""
+
+    line_id: int
+    employee_id: int
+    team_id: int | None
+    points: int
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int
+    member_id: int
+    points: int
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    size: int  # members on the board
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int | None  # None: not on the board
+    points: int
+    size: int
+
+
+def boards_for(line: BoardLine, zone: tzinfo, week_start: int) -> list[str]:
+    scopes = ["company"] + ([f"team:{line.team_id}"] if line.team_id is not None else [])
+    windows = [window_key(w, line.occurred_at, zone, week_start) for w in BOARD_WINDOWS]
+    return [board_key(scope, window) for scope in scopes for window in windows]
+
+
+def _lua(source: str) -> str:
+    """Scripts share the score encoding's constants with scoring.ranking."""
+    return source.replace("@BITS@", str(TIME_BITS)).replace("@LIMIT@", str(TIME_LIMIT))
+
+
+def _page(reply) -> Page:
+    rows, size = reply
+    return Page(
+        [Row(int(rows[i + 2]) + 1, int(rows[i]), int(rows[i + 1])) for i in range(0, len(rows), 3)],
+        int(size),
+    )
+
+
+def _seconds(moment: datetime) -> int:
+    return int((moment - EPOCH).total_seconds())
+
+
+# KEYS: applied-set, then board keys; ARGV: line id, ttl, member, delta, seconds, n boards,
+# member-boards key. Points and time are decoded from the score, changed, re-encoded:
+# a line with 0 points leaves the time at which the score was reached unchanged.
+_APPLY_LINE = _lua("""
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+local member, delta, t = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local shift, limit = 2 ^ @BITS@, @LIMIT@
+for i = 2, #KEYS - 1 do
+  local old = redis.call('ZSCORE', KEYS[i], member)
+  local points, reached = 0, 0
+  if old then
+    old = tonumber(old)
+    points = math.floor(old / shift)
+    reached = limit - (old % shift)
+  end
+  if delta ~= 0 and t > reached then reached = t end
+  -- an integer string, exact whatever number format this Lua build prints with
+  local score = string.format('%.0f', (points + delta) * shift + (limit - reached))
+  redis.call('ZADD', KEYS[i], score, member)
+  redis.call('SADD', KEYS[#KEYS], KEYS[i])
+end
+return 1
+""")
+
+# KEYS[1]: board; ARGV: "offset" or "member", the offset or member id, the page size.
+# For "member" the page starts half a page above them (clipped at the top) and false is
+# returned when they are not on the board. Each row: member, points, members with more
+# points (rank = that + 1); then the board size.
+_PAGE = _lua("""
+local start, limit = 0, tonumber(ARGV[3])
+if ARGV[1] == 'member' then
+  local rank = redis.call('ZREVRANK', KEYS[1], ARGV[2])
+  if not rank then return false end
+  start = math.max(0, rank - math.floor(limit / 2))
+else
+  start = tonumber(ARGV[2])
+end
+local rows = redis.call('ZREVRANGE', KEYS[1], start, start + limit - 1, 'WITHSCORES')
+local shift = 2 ^ @BITS@
+local out, last_points, last_above = {}, nil, 0
+for i = 1, #rows, 2 do
+  local points = math.floor(tonumber(rows[i + 1]) / shift)
+  if points ~= last_points then
+    local floor = string.format('%.0f', (points + 1) * shift)
+    last_above = redis.call('ZCOUNT', KEYS[1], floor, '+inf')
+    last_points = points
+  end
+  out[#out + 1] = rows[i]
+  out[#out + 1] = points
+  out[#out + 1] = last_above
+end
+return {out, redis.call('ZCARD', KEYS[1])}
+""")
+
+# KEYS[1]: board; ARGV: member. Points, members above, board size.
+_STANDING = _lua("""
+local size = redis.call('ZCARD', KEYS[1])
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return {false, false, size} end
+local shift = 2 ^ @BITS@
+local points = math.floor(tonumber(score) / shift)
+local floor = string.format('%.0f', (points + 1) * shift)
+return {points, redis.call('ZCOUNT', KEYS[1], floor, '+inf'), size}
+""")
+
+
+class BoardStore:
+    def __init__(self, connection: redis.Redis):
+        self.redis = connection
+        self._apply = connection.register_script(_APPLY_LINE)
+        self._page = connection.register_script(_PAGE)
+        self._standing = connection.register_script(_STANDING)
+
+    # Writing ------------------------------------------------------------------
+
+    def apply_lines(self, lines: Iterable[BoardLine], zone: tzinfo, week_start: int = 0) -> int:
+        """Add each line to its boards once; returns how many were new."""
+        pipe = self.redis.pipeline(transaction=False)
+        count = 0
+        for line in lines:
+            keys = [
+                applied_key(line.line_id),
+                *boards_for(line, zone, week_start),
+                member_boards_key(line.employee_id),
+            ]
+            self._apply(
+                keys=keys,
+                args=[
+                    line.line_id,
+                    APPLIED_TTL,
+                    line.employee_id,
+                    line.points,
+                    _seconds(line.occurred_at),
+                ],
+                client=pipe,
+            )
+            count += 1
+        return sum(pipe.execute()) if count else 0
+
+    def remove_member(self, member_id: int) -> None:
+        """Take someone off every board (opted out, or hidden)."""
+        key = member_boards_key(member_id)
+        boards = self.redis.smembers(key)
+        pipe = self.redis.pipeline(transaction=True)
+        for board in boards:
+            pipe.zrem(board, member_id)
+        pipe.delete(key)
+        pipe.execute()
+
+    def replace_board(self, key: str, standings: Sequence[tuple[int, int, datetime]]) -> None:
+        """Swap in a board rebuilt from the ledger: (member, points, reached_at)."""
+        staging = f"{key}:rebuild"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(staging)
+        for chunk_start in range(0, len(standings), 10_000):
+            chunk = standings[chunk_start : chunk_start + 10_000]
+            pipe.zadd(staging, {str(m): encode_score(p, t) for m, p, t in chunk})
+        for member, _points, _reached in standings:
+            pipe.sadd(member_boards_key(member), key)
+        if standings:
+            pipe.rename(staging, key)
+        else:
+            pipe.delete(key)
+        pipe.execute()
+
+    # Reading ------------------------------------------------------------------
+
+    def page(self, key: str, offset: int = 0, limit: int = 10) -> Page:
+        """Top members by rank, from ``offset`` (0 is the top)."""
+        return _page(self._page(keys=[key], args=["offset", offset, limit]))
+
+    def around(self, key: str, member_id: int, limit: int = 10) -> Page | None:
+        """A page with the member in it, half a page above them, clipped at the top;
+        None when the member is not on the board. One round trip."""
+        reply = self._page(keys=[key], args=["member", member_id, limit])
+        return None if reply is None else _page(reply)
+
+    def standing(self, key: str, member_id: int) -> Standing:
+        points, above, size = self._standing(keys=[key], args=[member_id])
+        if points is None:
+            return Standing(None, 0, int(size))
+        return Standing(int(above) + 1, int(points), int(size))
+
+    def scores(self, key: str) -> dict[int, tuple[int, int]]:
+        """Everything on a board, member -> (points, reached seconds): for comparisons."""
+        return {
+            int(member): (decode_points(score), TIME_LIMIT - int(score) % 2**TIME_BITS)
+            for member, score in self.redis.zrange(key, 0, -1, withscores=True)
+        }
