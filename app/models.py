@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 from app.extensions import db
 from scoring.participation import Network, Presence, is_participating
 from scoring.sharing import Channel, EventKind, ReferralStage
+from scoring.windows import Window
 
 
 def utcnow() -> datetime:
@@ -571,3 +572,117 @@ class Event(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set when the scoring pipeline has turned the event into ledger lines.
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+# Points ----------------------------------------------------------------------------
+
+
+class LineKind(StrEnum):
+    AWARD = "award"  # a rule matched an event
+    COMPENSATION = "compensation"  # a recalculation corrects earlier awards
+    ADJUSTMENT = "adjustment"  # an admin's correction, with a reason
+
+
+class ScoringRule(db.Model):
+    """A rule's identity; what it awards lives in its versions."""
+
+    __tablename__ = "scoring_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    versions: Mapped[list[RuleVersion]] = relationship(
+        back_populates="rule", order_by="RuleVersion.version", cascade="all, delete-orphan"
+    )
+
+
+class RuleVersion(db.Model):
+    """What a rule awards from ``valid_from`` on. An edit closes the current version at
+    its effective time and opens the next; versions are never changed afterwards, so a
+    ledger line always points at exactly what produced it. NULL conditions match all."""
+
+    __tablename__ = "rule_versions"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "version"),
+        CheckConstraint("points >= 0", name="points_not_negative"),
+        CheckConstraint("cap IS NULL OR cap >= 0", name="cap_not_negative"),
+        CheckConstraint("valid_until IS NULL OR valid_until > valid_from", name="valid_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("scoring_rules.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    event_kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
+    points: Mapped[int] = mapped_column(Integer)
+    channels: Mapped[list[str] | None] = mapped_column(JSON)
+    tags: Mapped[list[str] | None] = mapped_column(JSON)
+    team_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    campaign: Mapped[str | None] = mapped_column(String(60))
+    cap: Mapped[int | None] = mapped_column(Integer)
+    cap_window: Mapped[Window] = mapped_column(_enum(Window, "cap_window"), default=Window.ALL_TIME)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rule: Mapped[ScoringRule] = relationship(back_populates="versions")
+
+
+class LedgerLine(db.Model):
+    """The truth about points: append-only. ``line_key`` makes every write idempotent
+    (award:<event>:<rule>, recalc:<run>:<event>:<rule>, adjust:<id>); corrections are new
+    lines, never edits. Balances and boards are projections of these rows."""
+
+    __tablename__ = "ledger_lines"
+    __table_args__ = (
+        db.Index("ix_ledger_lines_employee_occurred", "employee_id", "occurred_at"),
+        db.Index("ix_ledger_lines_boards_applied", "boards_applied"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[LineKind] = mapped_column(_enum(LineKind, "line_kind"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    # The team when the event happened: boards credit it, whatever happens later.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    rule_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rule_versions.id", ondelete="SET NULL")
+    )
+    points: Mapped[int] = mapped_column(Integer)
+    capped: Mapped[bool] = mapped_column(default=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Referral points may vest after a holding period before they can be spent.
+    vests_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    boards_applied: Mapped[bool] = mapped_column(default=False)
+
+    rule_version: Mapped[RuleVersion | None] = relationship()
+
+
+class CapUsage(db.Model):
+    """Points one employee has earned from one rule in one cap window: updated in the
+    same transaction as the ledger lines it counts."""
+
+    __tablename__ = "cap_usage"
+
+    employee_id: Mapped[int] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
+    )
+    rule_id: Mapped[int] = mapped_column(
+        ForeignKey("scoring_rules.id", ondelete="CASCADE"), primary_key=True
+    )
+    window_key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
@@ -10,6 +12,7 @@ from app.models import (
     AllowedDomain,
     ApiToken,
     AuditEntry,
+    CapUsage,
     ClickKind,
     ClickRecord,
     CompanySettings,
@@ -24,11 +27,15 @@ from app.models import (
     InboundFeed,
     Integration,
     Interest,
+    LedgerLine,
+    LineKind,
     NetworkPolicy,
     Referral,
     ReferralOutcome,
     ReferralProgramme,
     Role,
+    RuleVersion,
+    ScoringRule,
     Share,
     SharePolicy,
     ShareTemplate,
@@ -263,3 +270,43 @@ class EventFactory(BaseFactory):
     natural_key = factory.Sequence(lambda n: f"share:{n}")
     employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
     occurred_at = factory.LazyFunction(utcnow)
+
+
+class ScoringRuleFactory(BaseFactory):
+    class Meta:
+        model = ScoringRule
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+
+
+class RuleVersionFactory(BaseFactory):
+    class Meta:
+        model = RuleVersion
+
+    rule = factory.SubFactory(ScoringRuleFactory)
+    version = 1
+    event_kind = EventKind.SHARE
+    points = 10
+    valid_from = factory.LazyFunction(lambda: utcnow() - timedelta(days=365))
+
+
+class LedgerLineFactory(BaseFactory):
+    class Meta:
+        model = LedgerLine
+
+    line_key = factory.Sequence(lambda n: f"adjust:{n}")
+    kind = LineKind.ADJUSTMENT
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    points = 5
+    occurred_at = factory.LazyFunction(utcnow)
+    reason = "Welcome bonus"
+
+
+class CapUsageFactory(BaseFactory):
+    class Meta:
+        model = CapUsage
+
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    rule_id = factory.LazyFunction(lambda: ScoringRuleFactory().id)
+    window_key = "all"
+    used = 10
