@@ -224,6 +224,32 @@ class BoardStore:
             pipe.delete(key)
         pipe.execute()
 
+    def set_member(self, key: str, member_id: int, points: int, reached_at: datetime) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zadd(key, {str(member_id): encode_score(points, reached_at)})
+        pipe.sadd(member_boards_key(member_id), key)
+        pipe.execute()
+
+    def board_keys(self) -> set[str]:
+        return {
+            k.decode()
+            for k in self.redis.scan_iter(match=f"{TAG}:board:*", count=1000)
+            if not k.endswith(b":rebuild")
+        }
+
+    def forget_boards_except(self, keep: set[str]) -> None:
+        """After a rebuild: boards the ledger no longer fills are dropped."""
+        stale = self.board_keys() - keep
+        if stale:
+            self.redis.delete(*stale)
+
+    def forget_applied_lines(self) -> None:
+        """After a rebuild the boards hold exactly the applied lines; the memory of
+        which lines were applied starts afresh for the ones still to come."""
+        stale = list(self.redis.scan_iter(match=f"{TAG}:applied:*", count=1000))
+        if stale:
+            self.redis.delete(*stale)
+
     # Reading ------------------------------------------------------------------
 
     def page(self, key: str, offset: int = 0, limit: int = 10) -> Page:

@@ -1,0 +1,182 @@
+"""Events to ledger to boards, through the real database and Redis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.boards import BoardStore, board_key
+from app.extensions import db, get_redis
+from app.models import CapUsage, LedgerLine, Role
+from app.services import rules as rules_service
+from app.services.scoring import (
+    Busy,
+    apply_pending_lines,
+    rebuild_boards,
+    restore_member,
+    score_pending_events,
+    scoring_lock,
+)
+from scoring.participation import Presence
+from scoring.sharing import Channel, EventKind
+from scoring.windows import Window
+from tests.factories import (
+    CompanySettingsFactory,
+    EmployeeFactory,
+    EventFactory,
+    TeamFactory,
+)
+
+T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)  # Monday, 10:00 in Berlin
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+COMPANY = board_key("company", "all")
+
+
+@pytest.fixture
+def store(ctx) -> BoardStore:
+    CompanySettingsFactory(time_zone="Europe/Berlin")
+    rules_service.install_default_rules(effective_at=T0 - timedelta(days=30))
+    db.session.commit()
+    return BoardStore(get_redis())
+
+
+def event(employee, kind=EventKind.SHARE, at=T0, key=None, **fields):
+    return EventFactory(
+        kind=kind,
+        employee_id=employee.id,
+        team_id=employee.team_id,
+        occurred_at=at,
+        channel=Channel.LINKEDIN,
+        natural_key=key or f"{kind}:{employee.id}:{at.isoformat()}",
+        **fields,
+    )
+
+
+def run_pipeline(store) -> tuple[int, int]:
+    scored = score_pending_events(now=NOW)
+    db.session.commit()
+    applied = apply_pending_lines(store)
+    db.session.commit()
+    return scored, applied
+
+
+def test_events_become_ledger_lines_with_reasons_and_reach_the_boards(store):
+    alice = EmployeeFactory(opted_in=True)
+    event(alice, EventKind.SHARE)
+    event(alice, EventKind.CLICK, at=T0 + timedelta(minutes=5))
+    assert run_pipeline(store) == (2, 2)
+    lines = db.session.scalars(select(LedgerLine).order_by(LedgerLine.id)).all()
+    assert [(line.points, line.reason) for line in lines] == [
+        (5, "Sharing: sharing content on linkedin"),
+        (1, "Unique clicks: a unique click on your link on linkedin"),
+    ]
+    assert lines[0].rule_version.rule.name == "Sharing"
+    assert store.standing(COMPANY, alice.id).points == 6
+
+
+def test_running_the_pipeline_again_changes_nothing(store):
+    alice = EmployeeFactory(opted_in=True)
+    event(alice)
+    run_pipeline(store)
+    before = store.scores(COMPANY)
+    assert run_pipeline(store) == (0, 0)
+    assert db.session.scalar(select(func.count()).select_from(LedgerLine)) == 1
+    assert store.scores(COMPANY) == before
+
+
+def test_caps_hold_across_batches_and_write_zero_lines(store):
+    alice = EmployeeFactory(opted_in=True)
+    for minute in range(4):  # Sharing: 5 points, 15 a day
+        event(alice, at=T0 + timedelta(minutes=minute))
+        run_pipeline(store)
+    points = db.session.scalars(select(LedgerLine.points).order_by(LedgerLine.id)).all()
+    assert points == [5, 5, 5, 0]
+    capped = db.session.scalars(select(LedgerLine.capped).order_by(LedgerLine.id)).all()
+    assert capped == [False, False, False, True]
+    usage = db.session.scalar(select(CapUsage.used).where(CapUsage.employee_id == alice.id))
+    assert usage == 15
+
+
+def test_points_stay_with_the_team_of_the_moment(store):
+    old_team, new_team = TeamFactory(), TeamFactory()
+    alice = EmployeeFactory(opted_in=True, team=old_team)
+    event(alice)
+    run_pipeline(store)
+    alice.team = new_team
+    db.session.commit()
+    event(alice, at=T0 + timedelta(hours=2))
+    run_pipeline(store)
+    assert store.standing(board_key(f"team:{old_team.id}", "all"), alice.id).points == 5
+    assert store.standing(board_key(f"team:{new_team.id}", "all"), alice.id).points == 5
+
+
+def test_hidden_people_leave_no_gap_and_come_back_from_the_ledger(store):
+    first, hidden, third = (EmployeeFactory(opted_in=True) for _ in range(3))
+    event(first, at=T0)
+    event(first, EventKind.CLICK, at=T0 + timedelta(minutes=1))
+    event(hidden, at=T0)
+    event(third, EventKind.CLICK, at=T0)
+    hidden.presence = Presence.HIDDEN
+    db.session.commit()
+    run_pipeline(store)
+    assert [(r.rank, r.member_id) for r in store.page(COMPANY).rows] == [
+        (1, first.id),
+        (2, third.id),
+    ]
+    hidden.presence = Presence.NAMED
+    db.session.commit()
+    restore_member(store, hidden.id)
+    assert [r.member_id for r in store.page(COMPANY).rows] == [first.id, hidden.id, third.id]
+
+
+def test_a_rebuild_equals_the_live_boards(store):
+    team = TeamFactory()
+    people = [EmployeeFactory(opted_in=True, team=team) for _ in range(5)]
+    for i, person in enumerate(people):
+        for j in range(i + 1):
+            event(
+                person,
+                EventKind.CLICK if j % 2 else EventKind.SHARE,
+                at=T0 + timedelta(days=j, minutes=i),
+            )
+    run_pipeline(store)
+    live = {key: store.scores(key) for key in store.board_keys()}
+    assert len(live) == 6  # company and team, each all time, month and week
+    get_redis().delete(*live)  # lose every board
+    rebuild_boards(store)
+    assert {key: store.scores(key) for key in store.board_keys()} == live
+    assert run_pipeline(store) == (0, 0)  # nothing is applied twice afterwards
+
+
+def test_a_rule_edit_applies_from_its_effective_time(store):
+    alice = EmployeeFactory(opted_in=True)
+    sharing = rules_service.all_versions()[0].rule
+    rules_service.edit_rule(
+        None, sharing, {"points": 8, "cap": None}, effective_at=T0 + timedelta(hours=1)
+    )
+    db.session.commit()
+    event(alice, at=T0)
+    event(alice, at=T0 + timedelta(hours=1))
+    run_pipeline(store)
+    assert db.session.scalars(select(LedgerLine.points).order_by(LedgerLine.id)).all() == [5, 8]
+
+
+def test_events_in_the_future_wait(store):
+    alice = EmployeeFactory(opted_in=True)
+    event(alice, at=NOW + timedelta(hours=1))
+    assert run_pipeline(store) == (0, 0)
+
+
+def test_only_one_scoring_job_runs_at_a_time(store):
+    with scoring_lock(), pytest.raises(Busy), scoring_lock():
+        pass
+
+
+def test_unused_rule_kinds_do_not_award(store):
+    alice = EmployeeFactory(opted_in=True, role=Role.EMPLOYEE)
+    event(alice, EventKind.REFERRAL_HIRED)
+    run_pipeline(store)
+    assert db.session.scalar(select(LedgerLine.points)) == 200
+    assert rules_service.DEFAULT_RULES[0]["cap_window"] is Window.DAY
