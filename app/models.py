@@ -610,6 +610,7 @@ class RuleVersion(db.Model):
         UniqueConstraint("rule_id", "version"),
         CheckConstraint("points >= 0", name="points_not_negative"),
         CheckConstraint("cap IS NULL OR cap >= 0", name="cap_not_negative"),
+        CheckConstraint("vesting_days >= 0", name="vesting_days_not_negative"),
         CheckConstraint("valid_until IS NULL OR valid_until > valid_from", name="valid_range"),
     )
 
@@ -624,6 +625,7 @@ class RuleVersion(db.Model):
     campaign: Mapped[str | None] = mapped_column(String(60))
     cap: Mapped[int | None] = mapped_column(Integer)
     cap_window: Mapped[Window] = mapped_column(_enum(Window, "cap_window"), default=Window.ALL_TIME)
+    vesting_days: Mapped[int] = mapped_column(Integer, default=0)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(

@@ -36,6 +36,8 @@ class Rule:
     campaign: str | None = None
     cap: int | None = None
     cap_window: Window = Window.ALL_TIME
+    # Points of this rule become spendable this many days after the event (referrals).
+    vesting_days: int = 0
 
     def __post_init__(self) -> None:
         # No negative points, no punishments: corrections are separate compensating lines.
@@ -43,6 +45,8 @@ class Rule:
             raise ValueError("a rule cannot take points away")
         if self.cap is not None and self.cap < 0:
             raise ValueError("a cap cannot be negative")
+        if self.vesting_days < 0:
+            raise ValueError("vesting cannot be negative")
         if self.valid_until is not None and self.valid_until <= self.valid_from:
             raise ValueError("a rule must end after it starts")
 
@@ -86,6 +90,7 @@ class LedgerLine:
     capped: bool
     occurred_at: datetime
     reason: str
+    vests_at: datetime | None = None
 
 
 # (employee_id, rule_id, window key) -> points already earned under that cap.
@@ -148,6 +153,11 @@ def score_event(
                 capped=capped,
                 occurred_at=event.occurred_at,
                 reason=reason,
+                vests_at=(
+                    event.occurred_at + timedelta(days=rule.vesting_days)
+                    if rule.vesting_days
+                    else None
+                ),
             )
         )
     return lines

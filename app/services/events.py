@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.errors import InvalidInput
@@ -31,8 +31,10 @@ def insert_ignoring_conflicts(model, rows: Sequence[dict[str, Any]]) -> int:
         return 0
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(insert(model).values(list(rows)).on_conflict_do_nothing())
-    return result.rowcount
+    key = next(iter(inspect(model).primary_key))
+    # RETURNING counts what was inserted: rowcount is not reliable for multi-row inserts.
+    statement = insert(model).values(list(rows)).on_conflict_do_nothing().returning(key)
+    return len(db.session.execute(statement).all())
 
 
 def check_not_in_future(occurred_at: datetime, now: datetime | None = None) -> None:

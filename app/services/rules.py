@@ -65,7 +65,8 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
         "name": "Referral: hired",
         "event_kind": EventKind.REFERRAL_HIRED,
         "points": 200,
-        "description": "Your referral was hired.",
+        "vesting_days": 90,
+        "description": "Your referral was hired; spendable after 90 days.",
     },
 )
 
@@ -75,6 +76,8 @@ def _check_version(fields: dict[str, Any]) -> None:
         raise InvalidInput("Rules award points; they never take them away.", field="points")
     if fields.get("cap") is not None and fields["cap"] < 0:
         raise InvalidInput("A cap cannot be negative.", field="cap")
+    if fields.get("vesting_days", 0) < 0:
+        raise InvalidInput("Vesting cannot be negative.", field="vesting_days")
 
 
 def create_rule(
@@ -90,7 +93,7 @@ def create_rule(
         raise InvalidInput("A rule needs a name.", field="name")
     if db.session.scalar(select(ScoringRule).where(func.lower(ScoringRule.name) == name.lower())):
         raise Conflict(f"A rule called {name!r} exists already.", field="name")
-    fields = {"cap_window": Window.ALL_TIME, **version_fields}
+    fields = {"cap_window": Window.ALL_TIME, "vesting_days": 0, **version_fields}
     _check_version(fields)
     rule = ScoringRule(name=name, description=description.strip())
     rule.versions.append(
@@ -188,6 +191,7 @@ def to_domain(version: RuleVersion) -> Rule:
         campaign=version.campaign,
         cap=version.cap,
         cap_window=version.cap_window,
+        vesting_days=version.vesting_days,
     )
 
 

@@ -56,12 +56,12 @@ def scoring_lock(blocking_timeout: float = 0) -> Iterator[None]:
         lock.release()
 
 
-def _zone() -> tuple[ZoneInfo, int]:
+def company_zone() -> tuple[ZoneInfo, int]:
     settings = company_settings()
     return ZoneInfo(settings.time_zone), settings.week_start
 
 
-def _facts(events: list[Event]) -> list[EventFacts]:
+def event_facts(events: list[Event]) -> list[EventFacts]:
     content_ids = {e.content_id for e in events if e.content_id is not None}
     tags: dict[int, set[str]] = defaultdict(set)
     campaigns: dict[int, str | None] = {}
@@ -95,7 +95,7 @@ def _facts(events: list[Event]) -> list[EventFacts]:
     ]
 
 
-def _upsert_usage(usage: dict[tuple[int, int, str], int]) -> None:
+def upsert_usage(usage: dict[tuple[int, int, str], int]) -> None:
     if not usage:
         return
     dialect = db.session.get_bind().dialect.name
@@ -138,11 +138,11 @@ def score_pending_events(batch_size: int = 1000, now: datetime | None = None) ->
         db.session.rollback()
         return 0
 
-    zone, week_start = _zone()
+    zone, week_start = company_zone()
     versions = all_versions()
     rules = [to_domain(v) for v in versions]
     version_ids = {(v.rule_id, v.version): v.id for v in versions}
-    facts = _facts(events)
+    facts = event_facts(events)
     keys = {
         (f.employee_id, r.rule_id, window_key(r.cap_window, f.occurred_at, zone, week_start))
         for f in facts
@@ -174,13 +174,14 @@ def score_pending_events(batch_size: int = 1000, now: datetime | None = None) ->
                 "capped": line.capped,
                 "occurred_at": line.occurred_at,
                 "reason": line.reason[:300],
+                "vests_at": line.vests_at,
                 "created_at": now,
                 "boards_applied": False,
             }
             for line in lines
         ],
     )
-    _upsert_usage({k: v for k, v in new_usage.items() if usage.get(k) != v})
+    upsert_usage({k: v for k, v in new_usage.items() if usage.get(k) != v})
     return len(events)
 
 
@@ -218,7 +219,7 @@ def apply_pending_lines(store: BoardStore, batch_size: int = 5000) -> int:
     )
     if not lines:
         return 0
-    zone, week_start = _zone()
+    zone, week_start = company_zone()
     visible = _visible_members({line.employee_id for line in lines})
     store.apply_lines(
         [_board_line(line) for line in lines if line.employee_id in visible], zone, week_start
@@ -234,7 +235,7 @@ def apply_pending_lines(store: BoardStore, batch_size: int = 5000) -> int:
 
 def _standings(lines) -> dict[str, dict[int, list]]:
     """board key -> member -> [points, reached_at] from applied ledger lines."""
-    zone, week_start = _zone()
+    zone, week_start = company_zone()
     boards: dict[str, dict[int, list]] = defaultdict(dict)
     for line in lines:
         for key in boards_for(line, zone, week_start):

@@ -1,0 +1,246 @@
+"""Reading and correcting the ledger: balances, history with reasons, admin adjustments
+and the recalculation after a rule change. Corrections are always new lines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+
+from app.errors import Conflict, InvalidInput
+from app.extensions import db
+from app.models import (
+    CapUsage,
+    Employee,
+    Event,
+    LedgerLine,
+    LineKind,
+    RuleVersion,
+    utcnow,
+)
+from app.services import audit
+from app.services.events import insert_ignoring_conflicts
+from app.services.rules import all_versions, to_domain
+from app.services.scoring import company_zone, event_facts, upsert_usage
+from scoring.engine import score_events
+from scoring.windows import Window, window_key, window_start
+
+ADJUSTMENT_REASON_MAX = 300
+
+
+@dataclass(frozen=True)
+class Balance:
+    lifetime: int  # everything earned: what ranks use
+    vested: int  # earned and past any holding period
+    pending: int  # earned, still in a holding period
+
+    @property
+    def spendable(self) -> int:
+        # Spending (redemptions) will subtract here; it never touches lifetime or rank.
+        return max(0, self.vested)
+
+
+def balance(employee_id: int, now: datetime | None = None) -> Balance:
+    now = now or utcnow()
+    vested_case = case(
+        (LedgerLine.vests_at.is_(None) | (LedgerLine.vests_at <= now), LedgerLine.points),
+        else_=0,
+    )
+    lifetime, vested = db.session.execute(
+        select(
+            func.coalesce(func.sum(LedgerLine.points), 0), func.coalesce(func.sum(vested_case), 0)
+        ).where(LedgerLine.employee_id == employee_id)
+    ).one()
+    return Balance(int(lifetime), int(vested), int(lifetime) - int(vested))
+
+
+def history(employee_id: int, limit: int = 50, before_id: int | None = None) -> list[LedgerLine]:
+    """The employee's ledger, newest first: every line says why."""
+    query = (
+        select(LedgerLine)
+        .where(LedgerLine.employee_id == employee_id)
+        .order_by(LedgerLine.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(LedgerLine.id < before_id)
+    return list(db.session.scalars(query))
+
+
+def adjust_points(
+    actor: Employee, employee: Employee, points: int, reason: str, adjustment_id: str
+) -> LedgerLine:
+    """An admin's correction, with a reason, as a line of its own. ``adjustment_id``
+    makes it idempotent: sending the same adjustment again returns the first line."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the points change; the employee will see it.", field="reason")
+    if points == 0:
+        raise InvalidInput(
+            "An adjustment changes points: give a number other than 0.", field="points"
+        )
+    key = f"adjust:{adjustment_id}"
+    existing = db.session.scalar(select(LedgerLine).where(LedgerLine.line_key == key))
+    if existing is not None:
+        if existing.employee_id != employee.id or existing.points != points:
+            raise Conflict(
+                "This adjustment id was used for another adjustment.", field="adjustment_id"
+            )
+        return existing
+    if points < 0 and balance(employee.id).lifetime + points < 0:
+        raise InvalidInput("A correction cannot take the total below zero.", field="points")
+    line = LedgerLine(
+        line_key=key,
+        kind=LineKind.ADJUSTMENT,
+        employee_id=employee.id,
+        team_id=employee.team_id,
+        points=points,
+        occurred_at=utcnow(),
+        reason=reason[:ADJUSTMENT_REASON_MAX],
+        created_by_id=actor.id,
+    )
+    db.session.add(line)
+    db.session.flush()
+    audit.record(actor, "ledger.adjust", employee, points=points, reason=reason, line_id=line.id)
+    return line
+
+
+def _prior_usage(since: datetime, zone, week_start: int) -> dict[tuple[int, int, str], int]:
+    """Cap usage from award and compensation lines before ``since``, for the windows
+    that reach into the recalculated period."""
+    earliest = min(
+        window_start(Window.MONTH, since, zone, week_start),
+        window_start(Window.WEEK, since, zone, week_start),
+    )
+    rows = db.session.execute(
+        select(
+            LedgerLine.employee_id,
+            RuleVersion.rule_id,
+            RuleVersion.cap_window,
+            LedgerLine.points,
+            LedgerLine.occurred_at,
+        )
+        .join(RuleVersion, LedgerLine.rule_version_id == RuleVersion.id)
+        .where(
+            LedgerLine.occurred_at < since,
+            RuleVersion.cap.is_not(None),
+            (LedgerLine.occurred_at >= earliest) | (RuleVersion.cap_window == Window.ALL_TIME),
+        )
+    )
+    usage: dict[tuple[int, int, str], int] = defaultdict(int)
+    for employee_id, rule_id, cap_window, points, occurred_at in rows:
+        usage[(employee_id, rule_id, window_key(cap_window, occurred_at, zone, week_start))] += (
+            points
+        )
+    return dict(usage)
+
+
+def recalculate(actor: Employee | None, since: datetime, now: datetime | None = None) -> int:
+    """Replay every scored event from ``since`` under the rules as they now stand and
+    write compensating lines where the ledger differs; returns how many were written.
+    Run twice, the second run finds nothing to correct. The caller holds the scoring
+    lock, commits, and then lets the boards catch up (``apply_pending_lines``)."""
+    now = now or utcnow()
+    zone, week_start = company_zone()
+    events = list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.occurred_at >= since, Event.scored_at.is_not(None))
+            .order_by(Event.occurred_at, Event.id)
+        )
+    )
+    if not events:
+        return 0
+    versions = all_versions()
+    version_ids = {(v.rule_id, v.version): v.id for v in versions}
+    prior = _prior_usage(since, zone, week_start)
+    lines, _usage = score_events(
+        event_facts(events),
+        [to_domain(v) for v in versions],
+        prior,
+        now=now,
+        zone=zone,
+        week_start=week_start,
+    )
+    wanted = {(line.event_id, line.rule_id): line for line in lines}
+
+    booked: dict[tuple[int, int], list[int]] = defaultdict(list)  # (event, rule) -> points
+    for event_id, rule_id, points in db.session.execute(
+        select(LedgerLine.event_id, RuleVersion.rule_id, LedgerLine.points)
+        .join(RuleVersion, LedgerLine.rule_version_id == RuleVersion.id)
+        .where(LedgerLine.event_id.in_([e.id for e in events]))
+    ):
+        booked[(event_id, rule_id)].append(points)
+
+    events_by_id = {e.id: e for e in events}
+    corrections = []
+    for key in sorted(set(wanted) | set(booked)):
+        event_id, rule_id = key
+        target = wanted[key].points if key in wanted else 0
+        difference = target - sum(booked.get(key, []))
+        if difference == 0:
+            continue
+        event = events_by_id[event_id]
+        source = wanted.get(key)
+        version_id = (
+            version_ids[(rule_id, source.rule_version)]
+            if source
+            else _latest_version_id(rule_id, versions)
+        )
+        corrections.append(
+            {
+                # The count of earlier lines makes the key deterministic: a second run that
+                # finds the same state writes the same key, and nothing.
+                "line_key": f"recalc:{event_id}:{rule_id}:{len(booked.get(key, []))}",
+                "kind": LineKind.COMPENSATION,
+                "employee_id": event.employee_id,
+                "team_id": event.team_id,
+                "event_id": event_id,
+                "rule_version_id": version_id,
+                "points": difference,
+                "capped": bool(source and source.capped),
+                "occurred_at": event.occurred_at,
+                "vests_at": source.vests_at if source else None,
+                "reason": (
+                    f"Recalculated after a rule change: {source.reason}"
+                    if source
+                    else "Recalculated after a rule change: the rule no longer applies"
+                )[:300],
+                "created_at": now,
+                "boards_applied": False,
+            }
+        )
+    written = insert_ignoring_conflicts(LedgerLine, corrections)
+    if written:
+        _recount_usage({e.employee_id for e in events}, zone, week_start)
+    if written:
+        audit.record(actor, "ledger.recalculate", None, since=since.isoformat(), lines=written)
+    return written
+
+
+def _latest_version_id(rule_id: int, versions: list[RuleVersion]) -> int:
+    return max((v for v in versions if v.rule_id == rule_id), key=lambda v: v.version).id
+
+
+def _recount_usage(employee_ids: set[int], zone, week_start: int) -> None:
+    """Cap counters of these employees, counted again from their ledger lines."""
+    db.session.execute(CapUsage.__table__.delete().where(CapUsage.employee_id.in_(employee_ids)))
+    rows = db.session.execute(
+        select(
+            LedgerLine.employee_id,
+            RuleVersion.rule_id,
+            RuleVersion.cap_window,
+            LedgerLine.points,
+            LedgerLine.occurred_at,
+        )
+        .join(RuleVersion, LedgerLine.rule_version_id == RuleVersion.id)
+        .where(LedgerLine.employee_id.in_(employee_ids), RuleVersion.cap.is_not(None))
+    )
+    usage: dict[tuple[int, int, str], int] = defaultdict(int)
+    for employee_id, rule_id, cap_window, points, occurred_at in rows:
+        usage[(employee_id, rule_id, window_key(cap_window, occurred_at, zone, week_start))] += (
+            points
+        )
+    upsert_usage(dict(usage))
