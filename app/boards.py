@@ -66,6 +66,7 @@ class Row:
 class Page:
     rows: list[Row]
     size: int  # members on the board
+    offset: int  # position of the first row (0 is the top)
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,11 @@ def _lua(source: str) -> str:
 
 
 def _page(reply) -> Page:
-    rows, size = reply
+    rows, size, start = reply
     return Page(
         [Row(int(rows[i + 2]) + 1, int(rows[i]), int(rows[i + 1])) for i in range(0, len(rows), 3)],
         int(size),
+        int(start),
     )
 
 
@@ -150,7 +152,7 @@ for i = 1, #rows, 2 do
   out[#out + 1] = points
   out[#out + 1] = last_above
 end
-return {out, redis.call('ZCARD', KEYS[1])}
+return {out, redis.call('ZCARD', KEYS[1]), start}
 """)
 
 # KEYS[1]: board; ARGV: member. Points, members above, board size.

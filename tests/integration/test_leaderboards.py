@@ -1,0 +1,128 @@
+"""What people see on the boards: names as chosen, own points always, windows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.services import rules as rules_service
+from app.services.leaderboards import Scope, store, view_board
+from app.services.scoring import apply_pending_lines, score_pending_events
+from scoring.participation import Presence
+from scoring.sharing import Channel, EventKind
+from scoring.windows import Window
+from tests.factories import CompanySettingsFactory, EmployeeFactory, EventFactory, TeamFactory
+
+OCTOBER = datetime(2026, 10, 14, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def company(ctx):
+    CompanySettingsFactory(time_zone="Europe/Berlin")
+    rules_service.install_default_rules(effective_at=OCTOBER - timedelta(days=60))
+    db.session.commit()
+
+
+def earn(employee, clicks: int, at: datetime) -> None:
+    for i in range(clicks):
+        EventFactory(
+            kind=EventKind.CLICK,
+            employee_id=employee.id,
+            team_id=employee.team_id,
+            occurred_at=at + timedelta(minutes=i),
+            channel=Channel.X,
+            natural_key=f"click:{employee.id}:{at.isoformat()}:{i}",
+        )
+
+
+def settle():
+    score_pending_events()
+    db.session.commit()
+    apply_pending_lines(store())
+    db.session.commit()
+
+
+def test_names_follow_each_persons_choice_and_ties_rank_equal(company):
+    team = TeamFactory()
+    named = EmployeeFactory(opted_in=True, team=team, name="Lena Hoffmann")
+    masked = EmployeeFactory(
+        opted_in=True, team=team, presence=Presence.PSEUDONYM, pseudonym="Wind Rider"
+    )
+    third = EmployeeFactory(opted_in=True, team=team, name="Jonas Becker")
+    now = datetime.now(UTC) - timedelta(hours=1)
+    earn(named, 3, now)
+    earn(masked, 3, now + timedelta(minutes=10))
+    earn(third, 1, now)
+    settle()
+    view = view_board(third, Scope.COMPANY, Window.ALL_TIME)
+    assert [(r.rank, r.name, r.points, r.is_me) for r in view.rows] == [
+        (1, "Lena Hoffmann", 3, False),
+        (1, "Wind Rider", 3, False),
+        (3, "Jonas Becker", 1, True),
+    ]
+    assert (view.my_rank, view.my_points, view.size) == (3, 1, 3)
+    team_view = view_board(third, Scope.TEAM, Window.ALL_TIME)
+    assert team_view.team.id == team.id
+    assert team_view.size == 3
+
+
+def test_a_hidden_person_sees_their_own_points_but_is_not_ranked(company):
+    shown, hidden = EmployeeFactory(opted_in=True), EmployeeFactory(opted_in=True)
+    hidden.presence = Presence.HIDDEN
+    db.session.commit()
+    now = datetime.now(UTC) - timedelta(hours=1)
+    earn(shown, 1, now)
+    earn(hidden, 4, now)
+    settle()
+    view = view_board(hidden, Scope.COMPANY, Window.ALL_TIME)
+    assert [r.rank for r in view.rows] == [1]
+    assert (view.my_rank, view.my_points, view.on_board) == (None, 4, False)
+
+
+def test_finished_windows_stay_readable(company):
+    alice = EmployeeFactory(opted_in=True)
+    earn(alice, 2, OCTOBER)
+    settle()
+    october = view_board(alice, Scope.COMPANY, Window.MONTH, period="2026-10")
+    assert (october.window_key, october.my_points, october.my_rank) == ("2026-10", 2, 1)
+    week = view_board(alice, Scope.COMPANY, Window.WEEK, period="w2026-10-12")
+    assert week.my_points == 2
+    assert view_board(alice, Scope.COMPANY, Window.MONTH, period="2026-11").my_points == 0
+
+
+def test_around_me_starts_half_a_page_above(company):
+    people = [EmployeeFactory(opted_in=True) for _ in range(8)]
+    now = datetime.now(UTC) - timedelta(hours=2)
+    for i, person in enumerate(people):
+        earn(person, 8 - i, now)
+    settle()
+    view = view_board(people[6], Scope.COMPANY, Window.ALL_TIME, limit=4, around_me=True)
+    assert [r.rank for r in view.rows] == [5, 6, 7, 8]
+    assert view.offset == 4
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "field"),
+    [
+        ({"limit": 0}, InvalidInput, "limit"),
+        ({"limit": 101}, InvalidInput, "limit"),
+        ({"offset": -1}, InvalidInput, "offset"),
+        ({"period": "October"}, InvalidInput, "period"),
+        ({"window": Window.DAY}, InvalidInput, "window"),
+    ],
+)
+def test_bad_requests_name_the_field(company, arguments, error, field):
+    alice = EmployeeFactory(opted_in=True)
+    window = arguments.pop("window", Window.MONTH)
+    with pytest.raises(error) as caught:
+        view_board(alice, Scope.COMPANY, window, **arguments)
+    assert field in caught.value.errors
+
+
+def test_a_team_board_needs_a_team(company):
+    loner = EmployeeFactory(opted_in=True, team=None)
+    with pytest.raises(NotFound):
+        view_board(loner, Scope.TEAM, Window.ALL_TIME)
