@@ -4,7 +4,7 @@ and the recalculation after a rule change. Corrections are always new lines."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import case, func, select
@@ -244,3 +244,55 @@ def _recount_usage(employee_ids: set[int], zone, week_start: int) -> None:
             points
         )
     upsert_usage(dict(usage))
+
+
+@dataclass(frozen=True)
+class Preview:
+    events: int
+    current_points: int
+    proposed_points: int
+    employees: int  # people whose points would change
+
+
+def preview_rule_change(rule_id: int, changes: dict, since: datetime, until: datetime) -> Preview:
+    """What the rule would have given between ``since`` and ``until`` with ``changes``,
+    against what the rules in force gave: nothing is written."""
+    zone, week_start = company_zone()
+    events = list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.occurred_at >= since, Event.occurred_at < until)
+            .order_by(Event.occurred_at, Event.id)
+        )
+    )
+    rules = [to_domain(v) for v in all_versions()]
+    allowed = {
+        k: v
+        for k, v in changes.items()
+        if k in {"points", "cap", "cap_window", "channels", "tags", "team_ids", "campaign"}
+    }
+    proposed = [
+        replace(r, **allowed) if r.rule_id == rule_id and r.in_force(until) else r for r in rules
+    ]
+    prior = _prior_usage(since, zone, week_start)
+    facts = event_facts(events)
+    now = max(until, utcnow())
+    current, _ = score_events(facts, rules, prior, now=now, zone=zone, week_start=week_start)
+    after, _ = score_events(facts, proposed, prior, now=now, zone=zone, week_start=week_start)
+
+    def totals(lines) -> dict[int, int]:
+        result: dict[int, int] = defaultdict(int)
+        for line in lines:
+            if line.rule_id == rule_id:
+                result[line.employee_id] += line.points
+        return result
+
+    before_totals, after_totals = totals(current), totals(after)
+    changed = {
+        e
+        for e in set(before_totals) | set(after_totals)
+        if before_totals.get(e, 0) != after_totals.get(e, 0)
+    }
+    return Preview(
+        len(events), sum(before_totals.values()), sum(after_totals.values()), len(changed)
+    )

@@ -146,3 +146,20 @@ def test_recalculation_recounts_the_caps(store):
     assert ledger.balance(alice.id).lifetime == 15  # 15 a day: 15, then 0
     used = db.session.scalar(select(CapUsage.used).where(CapUsage.employee_id == alice.id))
     assert used == 15
+
+
+def test_a_preview_shows_what_a_change_would_have_given_and_writes_nothing(store):
+    alice, bob = EmployeeFactory(opted_in=True), EmployeeFactory(opted_in=True)
+    for minute in range(4):
+        event(alice, at=T0 + timedelta(minutes=minute))
+    event(bob, at=T0)
+    pipeline(store)
+    lines_before = db.session.scalar(select(func.count()).select_from(LedgerLine))
+    preview = ledger.preview_rule_change(
+        rule_named("Sharing").id,
+        {"points": 8, "cap": None},
+        since=T0 - timedelta(days=1),
+        until=T0 + timedelta(days=1),
+    )
+    assert preview == ledger.Preview(events=5, current_points=20, proposed_points=40, employees=2)
+    assert db.session.scalar(select(func.count()).select_from(LedgerLine)) == lines_before
