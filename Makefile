@@ -49,3 +49,11 @@ format: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+# The tracked-link redirect under load against a minimal Flask + Redis floor (about 80 s).
+.PHONY: bench-redirect
+bench-redirect: install
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk; \
+	  else echo "bench-redirect needs wrk: run 'sudo apt-get install wrk' (Debian/Ubuntu)"; exit 1; fi; }
+	$(BIN)/python bench/redirect.py

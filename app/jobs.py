@@ -82,7 +82,11 @@ def make_worker(app: Flask, queue_names: tuple[str, ...] = QUEUES) -> AppWorker:
 
 # (job, queue, every N seconds). Job ids are derived from the time slot, so several
 # clocks (a redeploy overlapping, a second machine) still enqueue each run once.
-SCHEDULE: list[tuple[str, str, int]] = []
+SCHEDULE: list[tuple[str, str, int]] = [
+    ("app.jobs.import_all_feeds", "default", 1800),
+    # Raw clicks wait in a Redis stream; every few seconds they become records.
+    ("app.jobs.process_clicks", "default", 3),
+]
 
 
 def enqueue_due(now: float, last_slots: dict[str, int]) -> list[str]:
@@ -132,3 +136,30 @@ def send_sign_in_link(employee_id: int, nonce: str) -> None:
         f"{sign_in_url(employee)}\n\n"
         "If you did not ask for it, you can ignore this mail.\n",
     )
+
+
+# Inbound feeds ---------------------------------------------------------------------
+
+
+def import_feed(feed_id: int) -> None:
+    """Import one feed's new entries as drafts; a failure is kept on the feed."""
+    from app.services.feeds import import_feed as run_import
+
+    run_import(feed_id)
+
+
+def import_all_feeds() -> None:
+    """Queue an import of every active feed (scheduled every 30 minutes)."""
+    from app.services.feeds import enqueue_all_feeds
+
+    enqueue_all_feeds()
+
+
+# Clicks ----------------------------------------------------------------------------
+
+
+def process_clicks() -> dict[str, int]:
+    """Turn the raw clicks waiting in Redis into click records and CLICK events."""
+    from app.services.clicks import process_clicks as run
+
+    return run()

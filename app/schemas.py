@@ -13,8 +13,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
 
 from app.errors import InvalidInput
-from app.models import Role
+from app.models import ContentStatus, Role
 from scoring.participation import Network, Presence, board_name
+from scoring.sharing import Channel, ReferralStage
 
 
 def _time_zone(value: str) -> None:
@@ -220,3 +221,498 @@ class AuditEntrySchema(Schema):
     target_type = fields.String(allow_none=True)
     target_id = fields.Integer(allow_none=True)
     details = fields.Dict()
+
+
+# Referrals -------------------------------------------------------------------------
+
+STAGE_NAMES = [stage.value for stage in ReferralStage]
+
+
+class ReferralProgrammeSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    content_tag = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=60),
+        metadata={"description": 'content carrying this tag counts, e.g. "job" for job ads'},
+    )
+    stages = fields.List(
+        fields.String(validate=validate.OneOf(STAGE_NAMES)),
+        load_default=lambda: list(STAGE_NAMES),
+        validate=validate.Length(min=1),
+        metadata={"description": "the stages that award points; default all"},
+    )
+    attribution_days = fields.Integer(
+        load_default=90,
+        validate=validate.Range(min=1, max=3650),
+        metadata={"description": "how long after the last click a stage is attributed"},
+    )
+    active = fields.Boolean(load_default=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class ReferralProgrammeUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    content_tag = fields.String(validate=validate.Length(min=1, max=60))
+    stages = fields.List(
+        fields.String(validate=validate.OneOf(STAGE_NAMES)), validate=validate.Length(min=1)
+    )
+    attribution_days = fields.Integer(validate=validate.Range(min=1, max=3650))
+    active = fields.Boolean()
+
+
+def webhook_url(integration) -> str:
+    from flask import current_app
+
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/api/v1/webhooks/ats/{integration.id}"
+
+
+class IntegrationSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    # Short enough that a revoked one can carry " (revoked #id)" in the 120 characters.
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    secret_starts_with = fields.Function(lambda i: i.secret[:10], dump_only=True)
+    webhook_url = fields.Function(webhook_url, dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    last_used_at = fields.DateTime(dump_only=True)
+    revoked_at = fields.DateTime(dump_only=True)
+
+
+class NewIntegrationSchema(IntegrationSchema):
+    secret = fields.String(
+        dump_only=True, metadata={"description": "the signing secret; shown only in this answer"}
+    )
+
+
+class ReferralStageSchema(Schema):
+    """A candidate reaching a stage, as HR records it by hand."""
+
+    ref = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "the referral code the tracked link carried (?ref=)"},
+    )
+    candidate_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "the ATS's candidate id; stored only as a keyed hash"},
+    )
+    stage = fields.Enum(ReferralStage, by_value=True, required=True)
+    occurred_at = fields.AwareDateTime(
+        load_default=None,
+        metadata={"description": "ISO 8601 with a zone; default now; not in the future"},
+    )
+
+
+class WebhookDeliverySchema(ReferralStageSchema):
+    """The ATS's delivery; fields Chorus does not know are ignored."""
+
+    class Meta:
+        unknown = "exclude"
+
+
+class ReferralReceiptSchema(Schema):
+    id = fields.Integer()
+    ref = fields.String(attribute="ref_code")
+    stage = fields.Enum(ReferralStage, by_value=True)
+    outcome = fields.String(
+        metadata={"description": "awarded, backwards (nothing awarded) or unattributed"}
+    )
+    occurred_at = fields.DateTime()
+    received_at = fields.DateTime()
+
+
+def _referrer(referral) -> str | None:
+    share = referral.share
+    return share.employee.name if share is not None and share.employee.participating else None
+
+
+class ReferralSchema(ReferralReceiptSchema):
+    share_id = fields.Integer(allow_none=True)
+    programme_id = fields.Integer(allow_none=True)
+    integration_id = fields.Integer(allow_none=True)
+    recorded_by_id = fields.Integer(allow_none=True)
+    content_title = fields.Function(
+        lambda r: r.share.content.title if r.share is not None else None
+    )
+    referrer = fields.Function(
+        _referrer, metadata={"description": "who shared the link; only while they take part"}
+    )
+
+
+# Content hub, taboo topics, sharing policy and inbound feeds -----------------------
+
+
+def _image_url(item) -> str | None:
+    from flask import url_for
+
+    if not item.image_filename:
+        return None
+    return url_for("content.media", filename=item.image_filename)
+
+
+def _destination_problem(item) -> str | None:
+    from app.services.content import allowed_domain_names, destination_problem
+
+    return destination_problem(item.destination_url, allowed_domain_names())
+
+
+class ShareTemplateSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    channel = fields.Enum(Channel, by_value=True, required=True)
+    text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=5000),
+        metadata={"description": "checked by the taboo guard and the channel's length limit"},
+    )
+    position = fields.Integer(dump_only=True)
+
+
+class ShareTemplateUpdateSchema(Schema):
+    channel = fields.Enum(Channel, by_value=True)
+    text = fields.String(validate=validate.Length(min=1, max=5000))
+
+
+class ContentInputSchema(Schema):
+    """A new content item. The destination must be on the allow-list; share texts pass
+    the taboo guard and the channel's length limit."""
+
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    summary = fields.String(load_default="", validate=validate.Length(max=5000))
+    destination_url = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "http(s) on an allowed domain; fixed once published"},
+    )
+    image_credit = fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=200)
+    )
+    image_rights_confirmed = fields.Boolean(load_default=False)
+    campaign_hashtag = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=60),
+        metadata={"description": "one word starting with #"},
+    )
+    featured = fields.Boolean(load_default=False)
+    valid_from = fields.AwareDateTime(allow_none=True, load_default=None)
+    valid_until = fields.AwareDateTime(allow_none=True, load_default=None)
+    tags = fields.List(
+        fields.String(validate=validate.Length(max=60)),
+        load_default=list,
+        metadata={"description": "lowercased, trimmed and deduplicated"},
+    )
+    team_ids = fields.List(
+        fields.Integer(), load_default=list, metadata={"description": "empty: every team"}
+    )
+    interest_ids = fields.List(
+        fields.Integer(), load_default=list, metadata={"description": "empty: everyone"}
+    )
+    templates = fields.List(
+        fields.Nested(ShareTemplateSchema),
+        load_default=list,
+        metadata={"description": "the share texts; replaces all of them"},
+    )
+
+
+class ContentUpdateSchema(Schema):
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    summary = fields.String(validate=validate.Length(max=5000))
+    destination_url = fields.String(validate=validate.Length(min=1, max=2000))
+    image_credit = fields.String(allow_none=True, validate=validate.Length(max=200))
+    image_rights_confirmed = fields.Boolean()
+    campaign_hashtag = fields.String(allow_none=True, validate=validate.Length(max=60))
+    featured = fields.Boolean()
+    valid_from = fields.AwareDateTime(allow_none=True)
+    valid_until = fields.AwareDateTime(allow_none=True)
+    tags = fields.List(fields.String(validate=validate.Length(max=60)))
+    team_ids = fields.List(fields.Integer())
+    interest_ids = fields.List(fields.Integer())
+    templates = fields.List(fields.Nested(ShareTemplateSchema))
+
+
+class ContentItemSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    summary = fields.String()
+    destination_url = fields.String()
+    destination_problem = fields.Function(
+        _destination_problem,
+        metadata={"description": "why the destination would not pass now (null: it does)"},
+    )
+    image_url = fields.Function(_image_url)
+    image_credit = fields.String(allow_none=True)
+    image_rights_confirmed = fields.Boolean()
+    campaign_hashtag = fields.String(allow_none=True)
+    featured = fields.Boolean()
+    status = fields.Enum(ContentStatus, by_value=True)
+    valid_from = fields.DateTime(allow_none=True)
+    valid_until = fields.DateTime(allow_none=True)
+    tags = fields.List(fields.String(), attribute="tag_names")
+    team_ids = fields.Function(lambda item: [t.id for t in item.target_teams])
+    interest_ids = fields.Function(lambda item: [i.id for i in item.target_interests])
+    templates = fields.List(fields.Nested(ShareTemplateSchema))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+
+
+class ContentQuerySchema(Schema):
+    status = fields.Enum(ContentStatus, by_value=True)
+    q = fields.String(
+        validate=validate.Length(max=120), metadata={"description": "title or summary"}
+    )
+    tag = fields.String(validate=validate.Length(max=60))
+
+
+class ImageFileField(fields.Field):
+    """An uploaded file's bytes; the service checks type (by content) and size."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bytes:
+        if not isinstance(value, FileStorage) or not value.filename:
+            raise ValidationError("Upload an image file.")
+        return value.read()
+
+
+class ImageFileSchema(Schema):
+    """multipart/form-data with the image in the field ``file``."""
+
+    file = ImageFileField(
+        required=True,
+        metadata={"type": "string", "format": "binary", "description": "PNG, JPEG or WebP, 2 MB"},
+    )
+
+
+class AllowedDomainSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    domain = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=253),
+        metadata={"description": "a host name such as example.com; subdomains are included"},
+    )
+    created_at = fields.DateTime(dump_only=True)
+
+
+class TabooTopicSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    explanation = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "shown to the employee whose text touches the topic"},
+    )
+    phrases = fields.List(
+        fields.String(validate=validate.Length(max=200)),
+        load_default=list,
+        metadata={"description": "matched as whole words, ignoring case"},
+    )
+    patterns = fields.List(
+        fields.String(validate=validate.Length(max=200)),
+        load_default=list,
+        metadata={"description": "regular expressions, ignoring case"},
+    )
+    active = fields.Boolean(load_default=True)
+
+
+class TabooTopicUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    explanation = fields.String(validate=validate.Length(min=1, max=2000))
+    phrases = fields.List(fields.String(validate=validate.Length(max=200)))
+    patterns = fields.List(fields.String(validate=validate.Length(max=200)))
+    active = fields.Boolean()
+
+
+class TabooCheckSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(max=10_000))
+
+
+class TabooHitSchema(Schema):
+    topic = fields.String()
+    explanation = fields.String()
+    matched = fields.String()
+
+
+class TabooCheckResultSchema(Schema):
+    ok = fields.Boolean()
+    hits = fields.List(fields.Nested(TabooHitSchema))
+
+
+def _cap(description: str, maximum: int = 10_000) -> fields.Integer:
+    return fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=1, max=maximum),
+        metadata={"description": f"{description}; null switches it off"},
+    )
+
+
+class SharePolicySchema(Schema):
+    """Disclosure, UTM medium and the share caps that protect employees' networks."""
+
+    disclosure = fields.String(
+        validate=[
+            validate.Length(min=2, max=60),
+            validate.Regexp(r"^#\w+$", error="One word starting with #, such as #employee."),
+        ],
+        metadata={"description": "added to every share text, e.g. #employee"},
+    )
+    utm_medium = fields.String(
+        validate=[
+            validate.Length(min=1, max=60),
+            validate.Regexp(
+                r"^[A-Za-z0-9._-]+$", error="Letters, digits, dots, dashes and underscores only."
+            ),
+        ]
+    )
+    per_day = _cap("shares per employee per day")
+    per_week = _cap("shares per employee per week")
+    per_channel_per_day = _cap("shares per employee per network per day")
+    per_content = _cap("shares of one item per employee")
+    min_spacing_minutes = _cap("minutes between two shares", maximum=10_080)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class NetworkPolicySchema(Schema):
+    channel = fields.Enum(Channel, by_value=True, dump_only=True)
+    share_points = fields.Boolean(
+        required=True, metadata={"description": "false: shares there earn no points"}
+    )
+    note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=300))
+
+
+class InboundFeedSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    url = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "http(s) address of an RSS or Atom feed"},
+    )
+    active = fields.Boolean(load_default=True)
+    created_at = fields.DateTime(dump_only=True)
+    last_fetched_at = fields.DateTime(dump_only=True)
+    last_error = fields.String(dump_only=True)
+    last_error_at = fields.DateTime(dump_only=True)
+
+
+class InboundFeedUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    url = fields.String(validate=validate.Length(min=1, max=2000))
+    active = fields.Boolean()
+
+
+class FetchRequestedSchema(Schema):
+    queued = fields.Boolean(metadata={"description": "false: an import is queued already"})
+
+
+# Feed and shares -------------------------------------------------------------------
+
+
+def _feed_image_url(entry) -> str | None:
+    from flask import current_app, url_for
+
+    filename = entry["item"].image_filename
+    if not filename or "content.media" not in current_app.view_functions:
+        return None
+    return url_for("content.media", filename=filename)
+
+
+class FeedTemplateSchema(Schema):
+    id = fields.Integer()
+    channel = fields.Enum(Channel, by_value=True)
+    text = fields.String()
+
+
+class FeedItemSchema(Schema):
+    """A content item as an employee sees it in their feed."""
+
+    id = fields.Integer(attribute="item.id")
+    title = fields.String(attribute="item.title")
+    summary = fields.String(attribute="item.summary")
+    destination_url = fields.String(attribute="item.destination_url")
+    image_url = fields.Function(_feed_image_url, allow_none=True)
+    image_credit = fields.String(attribute="item.image_credit", allow_none=True)
+    campaign_hashtag = fields.String(attribute="item.campaign_hashtag", allow_none=True)
+    featured = fields.Boolean(attribute="item.featured")
+    tags = fields.List(fields.String(), attribute="item.tag_names")
+    valid_until = fields.DateTime(attribute="item.valid_until", allow_none=True)
+    published_at = fields.DateTime(attribute="item.published_at", allow_none=True)
+    templates = fields.List(fields.Nested(FeedTemplateSchema), attribute="item.templates")
+    shared_on = fields.List(
+        fields.Enum(Channel, by_value=True),
+        metadata={"description": "the channels you shared this item on, oldest first"},
+    )
+    shares_left = fields.Integer(
+        allow_none=True,
+        metadata={"description": "how often you may still share this item (null: no limit)"},
+    )
+
+
+class AllowanceSchema(Schema):
+    """What the share caps leave you now; null where HR switched a cap off."""
+
+    today_left = fields.Integer(allow_none=True)
+    week_left = fields.Integer(allow_none=True)
+    per_channel_left = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
+    next_allowed_at = fields.DateTime(
+        allow_none=True, metadata={"description": "set when no share is possible right now"}
+    )
+    blocked_by = fields.String(
+        allow_none=True, metadata={"description": "the cap that blocks a share right now"}
+    )
+
+
+class ShareCreateSchema(Schema):
+    content_id = fields.Integer(required=True, strict=True)
+    channel = fields.Enum(Channel, by_value=True, required=True)
+    template_id = fields.Integer(
+        allow_none=True,
+        load_default=None,
+        strict=True,
+        metadata={"description": "the item's share text to start from (default: the first)"},
+    )
+    text = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=3000),
+        metadata={
+            "description": "your edited text; the disclosure and the campaign hashtag are "
+            "added when missing"
+        },
+    )
+
+
+class ShareFormSchema(ShareCreateSchema):
+    """The share dialog's form: the item comes from the page's address."""
+
+    class Meta:
+        exclude = ("content_id",)
+
+    template_id = fields.Integer(allow_none=True, load_default=None)
+
+
+class ClickCountsSchema(Schema):
+    human = fields.Integer(metadata={"description": "counted: one per visitor and day"})
+    filtered = fields.Integer(metadata={"description": "bots, link previews and your own"})
+    bot = fields.Integer()
+    self_clicks = fields.Integer(data_key="self")
+
+
+class ShareSchema(Schema):
+    id = fields.Integer(attribute="share.id")
+    content_id = fields.Integer(attribute="share.content_id")
+    content_title = fields.String(attribute="share.content.title")
+    channel = fields.Enum(Channel, by_value=True, attribute="share.channel")
+    text = fields.String(attribute="share.text")
+    ref_code = fields.String(attribute="share.ref_code")
+    created_at = fields.DateTime(attribute="share.created_at")
+    link = fields.String(metadata={"description": "the tracked link to post"})
+    intent_url = fields.String(
+        allow_none=True,
+        metadata={"description": "the network's share dialog, prefilled; null for Instagram"},
+    )
+    clicks = fields.Nested(ClickCountsSchema)
+    referrals = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "awarded referral stages reached through this share"},
+    )

@@ -117,6 +117,32 @@ def _feature_blueprints() -> list[Blueprint]:
         interests.bp,
         tokens.bp,
         audit.bp,
+        *_referral_blueprints(),
+        *_content_blueprints(),
+        *_sharing_blueprints(),
+    ]
+
+
+def _sharing_blueprints() -> list[Blueprint]:
+    from app.api import feed, shares
+
+    return [feed.bp, shares.bp]
+
+
+def _content_blueprints() -> list[Blueprint]:
+    from app.api import content, feeds, policy, taboo
+
+    return [content.bp, policy.bp, taboo.bp, feeds.bp]
+
+
+def _referral_blueprints() -> list[Blueprint]:
+    from app.api import referrals, webhooks
+
+    return [
+        referrals.programmes_bp,
+        referrals.integrations_bp,
+        referrals.referrals_bp,
+        webhooks.bp,
     ]
 
 

@@ -27,9 +27,32 @@ def register_pages(app: Flask) -> None:
 
     for bp in (home.bp, auth.bp, participation.bp, profile.bp, hr.bp, admin.bp):
         app.register_blueprint(bp)
+    _register_referral_pages(app)
+    _register_content_pages(app)
+    _register_sharing_pages(app)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["problems"] = problems
     app.jinja_env.globals.update(NETWORK_LABELS=NETWORK_LABELS, WEEKDAYS=WEEKDAYS, Role=Role)
+
+
+def _register_sharing_pages(app: Flask) -> None:
+    from app.web import feed, redirect, shares
+
+    for bp in (feed.bp, shares.bp, redirect.bp):
+        app.register_blueprint(bp)
+
+
+def _register_content_pages(app: Flask) -> None:
+    from app.web import content, feeds, policy
+
+    for bp in (content.bp, policy.bp, feeds.bp):
+        app.register_blueprint(bp)
+
+
+def _register_referral_pages(app: Flask) -> None:
+    from app.web import referrals
+
+    app.register_blueprint(referrals.bp)
 
 
 def _company_zone() -> ZoneInfo:

@@ -17,4 +17,4 @@ def index():
         return redirect(url_for("auth.sign_in"))
     if not current_user.participating:
         return redirect(url_for("participation.guidelines"))
-    return redirect(url_for("profile.show"))
+    return redirect(url_for("feed_pages.show"))

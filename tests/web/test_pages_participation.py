@@ -88,9 +88,9 @@ def test_home_sends_people_where_they_start(client, login):
     assert client.get("/").headers["Location"] == "/guidelines"
 
 
-def test_home_sends_participants_to_their_profile(client, login):
+def test_home_sends_participants_to_their_feed(client, login):
     login(opted_in=True)
-    assert client.get("/").headers["Location"] == "/me"
+    assert client.get("/").headers["Location"] == "/feed"
 
 
 @pytest.mark.parametrize(

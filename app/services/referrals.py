@@ -1,0 +1,443 @@
+"""Referral attribution: programmes, ATS integrations, signed webhooks and the stages a
+candidate reaches.
+
+A candidate who applied through an employee's tracked link carries the share's referral
+code to the applicant-tracking system, which reports each stage back (signed webhook) or
+HR records it by hand. Every report is stored once per (candidate, stage), whatever its
+outcome; only a new, later stage of an attributed candidate becomes an event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.errors import ChorusError, Conflict, InvalidInput
+from app.extensions import db
+from app.models import (
+    ClickKind,
+    ClickRecord,
+    ContentTag,
+    Employee,
+    Integration,
+    Referral,
+    ReferralOutcome,
+    ReferralProgramme,
+    Share,
+    utcnow,
+)
+from app.services import audit, events
+from scoring.sharing import ReferralStage
+
+log = logging.getLogger("chorus.referrals")
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a marker, not a secret
+# Deliveries signed longer ago (or further ahead) than this are refused as replays.
+REPLAY_WINDOW = timedelta(seconds=300)
+SIGNATURE_SCHEME = "sha256="
+# Its own purpose string: the candidate hash cannot be confused with any other HMAC
+# made under SECRET_KEY, and is useless outside this table.
+CANDIDATE_PURPOSE = b"chorus.referral.candidate.v1"
+# Used when the integration is unknown, so that an unknown id costs as long as a known one.
+_DUMMY_SECRET = secrets.token_urlsafe(32)
+
+
+class BadSignature(ChorusError):
+    """One answer for every authentication failure: which check failed helps only an
+    attacker; the README tells integrators what to check."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("The delivery is not signed by a known integration.")
+
+
+# Pure helpers ----------------------------------------------------------------------
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>`` of HMAC-SHA256 over ``<timestamp>.<body>`` under ``secret``."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return SIGNATURE_SCHEME + digest.hexdigest()
+
+
+def signature_matches(secret: str, timestamp: str, body: bytes, header: str) -> bool:
+    expected = signature(secret, timestamp, body).encode()
+    return hmac.compare_digest(expected, header.strip().encode())
+
+
+def timestamp_is_fresh(timestamp: str, now: datetime) -> bool:
+    """Unix seconds within the replay window on either side of ``now``."""
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
+        return False
+    return abs(now.timestamp() - int(timestamp)) <= REPLAY_WINDOW.total_seconds()
+
+
+class Reason:
+    """Why a stage was not awarded; logged and shown to HR with a manual record."""
+
+    UNKNOWN_CODE = "unknown_code"
+    NO_PROGRAMME = "no_programme"
+    STAGE_NOT_AWARDED = "stage_not_awarded"
+    OUTSIDE_WINDOW = "outside_window"
+    OWNER_NOT_PARTICIPATING = "owner_not_participating"
+    EARLIER_THAN_RECORDED = "earlier_than_recorded"
+
+
+REASON_TEXT = {
+    Reason.UNKNOWN_CODE: "no share has this referral code",
+    Reason.NO_PROGRAMME: "the shared content is not part of an active referral programme",
+    Reason.STAGE_NOT_AWARDED: "the programme does not award this stage",
+    Reason.OUTSIDE_WINDOW: "the stage came after the attribution window",
+    Reason.OWNER_NOT_PARTICIPATING: "the employee who shared the link no longer takes part",
+    Reason.EARLIER_THAN_RECORDED: "a later stage is recorded already for this candidate",
+}
+
+
+@dataclass(frozen=True)
+class ProgrammeTerms:
+    id: int
+    stages: Collection[str]
+    attribution_days: int
+
+
+@dataclass(frozen=True)
+class Attribution:
+    outcome: ReferralOutcome
+    reason: str | None = None
+    programme_id: int | None = None
+
+
+def attribute(
+    stage: ReferralStage,
+    occurred_at: datetime,
+    *,
+    recorded_stages: Collection[ReferralStage],
+    share_found: bool,
+    programmes: Sequence[ProgrammeTerms],
+    window_start: datetime | None,
+    owner_participating: bool,
+) -> Attribution:
+    """Decide a stage's outcome. ``programmes`` are the active ones whose tag the shared
+    content carries (lowest id first); ``window_start`` is the last human click on the
+    share before the stage, or the share's creation when nobody clicked."""
+    if any(earlier.order > stage.order for earlier in recorded_stages):
+        return Attribution(ReferralOutcome.BACKWARDS, Reason.EARLIER_THAN_RECORDED)
+    unattributed = ReferralOutcome.UNATTRIBUTED
+    if not share_found or window_start is None:
+        return Attribution(unattributed, Reason.UNKNOWN_CODE)
+    if not programmes:
+        return Attribution(unattributed, Reason.NO_PROGRAMME)
+    awarding = [p for p in programmes if stage.value in p.stages]
+    if not awarding:
+        return Attribution(unattributed, Reason.STAGE_NOT_AWARDED, programmes[0].id)
+    in_window = [
+        p
+        for p in awarding
+        if window_start <= occurred_at <= window_start + timedelta(days=p.attribution_days)
+    ]
+    if not in_window:
+        return Attribution(unattributed, Reason.OUTSIDE_WINDOW, awarding[0].id)
+    if not owner_participating:
+        return Attribution(unattributed, Reason.OWNER_NOT_PARTICIPATING, in_window[0].id)
+    return Attribution(ReferralOutcome.AWARDED, None, in_window[0].id)
+
+
+# Candidates ------------------------------------------------------------------------
+
+
+def hash_candidate(candidate_id: str) -> str:
+    """The candidate as stored: an HMAC under SECRET_KEY; the ATS's id is never kept."""
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), CANDIDATE_PURPOSE, hashlib.sha256)
+    return hmac.new(key.digest(), candidate_id.encode(), hashlib.sha256).hexdigest()
+
+
+# Programmes ------------------------------------------------------------------------
+
+
+def _clean_tag(tag: str) -> str:
+    tag = (tag or "").strip().lstrip("#").strip()
+    if not tag:
+        raise InvalidInput(
+            "Name the content tag that marks job ads, e.g. job.", field="content_tag"
+        )
+    return tag
+
+
+def _check_programme_name(name: str, programme_id: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A programme needs a name.", field="name")
+    clash = db.session.scalar(
+        select(ReferralProgramme).where(func.lower(ReferralProgramme.name) == name.lower())
+    )
+    if clash is not None and clash.id != programme_id:
+        raise Conflict(f"A programme called {clash.name!r} exists already.", field="name")
+    return name
+
+
+def _ordered_stages(stages: Collection[ReferralStage | str]) -> list[str]:
+    chosen = {ReferralStage(s) for s in stages}
+    if not chosen:
+        raise InvalidInput("Pick at least one stage that awards points.", field="stages")
+    return [s.value for s in ReferralStage if s in chosen]
+
+
+def create_programme(
+    actor: Employee | None,
+    *,
+    name: str,
+    content_tag: str,
+    stages: Collection[ReferralStage | str] = tuple(ReferralStage),
+    attribution_days: int = 90,
+    active: bool = True,
+) -> ReferralProgramme:
+    programme = ReferralProgramme(
+        name=_check_programme_name(name),
+        content_tag=_clean_tag(content_tag),
+        stages=_ordered_stages(stages),
+        attribution_days=attribution_days,
+        active=active,
+    )
+    db.session.add(programme)
+    db.session.flush()
+    audit.record(actor, "referral_programme.create", programme, **_programme_details(programme))
+    return programme
+
+
+def _programme_details(programme: ReferralProgramme) -> dict:
+    return {
+        "name": programme.name,
+        "content_tag": programme.content_tag,
+        "stages": list(programme.stages),
+        "attribution_days": programme.attribution_days,
+        "active": programme.active,
+    }
+
+
+def update_programme(
+    actor: Employee | None, programme: ReferralProgramme, changes: dict
+) -> ReferralProgramme:
+    """Apply validated changes; each key is optional."""
+    if "name" in changes:
+        programme.name = _check_programme_name(changes["name"], programme.id)
+    if "content_tag" in changes:
+        programme.content_tag = _clean_tag(changes["content_tag"])
+    if "stages" in changes:
+        programme.stages = _ordered_stages(changes["stages"])
+    for key in ("attribution_days", "active"):
+        if key in changes:
+            setattr(programme, key, changes[key])
+    audit.record(actor, "referral_programme.update", programme, **_programme_details(programme))
+    return programme
+
+
+def delete_programme(actor: Employee | None, programme: ReferralProgramme) -> None:
+    """Only a programme nothing was recorded under: past referrals keep their programme,
+    so one in use is switched off instead."""
+    used = db.session.scalar(select(Referral.id).where(Referral.programme_id == programme.id))
+    if used is not None:
+        raise Conflict(
+            "Referrals were recorded under this programme; switch it off instead.", field="id"
+        )
+    audit.record(actor, "referral_programme.delete", programme, name=programme.name)
+    db.session.delete(programme)
+
+
+# Integrations ----------------------------------------------------------------------
+
+
+def create_integration(actor: Employee | None, name: str) -> tuple[Integration, str]:
+    """The integration and its secret, to be shown once."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Give the integration a name.", field="name")
+    clash = db.session.scalar(
+        select(Integration).where(func.lower(Integration.name) == name.lower())
+    )
+    if clash is not None:
+        raise Conflict(f"An integration called {clash.name!r} exists already.", field="name")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    integration = Integration(name=name, secret=secret)
+    db.session.add(integration)
+    db.session.flush()
+    audit.record(actor, "integration.create", integration, name=name)
+    return integration, secret
+
+
+def revoke_integration(actor: Employee | None, integration: Integration) -> None:
+    """Deliveries signed with its secret are refused from now on. The name is freed (the
+    revoked row is renamed) so that a replacement can take it; the audit keeps it."""
+    if integration.revoked_at is not None:
+        return
+    integration.revoked_at = utcnow()
+    audit.record(actor, "integration.revoke", integration, name=integration.name)
+    suffix = f" (revoked #{integration.id})"
+    integration.name = integration.name[: 120 - len(suffix)] + suffix
+
+
+def rotate_integration(actor: Employee | None, integration: Integration) -> tuple[Integration, str]:
+    """Revoke and create anew under the same name: a new id (so a new webhook URL) and a
+    new secret, shown once."""
+    if integration.revoked_at is not None:
+        raise Conflict("This integration is revoked already; create a new one.", field="id")
+    name = integration.name
+    revoke_integration(actor, integration)
+    db.session.flush()  # the old row gives up the name before the new one takes it
+    return create_integration(actor, name)
+
+
+def verify_delivery(
+    integration_id: int, timestamp: str | None, header: str | None, body: bytes
+) -> Integration:
+    """The active integration that signed ``body``, or BadSignature."""
+    integration = db.session.get(Integration, integration_id)
+    usable = integration is not None and integration.revoked_at is None
+    secret = integration.secret if usable else _DUMMY_SECRET
+    matches = signature_matches(secret, timestamp or "", body, header or "")
+    if not (usable and matches and timestamp_is_fresh(timestamp or "", utcnow())):
+        raise BadSignature()
+    return integration
+
+
+# Stages ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageResult:
+    referral: Referral
+    created: bool  # False: the same (candidate, stage) was recorded before
+    reason: str | None  # why nothing was awarded (None when awarded or not created here)
+
+
+def _window_start(share: Share, occurred_at: datetime) -> datetime:
+    last_click = db.session.scalar(
+        select(func.max(ClickRecord.occurred_at)).where(
+            ClickRecord.share_id == share.id,
+            ClickRecord.kind == ClickKind.HUMAN,
+            ClickRecord.occurred_at <= occurred_at,
+        )
+    )
+    return last_click or share.created_at
+
+
+def _programmes_for(share: Share) -> list[ProgrammeTerms]:
+    tags = select(func.lower(ContentTag.tag)).where(ContentTag.content_id == share.content_id)
+    rows = db.session.scalars(
+        select(ReferralProgramme)
+        .where(
+            ReferralProgramme.active.is_(True),
+            func.lower(ReferralProgramme.content_tag).in_(tags),
+        )
+        .order_by(ReferralProgramme.id)
+    )
+    return [ProgrammeTerms(p.id, p.stages, p.attribution_days) for p in rows]
+
+
+def _existing(candidate_hash: str, stage: ReferralStage) -> Referral | None:
+    return db.session.scalar(
+        select(Referral).where(Referral.candidate_hash == candidate_hash, Referral.stage == stage)
+    )
+
+
+def record_stage(
+    *,
+    ref_code: str,
+    candidate_id: str,
+    stage: ReferralStage,
+    occurred_at: datetime | None = None,
+    integration: Integration | None = None,
+    recorded_by: Employee | None = None,
+) -> StageResult:
+    """Record that a candidate reached ``stage``, once per (candidate, stage).
+
+    The same report again returns the first record and changes nothing. A new, later
+    stage of an attributed candidate whose referrer takes part becomes an event.
+    """
+    now = utcnow()
+    occurred_at = occurred_at or now
+    events.check_not_in_future(occurred_at, now)
+    ref_code, candidate_id = ref_code.strip(), candidate_id.strip()
+    if not ref_code:
+        raise InvalidInput("The referral code is empty.", field="ref")
+    if not candidate_id:
+        raise InvalidInput("The candidate id is empty.", field="candidate_id")
+    candidate_hash = hash_candidate(candidate_id)
+    if integration is not None:
+        integration.last_used_at = now
+    existing = _existing(candidate_hash, stage)
+    if existing is not None:
+        return StageResult(existing, False, None)
+
+    share = db.session.scalar(select(Share).where(Share.ref_code == ref_code))
+    recorded = db.session.scalars(
+        select(Referral.stage).where(Referral.candidate_hash == candidate_hash)
+    ).all()
+    decision = attribute(
+        stage,
+        occurred_at,
+        recorded_stages=recorded,
+        share_found=share is not None,
+        programmes=_programmes_for(share) if share is not None else [],
+        window_start=_window_start(share, occurred_at) if share is not None else None,
+        owner_participating=share is not None and share.employee.participating,
+    )
+    # The unique (candidate, stage) decides between concurrent deliveries: the loser
+    # inserts nothing and answers with the winner's record.
+    inserted = events.insert_ignoring_conflicts(
+        Referral,
+        [
+            {
+                "candidate_hash": candidate_hash,
+                "stage": stage,
+                "ref_code": ref_code,
+                "share_id": share.id if share is not None else None,
+                "programme_id": decision.programme_id,
+                "integration_id": integration.id if integration is not None else None,
+                "recorded_by_id": recorded_by.id if recorded_by is not None else None,
+                "outcome": decision.outcome,
+                "occurred_at": occurred_at,
+                "received_at": now,
+            }
+        ],
+    )
+    referral = _existing(candidate_hash, stage)
+    if not inserted:
+        return StageResult(referral, False, None)
+    if decision.outcome is ReferralOutcome.AWARDED:
+        events.record_event(
+            stage.event_kind,
+            f"referral:{candidate_hash}:{stage.value}",
+            employee_id=share.employee_id,
+            team_id=share.team_id,
+            share_id=share.id,
+            content_id=share.content_id,
+            channel=share.channel,
+            occurred_at=occurred_at,
+            details={"programme_id": decision.programme_id},
+        )
+    log.info(
+        "referral %s: stage %s %s%s",
+        referral.id,
+        stage.value,
+        decision.outcome.value,
+        f" ({decision.reason})" if decision.reason else "",
+    )
+    if recorded_by is not None:
+        audit.record(
+            recorded_by,
+            "referral.record",
+            referral,
+            stage=stage.value,
+            ref_code=ref_code,
+            outcome=decision.outcome.value,
+        )
+    return StageResult(referral, True, decision.reason)

