@@ -448,7 +448,7 @@ class FeedEntry(db.Model):
     feed_id: Mapped[int] = mapped_column(ForeignKey("inbound_feeds.id", ondelete="CASCADE"))
     guid: Mapped[str] = mapped_column(String(500))
     content_id: Mapped[int | None] = mapped_column(
-        ForeignKey("content_items.id", ondelete="SET NULL")
+        ForeignKey("content_items.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -457,7 +457,11 @@ class Share(db.Model):
     """One share by an employee, the origin of a tracked link and a referral code."""
 
     __tablename__ = "shares"
-    __table_args__ = (db.Index("ix_shares_employee_created", "employee_id", "created_at"),)
+    __table_args__ = (
+        db.Index("ix_shares_employee_created", "employee_id", "created_at"),
+        # A deleted share's id must never come back: its tracked links are out there.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
@@ -517,7 +521,9 @@ class Integration(db.Model):
     __tablename__ = "integrations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # Unique among active integrations only (checked by the service): a revoked one
+    # keeps its name for the record while its replacement takes it.
+    name: Mapped[str] = mapped_column(String(120))
     secret: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -545,8 +551,10 @@ class Referral(db.Model):
         ForeignKey("employees.id", ondelete="SET NULL")
     )
     outcome: Mapped[ReferralOutcome] = mapped_column(_enum(ReferralOutcome, "referral_outcome"))
+    # Why nothing was awarded (unknown_code, outside_window, ...); NULL when awarded.
+    reason: Mapped[str | None] = mapped_column(String(40))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     share: Mapped[Share | None] = relationship()
 

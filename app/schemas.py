@@ -269,8 +269,7 @@ def webhook_url(integration) -> str:
 
 class IntegrationSchema(Schema):
     id = fields.Integer(dump_only=True)
-    # Short enough that a revoked one can carry " (revoked #id)" in the 120 characters.
-    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     secret_starts_with = fields.Function(lambda i: i.secret[:10], dump_only=True)
     webhook_url = fields.Function(webhook_url, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
@@ -317,6 +316,14 @@ class ReferralReceiptSchema(Schema):
     stage = fields.Enum(ReferralStage, by_value=True)
     outcome = fields.String(
         metadata={"description": "awarded, backwards (nothing awarded) or unattributed"}
+    )
+    reason = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "why nothing was awarded: unknown_code, no_programme, "
+            "stage_not_awarded, outside_window, owner_not_participating, "
+            "earlier_than_recorded"
+        },
     )
     occurred_at = fields.DateTime()
     received_at = fields.DateTime()

@@ -45,6 +45,8 @@ CHANNEL_TEXT_LIMITS: dict[Channel, int] = {
     Channel.XING: 3000,
     Channel.FACEBOOK: 63206,
 }
+# X counts every link as 23 characters, and the share dialog adds ours after a space.
+LINK_ALLOWANCE: dict[Channel, int] = {Channel.X: 1 + 23}
 MAX_TEMPLATES = 30
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 IMAGE_NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|webp)$")
@@ -251,9 +253,11 @@ def template_problem(channel: Channel, text: str, hashtag: str | None) -> str | 
     limit = CHANNEL_TEXT_LIMITS.get(channel)
     if limit is not None:
         full = with_disclosure(text, policy.share_policy().disclosure, hashtag)
-        if len(full) > limit:
+        length = len(full) + LINK_ALLOWANCE.get(channel, 0)
+        if length > limit:
+            link = " and link" if channel in LINK_ALLOWANCE else ""
             return (
-                f"{len(full)} characters with the disclosure and hashtag; "
+                f"{length} characters with the disclosure, hashtag{link}; "
                 f"{channel.value} allows {limit}."
             )
     return None

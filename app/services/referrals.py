@@ -261,7 +261,9 @@ def create_integration(actor: Employee | None, name: str) -> tuple[Integration, 
     if not name:
         raise InvalidInput("Give the integration a name.", field="name")
     clash = db.session.scalar(
-        select(Integration).where(func.lower(Integration.name) == name.lower())
+        select(Integration).where(
+            func.lower(Integration.name) == name.lower(), Integration.revoked_at.is_(None)
+        )
     )
     if clash is not None:
         raise Conflict(f"An integration called {clash.name!r} exists already.", field="name")
@@ -274,14 +276,12 @@ def create_integration(actor: Employee | None, name: str) -> tuple[Integration, 
 
 
 def revoke_integration(actor: Employee | None, integration: Integration) -> None:
-    """Deliveries signed with its secret are refused from now on. The name is freed (the
-    revoked row is renamed) so that a replacement can take it; the audit keeps it."""
+    """Deliveries signed with its secret are refused from now on; its name is free for
+    a replacement."""
     if integration.revoked_at is not None:
         return
     integration.revoked_at = utcnow()
     audit.record(actor, "integration.revoke", integration, name=integration.name)
-    suffix = f" (revoked #{integration.id})"
-    integration.name = integration.name[: 120 - len(suffix)] + suffix
 
 
 def rotate_integration(actor: Employee | None, integration: Integration) -> tuple[Integration, str]:
@@ -289,10 +289,8 @@ def rotate_integration(actor: Employee | None, integration: Integration) -> tupl
     new secret, shown once."""
     if integration.revoked_at is not None:
         raise Conflict("This integration is revoked already; create a new one.", field="id")
-    name = integration.name
     revoke_integration(actor, integration)
-    db.session.flush()  # the old row gives up the name before the new one takes it
-    return create_integration(actor, name)
+    return create_integration(actor, integration.name)
 
 
 def verify_delivery(
@@ -404,6 +402,7 @@ def record_stage(
                 "integration_id": integration.id if integration is not None else None,
                 "recorded_by_id": recorded_by.id if recorded_by is not None else None,
                 "outcome": decision.outcome,
+                "reason": decision.reason,
                 "occurred_at": occurred_at,
                 "received_at": now,
             }

@@ -18,11 +18,11 @@ import logging
 import time
 import uuid
 
-from flask import Blueprint, Flask, current_app, make_response, request, session
+from flask import Blueprint, Flask, current_app, make_response, request
 from werkzeug.wrappers import Response
 
 from app.auth import public
-from app.client_ip import client_ip, resolve_client_ip
+from app.client_ip import resolve_client_ip
 from app.extensions import limiter
 from app.links import share_id_from_token
 from app.logs import REQUEST_ID_PATTERN, request_log
@@ -43,32 +43,50 @@ def _not_found() -> Response:
     return response
 
 
-def follow_token(token: str) -> Response:
-    share_id = share_id_from_token(token)
+def record_click(app: Flask, incoming) -> str | None:
+    """Record a click on the link ``incoming`` asks for; its destination, or None for a
+    tampered, invented or deleted link."""
+    share_id = share_id_from_token(incoming.path[len(PREFIX) :], app)
     if share_id is None:
-        return _not_found()
-    destination = clicks.record_raw_click(
+        return None
+    return clicks.record_raw_click(
         share_id,
-        client_ip=client_ip(),
-        user_agent=request.headers.get("User-Agent", ""),
-        head=request.method == "HEAD",
-        session_user_id=session.get("_user_id"),
+        client_ip=resolve_client_ip(
+            incoming.remote_addr,
+            incoming.headers.get("X-Forwarded-For"),
+            app.config["TRUSTED_PROXIES"],
+        ),
+        user_agent=incoming.headers.get("User-Agent", ""),
+        head=incoming.method == "HEAD",
+        session_user_id=_session_user_id(app, incoming),
     )
-    if destination is None:
-        return _not_found()
+
+
+def _session_user_id(app: Flask, incoming) -> str | None:
+    if app.config["SESSION_COOKIE_NAME"] not in incoming.cookies:
+        return None
+    opened = app.session_interface.open_session(app, incoming)
+    return opened.get("_user_id") if opened is not None else None
+
+
+def _found(destination: str, request_id: str | None = None) -> Response:
     response = Response(status=302)
     response.headers["Location"] = destination
     # Every click must reach us to be counted; no cache may answer for us.
     response.headers["Cache-Control"] = "no-store"
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
     return response
 
 
-# <path:...>: whatever follows /l/ gets this 404 page, never the app-wide one.
+# <path:...>: whatever follows /l/ gets this 404 page, never the app-wide one. Requests
+# normally take the fast lane below; this route names the URL and answers without it.
 @bp.get(ROUTE)
 @limiter.exempt
 @public
 def follow(token: str):
-    return follow_token(token)
+    destination = record_click(current_app, request)
+    return _found(destination) if destination else _not_found()
 
 
 class FastLane:
@@ -86,46 +104,18 @@ class FastLane:
         if not path.startswith(PREFIX) or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
-        app = self.app
-        share_id = share_id_from_token(path[len(PREFIX) :], app)
-        if share_id is not None:
-            incoming = app.request_class(environ)
-            with app.app_context():
-                try:
-                    destination = clicks.record_raw_click(
-                        share_id,
-                        client_ip=resolve_client_ip(
-                            incoming.remote_addr,
-                            incoming.headers.get("X-Forwarded-For"),
-                            app.config["TRUSTED_PROXIES"],
-                        ),
-                        user_agent=incoming.headers.get("User-Agent", ""),
-                        head=incoming.method == "HEAD",
-                        session_user_id=self._session_user_id(incoming),
-                    )
-                except Exception:  # Redis away, say: the app's error page answers
-                    destination = None
-                    log.exception("tracked link failed")
-                    return self._through_app(environ, start_response, started, failed=True)
-            if destination is not None:
-                request_id = self._request_id(incoming)
-                headers = [
-                    ("Location", destination),
-                    # Every click must reach us to be counted; no cache may answer for us.
-                    ("Cache-Control", "no-store"),
-                    ("Content-Length", "0"),
-                    ("X-Request-ID", request_id),
-                ]
-                start_response("302 FOUND", headers)
-                _log_request(request_id, incoming.method, 302, started)
-                return [b""]
-        return self._through_app(environ, start_response, started)
-
-    def _session_user_id(self, incoming) -> str | None:
-        if self.app.config["SESSION_COOKIE_NAME"] not in incoming.cookies:
-            return None
-        opened = self.app.session_interface.open_session(self.app, incoming)
-        return opened.get("_user_id") if opened is not None else None
+        incoming = self.app.request_class(environ)
+        with self.app.app_context():
+            try:
+                destination = record_click(self.app, incoming)
+            except Exception:  # Redis away, say: the app's error page answers
+                log.exception("tracked link failed")
+                return self._through_app(environ, start_response, started, failed=True)
+        if destination is None:
+            return self._through_app(environ, start_response, started)
+        request_id = self._request_id(incoming)
+        _log_request(request_id, incoming.method, 302, started)
+        return _found(destination, request_id)(environ, start_response)
 
     @staticmethod
     def _request_id(incoming) -> str:

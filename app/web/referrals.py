@@ -51,7 +51,12 @@ def referral_list():
         .order_by(Referral.received_at.desc(), Referral.id.desc())
     )
     page = db.paginate(newest_first, page=page_number(), per_page=PAGE_SIZE, error_out=False)
-    return render_template("referrals/list.html", page=page, outcome_text=OUTCOME_TEXT)
+    return render_template(
+        "referrals/list.html",
+        page=page,
+        outcome_text=OUTCOME_TEXT,
+        reason_text=referrals.REASON_TEXT,
+    )
 
 
 def _local_iso(value: str) -> str | None:

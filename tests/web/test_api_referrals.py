@@ -234,7 +234,7 @@ def test_revoke_and_rotate(app: Flask, admin):
         ("{}", 422),
         ('{"name": ""}', 422),
         ('{"name": "   "}', 422),
-        ('{"name": "' + "x" * 81 + '"}', 422),
+        ('{"name": "' + "x" * 121 + '"}', 422),
         ('{"name": "Personio", "secret": "whsec_mine"}', 422),
         ('{"name": "personio"}', 409),
         ('{"name": "x"', 400),

@@ -258,7 +258,7 @@ def test_an_integration_secret_is_shown_once_and_can_be_rotated_and_revoked(app,
 
 
 @pytest.mark.parametrize(
-    ("name", "status"), [("", 422), ("  ", 422), ("x" * 81, 422), ("personio", 409)]
+    ("name", "status"), [("", 422), ("  ", 422), ("x" * 121, 422), ("personio", 409)]
 )
 def test_bad_integrations_are_not_created(app, client, login, name, status):
     login(Role.ADMIN)

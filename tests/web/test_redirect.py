@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db, get_redis
-from app.links import make_token
+from app.links import base62, from_base62, make_token
 from app.services import clicks
 from tests.conftest import sign_in
 from tests.factories import ContentItemFactory, EmployeeFactory, ShareFactory
@@ -73,7 +73,7 @@ def test_the_campaign_defaults_to_the_content_id(app, client):
 def _tampered(token: str) -> list[str]:
     share_id, signature = token.split(".")
     return [
-        f"{int(share_id) + 1}.{signature}",
+        f"{base62(from_base62(share_id) + 1)}.{signature}",
         f"{share_id}.{signature[:-1]}{'B' if signature[-1] == 'A' else 'A'}",
         share_id,
         f"{share_id}.",

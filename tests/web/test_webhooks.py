@@ -88,6 +88,7 @@ def test_a_signed_delivery_is_recorded_and_awarded(app, client, ats, ref_code):
         "ref": ref_code,
         "stage": "applied",
         "outcome": "awarded",
+        "reason": None,
         "occurred_at": body["occurred_at"],
         "received_at": body["received_at"],
     }
