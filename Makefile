@@ -54,6 +54,6 @@ clean:
 .PHONY: bench-redirect
 bench-redirect: install
 	@command -v wrk >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
 	  else echo "bench-redirect needs wrk: run 'sudo apt-get install wrk' (Debian/Ubuntu)"; exit 1; fi; }
 	$(BIN)/python bench/redirect.py

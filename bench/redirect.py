@@ -124,6 +124,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per server")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk (make bench-redirect does it as root)")
@@ -168,11 +171,11 @@ def main() -> None:
         server = [
             str(BIN / "gunicorn"),
             "--worker-class",
-            "gthread",
+            options.worker_class,
             "--workers",
-            "2",
+            str(options.workers),
             "--threads",
-            "4",
+            str(options.threads),
         ]
         start(
             stack,
@@ -215,7 +218,8 @@ def main() -> None:
     }
     ratio = median["redirect"]["rps"] / median["floor"]["rps"]
     print()
-    print(f"{'server (gunicorn gthread 2x4)':32} {'req/s (median)':>15} {'p99 ms (median)':>16}")
+    setup = f"gunicorn {options.worker_class} {options.workers}x{options.threads}"
+    print(f"{setup:32} {'req/s (median)':>15} {'p99 ms (median)':>16}")
     for name, label in (("redirect", "Chorus GET /l/<token>"), ("floor", "Flask + XADD + 302")):
         print(f"{label:32} {median[name]['rps']:15,.0f} {median[name]['p99_ms']:16.2f}")
     print(f"{'ratio redirect / floor':32} {ratio:15.2f}")

@@ -1,4 +1,4 @@
-"""PRODUCT.md rule 18: the client IP is the rightmost address not in the trusted proxies."""
+"""The client IP is the rightmost address not in the trusted proxies."""
 
 from __future__ import annotations
 
