@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis
 from flask import Flask, current_app
 from flask_limiter import Limiter
@@ -9,8 +11,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 from app.client_ip import client_ip
@@ -35,6 +38,24 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 api = Api()
 limiter = Limiter(key_func=client_ip, default_limits=[])
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the current transaction commits (and never if it rolls
+    back): for side effects outside the database, such as dropping a Redis cache, that
+    must not run ahead of the data they follow."""
+    db.session.info.setdefault("after_commit", []).append(callback)
+
+
+@event.listens_for(FlaskSession, "after_commit")
+def _run_after_commit(session) -> None:
+    for callback in session.info.pop("after_commit", []):
+        callback()
+
+
+@event.listens_for(FlaskSession, "after_rollback")
+def _forget_after_commit(session) -> None:
+    session.info.pop("after_commit", None)
 
 
 def init_redis(app: Flask, url: str) -> None:

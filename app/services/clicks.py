@@ -125,11 +125,22 @@ def load_destination(share_id: int) -> str | None:
     return destination
 
 
-def forget_destinations(share_ids: Iterable[int]) -> None:
-    """Drop cached destinations, e.g. after HR changed an item's URL or the UTM medium."""
-    keys = [link_key(share_id) for share_id in share_ids]
-    if keys:
-        get_redis().delete(*keys)
+def forget_destinations(share_ids: Iterable[int] | None = None) -> None:
+    """Drop cached destinations (all of them when no ids are given), after HR changed
+    what goes into them: an item's campaign hashtag, the UTM medium."""
+    connection = get_redis()
+    if share_ids is None:
+        keys = connection.scan_iter(match=link_key("*"), count=1000)
+    else:
+        keys = (link_key(share_id) for share_id in share_ids)
+    batch = []
+    for key in keys:
+        batch.append(key)
+        if len(batch) == 1000:
+            connection.unlink(*batch)
+            batch = []
+    if batch:
+        connection.unlink(*batch)
 
 
 # The fast path ---------------------------------------------------------------------

@@ -22,7 +22,7 @@ from flask import current_app, g
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from app.errors import Conflict, InvalidInput, NotFound
-from app.extensions import db
+from app.extensions import after_commit, db
 from app.models import (
     AllowedDomain,
     ContentItem,
@@ -30,11 +30,12 @@ from app.models import (
     ContentTag,
     Employee,
     Interest,
+    Share,
     ShareTemplate,
     Team,
     utcnow,
 )
-from app.services import audit, policy, taboo
+from app.services import audit, clicks, policy, taboo
 from scoring.sharing import Channel, TabooHit, with_disclosure
 
 # Networks' own limits on a post's length; channels not listed have none worth checking.
@@ -306,7 +307,14 @@ def _apply(item: ContentItem, data: dict[str, Any], *, is_new: bool = False) -> 
             )
         item.destination_url = check_destination(data["destination_url"])
     if "campaign_hashtag" in data:
-        item.campaign_hashtag = normalize_hashtag(data["campaign_hashtag"])
+        hashtag = normalize_hashtag(data["campaign_hashtag"])
+        if not is_new and hashtag != item.campaign_hashtag:
+            # The hashtag names the UTM campaign of links already shared.
+            share_ids = list(
+                db.session.scalars(select(Share.id).where(Share.content_id == item.id))
+            )
+            after_commit(lambda: clicks.forget_destinations(share_ids))
+        item.campaign_hashtag = hashtag
     if "tags" in data:
         tags = normalize_tags(data["tags"])
         item.tags = [t for t in item.tags if t.tag in tags]  # keep rows that stay

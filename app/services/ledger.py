@@ -107,13 +107,8 @@ def adjust_points(
     return line
 
 
-def _prior_usage(since: datetime, zone, week_start: int) -> dict[tuple[int, int, str], int]:
-    """Cap usage from award and compensation lines before ``since``, for the windows
-    that reach into the recalculated period."""
-    earliest = min(
-        window_start(Window.MONTH, since, zone, week_start),
-        window_start(Window.WEEK, since, zone, week_start),
-    )
+def _counted_usage(*conditions, zone, week_start: int) -> dict[tuple[int, int, str], int]:
+    """Cap usage summed from the ledger lines of capped rules that match ``conditions``."""
     rows = db.session.execute(
         select(
             LedgerLine.employee_id,
@@ -123,18 +118,27 @@ def _prior_usage(since: datetime, zone, week_start: int) -> dict[tuple[int, int,
             LedgerLine.occurred_at,
         )
         .join(RuleVersion, LedgerLine.rule_version_id == RuleVersion.id)
-        .where(
-            LedgerLine.occurred_at < since,
-            RuleVersion.cap.is_not(None),
-            (LedgerLine.occurred_at >= earliest) | (RuleVersion.cap_window == Window.ALL_TIME),
-        )
+        .where(RuleVersion.cap.is_not(None), *conditions)
     )
     usage: dict[tuple[int, int, str], int] = defaultdict(int)
     for employee_id, rule_id, cap_window, points, occurred_at in rows:
-        usage[(employee_id, rule_id, window_key(cap_window, occurred_at, zone, week_start))] += (
-            points
-        )
+        key = window_key(cap_window, occurred_at, zone, week_start)
+        usage[(employee_id, rule_id, key)] += points
     return dict(usage)
+
+
+def _prior_usage(since: datetime, zone, week_start: int) -> dict[tuple[int, int, str], int]:
+    """Cap usage before ``since``, for the windows that reach into the replayed period."""
+    earliest = min(
+        window_start(Window.MONTH, since, zone, week_start),
+        window_start(Window.WEEK, since, zone, week_start),
+    )
+    return _counted_usage(
+        LedgerLine.occurred_at < since,
+        (LedgerLine.occurred_at >= earliest) | (RuleVersion.cap_window == Window.ALL_TIME),
+        zone=zone,
+        week_start=week_start,
+    )
 
 
 def recalculate(actor: Employee | None, since: datetime, now: datetime | None = None) -> int:
@@ -227,23 +231,9 @@ def _latest_version_id(rule_id: int, versions: list[RuleVersion]) -> int:
 def _recount_usage(employee_ids: set[int], zone, week_start: int) -> None:
     """Cap counters of these employees, counted again from their ledger lines."""
     db.session.execute(CapUsage.__table__.delete().where(CapUsage.employee_id.in_(employee_ids)))
-    rows = db.session.execute(
-        select(
-            LedgerLine.employee_id,
-            RuleVersion.rule_id,
-            RuleVersion.cap_window,
-            LedgerLine.points,
-            LedgerLine.occurred_at,
-        )
-        .join(RuleVersion, LedgerLine.rule_version_id == RuleVersion.id)
-        .where(LedgerLine.employee_id.in_(employee_ids), RuleVersion.cap.is_not(None))
+    upsert_usage(
+        _counted_usage(LedgerLine.employee_id.in_(employee_ids), zone=zone, week_start=week_start)
     )
-    usage: dict[tuple[int, int, str], int] = defaultdict(int)
-    for employee_id, rule_id, cap_window, points, occurred_at in rows:
-        usage[(employee_id, rule_id, window_key(cap_window, occurred_at, zone, week_start))] += (
-            points
-        )
-    upsert_usage(dict(usage))
 
 
 @dataclass(frozen=True)

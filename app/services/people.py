@@ -14,6 +14,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.models import CompanySettings, Employee, Interest, Role, Team
 from app.services import audit
+from app.services.single_row import single_row, update_single_row
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Only admins hand out or take away the powerful roles.
@@ -43,25 +44,17 @@ def get_or_404(model, object_id: int, field: str = "id"):
 
 def company_settings() -> CompanySettings:
     """The settings row, created from the environment's defaults on first use."""
-    settings = db.session.scalar(select(CompanySettings).limit(1))
-    if settings is None:
-        settings = CompanySettings(
-            name=current_app.config["COMPANY_NAME"],
-            time_zone=current_app.config["COMPANY_TIME_ZONE"],
-            week_start=0,
-            min_group_size=5,
-        )
-        db.session.add(settings)
-        db.session.flush()
-    return settings
+    return single_row(
+        CompanySettings,
+        name=current_app.config["COMPANY_NAME"],
+        time_zone=current_app.config["COMPANY_TIME_ZONE"],
+        week_start=0,
+        min_group_size=5,
+    )
 
 
 def update_company_settings(actor: Employee, changes: dict) -> CompanySettings:
-    settings = company_settings()
-    for key, value in changes.items():
-        setattr(settings, key, value)
-    audit.record(actor, "company.update", settings, **changes)
-    return settings
+    return update_single_row(company_settings(), actor, "company.update", changes)
 
 
 # Teams -----------------------------------------------------------------------------

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import after_commit, db
 from app.models import Employee, NetworkPolicy, SharePolicy
-from app.services import audit
+from app.services import audit, clicks
+from app.services.single_row import single_row, update_single_row
 from scoring.sharing import Channel, ShareCaps
 
 CAP_FIELDS = ("per_day", "per_week", "per_channel_per_day", "per_content", "min_spacing_minutes")
@@ -16,29 +17,23 @@ CAP_FIELDS = ("per_day", "per_week", "per_channel_per_day", "per_content", "min_
 
 def share_policy() -> SharePolicy:
     """The policy row, created with gentle defaults on first use."""
-    policy = db.session.scalar(select(SharePolicy).limit(1))
-    if policy is None:
-        policy = SharePolicy(
-            disclosure="#employee",
-            utm_medium="employee_advocacy",
-            per_day=3,
-            per_week=10,
-            per_channel_per_day=2,
-            per_content=2,
-            min_spacing_minutes=30,
-        )
-        db.session.add(policy)
-        db.session.flush()
-    return policy
+    return single_row(
+        SharePolicy,
+        disclosure="#employee",
+        utm_medium="employee_advocacy",
+        per_day=3,
+        per_week=10,
+        per_channel_per_day=2,
+        per_content=2,
+        min_spacing_minutes=30,
+    )
 
 
 def update_share_policy(actor: Employee, changes: dict) -> SharePolicy:
-    """Apply validated changes (the edge schema checks ranges and formats)."""
     policy = share_policy()
-    for key, value in changes.items():
-        setattr(policy, key, value)
-    audit.record(actor, "share_policy.update", policy, **changes)
-    return policy
+    if changes.get("utm_medium", policy.utm_medium) != policy.utm_medium:
+        after_commit(clicks.forget_destinations)  # every cached link carries the medium
+    return update_single_row(policy, actor, "share_policy.update", changes)
 
 
 def share_caps(policy: SharePolicy | None = None) -> ShareCaps:

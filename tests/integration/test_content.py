@@ -481,3 +481,19 @@ def test_templates_one_at_a_time(hr):
     content.delete_template(hr, item, second)
     db.session.flush()
     assert [t.text for t in item.templates] == ["Short and sweet"]
+
+
+def test_a_new_campaign_hashtag_drops_the_cached_links_of_its_shares(hr):
+    from app.extensions import get_redis
+    from app.services import clicks
+    from tests.factories import ShareFactory
+
+    share = ShareFactory()
+    other = ShareFactory()
+    redis = get_redis()
+    for one in (share, other):
+        redis.set(clicks.link_key(one.id), "https://www.example.com/?utm_campaign=old")
+    content.update_content(hr, share.content, {"campaign_hashtag": "#NewCampaign"})
+    db.session.commit()
+    assert not redis.exists(clicks.link_key(share.id))
+    assert redis.exists(clicks.link_key(other.id))

@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from app.boards import BoardStore, board_key
 from app.errors import Conflict, InvalidInput
-from app.extensions import db, get_redis
+from app.extensions import db
 from app.models import AuditEntry, CapUsage, LedgerLine, LineKind, Role
 from app.services import ledger
 from app.services import rules as rules_service
-from app.services.scoring import apply_pending_lines, rebuild_boards, score_pending_events
-from scoring.sharing import Channel, EventKind
-from tests.factories import CompanySettingsFactory, EmployeeFactory, EventFactory
-
-T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)
-NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-COMPANY = board_key("company", "all")
-
-
-@pytest.fixture
-def store(ctx) -> BoardStore:
-    CompanySettingsFactory(time_zone="Europe/Berlin")
-    rules_service.install_default_rules(effective_at=T0 - timedelta(days=30))
-    db.session.commit()
-    return BoardStore(get_redis())
-
-
-def event(employee, kind=EventKind.SHARE, at=T0):
-    return EventFactory(
-        kind=kind,
-        employee_id=employee.id,
-        team_id=employee.team_id,
-        occurred_at=at,
-        channel=Channel.LINKEDIN,
-        natural_key=f"{kind}:{employee.id}:{at.isoformat()}",
-    )
-
-
-def pipeline(store):
-    score_pending_events(now=NOW)
-    db.session.commit()
-    apply_pending_lines(store)
-    db.session.commit()
+from app.services.scoring import apply_pending_lines, rebuild_boards
+from scoring.sharing import EventKind
+from tests.factories import EmployeeFactory
+from tests.integration.scoring_support import COMPANY, NOW, T0, event, run_pipeline
 
 
 def rule_named(name):
@@ -56,7 +26,7 @@ def test_hired_referral_points_vest_after_the_holding_period(store):
     alice = EmployeeFactory(opted_in=True)
     event(alice, EventKind.SHARE)
     event(alice, EventKind.REFERRAL_HIRED, at=T0 + timedelta(hours=1))
-    pipeline(store)
+    run_pipeline(store)
     assert ledger.balance(alice.id, now=NOW) == ledger.Balance(205, 5, 200)
     later = T0 + timedelta(hours=1, days=90)
     assert ledger.balance(alice.id, now=later).spendable == 205
@@ -92,7 +62,7 @@ def test_history_explains_every_line_newest_first(store):
     alice = EmployeeFactory(opted_in=True)
     event(alice)
     event(alice, EventKind.CLICK, at=T0 + timedelta(minutes=1))
-    pipeline(store)
+    run_pipeline(store)
     assert [line.reason for line in ledger.history(alice.id)] == [
         "Unique clicks: a unique click on your link on linkedin",
         "Sharing: sharing content on linkedin",
@@ -104,7 +74,7 @@ def test_recalculation_after_a_rule_change_writes_compensations_once(store):
     for minute in range(4):
         event(alice, at=T0 + timedelta(minutes=minute))  # 5, 5, 5, then capped to 0
     event(bob, EventKind.CLICK)
-    pipeline(store)
+    run_pipeline(store)
     assert ledger.balance(alice.id).lifetime == 15
 
     # HR decides, backdated to before the shares, that sharing earns 8 and has no cap.
@@ -136,7 +106,7 @@ def test_recalculation_recounts_the_caps(store):
     alice = EmployeeFactory(opted_in=True)
     for minute in range(2):
         event(alice, at=T0 + timedelta(minutes=minute))
-    pipeline(store)
+    run_pipeline(store)
     rules_service.edit_rule(
         None, rule_named("Sharing"), {"points": 20}, effective_at=T0 - timedelta(hours=1)
     )
@@ -153,7 +123,7 @@ def test_a_preview_shows_what_a_change_would_have_given_and_writes_nothing(store
     for minute in range(4):
         event(alice, at=T0 + timedelta(minutes=minute))
     event(bob, at=T0)
-    pipeline(store)
+    run_pipeline(store)
     lines_before = db.session.scalar(select(func.count()).select_from(LedgerLine))
     preview = ledger.preview_rule_change(
         rule_named("Sharing").id,

@@ -106,3 +106,18 @@ def test_network_policy(hr):
     policy.set_network_policy(hr, Channel.X, share_points=True, note="")
     assert policy.share_points_enabled(Channel.X)
     assert db.session.get(NetworkPolicy, Channel.X).note is None
+
+
+def test_a_new_utm_medium_drops_cached_destinations_once_committed(ctx):
+    from app.extensions import get_redis
+    from app.services import clicks
+
+    hr = EmployeeFactory(role=Role.HR)
+    redis = get_redis()
+    redis.set(clicks.link_key(1), "https://www.example.com/?utm_medium=employee_advocacy")
+    policy.update_share_policy(hr, {"utm_medium": "advocacy"})
+    db.session.rollback()
+    assert redis.exists(clicks.link_key(1))  # rolled back: the cache still holds
+    policy.update_share_policy(hr, {"utm_medium": "advocacy"})
+    db.session.commit()
+    assert not redis.exists(clicks.link_key(1))

@@ -2,64 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from app.boards import BoardStore, board_key
+from app.boards import board_key
 from app.extensions import db, get_redis
 from app.models import CapUsage, LedgerLine, Role
 from app.services import rules as rules_service
 from app.services.scoring import (
     Busy,
-    apply_pending_lines,
     rebuild_boards,
     restore_member,
-    score_pending_events,
     scoring_lock,
 )
 from scoring.participation import Presence
-from scoring.sharing import Channel, EventKind
+from scoring.sharing import EventKind
 from scoring.windows import Window
 from tests.factories import (
-    CompanySettingsFactory,
     EmployeeFactory,
-    EventFactory,
     TeamFactory,
 )
-
-T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)  # Monday, 10:00 in Berlin
-NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-COMPANY = board_key("company", "all")
-
-
-@pytest.fixture
-def store(ctx) -> BoardStore:
-    CompanySettingsFactory(time_zone="Europe/Berlin")
-    rules_service.install_default_rules(effective_at=T0 - timedelta(days=30))
-    db.session.commit()
-    return BoardStore(get_redis())
-
-
-def event(employee, kind=EventKind.SHARE, at=T0, key=None, **fields):
-    return EventFactory(
-        kind=kind,
-        employee_id=employee.id,
-        team_id=employee.team_id,
-        occurred_at=at,
-        channel=Channel.LINKEDIN,
-        natural_key=key or f"{kind}:{employee.id}:{at.isoformat()}",
-        **fields,
-    )
-
-
-def run_pipeline(store) -> tuple[int, int]:
-    scored = score_pending_events(now=NOW)
-    db.session.commit()
-    applied = apply_pending_lines(store)
-    db.session.commit()
-    return scored, applied
+from tests.integration.scoring_support import COMPANY, NOW, T0, event, run_pipeline
 
 
 def test_events_become_ledger_lines_with_reasons_and_reach_the_boards(store):
