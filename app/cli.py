@@ -118,7 +118,13 @@ def seed_demo(links: bool) -> None:
 
     created = load_demo()
     db.session.commit()
-    click.echo("Demo data loaded." if created else "Demo data was there already.")
+    if created:
+        from app.jobs import settle_points
+
+        done = settle_points(max_batches=1000)
+        click.echo(f"Demo data loaded: {done['events']} events scored into the ledger.")
+    else:
+        click.echo("Demo data was there already.")
     if links:
         click.echo("Sign-in links (single use; `flask sign-in-link EMAIL` prints new ones):")
         for role, email in DEMO_LOGINS.items():
@@ -138,6 +144,46 @@ def worker(burst: bool) -> None:
     )
 
 
+@click.command("settle-points")
+@with_appcontext
+def settle_points() -> None:
+    """Score waiting events now and bring the boards up to date."""
+    from app.jobs import settle_points as settle
+
+    done = settle(max_batches=10_000)
+    click.echo(f"scored {done['events']} events; {done['lines']} ledger lines on the boards")
+
+
+@click.command("rebuild-boards")
+@with_appcontext
+def rebuild_boards() -> None:
+    """Recompute every leaderboard from the ledger (the ledger is the truth)."""
+    from app.jobs import rebuild_boards as rebuild
+
+    click.echo(f"rebuilt {rebuild()} boards")
+
+
+@click.command("recalculate")
+@click.option(
+    "--since",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Replay events from this date (company time zone), e.g. 2026-11-01.",
+)
+@with_appcontext
+def recalculate(since) -> None:
+    """After a rule change: replay events under today's rules, write compensating
+    lines and update the boards. Running it again writes nothing new."""
+    from zoneinfo import ZoneInfo
+
+    from app.jobs import recalculate_points
+    from app.services.people import company_settings
+
+    zone = ZoneInfo(company_settings().time_zone)
+    written = recalculate_points(since.replace(tzinfo=zone).isoformat())
+    click.echo(f"wrote {written} compensating lines")
+
+
 @click.command("clock")
 @with_appcontext
 def clock() -> None:
@@ -153,6 +199,17 @@ def clock() -> None:
 
 
 def init_app(app: Flask) -> None:
-    commands = (create_admin, sign_in_link, import_people, create_token, seed_demo, worker, clock)
+    commands = (
+        create_admin,
+        sign_in_link,
+        import_people,
+        create_token,
+        seed_demo,
+        worker,
+        clock,
+        settle_points,
+        rebuild_boards,
+        recalculate,
+    )
     for command in commands:
         app.cli.add_command(command)

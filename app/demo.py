@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Employee, Role
+from app.models import ClickKind, ClickRecord, Employee, Role, Share, utcnow
 from app.services import participation, people
 from scoring.participation import Network, Presence
+from scoring.sharing import Channel, EventKind, ReferralStage
 
 COMPANY = "Nordlicht Energie GmbH"
 DOMAIN = "nordlicht.example"
@@ -164,4 +166,162 @@ def load_demo(seed: int = 7) -> bool:
             ],
         )
         participation.set_interests(employee, [i.id for i in rng.sample(interests, k=2)])
+    items = _content(hr_contact)
+    _activity(rng, [e for e in everyone if e.participating], items)
     return True
+
+
+STORIES = [
+    {
+        "title": "Our new wind farm feeds 40,000 homes",
+        "summary": "Twelve turbines off the coast of Rügen went live this week.",
+        "destination_url": f"https://www.{DOMAIN}/news/wind-farm-ruegen",
+        "tags": ["news", "sustainability"],
+        "featured": True,
+        "campaign_hashtag": "#GreenGrid",
+        "texts": {
+            "linkedin": "Twelve turbines, 40,000 homes: proud of the team that built our "
+            "new wind farm off Rügen.",
+            "x": "Our new wind farm off Rügen now powers 40,000 homes.",
+        },
+    },
+    {
+        "title": "We're hiring: Backend Engineer (Python)",
+        "summary": "Join the grid-forecasting team in Hamburg or remote.",
+        "destination_url": f"https://jobs.{DOMAIN}/backend-engineer-python",
+        "tags": ["job", "engineering"],
+        "featured": False,
+        "campaign_hashtag": None,
+        "texts": {
+            "linkedin": "My team is hiring a backend engineer: Python, forecasting, "
+            "renewable energy. Ask me anything about working here.",
+            "xing": "Wir suchen eine Backend-Entwicklerin (Python) für unser Team.",
+        },
+    },
+    {
+        "title": "Sustainability report 2026",
+        "summary": "Emissions down 18 %, and what we learned on the way.",
+        "destination_url": f"https://www.{DOMAIN}/sustainability/2026",
+        "tags": ["sustainability"],
+        "featured": False,
+        "campaign_hashtag": None,
+        "texts": {"linkedin": "Our sustainability report is out: the wins and the lessons."},
+    },
+    {
+        "title": "Meet us at the Energy Transition Summit",
+        "summary": "Talks, a workshop and our booth in Berlin, 3-4 December.",
+        "destination_url": f"https://www.{DOMAIN}/events/summit",
+        "tags": ["events"],
+        "featured": False,
+        "campaign_hashtag": "#ETSummit",
+        "texts": {"linkedin": "See you at the Energy Transition Summit in Berlin!"},
+    },
+]
+
+TABOO_TOPICS = [
+    {
+        "name": "Financial figures",
+        "explanation": "Revenue, profit and forecasts are published by Investor Relations "
+        "first. Please share the official report once it is out.",
+        "phrases": ["revenue", "profit", "EBIT", "Umsatz", "forecast"],
+    },
+    {
+        "name": "Unannounced products",
+        "explanation": "Products are announced by Communications; until then they are "
+        "confidential.",
+        "phrases": ["roadmap", "prototype", "coming soon"],
+    },
+    {
+        "name": "Customer projects",
+        "explanation": "Customers decide whether their projects are public. Ask Sales "
+        "before naming a customer.",
+        "phrases": ["our customer", "client project"],
+    },
+]
+
+
+def _content(hr):
+    from app.services import content, referrals, rules, taboo
+
+    content.add_domain(hr, DOMAIN)
+    for topic in TABOO_TOPICS:
+        taboo.create_topic(hr, dict(topic))
+    rules.install_default_rules(hr, effective_at=utcnow() - timedelta(days=120))
+    referrals.create_programme(hr, name="Employee referrals", content_tag="job")
+    items = []
+    for story in STORIES:
+        templates = [{"channel": Channel(c), "text": t} for c, t in story["texts"].items()]
+        data = {k: v for k, v in story.items() if k != "texts"}
+        item = content.create_content(hr, {**data, "templates": templates})
+        content.publish(hr, item)
+        item.published_at = utcnow() - timedelta(days=40)
+        items.append(item)
+    return items
+
+
+def _activity(rng: random.Random, advocates, items) -> None:
+    """Five weeks of shares, clicks and a few referrals, scored into the ledger."""
+    from app.services import events, referrals
+    from app.services.sharing import new_ref_code
+
+    now = utcnow()
+    for employee in advocates:
+        for _ in range(rng.randint(0, 6)):
+            item = rng.choice(items)
+            shared_at = now - timedelta(days=rng.uniform(0.5, 35))
+            channel = rng.choice([Channel.LINKEDIN, Channel.LINKEDIN, Channel.X, Channel.XING])
+            share = Share(
+                employee_id=employee.id,
+                content_id=item.id,
+                channel=channel,
+                text=f"{item.title} #employee",
+                ref_code=new_ref_code(),
+                team_id=employee.team_id,
+                created_at=shared_at,
+            )
+            db.session.add(share)
+            db.session.flush()
+            events.record_event(
+                EventKind.SHARE,
+                f"share:{share.id}",
+                employee_id=employee.id,
+                occurred_at=shared_at,
+                team_id=employee.team_id,
+                share_id=share.id,
+                content_id=item.id,
+                channel=channel,
+                details={"share_points": True},
+            )
+            for n in range(int(rng.expovariate(1 / 6))):
+                clicked_at = shared_at + timedelta(hours=rng.uniform(0.1, 48))
+                if clicked_at > now:
+                    continue
+                visitor = f"{share.id:08x}{n:024x}"
+                day = clicked_at.date()
+                db.session.add(
+                    ClickRecord(
+                        share_id=share.id,
+                        visitor=visitor,
+                        day=day,
+                        kind=ClickKind.HUMAN,
+                        occurred_at=clicked_at,
+                    )
+                )
+                events.record_event(
+                    EventKind.CLICK,
+                    f"click:{share.id}:{visitor}:{day.isoformat()}",
+                    employee_id=employee.id,
+                    occurred_at=clicked_at,
+                    team_id=employee.team_id,
+                    share_id=share.id,
+                    content_id=item.id,
+                    channel=channel,
+                )
+            if "job" in item.tag_names and rng.random() < 0.3:
+                applied_at = min(now, shared_at + timedelta(days=rng.uniform(1, 5)))
+                referrals.record_stage(
+                    ref_code=share.ref_code,
+                    candidate_id=f"demo-{share.id}",
+                    stage=ReferralStage.APPLIED,
+                    occurred_at=applied_at,
+                )

@@ -24,7 +24,7 @@ from app.extensions import db, get_redis
 log = logging.getLogger("chorus.jobs")
 
 # Named queues per workload, most urgent first: a worker serves them in this order.
-QUEUES = ("mail", "default")
+QUEUES = ("mail", "scoring", "default")
 
 
 def queue(name: str = "default") -> Queue:
@@ -86,6 +86,8 @@ SCHEDULE: list[tuple[str, str, int]] = [
     ("app.jobs.import_all_feeds", "default", 1800),
     # Raw clicks wait in a Redis stream; every few seconds they become records.
     ("app.jobs.process_clicks", "default", 3),
+    # Events become points and the boards follow, a few seconds behind.
+    ("app.jobs.settle_points", "scoring", 5),
 ]
 
 
@@ -163,3 +165,81 @@ def process_clicks() -> dict[str, int]:
     from app.services.clicks import process_clicks as run
 
     return run()
+
+
+# Points ----------------------------------------------------------------------------
+
+
+def settle_points(max_batches: int = 50) -> dict[str, int]:
+    """Score waiting events into the ledger and bring the boards up to date.
+
+    One at a time (a Redis lock): a second run finds the lock taken and leaves the work
+    to the first. Each batch commits on its own, so a crash loses nothing done."""
+    from app.boards import BoardStore
+    from app.services.scoring import (
+        Busy,
+        apply_pending_lines,
+        score_pending_events,
+        scoring_lock,
+    )
+
+    done = {"events": 0, "lines": 0}
+    try:
+        with scoring_lock():
+            for _ in range(max_batches):
+                scored = score_pending_events()
+                db.session.commit()
+                done["events"] += scored
+                if not scored:
+                    break
+            store = BoardStore(get_redis())
+            for _ in range(max_batches):
+                applied = apply_pending_lines(store)
+                db.session.commit()
+                done["lines"] += applied
+                if not applied:
+                    break
+    except Busy:
+        log.info("settle_points: another run holds the lock")
+    return done
+
+
+def rebuild_boards() -> int:
+    """Recompute every leaderboard from the ledger; returns the number of boards."""
+    from app.boards import BoardStore
+    from app.services.scoring import apply_pending_lines, rebuild_boards, scoring_lock
+
+    store = BoardStore(get_redis())
+    with scoring_lock(blocking_timeout=120):
+        count = rebuild_boards(store)
+        while apply_pending_lines(store):
+            db.session.commit()
+        db.session.commit()
+    return count
+
+
+def recalculate_points(since: str, actor_id: int | None = None) -> int:
+    """Replay events from ``since`` (ISO 8601) under today's rules: compensating
+    lines, then the boards catch up. Run twice, the second run writes nothing."""
+    from datetime import datetime
+
+    from app.models import Employee
+    from app.services.ledger import recalculate
+    from app.services.scoring import scoring_lock
+
+    actor = db.session.get(Employee, actor_id) if actor_id else None
+    with scoring_lock(blocking_timeout=120):
+        written = recalculate(actor, datetime.fromisoformat(since))
+        db.session.commit()
+    settle_points()
+    return written
+
+
+def sync_member_boards(employee_id: int) -> None:
+    """Make someone's place on the boards match their choices: off every board when
+    hidden or opted out, back with their points from the ledger otherwise."""
+    from app.boards import BoardStore
+    from app.services.scoring import restore_member, scoring_lock
+
+    with scoring_lock(blocking_timeout=60):
+        restore_member(BoardStore(get_redis()), employee_id)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from sqlalchemy import func, select
 
 from app.errors import Conflict, InvalidInput
-from app.extensions import db
+from app.extensions import after_commit, db
+from app.jobs import enqueue
 from app.models import (
     ApiToken,
     AuditEntry,
@@ -27,6 +29,22 @@ from scoring.participation import Network, Presence, board_name
 PSEUDONYM_PATTERN = re.compile(r"^[\w .\-]{3,40}$")
 # Audit details that name the person an entry is about; erasure removes them.
 PERSONAL_AUDIT_KEYS = frozenset({"email", "name", "pseudonym"})
+
+
+def follow_on_boards(employee: Employee) -> None:
+    """Once committed, the boards follow the employee's choice: off every board when
+    hidden or opted out, back with their points when they return."""
+    employee_id = employee.id
+
+    def enqueue_sync() -> None:
+        enqueue(
+            "app.jobs.sync_member_boards",
+            employee_id,
+            job_id=f"sync-member-{employee_id}-{time.time_ns()}",
+            queue_name="scoring",
+        )
+
+    after_commit(enqueue_sync)
 
 
 # Guidelines ------------------------------------------------------------------------
@@ -79,6 +97,7 @@ def opt_in(employee: Employee, guidelines_version_id: int | None) -> Employee:
         employee.opted_in_at = utcnow()
     employee.guidelines_version_id = current.id
     audit.record(employee, "participation.opt_in", employee, guidelines_version_id=current.id)
+    follow_on_boards(employee)
     return employee
 
 
@@ -87,6 +106,7 @@ def opt_out(employee: Employee) -> Employee:
     if employee.opted_in_at is not None:
         employee.opted_in_at = None
         audit.record(employee, "participation.opt_out", employee)
+        follow_on_boards(employee)
     return employee
 
 
@@ -112,6 +132,7 @@ def update_presence(employee: Employee, presence: Presence, pseudonym: str | Non
             raise Conflict("Someone else uses this pseudonym already.", field="pseudonym")
     employee.presence = presence
     employee.pseudonym = pseudonym
+    follow_on_boards(employee)
     return employee
 
 
@@ -241,3 +262,4 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
             entry.details = {k: v for k, v in entry.details.items() if k not in PERSONAL_AUDIT_KEYS}
     employee.erased_at = utcnow()
     audit.record(actor, "participation.erase", employee)
+    follow_on_boards(employee)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.demo import DEMO_LOGINS
 from app.extensions import db
-from app.models import AuditEntry, Employee, Role, Team
+from app.models import AuditEntry, ContentItem, Employee, Event, LedgerLine, Role, Team
 from app.services.people import find_employee_by_email
 from app.services.sign_in import check_sign_in_token
 from app.services.tokens import authenticate
@@ -132,7 +132,7 @@ def test_create_token_prints_a_secret_that_authenticates(app, runner):
 def test_seed_demo_loads_a_company_once(app, runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "Demo data loaded." in result.output
+    assert "Demo data loaded:" in result.output
     tokens = links_in(result.output)
     assert len(tokens) == len(DEMO_LOGINS) == 4
     with app.app_context():
@@ -145,6 +145,15 @@ def test_seed_demo_loads_a_company_once(app, runner):
         assert any(not p.participating for p in people)
         for role, token in zip(DEMO_LOGINS, tokens, strict=True):
             assert check_sign_in_token(token).role is Role(role)
+        # The demo has a history: published content, shares, and points on the boards.
+        assert db.session.scalar(select(func.count()).select_from(ContentItem)) >= 4
+        assert db.session.scalar(select(func.count()).select_from(LedgerLine)) > 100
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Event).where(Event.scored_at.is_(None))
+            )
+            == 0
+        )
         counts = (len(people), db.session.scalar(select(func.count()).select_from(AuditEntry)))
 
     again = runner.invoke(args=["seed-demo", "--no-links"])
