@@ -25,8 +25,15 @@ def _fail(exc: ChorusError) -> None:
 @click.option("--name", required=True, help="The admin's full name.")
 @with_appcontext
 def create_admin(email: str, name: str) -> None:
-    """Create the first admin (or make an existing employee admin) and print a sign-in link."""
-    from app.services.people import create_employee, find_employee_by_email, update_employee
+    """Create the first admin (or make an existing employee admin) and print a sign-in link.
+    A new installation also gets the company settings and the default scoring rules."""
+    from app.services.people import (
+        company_settings,
+        create_employee,
+        find_employee_by_email,
+        update_employee,
+    )
+    from app.services.rules import install_default_rules
     from app.services.sign_in import sign_in_url
 
     try:
@@ -36,9 +43,13 @@ def create_admin(email: str, name: str) -> None:
         else:
             # Reactivated too: the link printed below must work. Audited like any change.
             update_employee(None, employee, {"role": Role.ADMIN, "active": True})
+        company_settings()
+        installed = install_default_rules(employee)
         db.session.commit()
     except ChorusError as exc:
         _fail(exc)
+    if installed:
+        click.echo(f"Installed {len(installed)} default scoring rules (HR can change them).")
     click.echo(f"{employee.email} is an admin. Sign in at:\n{sign_in_url(employee)}")
 
 

@@ -7,15 +7,17 @@ same schemas, so a field is validated the same way whichever door it comes in by
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
 from werkzeug.datastructures import FileStorage
 
 from app.errors import InvalidInput
-from app.models import ContentStatus, Role
+from app.models import ContentStatus, LineKind, Role, utcnow
 from scoring.participation import Network, Presence, board_name
-from scoring.sharing import Channel, ReferralStage
+from scoring.sharing import Channel, EventKind, ReferralStage
+from scoring.windows import Window
 
 
 def _time_zone(value: str) -> None:
@@ -723,3 +725,379 @@ class ShareSchema(Schema):
         values=fields.Integer(),
         metadata={"description": "awarded referral stages reached through this share"},
     )
+
+
+# Points, rules and leaderboards ----------------------------------------------------
+
+BOARD_WINDOW_NAMES = ("week", "month", "all_time")
+# Far below the board's encodable maximum (scoring.ranking.MAX_POINTS), so that no single
+# rule or correction can push a board member out of the exact range.
+MAX_RULE_POINTS = 100_000
+MAX_VESTING_DAYS = 3650
+
+
+class BalanceSchema(Schema):
+    lifetime = fields.Integer(metadata={"description": "everything earned: what ranks use"})
+    spendable = fields.Integer(metadata={"description": "what rewards can be paid from"})
+    vested = fields.Integer(metadata={"description": "earned and past any holding period"})
+    pending = fields.Integer(metadata={"description": "earned, still in a holding period"})
+
+
+class LedgerLineSchema(Schema):
+    """One line of the ledger: what was earned or corrected, and why."""
+
+    id = fields.Integer()
+    employee_id = fields.Integer()
+    points = fields.Integer()
+    reason = fields.String(metadata={"description": "why did I get this?"})
+    kind = fields.Enum(
+        LineKind,
+        by_value=True,
+        metadata={"description": "award (a rule matched), compensation or adjustment"},
+    )
+    capped = fields.Boolean(metadata={"description": "a rule's cap cut the points"})
+    occurred_at = fields.DateTime()
+    vests_at = fields.DateTime(
+        allow_none=True, metadata={"description": "spendable from then; null: at once"}
+    )
+    rule_id = fields.Function(
+        lambda line: line.rule_version.rule_id if line.rule_version else None, allow_none=True
+    )
+    rule_name = fields.Function(
+        lambda line: line.rule_version.rule.name if line.rule_version else None, allow_none=True
+    )
+    rule_version = fields.Function(
+        lambda line: line.rule_version.version if line.rule_version else None, allow_none=True
+    )
+    created_at = fields.DateTime()
+
+
+class BoardQuerySchema(Schema):
+    window = fields.String(load_default="week", validate=validate.OneOf(BOARD_WINDOW_NAMES))
+    period = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=20),
+        metadata={
+            "description": 'a finished window, e.g. "2026-10" (month) or "w2026-10-26" '
+            "(the week starting that day); default the current one"
+        },
+    )
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    around_me = fields.Boolean(
+        load_default=False,
+        metadata={"description": "the page around your own rank (ignores offset when on it)"},
+    )
+
+
+class BoardRowSchema(Schema):
+    rank = fields.Integer()
+    name = fields.String(metadata={"description": "the name or pseudonym each person chose"})
+    points = fields.Integer()
+    is_me = fields.Boolean()
+
+
+class BoardStandingSchema(Schema):
+    rank = fields.Integer(allow_none=True, metadata={"description": "null: not on this board"})
+    points = fields.Integer(metadata={"description": "your own, even when hidden"})
+    on_board = fields.Boolean()
+
+
+class BoardViewSchema(Schema):
+    scope = fields.String(metadata={"description": "company or team"})
+    team = fields.Nested(TeamRefSchema, allow_none=True)
+    window = fields.String()
+    period = fields.String(metadata={"description": "the window's key"})
+    starts_at = fields.DateTime(allow_none=True)
+    ends_at = fields.DateTime(allow_none=True, metadata={"description": "exclusive"})
+    size = fields.Integer(metadata={"description": "people on the board"})
+    offset = fields.Integer()
+    rows = fields.List(fields.Nested(BoardRowSchema))
+    me = fields.Nested(BoardStandingSchema)
+
+    @pre_dump
+    def _from_view(self, view, **kwargs) -> dict:
+        """A ``leaderboards.BoardView``, with the viewer's standing as one object."""
+        if isinstance(view, dict):
+            return view
+        return {
+            "scope": view.scope,
+            "team": view.team,
+            "window": view.window,
+            "period": view.window_key,
+            "starts_at": view.starts_at,
+            "ends_at": view.ends_at,
+            "size": view.size,
+            "offset": view.offset,
+            "rows": view.rows,
+            "me": {"rank": view.my_rank, "points": view.my_points, "on_board": view.on_board},
+        }
+
+
+class RuleVersionSchema(Schema):
+    id = fields.Integer()
+    version = fields.Integer()
+    event_kind = fields.Enum(EventKind, by_value=True)
+    points = fields.Integer()
+    channels = fields.List(fields.String(), allow_none=True)
+    tags = fields.List(fields.String(), allow_none=True)
+    team_ids = fields.List(fields.Integer(), allow_none=True)
+    campaign = fields.String(allow_none=True)
+    cap = fields.Integer(allow_none=True)
+    cap_window = fields.Enum(Window, by_value=True)
+    vesting_days = fields.Integer()
+    valid_from = fields.DateTime()
+    valid_until = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+def version_in_force(rule, moment: datetime):
+    """The version of ``rule`` that applies at ``moment``, if any."""
+    for version in rule.versions:
+        if version.valid_from <= moment and (
+            version.valid_until is None or moment < version.valid_until
+        ):
+            return version
+    return None
+
+
+class RuleSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    created_at = fields.DateTime()
+    event_kind = fields.Enum(EventKind, by_value=True, allow_none=True)
+    current = fields.Nested(
+        RuleVersionSchema, allow_none=True, metadata={"description": "in force now"}
+    )
+    retired = fields.Boolean(metadata={"description": "no version is open any more"})
+    versions = fields.List(fields.Nested(RuleVersionSchema))
+
+    @pre_dump
+    def _with_current(self, rule, **kwargs) -> dict:
+        if isinstance(rule, dict):
+            return rule
+        return {
+            "id": rule.id,
+            "name": rule.name,
+            "description": rule.description,
+            "created_at": rule.created_at,
+            "event_kind": rule.versions[-1].event_kind if rule.versions else None,
+            "current": version_in_force(rule, utcnow()),
+            "retired": all(v.valid_until is not None for v in rule.versions),
+            "versions": rule.versions,
+        }
+
+
+class RuleTermsSchema(Schema):
+    """What a rule version awards and when; a field left out keeps what the rule has (or
+    the default for a new rule), ``null`` in a condition means "any"."""
+
+    points = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS))
+    channels = fields.List(
+        fields.Enum(Channel, by_value=True),
+        allow_none=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "only these networks; null: any"},
+    )
+    tags = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)),
+        allow_none=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "content with at least one of these tags; null: any"},
+    )
+    team_ids = fields.List(
+        fields.Integer(strict=True),
+        allow_none=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "people in these teams when it happened; null: any"},
+    )
+    campaign = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=60),
+        metadata={"description": "content of this campaign hashtag; null: any"},
+    )
+    cap = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "most points per person per cap_window; null: no cap"},
+    )
+    cap_window = fields.Enum(Window, by_value=True)
+    vesting_days = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_VESTING_DAYS),
+        metadata={"description": "days before the points can be spent"},
+    )
+
+
+RULE_TERMS = tuple(RuleTermsSchema._declared_fields)
+
+
+class RuleCreateSchema(RuleTermsSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    event_kind = fields.Enum(EventKind, by_value=True, required=True)
+    points = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS)
+    )
+    effective_at = fields.AwareDateTime(
+        load_default=None, metadata={"description": "ISO 8601 with a zone; default now"}
+    )
+
+
+class RuleEditSchema(RuleTermsSchema):
+    effective_at = fields.AwareDateTime(
+        load_default=None,
+        metadata={
+            "description": "when the new version starts (default now); in the past, "
+            "events already scored need a recalculation"
+        },
+    )
+
+    @validates_schema
+    def _changes_something(self, data: dict, **kwargs) -> None:
+        if not any(name in data for name in RULE_TERMS):
+            raise ValidationError(f"Change at least one of: {', '.join(RULE_TERMS)}.")
+
+
+class RuleRetireSchema(Schema):
+    effective_at = fields.AwareDateTime(
+        load_default=None, metadata={"description": "when the rule stops; default now"}
+    )
+
+
+class RuleChangeSchema(Schema):
+    """A rule after an edit or retirement, and whether scored events need replaying."""
+
+    rule = fields.Nested(RuleSchema)
+    version = fields.Nested(
+        RuleVersionSchema,
+        allow_none=True,
+        metadata={"description": "the new version (after an edit) or the one closed"},
+    )
+    recalculation_needed = fields.Boolean(
+        metadata={"description": "the change takes effect before now: recalculate since then"}
+    )
+    recalculate_since = fields.DateTime(allow_none=True)
+
+
+class RulePreviewQuerySchema(RuleTermsSchema):
+    since = fields.AwareDateTime(load_default=None, metadata={"description": "default 7 days ago"})
+    until = fields.AwareDateTime(load_default=None, metadata={"description": "default now"})
+
+    @validates_schema
+    def _ordered(self, data: dict, **kwargs) -> None:
+        if data.get("since") and data.get("until") and data["since"] >= data["until"]:
+            raise ValidationError("since must be before until.", "until")
+
+
+class PreviewSchema(Schema):
+    since = fields.DateTime()
+    until = fields.DateTime()
+    events = fields.Integer(metadata={"description": "events in the period"})
+    current_points = fields.Integer(metadata={"description": "what the rule gave"})
+    proposed_points = fields.Integer(metadata={"description": "what it would have given"})
+    employees = fields.Integer(metadata={"description": "people whose points would change"})
+
+
+class ReferralBonusSchema(Schema):
+    stage = fields.Enum(ReferralStage, by_value=True)
+    points = fields.Integer(allow_none=True, metadata={"description": "in force now"})
+    vesting_days = fields.Integer(allow_none=True)
+    rule = fields.Nested(
+        RuleSchema, allow_none=True, metadata={"description": "null: no rule awards this stage"}
+    )
+
+
+class ReferralBonusEditSchema(Schema):
+    points = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS)
+    )
+    vesting_days = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=MAX_VESTING_DAYS)
+    )
+    effective_at = fields.AwareDateTime(
+        load_default=None, metadata={"description": "ISO 8601 with a zone; default now"}
+    )
+
+
+class AdjustmentSchema(Schema):
+    points = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=-MAX_RULE_POINTS, max=MAX_RULE_POINTS),
+        metadata={"description": "added (or, negative, taken off); never below a total of 0"},
+    )
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=300),
+        metadata={"description": "the employee reads it in their ledger"},
+    )
+    adjustment_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "your idempotency key: sending it again changes nothing"},
+    )
+
+
+class RecalculateSchema(Schema):
+    since = fields.AwareDateTime(
+        required=True,
+        metadata={"description": "replay events from then under the rules as they stand"},
+    )
+
+
+class JobQueuedSchema(Schema):
+    job_id = fields.String()
+
+
+# Points pages ----------------------------------------------------------------------
+# The page forms post text: numbers are parsed (not strict) and times are the company's
+# wall clock (no zone), read in the company's time zone by the page.
+
+
+class RuleFormSchema(RuleTermsSchema):
+    event_kind = fields.Enum(EventKind, by_value=True, required=True)
+    points = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS))
+    team_ids = fields.List(fields.Integer(), allow_none=True, validate=validate.Length(min=1))
+    cap = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS))
+    cap_window = fields.Enum(Window, by_value=True, required=True)
+    vesting_days = fields.Integer(
+        load_default=0, validate=validate.Range(min=0, max=MAX_VESTING_DAYS)
+    )
+    effective_at = fields.NaiveDateTime(load_default=None)
+
+
+class NewRuleFormSchema(RuleFormSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+ReferralBonusFormSchema = Schema.from_dict(
+    {
+        f"{field}_{stage.value}": fields.Integer(required=True, validate=validate.Range(0, top))
+        for stage in ReferralStage
+        for field, top in (("points", MAX_RULE_POINTS), ("vesting_days", MAX_VESTING_DAYS))
+    },
+    name="ReferralBonusFormSchema",
+)
+
+
+class AdjustmentFormSchema(AdjustmentSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    points = fields.Integer(
+        required=True, validate=validate.Range(min=-MAX_RULE_POINTS, max=MAX_RULE_POINTS)
+    )
+
+
+class RecalculationFormSchema(Schema):
+    since = fields.NaiveDateTime(required=True)
+    request_id = fields.String(
+        required=True, validate=validate.Regexp(r"^[0-9a-f]{16,64}$", error="Reload the page.")
+    )
+
+
+class BoardPageSchema(BoardQuerySchema):
+    scope = fields.String(load_default="company", validate=validate.OneOf(("company", "team")))
+    view = fields.String(load_default=None, validate=validate.OneOf(("top", "around")))

@@ -120,7 +120,14 @@ def _feature_blueprints() -> list[Blueprint]:
         *_referral_blueprints(),
         *_content_blueprints(),
         *_sharing_blueprints(),
+        *_points_blueprints(),
     ]
+
+
+def _points_blueprints() -> list[Blueprint]:
+    from app.api import points, rules
+
+    return [points.bp, points.boards_bp, rules.bp, rules.bonuses_bp]
 
 
 def _sharing_blueprints() -> list[Blueprint]:

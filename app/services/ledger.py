@@ -25,6 +25,7 @@ from app.services.events import insert_ignoring_conflicts
 from app.services.rules import all_versions, to_domain
 from app.services.scoring import company_zone, event_facts, upsert_usage
 from scoring.engine import score_events
+from scoring.sharing import Channel
 from scoring.windows import Window, window_key, window_start
 
 ADJUSTMENT_REASON_MAX = 300
@@ -69,6 +70,11 @@ def history(employee_id: int, limit: int = 50, before_id: int | None = None) -> 
     return list(db.session.scalars(query))
 
 
+def adjustment_key(adjustment_id: str) -> str:
+    """The ledger line key of an admin adjustment: one line per client-chosen id."""
+    return f"adjust:{adjustment_id}"
+
+
 def adjust_points(
     actor: Employee, employee: Employee, points: int, reason: str, adjustment_id: str
 ) -> LedgerLine:
@@ -81,7 +87,7 @@ def adjust_points(
         raise InvalidInput(
             "An adjustment changes points: give a number other than 0.", field="points"
         )
-    key = f"adjust:{adjustment_id}"
+    key = adjustment_key(adjustment_id)
     existing = db.session.scalar(select(LedgerLine).where(LedgerLine.line_key == key))
     if existing is not None:
         if existing.employee_id != employee.id or existing.points != points:
@@ -242,6 +248,7 @@ class Preview:
     current_points: int
     proposed_points: int
     employees: int  # people whose points would change
+    people: int  # people the rule would give points to with the changes
 
 
 def preview_rule_change(rule_id: int, changes: dict, since: datetime, until: datetime) -> Preview:
@@ -261,6 +268,10 @@ def preview_rule_change(rule_id: int, changes: dict, since: datetime, until: dat
         for k, v in changes.items()
         if k in {"points", "cap", "cap_window", "channels", "tags", "team_ids", "campaign"}
     }
+    # Changes come as a version stores them (lists); the engine's rules hold sets.
+    for name, kind in (("channels", Channel), ("tags", str), ("team_ids", int)):
+        if allowed.get(name) is not None:
+            allowed[name] = frozenset(kind(v) for v in allowed[name]) or None
     proposed = [
         replace(r, **allowed) if r.rule_id == rule_id and r.in_force(until) else r for r in rules
     ]
@@ -284,5 +295,21 @@ def preview_rule_change(rule_id: int, changes: dict, since: datetime, until: dat
         if before_totals.get(e, 0) != after_totals.get(e, 0)
     }
     return Preview(
-        len(events), sum(before_totals.values()), sum(after_totals.values()), len(changed)
+        len(events),
+        sum(before_totals.values()),
+        sum(after_totals.values()),
+        len(changed),
+        sum(1 for points in after_totals.values() if points),
     )
+
+
+def vesting_schedule(employee_id: int, now: datetime | None = None) -> list[tuple[datetime, int]]:
+    """Points still in a holding period, by the time they become spendable."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(LedgerLine.vests_at, func.sum(LedgerLine.points))
+        .where(LedgerLine.employee_id == employee_id, LedgerLine.vests_at > now)
+        .group_by(LedgerLine.vests_at)
+        .order_by(LedgerLine.vests_at)
+    )
+    return [(vests_at, int(points)) for vests_at, points in rows if points]

@@ -35,7 +35,8 @@ def find_employee_by_email(email: str) -> Employee | None:
 def get_or_404(model, object_id: int, field: str = "id"):
     obj = db.session.get(model, object_id)
     if obj is None:
-        raise NotFound(f"No {model.__name__.lower()} with id {object_id}.", field=field)
+        words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", model.__name__).lower()  # ScoringRule
+        raise NotFound(f"No {words} with id {object_id}.", field=field)
     return obj
 
 

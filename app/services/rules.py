@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
-from app.models import Employee, RuleVersion, ScoringRule, utcnow
+from app.models import Employee, RuleVersion, ScoringRule, Team, utcnow
 from app.services import audit
 from scoring.engine import Rule
-from scoring.sharing import Channel, EventKind
+from scoring.sharing import Channel, EventKind, ReferralStage
 from scoring.windows import Window
 
 VERSION_FIELDS = (
@@ -29,6 +30,7 @@ VERSION_FIELDS = (
     "campaign",
     "cap",
     "cap_window",
+    "vesting_days",  # else an edit would silently drop a referral's holding period
 )
 
 # A new company starts here: gentle points for sharing, more for what sharing achieves.
@@ -78,6 +80,11 @@ def _check_version(fields: dict[str, Any]) -> None:
         raise InvalidInput("A cap cannot be negative.", field="cap")
     if fields.get("vesting_days", 0) < 0:
         raise InvalidInput("Vesting cannot be negative.", field="vesting_days")
+    if fields.get("team_ids"):
+        known = set(db.session.scalars(select(Team.id).where(Team.id.in_(fields["team_ids"]))))
+        unknown = sorted(set(fields["team_ids"]) - known)
+        if unknown:
+            raise InvalidInput(f"No team with id {unknown[0]}.", field="team_ids")
 
 
 def create_rule(
@@ -201,3 +208,61 @@ def all_versions() -> list[RuleVersion]:
             select(RuleVersion).join(ScoringRule).order_by(RuleVersion.rule_id, RuleVersion.version)
         )
     )
+
+
+# Referral bonuses ------------------------------------------------------------------
+
+
+def _has_conditions(version: RuleVersion) -> bool:
+    return any(getattr(version, name) for name in ("channels", "tags", "team_ids", "campaign"))
+
+
+def stage_rules(stage: ReferralStage) -> list[tuple[ScoringRule, RuleVersion]]:
+    """Open rules awarding ``stage``, with their open version, oldest rule first."""
+    found = []
+    for rule in db.session.scalars(
+        select(ScoringRule).options(selectinload(ScoringRule.versions)).order_by(ScoringRule.id)
+    ):
+        current = open_version(rule)
+        if current is not None and current.event_kind is stage.event_kind:
+            found.append((rule, current))
+    return found
+
+
+def referral_bonus(stage: ReferralStage) -> tuple[ScoringRule | None, RuleVersion | None]:
+    """The rule that pays a stage's bonus: the oldest open one without conditions (rules
+    with conditions are bonuses on top, for a campaign or a team)."""
+    plain = [(r, v) for r, v in stage_rules(stage) if not _has_conditions(v)]
+    return plain[0] if plain else (None, None)
+
+
+def set_referral_bonus(
+    actor: Employee | None,
+    stage: ReferralStage,
+    *,
+    points: int,
+    vesting_days: int,
+    effective_at: datetime,
+) -> RuleVersion | None:
+    """Make the stage pay ``points`` from ``effective_at``: a new version of its rule, or
+    a new rule when it has none. None when nothing changes."""
+    rule, current = referral_bonus(stage)
+    if current is not None and (current.points, current.vesting_days) == (points, vesting_days):
+        return None
+    if rule is not None:
+        return edit_rule(
+            actor, rule, {"points": points, "vesting_days": vesting_days}, effective_at
+        )
+    name = f"Referral: {stage.value}"
+    if db.session.scalar(select(ScoringRule.id).where(ScoringRule.name == name)):
+        name = f"{name} (from {effective_at:%Y-%m-%d %H:%M})"  # a retired rule has the name
+    rule = create_rule(
+        actor,
+        name=name,
+        description=f"The bonus when a referred candidate is {stage.value}.",
+        effective_at=effective_at,
+        event_kind=stage.event_kind,
+        points=points,
+        vesting_days=vesting_days,
+    )
+    return rule.versions[-1]

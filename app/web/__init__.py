@@ -28,6 +28,7 @@ def register_pages(app: Flask) -> None:
     for bp in (home.bp, auth.bp, participation.bp, profile.bp, hr.bp, admin.bp):
         app.register_blueprint(bp)
     _register_referral_pages(app)
+    _register_points_pages(app)
     _register_content_pages(app)
     _register_sharing_pages(app)
     app.jinja_env.filters["localtime"] = localtime
@@ -46,6 +47,13 @@ def _register_content_pages(app: Flask) -> None:
     from app.web import content, feeds, policy
 
     for bp in (content.bp, policy.bp, feeds.bp):
+        app.register_blueprint(bp)
+
+
+def _register_points_pages(app: Flask) -> None:
+    from app.web import leaderboards, points, rules
+
+    for bp in (points.bp, leaderboards.bp, rules.bp):
         app.register_blueprint(bp)
 
 

@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 
 from app.demo import DEMO_LOGINS
 from app.extensions import db
-from app.models import AuditEntry, ContentItem, Employee, Event, LedgerLine, Role, Team
+from app.models import (
+    AuditEntry,
+    ContentItem,
+    Employee,
+    Event,
+    LedgerLine,
+    Role,
+    ScoringRule,
+    Team,
+)
 from app.services.people import find_employee_by_email
 from app.services.sign_in import check_sign_in_token
 from app.services.tokens import authenticate
@@ -30,6 +39,13 @@ def test_create_admin_prints_a_working_link(app, runner):
     with app.app_context():
         admin = check_sign_in_token(token)
         assert (admin.email, admin.name, admin.role) == ("ada@example.com", "Ada Admin", Role.ADMIN)
+        # A new installation starts with the default scoring rules, installed once.
+        assert db.session.scalar(select(func.count()).select_from(ScoringRule)) == 5
+    assert "Installed 5 default scoring rules" in result.output
+    again = runner.invoke(args=["create-admin", "ada@example.com", "--name", "Ada Admin"])
+    assert "default scoring rules" not in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ScoringRule)) == 5
 
 
 def test_create_admin_again_promotes_and_reactivates(app, runner):

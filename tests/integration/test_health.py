@@ -22,8 +22,8 @@ def test_healthy(client, ctx):
     assert checks["database"] == {"ok": True}
     assert checks["redis"] == {"ok": True}
     assert checks["queues"]["ok"] is True
-    assert checks["queues"]["queued"] == {"mail": 1, "default": 0}
-    assert checks["queues"]["failed"] == {"mail": 0, "default": 0}
+    assert checks["queues"]["queued"] == {"mail": 1, "scoring": 0, "default": 0}
+    assert checks["queues"]["failed"] == {"mail": 0, "scoring": 0, "default": 0}
     assert checks["queues"]["workers"] == 0
 
 

@@ -131,5 +131,7 @@ def test_a_preview_shows_what_a_change_would_have_given_and_writes_nothing(store
         since=T0 - timedelta(days=1),
         until=T0 + timedelta(days=1),
     )
-    assert preview == ledger.Preview(events=5, current_points=20, proposed_points=40, employees=2)
+    assert preview == ledger.Preview(
+        events=5, current_points=20, proposed_points=40, employees=2, people=2
+    )
     assert db.session.scalar(select(func.count()).select_from(LedgerLine)) == lines_before

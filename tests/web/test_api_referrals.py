@@ -170,7 +170,7 @@ def test_bad_programme_changes_change_nothing(app: Flask, hr, body, status):
 def test_unknown_programmes_are_404(hr, method, body):
     response = hr.open(method, "/api/v1/referral-programmes/999999", json=body)
     assert response.status_code == 404
-    assert response.json["errors"] == {"id": ["No referralprogramme with id 999999."]}
+    assert response.json["errors"] == {"id": ["No referral programme with id 999999."]}
 
 
 def test_a_programme_in_use_cannot_be_deleted(app: Flask, hr):

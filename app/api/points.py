@@ -1,0 +1,201 @@
+"""Points and leaderboards: your balance and ledger, the boards, and the admin's
+corrections (adjustments, recalculation, rebuilding the boards)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.api import api_blueprint, caller, paginate_select
+from app.auth import requires_role
+from app.errors import InvalidInput
+from app.extensions import after_commit, db
+from app.jobs import enqueue
+from app.models import Employee, LedgerLine, Role, RuleVersion, utcnow
+from app.schemas import (
+    AdjustmentSchema,
+    BalanceSchema,
+    BoardQuerySchema,
+    BoardViewSchema,
+    JobQueuedSchema,
+    LedgerLineSchema,
+    RecalculateSchema,
+)
+from app.services import ledger, people
+from app.services.leaderboards import BoardView, Scope, view_board
+from scoring.windows import Window
+
+bp = api_blueprint("points", "", "Your points and their reasons; corrections by admins.")
+boards_bp = api_blueprint(
+    "leaderboards",
+    "/leaderboards",
+    "Company and team boards by week, month and all time; hidden people see only their own points.",
+)
+
+# Long enough for a rebuild from a million ledger lines on a small machine.
+JOB_TIMEOUT = 1800
+
+
+@bp.route("/me/points")
+class MyPoints(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @bp.response(200, BalanceSchema)
+    def get(self) -> ledger.Balance:
+        """Your points: lifetime (what ranks use) and spendable (vested)"""
+        return ledger.balance(caller().id)
+
+
+@bp.route("/me/ledger")
+class MyLedger(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @bp.response(200, LedgerLineSchema(many=True))
+    @bp.paginate()
+    def get(self, pagination_parameters: PaginationParameters) -> list[LedgerLine]:
+        """Your ledger, newest first: every line says why"""
+        lines = (
+            select(LedgerLine)
+            .where(LedgerLine.employee_id == caller().id)
+            .options(selectinload(LedgerLine.rule_version).selectinload(RuleVersion.rule))
+            .order_by(LedgerLine.id.desc())
+        )
+        return paginate_select(lines, pagination_parameters)
+
+
+@bp.route("/employees/<int:employee_id>/adjustments")
+class Adjustments(MethodView):
+    @requires_role(Role.ADMIN)
+    @bp.arguments(AdjustmentSchema)
+    @bp.response(201, LedgerLineSchema)
+    @bp.alt_response(
+        200, schema=LedgerLineSchema, success=True, description="This adjustment_id was sent before"
+    )
+    @bp.alt_response(404, response="NOT_FOUND")
+    @bp.alt_response(
+        409, response="CONFLICT", description="The adjustment_id was used for another adjustment"
+    )
+    def post(self, data: dict, employee_id: int) -> tuple[LedgerLine, int]:
+        """Correct someone's points, with a reason they will read
+
+        A line of its own in the ledger and in the audit log; the boards follow within
+        seconds. ``adjustment_id`` is your idempotency key: the same adjustment sent
+        again answers 200 with the first line and changes nothing.
+        """
+        employee = people.get_or_404(Employee, employee_id)
+        try:
+            line, created = _adjust(employee, data)
+        except IntegrityError:
+            # The same adjustment_id committed by a concurrent request: answer with it.
+            db.session.rollback()
+            line, created = _adjust(people.get_or_404(Employee, employee_id), data)
+        if created:
+            after_commit(_settle_soon)
+        db.session.commit()
+        return line, 201 if created else 200
+
+
+def _adjust(employee: Employee, data: dict) -> tuple[LedgerLine, bool]:
+    key = ledger.adjustment_key(data["adjustment_id"])
+    seen = db.session.scalar(select(LedgerLine.id).where(LedgerLine.line_key == key)) is not None
+    line = ledger.adjust_points(
+        caller(), employee, data["points"], data["reason"], data["adjustment_id"]
+    )
+    return line, not seen
+
+
+def _settle_soon() -> None:
+    enqueue(
+        "app.jobs.settle_points",
+        job_id=f"settle-points-{uuid.uuid4().hex}",
+        queue_name="scoring",
+        retries=0,  # the clock runs it again within seconds anyway
+    )
+
+
+@bp.route("/points/recalculate")
+class Recalculation(MethodView):
+    @requires_role(Role.ADMIN)
+    @bp.arguments(RecalculateSchema)
+    @bp.response(202, JobQueuedSchema)
+    def post(self, data: dict) -> dict:
+        """Replay scored events from a date under the rules as they now stand
+
+        Writes compensating lines where the ledger differs, then the boards catch up;
+        run again, it writes nothing new. Runs in the background.
+        """
+        since = data["since"]
+        if since > utcnow():
+            raise InvalidInput("Recalculate from a moment in the past.", field="since")
+        job_id = f"recalculate-points-{uuid.uuid4().hex}"
+        enqueue(
+            "app.jobs.recalculate_points",
+            since.isoformat(),
+            caller().id,
+            job_id=job_id,
+            queue_name="scoring",
+            timeout=JOB_TIMEOUT,
+        )
+        return {"job_id": job_id}
+
+
+@bp.route("/points/rebuild")
+class Rebuild(MethodView):
+    @requires_role(Role.ADMIN)
+    @bp.response(202, JobQueuedSchema)
+    def post(self) -> dict:
+        """Rebuild every leaderboard from the ledger, in the background"""
+        job_id = f"rebuild-boards-{uuid.uuid4().hex}"
+        enqueue("app.jobs.rebuild_boards", job_id=job_id, queue_name="scoring", timeout=JOB_TIMEOUT)
+        return {"job_id": job_id}
+
+
+# Leaderboards -------------------------------------------------------------------------
+
+
+def _board(scope: Scope, query: dict, team_id: int | None = None) -> BoardView:
+    return view_board(
+        caller(),
+        scope,
+        Window(query["window"]),
+        team_id=team_id,
+        period=query["period"],
+        offset=query["offset"],
+        limit=query["limit"],
+        around_me=query["around_me"],
+    )
+
+
+@boards_bp.route("/company")
+class CompanyBoard(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @boards_bp.arguments(BoardQuerySchema, location="query")
+    @boards_bp.response(200, BoardViewSchema)
+    def get(self, query: dict) -> BoardView:
+        """The company board"""
+        return _board(Scope.COMPANY, query)
+
+
+@boards_bp.route("/my-team")
+class MyTeamBoard(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @boards_bp.arguments(BoardQuerySchema, location="query")
+    @boards_bp.response(200, BoardViewSchema)
+    @boards_bp.alt_response(404, response="NOT_FOUND", description="You are in no team")
+    def get(self, query: dict) -> BoardView:
+        """Your team's board: points count for the team you were in when you earned them"""
+        return _board(Scope.TEAM, query)
+
+
+@boards_bp.route("/teams/<int:team_id>")
+class TeamBoard(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @boards_bp.arguments(BoardQuerySchema, location="query")
+    @boards_bp.response(200, BoardViewSchema)
+    @boards_bp.alt_response(404, response="NOT_FOUND")
+    def get(self, query: dict, team_id: int) -> BoardView:
+        """A team's board"""
+        return _board(Scope.TEAM, query, team_id)

@@ -1,0 +1,216 @@
+"""GET /api/v1/leaderboards/...: fair ranks, names as chosen, own points always."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+from app.extensions import db
+from app.models import Employee, utcnow
+from app.services import participation
+from scoring.participation import Presence
+from scoring.sharing import EventKind
+from tests.web.api_support import anonymous, bearer_for
+from tests.web.points_support import (
+    add_event,
+    last_month,
+    last_week,
+    new_people,
+    new_team,
+    settle,
+    setup_company,
+)
+
+
+@pytest.fixture
+def company(app: Flask) -> None:
+    setup_company(app)
+
+
+def rows(response) -> list[tuple]:
+    return [(r["rank"], r["name"], r["points"], r["is_me"]) for r in response.json["rows"]]
+
+
+def names(app: Flask, *ids: int) -> list[str]:
+    with app.app_context():
+        return [db.session.get(Employee, i).name for i in ids]
+
+
+@pytest.fixture
+def fifty_fifty_thirty(app: Flask, company, run_jobs) -> list[int]:
+    """Three people: the later id reaches 50 first, then the earlier, then 30."""
+    first, second, third = new_people(app, 3)
+    start = utcnow() - timedelta(hours=3)
+    add_event(app, second, EventKind.REFERRAL_INTERVIEWED, start)
+    add_event(app, first, EventKind.REFERRAL_INTERVIEWED, start + timedelta(hours=1))
+    add_event(app, third, EventKind.REFERRAL_APPLIED, start)
+    add_event(app, third, EventKind.SHARE, start + timedelta(minutes=5))
+    settle(app, run_jobs)
+    return [first, second, third]
+
+
+def test_ties_share_a_rank_and_the_earlier_achiever_comes_first(app: Flask, fifty_fifty_thirty):
+    first, second, third = fifty_fifty_thirty
+    first_name, second_name, third_name = names(app, first, second, third)
+    response = bearer_for(app, third).get("/api/v1/leaderboards/company?window=all_time")
+    assert response.status_code == 200
+    assert rows(response) == [
+        (1, second_name, 50, False),
+        (1, first_name, 50, False),
+        (3, third_name, 30, True),
+    ]
+    body = response.json
+    assert body["me"] == {"rank": 3, "points": 30, "on_board": True}
+    assert (body["scope"], body["window"], body["period"], body["size"], body["offset"]) == (
+        "company",
+        "all_time",
+        "all",
+        3,
+        0,
+    )
+    assert (body["team"], body["starts_at"], body["ends_at"]) == (None, None, None)
+
+
+def test_a_hidden_person_leaves_no_gap_and_still_sees_their_points(
+    app: Flask, fifty_fifty_thirty, run_jobs
+):
+    (hidden,) = new_people(app, presence=Presence.HIDDEN)
+    (masked,) = new_people(app, presence=Presence.PSEUDONYM, pseudonym="Night Owl")
+    add_event(app, hidden, EventKind.REFERRAL_APPLIED)  # 25: would rank 4th
+    add_event(app, masked, EventKind.SHARE)
+    settle(app, run_jobs)
+    seen = bearer_for(app, masked).get("/api/v1/leaderboards/company?window=all_time")
+    assert [row[0] for row in rows(seen)] == [1, 1, 3, 4]
+    assert rows(seen)[-1] == (4, "Night Owl", 5, True)
+    assert seen.json["size"] == 4
+    own = bearer_for(app, hidden).get("/api/v1/leaderboards/company?window=all_time").json
+    assert own["me"] == {"rank": None, "points": 25, "on_board": False}
+    assert [row["is_me"] for row in own["rows"]] == [False] * 4
+
+
+def test_an_opted_out_person_is_off_the_board_but_sees_their_points(
+    app: Flask, fifty_fifty_thirty, run_jobs
+):
+    (gone,) = new_people(app)
+    add_event(app, gone, EventKind.REFERRAL_HIRED)  # 200: would lead
+    settle(app, run_jobs)
+    with app.app_context():
+        participation.opt_out(db.session.get(Employee, gone))
+        db.session.commit()
+    run_jobs()  # the member sync the opt-out sent
+    body = bearer_for(app, gone).get("/api/v1/leaderboards/company?window=all_time").json
+    assert [row["points"] for row in body["rows"]] == [50, 50, 30]
+    assert body["me"] == {"rank": None, "points": 200, "on_board": False}
+
+
+def test_around_me_starts_half_a_page_above(app: Flask, company, run_jobs):
+    people = new_people(app, 8)
+    at = utcnow() - timedelta(hours=1)
+    for i, person in enumerate(people):
+        for n in range(8 - i):
+            add_event(app, person, EventKind.CLICK, at + timedelta(seconds=n))
+    settle(app, run_jobs)
+    caller = bearer_for(app, people[6])
+    body = caller.get("/api/v1/leaderboards/company?window=all_time&limit=4&around_me=true").json
+    assert [row["rank"] for row in body["rows"]] == [5, 6, 7, 8]
+    assert [row["is_me"] for row in body["rows"]] == [False, False, True, False]
+    assert (body["offset"], body["size"], body["me"]["rank"]) == (4, 8, 7)
+    top = caller.get("/api/v1/leaderboards/company?window=all_time&limit=3&offset=1").json
+    assert [row["rank"] for row in top["rows"]] == [2, 3, 4]
+    # Someone off the board asking for "around me" gets the top of the board.
+    (newcomer,) = new_people(app)
+    fresh = bearer_for(app, newcomer).get(
+        "/api/v1/leaderboards/company?window=all_time&limit=2&around_me=true"
+    )
+    assert [row["rank"] for row in fresh.json["rows"]] == [1, 2]
+    assert fresh.json["me"] == {"rank": None, "points": 0, "on_board": False}
+
+
+def test_the_default_is_this_week(app: Flask, company, run_jobs):
+    (alice,) = new_people(app)
+    _, in_last_week = last_week()
+    add_event(app, alice, EventKind.SHARE, in_last_week)
+    add_event(app, alice, EventKind.CLICK)
+    settle(app, run_jobs)
+    body = bearer_for(app, alice).get("/api/v1/leaderboards/company").json
+    assert body["window"] == "week"
+    assert body["period"].startswith("w")
+    assert body["starts_at"] < utcnow().isoformat() < body["ends_at"]
+    assert body["me"] == {"rank": 1, "points": 1, "on_board": True}
+
+
+def test_finished_windows_stay_readable(app: Flask, company, run_jobs):
+    (alice,) = new_people(app)
+    month, in_last_month = last_month()
+    add_event(app, alice, EventKind.SHARE, in_last_month)
+    week, in_last_week = last_week()
+    add_event(app, alice, EventKind.REFERRAL_APPLIED, in_last_week)
+    settle(app, run_jobs)
+    caller = bearer_for(app, alice)
+    finished = caller.get(f"/api/v1/leaderboards/company?window=month&period={month}").json
+    assert (finished["period"], finished["me"]["points"], finished["me"]["rank"]) == (month, 5, 1)
+    assert finished["starts_at"] < in_last_month.isoformat() < finished["ends_at"]
+    past_week = caller.get(f"/api/v1/leaderboards/company?window=week&period={week}").json
+    assert (past_week["period"], past_week["me"]["points"]) == (week, 25)
+    assert caller.get("/api/v1/leaderboards/company?window=all_time").json["me"]["points"] == 30
+
+
+def test_team_boards_count_points_for_the_team_at_the_time(app: Flask, company, run_jobs):
+    red, blue = new_team(app, "Red"), new_team(app, "Blue")
+    (mover,) = new_people(app, team_id=red)
+    (stayer,) = new_people(app, team_id=blue)
+    add_event(app, mover, EventKind.REFERRAL_APPLIED)
+    add_event(app, stayer, EventKind.SHARE)
+    settle(app, run_jobs)
+    with app.app_context():  # moving to Blue leaves past points with Red
+        db.session.get(Employee, mover).team_id = blue
+        db.session.commit()
+    add_event(app, mover, EventKind.SHARE)
+    settle(app, run_jobs)
+    caller = bearer_for(app, mover)
+    mine = caller.get("/api/v1/leaderboards/my-team?window=all_time").json
+    assert (mine["scope"], mine["team"]) == ("team", {"id": blue, "name": "Blue"})
+    assert [(row["points"], row["is_me"]) for row in mine["rows"]] == [(5, False), (5, True)]
+    red_board = caller.get(f"/api/v1/leaderboards/teams/{red}?window=all_time").json
+    assert red_board["team"] == {"id": red, "name": "Red"}
+    assert [(row["points"], row["is_me"]) for row in red_board["rows"]] == [(25, True)]
+    assert red_board["me"] == {"rank": 1, "points": 25, "on_board": True}
+
+
+def test_unknown_teams_and_people_without_a_team_get_404(app: Flask, company):
+    (loner,) = new_people(app, team=None)
+    caller = bearer_for(app, loner)
+    response = caller.get("/api/v1/leaderboards/my-team")
+    assert response.status_code == 404
+    assert response.json["errors"] == {"team_id": ["No such team."]}
+    assert caller.get("/api/v1/leaderboards/teams/999999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("window=day", "window"),
+        ("window=year", "window"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+        ("offset=-1", "offset"),
+        ("around_me=perhaps", "around_me"),
+        ("window=month&period=October", "period"),
+        ("window=week&period=2026-10", "period"),
+        ("window=all_time&period=2026-10", "period"),
+    ],
+)
+def test_bad_queries_are_422_naming_the_field(app: Flask, company, query: str, field: str):
+    (alice,) = new_people(app)
+    response = bearer_for(app, alice).get(f"/api/v1/leaderboards/company?{query}")
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == [field]
+    assert response.json["code"] == 422
+
+
+def test_boards_need_a_signed_in_caller(app: Flask):
+    response = anonymous(app).get("/api/v1/leaderboards/company")
+    assert response.status_code == 401
