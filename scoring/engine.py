@@ -8,9 +8,10 @@ gets min(points, cap - used) and is written even when that is 0 (``capped``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 from scoring.sharing import Channel, EventKind
 from scoring.windows import Window, window_key
@@ -113,6 +114,21 @@ def describe(rule: Rule, event: EventFacts) -> str:
     return f"{rule.name}: {what}{where}"
 
 
+@lru_cache(maxsize=8192)
+def _window_on(window: Window, day: date, zone: tzinfo, week_start: int) -> str:
+    # Day, week and month keys depend only on the company-local date.
+    return window_key(
+        window, datetime(day.year, day.month, day.day, 12, tzinfo=zone), zone, week_start
+    )
+
+
+def cap_window_key(window: Window, moment: datetime, zone: tzinfo, week_start: int = 0) -> str:
+    """``window_key`` for cap counting, computed once per company-local day."""
+    if window is Window.ALL_TIME:
+        return window_key(window, moment, zone, week_start)
+    return _window_on(window, moment.astimezone(zone).date(), zone, week_start)
+
+
 def score_event(
     event: EventFacts,
     rules: Iterable[Rule],
@@ -122,8 +138,16 @@ def score_event(
     week_start: int = 0,
 ) -> list[LedgerLine]:
     """Lines for one event; ``usage`` is updated with what they award."""
+    ordered = sorted(rules, key=lambda r: (r.rule_id, r.version))
+    return _score_ordered(event, ordered, usage, zone, week_start)
+
+
+def _score_ordered(
+    event: EventFacts, rules: Sequence[Rule], usage: CapUsage, zone: tzinfo, week_start: int
+) -> list[LedgerLine]:
+    """``score_event`` for rules already in (rule id, version) order."""
     lines = []
-    for rule in sorted(rules, key=lambda r: (r.rule_id, r.version)):
+    for rule in rules:
         if not rule.matches(event):
             continue
         points = rule.points
@@ -132,7 +156,7 @@ def score_event(
             key = (
                 event.employee_id,
                 rule.rule_id,
-                window_key(rule.cap_window, event.occurred_at, zone, week_start),
+                cap_window_key(rule.cap_window, event.occurred_at, zone, week_start),
             )
             used = usage.get(key, 0)
             allowed = max(0, rule.cap - used)
@@ -174,11 +198,15 @@ def score_events(
 ) -> tuple[list[LedgerLine], dict[tuple[int, int, str], int]]:
     """Score events in time order (then by id), so caps fill in the order things
     happened whatever order they arrive in. Returns the lines and the new usage."""
-    rules = list(rules)
+    # Rules sorted once and grouped by the kind of event they score: an event is only
+    # checked against the rules of its kind, in the same order as ``score_event``.
+    by_kind: dict[EventKind, list[Rule]] = {}
+    for rule in sorted(rules, key=lambda r: (r.rule_id, r.version)):
+        by_kind.setdefault(rule.event_kind, []).append(rule)
     usage = dict(usage)
     lines: list[LedgerLine] = []
     for event in sorted(events, key=lambda e: (e.occurred_at, e.event_id)):
         if event.occurred_at > now + MAX_FUTURE:
             raise FutureEvent(f"event {event.event_id} is dated in the future")
-        lines.extend(score_event(event, rules, usage, zone=zone, week_start=week_start))
+        lines.extend(_score_ordered(event, by_kind.get(event.kind, ()), usage, zone, week_start))
     return lines, usage

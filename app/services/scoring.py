@@ -9,12 +9,29 @@ the truth; ``rebuild_boards`` recomputes every board from it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    DateTime,
+    Enum,
+    Integer,
+    String,
+    Table,
+    Text,
+    any_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.boards import BoardLine, BoardStore, boards_for
@@ -27,18 +44,19 @@ from app.models import (
     Event,
     LedgerLine,
     LineKind,
+    UTCDateTime,
     utcnow,
 )
-from app.services.events import insert_ignoring_conflicts
 from app.services.people import company_settings
 from app.services.rules import all_versions, to_domain
-from scoring.engine import MAX_FUTURE, EventFacts, score_events
+from scoring.engine import MAX_FUTURE, EventFacts, cap_window_key, score_events
 from scoring.participation import Presence
 from scoring.ranking import EPOCH
-from scoring.windows import window_key
+from scoring.sharing import EventKind
 
 LOCK_NAME = "chorus:lock:scoring"
 LOCK_TIMEOUT = 300  # seconds; a batch takes far less
+USAGE_CHUNK = 5000  # cap counters per upsert statement
 
 
 class Busy(RuntimeError):
@@ -61,24 +79,97 @@ def company_zone() -> tuple[ZoneInfo, int]:
     return ZoneInfo(settings.time_zone), settings.week_start
 
 
-def event_facts(events: list[Event]) -> list[EventFacts]:
+def _postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _utc_text(value: datetime) -> str:
+    if value.tzinfo is None:  # as UTCDateTime refuses them
+        raise ValueError("naive datetime given; use an aware UTC datetime")
+    return _quoted(value.astimezone(UTC).isoformat())
+
+
+def _array_type(column):
+    """The column's element type for a PostgreSQL array, and how one value is written
+    in an array literal (NULL stays unquoted; text is quoted and escaped)."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        return DateTime(timezone=True), _utc_text
+    if isinstance(kind, Enum):
+        return String(), lambda value: _quoted(getattr(value, "value", value))
+    if isinstance(kind, Boolean):
+        return kind, lambda value: "t" if value else "f"
+    if isinstance(kind, Integer):
+        return kind, lambda value: str(int(value))
+    if isinstance(kind, String):
+        return kind, _quoted
+    raise TypeError(f"no array type for {column}")
+
+
+def _array(column, values: Iterable[Any]) -> ColumnElement:
+    """``values`` as one PostgreSQL array parameter of the column's type, for a SELECT
+    list (evaluated once). Written as an array literal here: psycopg's adaptation of a
+    list costs ~3 µs a value in Python."""
+    element, text = _array_type(column)
+    literal_text = "{" + ",".join("NULL" if v is None else text(v) for v in values) + "}"
+    return cast(literal(literal_text, Text()), postgresql.ARRAY(element))
+
+
+def _among(column, values: Collection) -> ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL as ``= ANY(array)``: one parameter, so the
+    statement text stays short and the same for every batch (psycopg parses long
+    statements anew each time, which cost more than the query itself)."""
+    if _postgresql():
+        # A list psycopg adapts, not an array literal cast from text: the planner folds
+        # the former into a constant, the latter would be parsed again for every row.
+        array = postgresql.ARRAY(column.type)
+        return column == any_(cast(literal(list(values), array), array))
+    return column.in_(list(values))
+
+
+def _bulk_insert(table: Table, rows: Sequence[dict[str, Any]], on_conflict=None) -> None:
+    """Insert many rows in one statement per batch. ``on_conflict(statement)`` adds the
+    ON CONFLICT clause. PostgreSQL gets one array per column and unnests them (a short
+    statement, compiled and parsed once); SQLite an executemany of one cached INSERT."""
+    if not rows:
+        return
+    if _postgresql():
+        names = list(rows[0])
+        arrays = [func.unnest(_array(table.c[name], [row[name] for row in rows])) for name in names]
+        statement = postgresql.insert(table).from_select(names, select(*arrays))
+    else:
+        statement = sqlite.insert(table)
+    if on_conflict is not None:
+        statement = on_conflict(statement)
+    db.session.execute(statement, None if _postgresql() else list(rows))
+
+
+def event_facts(events: Sequence[Event]) -> list[EventFacts]:
+    """Facts for the engine from events (models, or rows with the same attributes)."""
     content_ids = {e.content_id for e in events if e.content_id is not None}
     tags: dict[int, set[str]] = defaultdict(set)
     campaigns: dict[int, str | None] = {}
     if content_ids:
         for content_id, tag in db.session.execute(
             select(ContentTag.content_id, ContentTag.tag).where(
-                ContentTag.content_id.in_(content_ids)
+                _among(ContentTag.content_id, content_ids)
             )
         ):
             tags[content_id].add(tag)
         campaigns = dict(
             db.session.execute(
                 select(ContentItem.id, ContentItem.campaign_hashtag).where(
-                    ContentItem.id.in_(content_ids)
+                    _among(ContentItem.id, content_ids)
                 )
             ).all()
         )
+    # Content items are few and shared by many events: one frozenset each.
+    tag_sets = {content_id: frozenset(names) for content_id, names in tags.items()}
+    empty: frozenset[str] = frozenset()
     return [
         EventFacts(
             event_id=e.id,
@@ -87,7 +178,7 @@ def event_facts(events: list[Event]) -> list[EventFacts]:
             occurred_at=e.occurred_at,
             team_id=e.team_id,
             channel=e.channel,
-            tags=frozenset(tags.get(e.content_id, ())),
+            tags=tag_sets.get(e.content_id, empty),
             campaign=campaigns.get(e.content_id),
             share_points=bool((e.details or {}).get("share_points", True)),
         )
@@ -95,42 +186,73 @@ def event_facts(events: list[Event]) -> list[EventFacts]:
     ]
 
 
+def _upsert_usage_statement(statement):
+    return statement.on_conflict_do_update(
+        index_elements=["employee_id", "rule_id", "window_key"],
+        set_={"used": statement.excluded.used},
+    )
+
+
 def upsert_usage(usage: dict[tuple[int, int, str], int]) -> None:
     if not usage:
         return
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CapUsage)
     rows = [
         {"employee_id": e, "rule_id": r, "window_key": w, "used": used}
         for (e, r, w), used in usage.items()
     ]
-    statement = insert.values(rows)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["employee_id", "rule_id", "window_key"],
-            set_={"used": statement.excluded.used},
+    for start in range(0, len(rows), USAGE_CHUNK):
+        _bulk_insert(CapUsage.__table__, rows[start : start + USAGE_CHUNK], _upsert_usage_statement)
+
+
+def _cap_usage(keys: set[tuple[int, int, str]]) -> dict[tuple[int, int, str], int]:
+    """Prior usage of these (employee, rule, window) keys. Asked for by the three parts
+    separately and filtered here: a short query instead of a long tuple IN list."""
+    if not keys:
+        return {}
+    employees = {k[0] for k in keys}
+    rule_ids = {k[1] for k in keys}
+    windows = {k[2] for k in keys}
+    rows = db.session.execute(
+        select(CapUsage.employee_id, CapUsage.rule_id, CapUsage.window_key, CapUsage.used).where(
+            _among(CapUsage.employee_id, employees),
+            _among(CapUsage.rule_id, rule_ids),
+            _among(CapUsage.window_key, windows),
         )
     )
+    found = {(e, r, w): used for e, r, w, used in rows}
+    return {key: used for key, used in found.items() if key in keys}
+
+
+_EVENT_COLUMNS = (
+    Event.id,
+    Event.kind,
+    Event.employee_id,
+    Event.occurred_at,
+    Event.team_id,
+    Event.channel,
+    Event.content_id,
+    # Only shares read their details (share_points): other kinds skip decoding JSON.
+    case((Event.kind == EventKind.SHARE, Event.details), else_=None).label("details"),
+)
 
 
 def score_pending_events(batch_size: int = 1000, now: datetime | None = None) -> int:
     """Score up to ``batch_size`` unscored events in time order; returns how many.
     The caller holds the scoring lock and commits."""
     now = now or utcnow()
-    events = list(
-        db.session.scalars(
-            select(Event)
-            .where(Event.scored_at.is_(None), Event.occurred_at <= now + MAX_FUTURE)
-            .order_by(Event.occurred_at, Event.id)
-            .limit(batch_size)
-        )
-    )
+    # Plain rows, not models: nothing here changes an event but its claim below.
+    events = db.session.execute(
+        select(*_EVENT_COLUMNS)
+        .where(Event.scored_at.is_(None), Event.occurred_at <= now + MAX_FUTURE)
+        .order_by(Event.occurred_at, Event.id)
+        .limit(batch_size)
+    ).all()
     if not events:
         return 0
     ids = [e.id for e in events]
     claimed = db.session.execute(
         update(Event)
-        .where(Event.id.in_(ids), Event.scored_at.is_(None))
+        .where(_among(Event.id, ids), Event.scored_at.is_(None))
         .values(scored_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -143,25 +265,19 @@ def score_pending_events(batch_size: int = 1000, now: datetime | None = None) ->
     rules = [to_domain(v) for v in versions]
     version_ids = {(v.rule_id, v.version): v.id for v in versions}
     facts = event_facts(events)
+    capped_rules: dict[object, list] = defaultdict(list)
+    for rule in rules:
+        if rule.cap is not None:
+            capped_rules[rule.event_kind].append(rule)
     keys = {
-        (f.employee_id, r.rule_id, window_key(r.cap_window, f.occurred_at, zone, week_start))
+        (f.employee_id, r.rule_id, cap_window_key(r.cap_window, f.occurred_at, zone, week_start))
         for f in facts
-        for r in rules
-        if r.cap is not None and r.event_kind is f.kind
+        for r in capped_rules.get(f.kind, ())
     }
-    usage = {}
-    if keys:
-        usage = {
-            (row.employee_id, row.rule_id, row.window_key): row.used
-            for row in db.session.scalars(
-                select(CapUsage).where(
-                    tuple_(CapUsage.employee_id, CapUsage.rule_id, CapUsage.window_key).in_(keys)
-                )
-            )
-        }
+    usage = _cap_usage(keys)
     lines, new_usage = score_events(facts, rules, usage, now=now, zone=zone, week_start=week_start)
-    insert_ignoring_conflicts(
-        LedgerLine,
+    _bulk_insert(
+        LedgerLine.__table__,
         [
             {
                 "line_key": f"award:{line.event_id}:{line.rule_id}",
@@ -180,12 +296,13 @@ def score_pending_events(batch_size: int = 1000, now: datetime | None = None) ->
             }
             for line in lines
         ],
+        lambda statement: statement.on_conflict_do_nothing(),
     )
     upsert_usage({k: v for k, v in new_usage.items() if usage.get(k) != v})
     return len(events)
 
 
-def _visible_members(employee_ids: set[int] | None = None) -> set[int]:
+def _visible_members(employee_ids: Collection[int] | None = None) -> set[int]:
     """Who may appear on boards (of ``employee_ids``, or everyone): opted in, active,
     not hidden."""
     query = select(Employee.id).where(
@@ -197,36 +314,37 @@ def _visible_members(employee_ids: set[int] | None = None) -> set[int]:
     if employee_ids is not None:
         if not employee_ids:
             return set()
-        query = query.where(Employee.id.in_(employee_ids))
+        query = query.where(_among(Employee.id, employee_ids))
     return set(db.session.scalars(query))
-
-
-def _board_line(line: LedgerLine) -> BoardLine:
-    return BoardLine(line.id, line.employee_id, line.team_id, line.points, line.occurred_at)
 
 
 def apply_pending_lines(store: BoardStore, batch_size: int = 5000) -> int:
     """Put ledger lines not yet on the boards there; returns how many were handled.
     Lines of hidden or opted-out people are marked done without reaching a board: if
     they come back, ``restore_member`` adds their points from the ledger."""
-    lines = list(
-        db.session.scalars(
-            select(LedgerLine)
+    lines = [
+        BoardLine(*row)
+        for row in db.session.execute(
+            select(
+                LedgerLine.id,
+                LedgerLine.employee_id,
+                LedgerLine.team_id,
+                LedgerLine.points,
+                LedgerLine.occurred_at,
+            )
             .where(LedgerLine.boards_applied.is_(False))
             .order_by(LedgerLine.id)
             .limit(batch_size)
         )
-    )
+    ]
     if not lines:
         return 0
     zone, week_start = company_zone()
     visible = _visible_members({line.employee_id for line in lines})
-    store.apply_lines(
-        [_board_line(line) for line in lines if line.employee_id in visible], zone, week_start
-    )
+    store.apply_lines([line for line in lines if line.employee_id in visible], zone, week_start)
     db.session.execute(
         update(LedgerLine)
-        .where(LedgerLine.id.in_([line.id for line in lines]))
+        .where(_among(LedgerLine.id, [line.line_id for line in lines]))
         .values(boards_applied=True)
         .execution_options(synchronize_session=False)
     )
@@ -265,16 +383,52 @@ def _applied_lines(employee_ids: set[int] | None = None) -> Iterator[BoardLine]:
         yield BoardLine(*row)
 
 
+def _rebuild_standings(visible: set[int]) -> dict[str, dict[int, list]]:
+    """``_standings`` of every applied line of visible people, for a full rebuild:
+    streamed from the database as plain rows, each line's board keys looked up once per
+    (team, company-local day) rather than computed per line."""
+    zone, week_start = company_zone()
+    boards: dict[str, dict[int, list]] = defaultdict(dict)
+    keys_of: dict[tuple[int | None, date], list[dict[int, list]]] = {}
+    query = (
+        select(
+            LedgerLine.employee_id, LedgerLine.team_id, LedgerLine.points, LedgerLine.occurred_at
+        )
+        .where(LedgerLine.boards_applied.is_(True))
+        .execution_options(yield_per=20_000)
+    )
+    for employee_id, team_id, points, occurred_at in db.session.execute(query):
+        if employee_id not in visible:
+            continue
+        day = occurred_at.astimezone(zone).date()
+        targets = keys_of.get((team_id, day))
+        if targets is None:
+            line = BoardLine(0, employee_id, team_id, points, occurred_at)
+            targets = [boards[key] for key in boards_for(line, zone, week_start)]
+            keys_of[(team_id, day)] = targets
+        for board in targets:
+            entry = board.get(employee_id)
+            if entry is None:
+                board[employee_id] = [points, occurred_at if points else None]
+            else:
+                entry[0] += points
+                if points and (entry[1] is None or occurred_at > entry[1]):
+                    entry[1] = occurred_at
+    return boards
+
+
 def rebuild_boards(store: BoardStore) -> int:
     """Recompute every board from the ledger and swap it in; returns the board count.
     Lines still waiting for ``apply_pending_lines`` are left to it."""
-    visible = _visible_members()
-    boards = _standings(line for line in _applied_lines() if line.employee_id in visible)
-    for key, members in boards.items():
-        store.replace_board(
-            key,
-            [(member, points, reached or EPOCH) for member, (points, reached) in members.items()],
-        )
+    boards = _rebuild_standings(_visible_members())
+    store.replace_boards(
+        {
+            key: {
+                member: (points, reached or EPOCH) for member, (points, reached) in members.items()
+            }
+            for key, members in boards.items()
+        }
+    )
     store.forget_boards_except(set(boards))
     store.forget_applied_lines()
     return len(boards)

