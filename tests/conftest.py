@@ -94,6 +94,7 @@ def _clean_state(request) -> Iterator[None]:
         db.session.commit()
         get_redis().flushdb()
         app.extensions.pop("mail_outbox", None)
+        app.extensions.pop("chorus.calendar", None)  # cached company time zone
 
 
 @pytest.fixture

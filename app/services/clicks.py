@@ -21,17 +21,15 @@ import hmac
 import logging
 import os
 import socket
-import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import crawleruseragents
 import redis
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db, get_redis
@@ -39,7 +37,6 @@ from app.links import campaign_name, destination_with_tracking, is_web_address
 from app.models import (
     ClickKind,
     ClickRecord,
-    CompanySettings,
     ContentItem,
     Employee,
     Event,
@@ -47,6 +44,7 @@ from app.models import (
     SharePolicy,
 )
 from app.services.events import insert_ignoring_conflicts
+from app.services.people import company_calendar
 from scoring.participation import is_participating
 from scoring.sharing import EventKind
 
@@ -57,7 +55,6 @@ GROUP = "click-workers"
 LINK_TTL = 24 * 3600  # destinations change rarely; a day bounds how long a stale one lives
 MISSING_TTL = 300  # a share that does not exist: answer 404 without asking the database
 SEEN_TTL = 2 * 24 * 3600  # a visitor-day, plus slack for a worker that was down
-ZONE_TTL = 300.0  # seconds a web process trusts its copy of the company time zone
 USER_AGENT_LENGTH = 300
 DEFAULT_MEDIUM = "employee_advocacy"  # SharePolicy.utm_medium's default
 
@@ -146,20 +143,6 @@ def forget_destinations(share_ids: Iterable[int] | None = None) -> None:
 # The fast path ---------------------------------------------------------------------
 
 
-def company_zone(app: Flask | None = None) -> ZoneInfo:
-    """The company's time zone, re-read every few minutes: the redirect needs today's
-    date for the visitor secret and must not ask the database on every click."""
-    app = app or current_app
-    cached = app.extensions.get("chorus.click_zone")
-    now = time.monotonic()
-    if cached is not None and cached[1] > now:
-        return cached[0]
-    name = db.session.scalar(select(CompanySettings.time_zone).limit(1))
-    zone = ZoneInfo(name or app.config["COMPANY_TIME_ZONE"])
-    app.extensions["chorus.click_zone"] = (zone, now + ZONE_TTL)
-    return zone
-
-
 @lru_cache(maxsize=8)
 def _daily_secret(secret_key: str, day: str) -> bytes:
     return hmac.new(secret_key.encode(), f"visitor:{day}".encode(), hashlib.sha256).digest()
@@ -185,7 +168,7 @@ def record_raw_click(
     One round trip when the destination is cached."""
     app = current_app._get_current_object()
     now = now or datetime.now(UTC)
-    day = now.astimezone(company_zone(app)).date().isoformat()
+    day = now.astimezone(company_calendar(app)[0]).date().isoformat()
     fields = {
         "s": share_id,
         "t": int(now.timestamp() * 1000),

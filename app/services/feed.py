@@ -92,11 +92,6 @@ def shared_channels(employee_id: int, content_ids: list[int]) -> dict[int, list[
 # Share caps ------------------------------------------------------------------------
 
 
-def company_zone() -> tuple[ZoneInfo, int]:
-    settings = people.company_settings()
-    return ZoneInfo(settings.time_zone), settings.week_start
-
-
 def prior_shares(
     employee_id: int,
     caps: ShareCaps,
@@ -140,7 +135,7 @@ class Allowance:
 
 def allowance(employee: Employee, now: datetime, content_ids: list[int] = ()) -> Allowance:
     caps = policy.share_caps()
-    zone, first_weekday = company_zone()
+    zone, first_weekday = people.company_calendar()
     prior = prior_shares(employee.id, caps, now, zone, first_weekday)
     today = window_start(Window.DAY, now, zone)
     this_week = window_start(Window.WEEK, now, zone, first_weekday)

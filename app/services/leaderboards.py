@@ -13,7 +13,7 @@ from app.boards import BoardStore, Page, board_key
 from app.errors import InvalidInput, NotFound
 from app.extensions import db, get_redis
 from app.models import Employee, LedgerLine, Team, utcnow
-from app.services.scoring import company_zone
+from app.services.people import company_calendar
 from scoring.participation import board_name
 from scoring.windows import Window, window_end, window_key, window_start
 
@@ -57,7 +57,7 @@ def store() -> BoardStore:
 def resolve_window(window: Window, key: str | None, now: datetime | None = None):
     """The requested window's key and bounds: the current one unless ``key`` names a
     finished one (for example "2026-10" or "w2026-10-26")."""
-    zone, week_start = company_zone()
+    zone, week_start = company_calendar()
     moment = now or utcnow()
     if key:
         moment = _moment_of(window, key, zone)

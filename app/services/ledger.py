@@ -22,8 +22,9 @@ from app.models import (
 )
 from app.services import audit
 from app.services.events import insert_ignoring_conflicts
+from app.services.people import company_calendar
 from app.services.rules import all_versions, to_domain
-from app.services.scoring import company_zone, event_facts, upsert_usage
+from app.services.scoring import event_facts, upsert_usage
 from scoring.engine import score_events
 from scoring.sharing import Channel
 from scoring.windows import Window, window_key, window_start
@@ -153,7 +154,7 @@ def recalculate(actor: Employee | None, since: datetime, now: datetime | None = 
     Run twice, the second run finds nothing to correct. The caller holds the scoring
     lock, commits, and then lets the boards catch up (``apply_pending_lines``)."""
     now = now or utcnow()
-    zone, week_start = company_zone()
+    zone, week_start = company_calendar()
     events = list(
         db.session.scalars(
             select(Event)
@@ -254,7 +255,7 @@ class Preview:
 def preview_rule_change(rule_id: int, changes: dict, since: datetime, until: datetime) -> Preview:
     """What the rule would have given between ``since`` and ``until`` with ``changes``,
     against what the rules in force gave: nothing is written."""
-    zone, week_start = company_zone()
+    zone, week_start = company_calendar()
     events = list(
         db.session.scalars(
             select(Event)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.extensions import db
+from app.extensions import after_commit, db
 from app.models import CompanySettings, Employee, Interest, Role, Team
 from app.services import audit
 from app.services.single_row import single_row, update_single_row
@@ -55,7 +57,33 @@ def company_settings() -> CompanySettings:
 
 
 def update_company_settings(actor: Employee, changes: dict) -> CompanySettings:
+    after_commit(forget_company_calendar)
     return update_single_row(company_settings(), actor, "company.update", changes)
+
+
+CALENDAR_TTL = 60.0  # seconds a process trusts its copy of the time zone and week start
+
+
+def company_calendar(app: Flask | None = None) -> tuple[ZoneInfo, int]:
+    """The company's time zone and first weekday. Hot paths (every click, every board
+    read) must not query for them each time: a process keeps them for a minute, and a
+    change made here is seen at once. Reading never creates the settings row."""
+    app = app or current_app
+    cached = app.extensions.get("chorus.calendar")
+    now = time.monotonic()
+    if cached is not None and cached[2] > now:
+        return cached[0], cached[1]
+    row = db.session.execute(
+        select(CompanySettings.time_zone, CompanySettings.week_start).limit(1)
+    ).first()
+    zone = ZoneInfo(row.time_zone if row else app.config["COMPANY_TIME_ZONE"])
+    week_start = row.week_start if row else 0
+    app.extensions["chorus.calendar"] = (zone, week_start, now + CALENDAR_TTL)
+    return zone, week_start
+
+
+def forget_company_calendar(app: Flask | None = None) -> None:
+    (app or current_app).extensions.pop("chorus.calendar", None)
 
 
 # Teams -----------------------------------------------------------------------------

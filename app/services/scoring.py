@@ -13,7 +13,6 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean,
@@ -47,7 +46,7 @@ from app.models import (
     UTCDateTime,
     utcnow,
 )
-from app.services.people import company_settings
+from app.services.people import company_calendar
 from app.services.rules import all_versions, to_domain
 from scoring.engine import MAX_FUTURE, EventFacts, cap_window_key, score_events
 from scoring.participation import Presence
@@ -72,11 +71,6 @@ def scoring_lock(blocking_timeout: float = 0) -> Iterator[None]:
         yield
     finally:
         lock.release()
-
-
-def company_zone() -> tuple[ZoneInfo, int]:
-    settings = company_settings()
-    return ZoneInfo(settings.time_zone), settings.week_start
 
 
 def _postgresql() -> bool:
@@ -260,7 +254,7 @@ def score_pending_events(batch_size: int = 1000, now: datetime | None = None) ->
         db.session.rollback()
         return 0
 
-    zone, week_start = company_zone()
+    zone, week_start = company_calendar()
     versions = all_versions()
     rules = [to_domain(v) for v in versions]
     version_ids = {(v.rule_id, v.version): v.id for v in versions}
@@ -339,7 +333,7 @@ def apply_pending_lines(store: BoardStore, batch_size: int = 5000) -> int:
     ]
     if not lines:
         return 0
-    zone, week_start = company_zone()
+    zone, week_start = company_calendar()
     visible = _visible_members({line.employee_id for line in lines})
     store.apply_lines([line for line in lines if line.employee_id in visible], zone, week_start)
     db.session.execute(
@@ -353,7 +347,7 @@ def apply_pending_lines(store: BoardStore, batch_size: int = 5000) -> int:
 
 def _standings(lines) -> dict[str, dict[int, list]]:
     """board key -> member -> [points, reached_at] from applied ledger lines."""
-    zone, week_start = company_zone()
+    zone, week_start = company_calendar()
     boards: dict[str, dict[int, list]] = defaultdict(dict)
     for line in lines:
         for key in boards_for(line, zone, week_start):
@@ -387,7 +381,7 @@ def _rebuild_standings(visible: set[int]) -> dict[str, dict[int, list]]:
     """``_standings`` of every applied line of visible people, for a full rebuild:
     streamed from the database as plain rows, each line's board keys looked up once per
     (team, company-local day) rather than computed per line."""
-    zone, week_start = company_zone()
+    zone, week_start = company_calendar()
     boards: dict[str, dict[int, list]] = defaultdict(dict)
     keys_of: dict[tuple[int | None, date], list[dict[int, list]]] = {}
     query = (

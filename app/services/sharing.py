@@ -29,6 +29,7 @@ from app.models import (
     ShareTemplate,
 )
 from app.services import clicks, events, feed, policy, taboo
+from app.services.people import company_calendar
 from scoring.sharing import (
     CapRefusal,
     Channel,
@@ -142,7 +143,7 @@ def create_share(
     check_taboo(text)
 
     caps = policy.share_caps()
-    zone, first_weekday = feed.company_zone()
+    zone, first_weekday = company_calendar()
     prior = feed.prior_shares(employee.id, caps, now, zone, first_weekday, content_id)
     refusal = check_share_caps(
         caps,

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import InvalidInput
@@ -47,7 +48,11 @@ def revoke_token(actor: Employee, token: ApiToken) -> None:
 def authenticate(secret: str) -> Employee | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))
+    token = db.session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.owner))  # one query: every API call comes through here
+        .where(ApiToken.token_hash == _hash(secret))
+    )
     if token is None or token.revoked_at is not None or not token.owner.is_active:
         return None
     now = utcnow()

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g
-from sqlalchemy import select
+from flask import Flask
 
-from app.extensions import db
-from app.models import CompanySettings, Role
+from app.models import Role
+from app.services.people import company_calendar
 from scoring.participation import Network
 
 NETWORK_LABELS = {
@@ -64,11 +63,7 @@ def _register_referral_pages(app: Flask) -> None:
 
 
 def _company_zone() -> ZoneInfo:
-    # Read once per request, and without creating the settings row on a GET.
-    if "company_zone" not in g:
-        name = db.session.scalar(select(CompanySettings.time_zone).limit(1))
-        g.company_zone = ZoneInfo(name or current_app.config["COMPANY_TIME_ZONE"])
-    return g.company_zone
+    return company_calendar()[0]
 
 
 def localtime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:

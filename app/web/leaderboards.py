@@ -13,7 +13,7 @@ from app.errors import ChorusError
 from app.models import Role, utcnow
 from app.schemas import BoardPageSchema, load
 from app.services.leaderboards import PAGE_SIZE, Scope, view_board
-from app.services.scoring import company_zone
+from app.services.people import company_calendar
 from app.web.forms import me
 from scoring.participation import Presence
 from scoring.windows import Window, window_key, window_start
@@ -28,7 +28,7 @@ def finished_windows(window: Window, now: datetime) -> list[tuple[str, str]]:
     """(key, label) of the last finished weeks or months, newest first."""
     if window is Window.ALL_TIME:
         return []
-    zone, week_start = company_zone()
+    zone, week_start = company_calendar()
     options = []
     moment = window_start(window, now, zone, week_start) - timedelta(seconds=1)
     for _ in range(FINISHED_WINDOWS):
@@ -72,7 +72,7 @@ def show():
         "hidden": viewer.presence is Presence.HIDDEN,
         "participating": viewer.participating,
         "has_team": viewer.team_id is not None,
-        "zone_name": str(company_zone()[0]),
+        "zone_name": str(company_calendar()[0]),
         "timedelta": timedelta,
     }
     if scope is Scope.TEAM and viewer.team_id is None:

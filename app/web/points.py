@@ -20,7 +20,7 @@ from app.jobs import enqueue
 from app.models import LedgerLine, Role, utcnow
 from app.schemas import AdjustmentFormSchema, RecalculationFormSchema, load
 from app.services import ledger, people
-from app.services.scoring import company_zone
+from app.services.people import company_calendar
 from app.web.forms import me, optional_int
 from scoring.participation import Presence
 from scoring.windows import Window
@@ -47,7 +47,7 @@ def new_form_key() -> str:
 
 def local_datetime(value: datetime) -> datetime:
     """A wall-clock time typed on a page (no zone) read in the company's time zone."""
-    zone, _week_start = company_zone()
+    zone, _week_start = company_calendar()
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
 
 

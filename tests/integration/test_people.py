@@ -286,3 +286,18 @@ def test_import_handles_quotes_and_extra_columns(ctx):
     report = people.import_people(None, csv_text)
     assert (report.created, report.rejected) == (1, [])
     assert people.find_employee_by_email("m@example.com").name == "Weber, Miriam"
+
+
+def test_the_company_calendar_is_cached_and_follows_a_change_at_once(ctx):
+    from zoneinfo import ZoneInfo
+
+    admin = EmployeeFactory(role=Role.ADMIN)
+    people.company_settings()
+    db.session.commit()
+    assert people.company_calendar() == (ZoneInfo("Europe/Berlin"), 0)
+    people.update_company_settings(admin, {"time_zone": "America/New_York", "week_start": 6})
+    db.session.rollback()  # nothing changed: the cached copy stays right
+    assert people.company_calendar() == (ZoneInfo("Europe/Berlin"), 0)
+    people.update_company_settings(admin, {"time_zone": "America/New_York", "week_start": 6})
+    db.session.commit()
+    assert people.company_calendar() == (ZoneInfo("America/New_York"), 6)
