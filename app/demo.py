@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ClickKind, ClickRecord, Employee, Role, Share, utcnow
+from app.models import ClickKind, ClickRecord, Employee, Role, utcnow
 from app.services import participation, people
 from scoring.participation import Network, Presence
 from scoring.sharing import Channel, EventKind, ReferralStage
@@ -261,8 +261,7 @@ def _content(hr):
 
 def _activity(rng: random.Random, advocates, items) -> None:
     """Five weeks of shares, clicks and a few referrals, scored into the ledger."""
-    from app.services import events, referrals
-    from app.services.sharing import new_ref_code
+    from app.services import events, referrals, sharing
 
     now = utcnow()
     for employee in advocates:
@@ -270,27 +269,8 @@ def _activity(rng: random.Random, advocates, items) -> None:
             item = rng.choice(items)
             shared_at = now - timedelta(days=rng.uniform(0.5, 35))
             channel = rng.choice([Channel.LINKEDIN, Channel.LINKEDIN, Channel.X, Channel.XING])
-            share = Share(
-                employee_id=employee.id,
-                content_id=item.id,
-                channel=channel,
-                text=f"{item.title} #employee",
-                ref_code=new_ref_code(),
-                team_id=employee.team_id,
-                created_at=shared_at,
-            )
-            db.session.add(share)
-            db.session.flush()
-            events.record_event(
-                EventKind.SHARE,
-                f"share:{share.id}",
-                employee_id=employee.id,
-                occurred_at=shared_at,
-                team_id=employee.team_id,
-                share_id=share.id,
-                content_id=item.id,
-                channel=channel,
-                details={"share_points": True},
+            share = sharing.record_share(
+                employee, item, channel, f"{item.title} #employee", shared_at, share_points=True
             )
             for n in range(int(rng.expovariate(1 / 6))):
                 clicked_at = shared_at + timedelta(hours=rng.uniform(0.1, 48))

@@ -52,13 +52,12 @@ import redis  # noqa: E402
 
 from app.boards import BoardStore, board_key  # noqa: E402
 from bench.support import (  # noqa: E402
-    BIN,
     ROOT,
     free_port,
     machine,
     percentile,
     postgres_reachable,
-    start,
+    start_app_and_floor,
     start_redis,
     throwaway_postgres,
     wrk,
@@ -215,30 +214,14 @@ with app.app_context():
 
 def http_bench(stack: ExitStack, tmp: Path, env: dict[str, str], secret: str, options) -> dict:
     app_port, floor_port = free_port(), free_port()
-    server = [
-        str(BIN / "gunicorn"),
-        "--worker-class",
-        "gthread",
-        "--workers",
-        str(options.workers),
-        "--threads",
-        str(options.threads),
-    ]
-    start(
+    start_app_and_floor(
         stack,
-        [*server, "--bind", f"127.0.0.1:{app_port}", "app:create_app()"],
-        app_port,
-        tmp / "app.log",
-        env=env,
-        cwd=ROOT,
-    )
-    start(
-        stack,
-        [*server, "--bind", f"127.0.0.1:{floor_port}", "floor:app"],
-        floor_port,
-        tmp / "floor.log",
-        env=env,
-        cwd=ROOT / "bench",
+        tmp,
+        env,
+        app_port=app_port,
+        floor_port=floor_port,
+        workers=options.workers,
+        threads=options.threads,
     )
     targets = {
         "leaderboard": f"http://127.0.0.1:{app_port}/api/v1/leaderboards/company?window=all_time",

@@ -26,7 +26,7 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from support import BIN, ROOT, free_port, redis_binary, start, wrk
+from support import ROOT, free_port, redis_binary, start, start_app_and_floor, wrk
 
 
 def prepare_database(env: dict[str, str]) -> str:
@@ -110,30 +110,15 @@ def main() -> None:
             "BASE_URL": f"http://127.0.0.1:{app_port}",
         }
         token = prepare_database(env)
-        server = [
-            str(BIN / "gunicorn"),
-            "--worker-class",
-            options.worker_class,
-            "--workers",
-            str(options.workers),
-            "--threads",
-            str(options.threads),
-        ]
-        start(
+        start_app_and_floor(
             stack,
-            [*server, "--bind", f"127.0.0.1:{app_port}", "app:create_app()"],
-            app_port,
-            tmp / "app.log",
-            env=env,
-            cwd=ROOT,
-        )
-        start(
-            stack,
-            [*server, "--bind", f"127.0.0.1:{floor_port}", "floor:app"],
-            floor_port,
-            tmp / "floor.log",
-            env=env,
-            cwd=ROOT / "bench",
+            tmp,
+            env,
+            app_port=app_port,
+            floor_port=floor_port,
+            worker_class=options.worker_class,
+            workers=options.workers,
+            threads=options.threads,
         )
         targets = {
             "redirect": f"http://127.0.0.1:{app_port}/l/{token}",

@@ -146,3 +146,42 @@ def machine() -> str:
     """One line on the conditions: cores and load, for the figures in the README."""
     load = os.getloadavg()
     return f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+
+
+def start_app_and_floor(
+    stack: ExitStack,
+    tmp: Path,
+    env: dict[str, str],
+    *,
+    app_port: int,
+    floor_port: int,
+    worker_class: str = "gthread",
+    workers: int = 2,
+    threads: int = 4,
+) -> None:
+    """Chorus and the floor app (bench/floor.py) under the same gunicorn setup."""
+    server = [
+        str(BIN / "gunicorn"),
+        "--worker-class",
+        worker_class,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
+    start(
+        stack,
+        [*server, "--bind", f"127.0.0.1:{app_port}", "app:create_app()"],
+        app_port,
+        tmp / "app.log",
+        env=env,
+        cwd=ROOT,
+    )
+    start(
+        stack,
+        [*server, "--bind", f"127.0.0.1:{floor_port}", "floor:app"],
+        floor_port,
+        tmp / "floor.log",
+        env=env,
+        cwd=ROOT / "bench",
+    )

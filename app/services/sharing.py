@@ -157,14 +157,30 @@ def create_share(
     if refusal is not None:
         raise ShareCapReached(refusal, zone)
 
+    final_text = with_disclosure(text, policy.share_policy().disclosure, item.campaign_hashtag)
+    return record_share(
+        employee, item, channel, final_text, now, policy.share_points_enabled(channel)
+    )
+
+
+def record_share(
+    employee: Employee,
+    item: ContentItem,
+    channel: Channel,
+    text: str,
+    at: datetime,
+    share_points: bool,
+) -> Share:
+    """Store a share, with the team of the moment, and its SHARE event. The checks
+    (participation, caps, taboo topics, disclosure) are the caller's."""
     share = Share(
         employee_id=employee.id,
         content_id=item.id,
         channel=channel,
-        text=with_disclosure(text, policy.share_policy().disclosure, item.campaign_hashtag),
+        text=text,
         ref_code=new_ref_code(),
         team_id=employee.team_id,
-        created_at=now,
+        created_at=at,
     )
     db.session.add(share)
     db.session.flush()
@@ -172,12 +188,12 @@ def create_share(
         EventKind.SHARE,
         f"share:{share.id}",
         employee_id=employee.id,
-        occurred_at=now,
+        occurred_at=at,
         team_id=share.team_id,
         share_id=share.id,
         content_id=item.id,
         channel=channel,
-        details={"share_points": policy.share_points_enabled(channel)},
+        details={"share_points": share_points},
     )
     return share
 
