@@ -6,7 +6,7 @@ import re
 import time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import after_commit, db
@@ -18,7 +18,9 @@ from app.models import (
     EmployeeNetwork,
     GuidelineVersion,
     Interest,
+    LedgerLine,
     Role,
+    Share,
     new_login_nonce,
     utcnow,
 )
@@ -231,6 +233,30 @@ def export_personal_data(employee: Employee) -> dict[str, Any]:
             {"at": iso(e.created_at), "action": e.action, "by_me": e.actor_id == employee.id}
             for e in entries
         ],
+        "shares": [
+            {
+                "at": iso(share.created_at),
+                "content": share.content.title,
+                "network": share.channel.value,
+                "text": share.text,
+            }
+            for share in db.session.scalars(
+                select(Share).where(Share.employee_id == employee.id).order_by(Share.id)
+            )
+        ],
+        "points": [
+            {
+                "at": iso(line.occurred_at),
+                "points": line.points,
+                "reason": line.reason,
+                "kind": line.kind.value,
+            }
+            for line in db.session.scalars(
+                select(LedgerLine)
+                .where(LedgerLine.employee_id == employee.id)
+                .order_by(LedgerLine.id)
+            )
+        ],
     }
 
 
@@ -250,6 +276,14 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
     employee.login_nonce = new_login_nonce()
     employee.networks.clear()
     employee.interests = []
+    # What they wrote goes; the share rows stay, nameless, so points and referrals that
+    # point at them stay consistent.
+    db.session.execute(
+        update(Share)
+        .where(Share.employee_id == employee.id)
+        .values(text="")
+        .execution_options(synchronize_session=False)
+    )
     for token in db.session.scalars(select(ApiToken).where(ApiToken.owner_id == employee.id)):
         db.session.delete(token)
     # The audit trail stays, but the person's name and address leave it too.

@@ -313,3 +313,28 @@ def test_guidelines_stay_when_their_author_is_erased(ctx):
     participation.erase_employee(None, hr)
     db.session.commit()
     assert participation.current_guidelines() is version
+
+
+def test_export_holds_my_shares_and_points_and_erasure_removes_what_i_wrote(ctx):
+    from app.models import LedgerLine, Share
+    from tests.factories import LedgerLineFactory, ShareFactory
+
+    me = EmployeeFactory(opted_in=True)
+    other_share = ShareFactory(text="Someone else's words #employee")
+    mine = ShareFactory(employee=me, text="My own words #employee")
+    LedgerLineFactory(employee_id=me.id, points=7, reason="Welcome bonus")
+    LedgerLineFactory(employee_id=other_share.employee_id, points=3, reason="Not mine")
+    db.session.commit()
+
+    data = participation.export_personal_data(me)
+    assert [s["text"] for s in data["shares"]] == ["My own words #employee"]
+    assert [(p["points"], p["reason"]) for p in data["points"]] == [(7, "Welcome bonus")]
+    assert "Someone else" not in json.dumps(data)
+
+    participation.erase_employee(None, me)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Share, mine.id).text == ""
+    assert db.session.get(Share, other_share.id).text == "Someone else's words #employee"
+    # The ledger stays consistent: points keep pointing at the anonymous row.
+    assert db.session.scalar(select(LedgerLine.points).where(LedgerLine.employee_id == me.id)) == 7
