@@ -380,6 +380,8 @@ def test_export_my_data(app: Flask, me: Caller):
         "interests",
         "api_tokens",
         "activity",
+        "shares",
+        "points",
     }
 
 
