@@ -22,44 +22,36 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def register_pages(app: Flask) -> None:
-    from app.web import admin, auth, home, hr, participation, profile
+    from app.web import (
+        admin,
+        auth,
+        content,
+        feed,
+        feeds,
+        home,
+        hr,
+        leaderboards,
+        participation,
+        points,
+        policy,
+        profile,
+        redirect,
+        referrals,
+        rules,
+        shares,
+    )
 
-    for bp in (home.bp, auth.bp, participation.bp, profile.bp, hr.bp, admin.bp):
-        app.register_blueprint(bp)
-    _register_referral_pages(app)
-    _register_points_pages(app)
-    _register_content_pages(app)
-    _register_sharing_pages(app)
+    for module in (
+        home, auth, participation, profile, hr, admin,  # people and participation
+        content, policy, feeds,  # the content hub
+        feed, shares, redirect,  # sharing and tracking
+        referrals,
+        points, leaderboards, rules,  # points and boards
+    ):  # fmt: skip
+        app.register_blueprint(module.bp)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["problems"] = problems
     app.jinja_env.globals.update(NETWORK_LABELS=NETWORK_LABELS, WEEKDAYS=WEEKDAYS, Role=Role)
-
-
-def _register_sharing_pages(app: Flask) -> None:
-    from app.web import feed, redirect, shares
-
-    for bp in (feed.bp, shares.bp, redirect.bp):
-        app.register_blueprint(bp)
-
-
-def _register_content_pages(app: Flask) -> None:
-    from app.web import content, feeds, policy
-
-    for bp in (content.bp, policy.bp, feeds.bp):
-        app.register_blueprint(bp)
-
-
-def _register_points_pages(app: Flask) -> None:
-    from app.web import leaderboards, points, rules
-
-    for bp in (points.bp, leaderboards.bp, rules.bp):
-        app.register_blueprint(bp)
-
-
-def _register_referral_pages(app: Flask) -> None:
-    from app.web import referrals
-
-    app.register_blueprint(referrals.bp)
 
 
 def _company_zone() -> ZoneInfo:
