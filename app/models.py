@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -564,7 +565,18 @@ class Event(db.Model):
     (share:<id>, click:<share>:<visitor>:<day>, referral:<candidate>:<stage>)."""
 
     __tablename__ = "events"
-    __table_args__ = (db.Index("ix_events_employee_occurred", "employee_id", "occurred_at"),)
+    __table_args__ = (
+        db.Index("ix_events_employee_occurred", "employee_id", "occurred_at"),
+        # The scoring queue, in the order events are scored. Partial, so that a scored
+        # event leaves it rather than being indexed again under its new value.
+        db.Index(
+            "ix_events_unscored",
+            "occurred_at",
+            "id",
+            postgresql_where=text("scored_at IS NULL"),
+            sqlite_where=text("scored_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
@@ -581,7 +593,7 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Set when the scoring pipeline has turned the event into ledger lines.
-    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # Points ----------------------------------------------------------------------------
@@ -652,7 +664,13 @@ class LedgerLine(db.Model):
     __tablename__ = "ledger_lines"
     __table_args__ = (
         db.Index("ix_ledger_lines_employee_occurred", "employee_id", "occurred_at"),
-        db.Index("ix_ledger_lines_boards_applied", "boards_applied"),
+        # Lines waiting for the boards, in id order; an applied line leaves the index.
+        db.Index(
+            "ix_ledger_lines_unapplied",
+            "id",
+            postgresql_where=text("NOT boards_applied"),
+            sqlite_where=text("boards_applied = 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

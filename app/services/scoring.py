@@ -234,24 +234,22 @@ def score_pending_events(batch_size: int = 1000, now: datetime | None = None) ->
     """Score up to ``batch_size`` unscored events in time order; returns how many.
     The caller holds the scoring lock and commits."""
     now = now or utcnow()
-    # Plain rows, not models: nothing here changes an event but its claim below.
-    events = db.session.execute(
-        select(*_EVENT_COLUMNS)
+    waiting = (
+        select(Event.id)
         .where(Event.scored_at.is_(None), Event.occurred_at <= now + MAX_FUTURE)
         .order_by(Event.occurred_at, Event.id)
         .limit(batch_size)
+    )
+    # Claimed and read in one statement. Only events this transaction itself moved from
+    # unscored to scored come back: an event another run claimed first is left to it.
+    events = db.session.execute(
+        update(Event)
+        .where(Event.id.in_(waiting.scalar_subquery()), Event.scored_at.is_(None))
+        .values(scored_at=now)
+        .returning(*_EVENT_COLUMNS)
+        .execution_options(synchronize_session=False)
     ).all()
     if not events:
-        return 0
-    ids = [e.id for e in events]
-    claimed = db.session.execute(
-        update(Event)
-        .where(_among(Event.id, ids), Event.scored_at.is_(None))
-        .values(scored_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != len(ids):  # someone else scored part of the batch: leave it to them
-        db.session.rollback()
         return 0
 
     zone, week_start = company_calendar()
@@ -326,7 +324,7 @@ def apply_pending_lines(store: BoardStore, batch_size: int = 5000) -> int:
                 LedgerLine.points,
                 LedgerLine.occurred_at,
             )
-            .where(LedgerLine.boards_applied.is_(False))
+            .where(~LedgerLine.boards_applied)
             .order_by(LedgerLine.id)
             .limit(batch_size)
         )

@@ -15,6 +15,7 @@ from app.services.scoring import (
     Busy,
     rebuild_boards,
     restore_member,
+    score_pending_events,
     scoring_lock,
 )
 from scoring.participation import Presence
@@ -62,6 +63,27 @@ def test_caps_hold_across_batches_and_write_zero_lines(store):
     assert capped == [False, False, False, True]
     usage = db.session.scalar(select(CapUsage.used).where(CapUsage.employee_id == alice.id))
     assert usage == 15
+
+
+def test_batches_take_the_earliest_events_whatever_order_they_arrived_in(store):
+    alice = EmployeeFactory(opted_in=True)
+    # Queued latest first: the share that breaks the daily cap has the lowest id.
+    for minute in reversed(range(4)):
+        event(alice, at=T0 + timedelta(minutes=minute))
+    while score_pending_events(batch_size=1, now=NOW):
+        db.session.commit()
+    lines = db.session.execute(select(LedgerLine.occurred_at, LedgerLine.points)).all()
+    assert [points for _at, points in sorted(lines)] == [5, 5, 5, 0]
+
+
+def test_an_event_claimed_elsewhere_is_not_scored_again(store):
+    alice = EmployeeFactory(opted_in=True)
+    claimed = event(alice, at=T0)
+    event(alice, at=T0 + timedelta(minutes=1))
+    claimed.scored_at = NOW  # another run took it and is scoring it
+    db.session.commit()
+    assert run_pipeline(store) == (1, 1)
+    assert db.session.scalars(select(LedgerLine.event_id)).all() == [claimed.id + 1]
 
 
 def test_points_stay_with_the_team_of_the_moment(store):
