@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
@@ -203,9 +203,14 @@ def to_domain(version: RuleVersion) -> Rule:
 
 
 def all_versions() -> list[RuleVersion]:
+    # Each version's rule comes with it from the join: scoring reads every rule's name
+    # once per batch, which would otherwise load them one by one.
     return list(
         db.session.scalars(
-            select(RuleVersion).join(ScoringRule).order_by(RuleVersion.rule_id, RuleVersion.version)
+            select(RuleVersion)
+            .join(ScoringRule)
+            .options(contains_eager(RuleVersion.rule))
+            .order_by(RuleVersion.rule_id, RuleVersion.version)
         )
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -333,13 +334,23 @@ def apply_pending_lines(store: BoardStore, batch_size: int = 5000) -> int:
         return 0
     zone, week_start = company_calendar()
     visible = _visible_members({line.employee_id for line in lines})
-    store.apply_lines([line for line in lines if line.employee_id in visible], zone, week_start)
-    db.session.execute(
-        update(LedgerLine)
-        .where(_among(LedgerLine.id, [line.line_id for line in lines]))
-        .values(boards_applied=True)
-        .execution_options(synchronize_session=False)
-    )
+    # Redis applies the lines while the database marks them, each server working at
+    # once. Nothing is committed before both are done; lines that reach the boards but
+    # stay unmarked (a failed commit) are recognised by the boards when tried again.
+    with ThreadPoolExecutor(max_workers=1) as redis_side:
+        applying = redis_side.submit(
+            store.apply_lines,
+            [line for line in lines if line.employee_id in visible],
+            zone,
+            week_start,
+        )
+        db.session.execute(
+            update(LedgerLine)
+            .where(_among(LedgerLine.id, [line.line_id for line in lines]))
+            .values(boards_applied=True)
+            .execution_options(synchronize_session=False)
+        )
+        applying.result()
     return len(lines)
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import func, select
 
-from app.boards import board_key
+from app.boards import BoardStore, board_key
 from app.extensions import db, get_redis
 from app.models import CapUsage, LedgerLine, Role
 from app.services import rules as rules_service
 from app.services.scoring import (
     Busy,
+    apply_pending_lines,
     rebuild_boards,
     restore_member,
     score_pending_events,
@@ -84,6 +88,22 @@ def test_an_event_claimed_elsewhere_is_not_scored_again(store):
     db.session.commit()
     assert run_pipeline(store) == (1, 1)
     assert db.session.scalars(select(LedgerLine.event_id)).all() == [claimed.id + 1]
+
+
+def test_lines_stay_waiting_when_the_boards_cannot_be_reached(store, tmp_path):
+    alice = EmployeeFactory(opted_in=True)
+    event(alice)
+    score_pending_events(now=NOW)
+    db.session.commit()
+    nowhere = str(tmp_path / "none.sock")
+    unreachable = BoardStore(redis.Redis(unix_socket_path=nowhere, retry=Retry(NoBackoff(), 0)))
+    with pytest.raises(redis.ConnectionError):
+        apply_pending_lines(unreachable)
+    db.session.rollback()
+    assert db.session.scalar(select(LedgerLine.boards_applied)) is False
+    assert apply_pending_lines(store) == 1
+    db.session.commit()
+    assert store.standing(COMPANY, alice.id).points == 5
 
 
 def test_points_stay_with_the_team_of_the_moment(store):
