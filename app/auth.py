@@ -24,12 +24,16 @@ F = TypeVar("F", bound=Callable)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+def bearer_secret(authorization: str) -> str | None:
+    """The token in an ``Authorization: Bearer <token>`` header's value."""
+    scheme, _, value = authorization.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
+
+
+def bearer_token() -> str | None:
+    return bearer_secret(request.headers.get("Authorization", ""))
 
 
 def init_app(app: Flask) -> None:

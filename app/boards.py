@@ -41,6 +41,11 @@ def member_boards_key(member_id: int) -> str:
     return f"{TAG}:member:{member_id}"
 
 
+def names_key() -> str:
+    """Member -> the name the boards show for them (absent: not known yet)."""
+    return f"{TAG}:names"
+
+
 def applied_key(line_id: int) -> str:
     return f"{TAG}:applied:{line_id // APPLIED_BUCKET}"
 
@@ -77,6 +82,16 @@ class Standing:
     size: int
 
 
+@dataclass(frozen=True)
+class View:
+    """One read of a board: a page of it, the names Redis knows for its rows, and the
+    viewer's standing."""
+
+    page: Page
+    names: dict[int, str]
+    standing: Standing
+
+
 @lru_cache(maxsize=4096)
 def _window_keys(day: date, zone: tzinfo, week_start: int) -> tuple[str, ...]:
     """The board windows of a company-local day: they depend on nothing finer, so a
@@ -94,15 +109,6 @@ def boards_for(line: BoardLine, zone: tzinfo, week_start: int) -> list[str]:
 def _lua(source: str) -> str:
     """Scripts share the score encoding's constants with scoring.ranking."""
     return source.replace("@BITS@", str(TIME_BITS)).replace("@LIMIT@", str(TIME_LIMIT))
-
-
-def _page(reply) -> Page:
-    rows, size, start = reply
-    return Page(
-        [Row(int(rows[i + 2]) + 1, int(rows[i]), int(rows[i + 1])) for i in range(0, len(rows), 3)],
-        int(size),
-        int(start),
-    )
 
 
 def _seconds(moment: datetime) -> int:
@@ -146,45 +152,49 @@ return applied
 """)
 LINES_PER_CALL = 100  # lines per script call: one call of 100 runs ~1 ms in Redis
 
-# KEYS[1]: board; ARGV: "offset" or "member", the offset or member id, the page size.
-# For "member" the page starts half a page above them (clipped at the top) and false is
-# returned when they are not on the board. Each row: member, points, members with more
-# points (rank = that + 1); then the board size.
-_PAGE = _lua("""
-local start, limit = 0, tonumber(ARGV[3])
-if ARGV[1] == 'member' then
-  local rank = redis.call('ZREVRANK', KEYS[1], ARGV[2])
-  if not rank then return false end
-  start = math.max(0, rank - math.floor(limit / 2))
-else
-  start = tonumber(ARGV[2])
+# KEYS[1]: board, KEYS[2]: the names of board members. ARGV: offset, page size, viewer
+# ("" for none), "around" (the page starts half a page above the viewer, clipped at the
+# top, when they are on the board), "names" (look the page's names up too).
+# Returns the rows (member, points, members with more points: rank = that + 1), the
+# names of the rows (false where unknown), the board size, the first row's position,
+# the viewer's points and the members above them (false when not on the board).
+# Everything a board view needs, in one round trip.
+_VIEW = _lua("""
+local board, shift = KEYS[1], 2 ^ @BITS@
+local start, limit, viewer = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local function above(points)
+  return redis.call('ZCOUNT', board, string.format('%.0f', (points + 1) * shift), '+inf')
 end
-local rows = redis.call('ZREVRANGE', KEYS[1], start, start + limit - 1, 'WITHSCORES')
-local shift = 2 ^ @BITS@
-local out, last_points, last_above = {}, nil, 0
-for i = 1, #rows, 2 do
-  local points = math.floor(tonumber(rows[i + 1]) / shift)
-  if points ~= last_points then
-    local floor = string.format('%.0f', (points + 1) * shift)
-    last_above = redis.call('ZCOUNT', KEYS[1], floor, '+inf')
-    last_points = points
+local my_points, my_above = false, false
+if viewer ~= '' then
+  local score = redis.call('ZSCORE', board, viewer)
+  if score then
+    my_points = math.floor(tonumber(score) / shift)
+    my_above = above(my_points)
+    if ARGV[4] == 'around' then
+      start = math.max(0, redis.call('ZREVRANK', board, viewer) - math.floor(limit / 2))
+    end
   end
-  out[#out + 1] = rows[i]
-  out[#out + 1] = points
-  out[#out + 1] = last_above
 end
-return {out, redis.call('ZCARD', KEYS[1]), start}
-""")
-
-# KEYS[1]: board; ARGV: member. Points, members above, board size.
-_STANDING = _lua("""
-local size = redis.call('ZCARD', KEYS[1])
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score then return {false, false, size} end
-local shift = 2 ^ @BITS@
-local points = math.floor(tonumber(score) / shift)
-local floor = string.format('%.0f', (points + 1) * shift)
-return {points, redis.call('ZCOUNT', KEYS[1], floor, '+inf'), size}
+local out, members, last_points, last_above = {}, {}, nil, 0
+if limit > 0 then
+  local rows = redis.call('ZREVRANGE', board, start, start + limit - 1, 'WITHSCORES')
+  for i = 1, #rows, 2 do
+    local points = math.floor(tonumber(rows[i + 1]) / shift)
+    if points ~= last_points then
+      last_above, last_points = above(points), points
+    end
+    out[#out + 1] = rows[i]
+    out[#out + 1] = points
+    out[#out + 1] = last_above
+    members[#members + 1] = rows[i]
+  end
+end
+local names = {}
+if ARGV[5] == 'names' and #members > 0 then
+  names = redis.call('HMGET', KEYS[2], unpack(members))
+end
+return {out, names, redis.call('ZCARD', board), start, my_points, my_above}
 """)
 
 
@@ -192,8 +202,7 @@ class BoardStore:
     def __init__(self, connection: redis.Redis):
         self.redis = connection
         self._apply = connection.register_script(_APPLY_LINES)
-        self._page = connection.register_script(_PAGE)
-        self._standing = connection.register_script(_STANDING)
+        self._view = connection.register_script(_VIEW)
 
     # Writing ------------------------------------------------------------------
 
@@ -315,21 +324,78 @@ class BoardStore:
 
     # Reading ------------------------------------------------------------------
 
+    def view(
+        self,
+        key: str,
+        viewer_id: int | None = None,
+        offset: int = 0,
+        limit: int = 10,
+        *,
+        around: bool = False,
+        names: bool = False,
+    ) -> View:
+        """A page from ``offset`` (0 is the top), or around the viewer when ``around``
+        and they are on the board; their standing; with ``names``, the names Redis
+        knows for the page's members. One round trip."""
+        rows, found, size, start, points, above = self._view(
+            keys=[key, names_key()],
+            args=[
+                offset,
+                limit,
+                "" if viewer_id is None else viewer_id,
+                "around" if around else "",
+                "names" if names else "",
+            ],
+        )
+        page = Page(
+            [
+                Row(int(rows[i + 2]) + 1, int(rows[i]), int(rows[i + 1]))
+                for i in range(0, len(rows), 3)
+            ],
+            int(size),
+            int(start),
+        )
+        known = {
+            row.member_id: name.decode()
+            for row, name in zip(page.rows, found, strict=False)
+            if name is not None
+        }
+        if points is None:
+            return View(page, known, Standing(None, 0, int(size)))
+        return View(page, known, Standing(int(above) + 1, int(points), int(size)))
+
     def page(self, key: str, offset: int = 0, limit: int = 10) -> Page:
         """Top members by rank, from ``offset`` (0 is the top)."""
-        return _page(self._page(keys=[key], args=["offset", offset, limit]))
+        return self.view(key, offset=offset, limit=limit).page
 
     def around(self, key: str, member_id: int, limit: int = 10) -> Page | None:
         """A page with the member in it, half a page above them, clipped at the top;
-        None when the member is not on the board. One round trip."""
-        reply = self._page(keys=[key], args=["member", member_id, limit])
-        return None if reply is None else _page(reply)
+        None when the member is not on the board."""
+        view = self.view(key, member_id, limit=limit, around=True)
+        return view.page if view.standing.rank is not None else None
 
     def standing(self, key: str, member_id: int) -> Standing:
-        points, above, size = self._standing(keys=[key], args=[member_id])
-        if points is None:
-            return Standing(None, 0, int(size))
-        return Standing(int(above) + 1, int(points), int(size))
+        return self.view(key, member_id, limit=0).standing
+
+    # Names --------------------------------------------------------------------
+
+    def set_name(self, member_id: int, name: str | None) -> None:
+        """The name the boards show for a member, or None to forget it (hidden, gone)."""
+        if name is None:
+            self.redis.hdel(names_key(), member_id)
+        else:
+            self.redis.hset(names_key(), member_id, name)
+
+    def remember_names(self, names: Mapping[int, str]) -> None:
+        """Names read from the database by a board view, kept for the next one. HSETNX:
+        a name set meanwhile by ``set_name`` (a change just committed) wins."""
+        pipe = self.redis.pipeline(transaction=False)
+        for member_id, name in names.items():
+            pipe.hsetnx(names_key(), member_id, name)
+        pipe.execute()
+
+    def forget_names(self) -> None:
+        self.redis.delete(names_key())
 
     def scores(self, key: str) -> dict[int, tuple[int, int]]:
         """Everything on a board, member -> (points, reached seconds): for comparisons."""

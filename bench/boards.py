@@ -64,7 +64,7 @@ from bench.support import (  # noqa: E402
 )
 from scoring.ranking import MAX_POINTS, encode_score  # noqa: E402
 
-EMPLOYEES = 10_000  # real employees in the app's database (names of the rows shown)
+EMPLOYEES = 10_000  # employees in the app's database besides the top of the board
 OPERATIONS = ("top-10", "around me", "standing")
 
 
@@ -177,12 +177,13 @@ def sql_reads(conn) -> dict[str, Callable[[int], object]]:
     }
 
 
-def prepare_app_database(env: dict[str, str], viewer: int) -> str:
-    """Migrate the app's database, add employees (the viewer among them) and a token
-    for the viewer; returns the token's secret."""
+def prepare_app_database(env: dict[str, str], viewer: int, shown: list[int]) -> str:
+    """Migrate the app's database, add employees (the viewer among them, and everyone
+    in ``shown``: the board's top, whose names the pages show) and a token for the
+    viewer; returns the token's secret."""
     script = f"""
 from flask_migrate import upgrade
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from app import create_app
 from app.extensions import db
 from app.models import Employee, utcnow
@@ -193,9 +194,14 @@ with app.app_context():
     upgrade()
     now = utcnow()
     db.session.execute(insert(Employee), [
-        {{"email": f"person{{i}}@example.com", "name": f"Person {{i}}", "opted_in_at": now}}
-        for i in range(1, {EMPLOYEES} + 1)
+        {{"id": i, "email": f"person{{i}}@example.com", "name": f"Person {{i}}",
+          "opted_in_at": now}}
+        for i in sorted(set(range(1, {EMPLOYEES} + 1)) | set({shown!r}))
     ])
+    if db.engine.dialect.name == "postgresql":  # ids were given: move the sequence on
+        db.session.execute(text(
+            "SELECT setval(pg_get_serial_sequence('employees', 'id'), max(id)) FROM employees"
+        ))
     viewer = db.session.get(Employee, {viewer})
     token, secret = create_token(viewer, viewer, "bench")
     db.session.commit()
@@ -316,7 +322,8 @@ def main() -> None:
             }
             if conn is not None:
                 conn.commit()
-            secret = prepare_app_database(env, viewer)
+            top = [int(member) for member in connection.zrevrange(key, 0, 199)]
+            secret = prepare_app_database(env, viewer, top)
             http = http_bench(stack, tmp, env, secret, options)
         connection.close()
 

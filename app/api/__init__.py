@@ -125,9 +125,9 @@ def _feature_blueprints() -> list[Blueprint]:
 
 
 def _points_blueprints() -> list[Blueprint]:
-    from app.api import points, rules
+    from app.api import leaderboards, points, rules
 
-    return [points.bp, points.boards_bp, rules.bp, rules.bonuses_bp]
+    return [points.bp, leaderboards.bp, rules.bp, rules.bonuses_bp]
 
 
 def _sharing_blueprints() -> list[Blueprint]:

@@ -1,5 +1,5 @@
-"""Points and leaderboards: your balance and ledger, the boards, and the admin's
-corrections (adjustments, recalculation, rebuilding the boards)."""
+"""Points: your balance and ledger, and the admin's corrections (adjustments,
+recalculation, rebuilding the boards)."""
 
 from __future__ import annotations
 
@@ -20,22 +20,13 @@ from app.models import Employee, LedgerLine, Role, RuleVersion, utcnow
 from app.schemas import (
     AdjustmentSchema,
     BalanceSchema,
-    BoardQuerySchema,
-    BoardViewSchema,
     JobQueuedSchema,
     LedgerLineSchema,
     RecalculateSchema,
 )
 from app.services import ledger, people
-from app.services.leaderboards import BoardView, Scope, view_board
-from scoring.windows import Window
 
 bp = api_blueprint("points", "", "Your points and their reasons; corrections by admins.")
-boards_bp = api_blueprint(
-    "leaderboards",
-    "/leaderboards",
-    "Company and team boards by week, month and all time; hidden people see only their own points.",
-)
 
 # Long enough for a rebuild from a million ledger lines on a small machine.
 JOB_TIMEOUT = 1800
@@ -151,51 +142,3 @@ class Rebuild(MethodView):
         job_id = f"rebuild-boards-{uuid.uuid4().hex}"
         enqueue("app.jobs.rebuild_boards", job_id=job_id, queue_name="scoring", timeout=JOB_TIMEOUT)
         return {"job_id": job_id}
-
-
-# Leaderboards -------------------------------------------------------------------------
-
-
-def _board(scope: Scope, query: dict, team_id: int | None = None) -> BoardView:
-    return view_board(
-        caller(),
-        scope,
-        Window(query["window"]),
-        team_id=team_id,
-        period=query["period"],
-        offset=query["offset"],
-        limit=query["limit"],
-        around_me=query["around_me"],
-    )
-
-
-@boards_bp.route("/company")
-class CompanyBoard(MethodView):
-    @requires_role(Role.EMPLOYEE)
-    @boards_bp.arguments(BoardQuerySchema, location="query")
-    @boards_bp.response(200, BoardViewSchema)
-    def get(self, query: dict) -> BoardView:
-        """The company board"""
-        return _board(Scope.COMPANY, query)
-
-
-@boards_bp.route("/my-team")
-class MyTeamBoard(MethodView):
-    @requires_role(Role.EMPLOYEE)
-    @boards_bp.arguments(BoardQuerySchema, location="query")
-    @boards_bp.response(200, BoardViewSchema)
-    @boards_bp.alt_response(404, response="NOT_FOUND", description="You are in no team")
-    def get(self, query: dict) -> BoardView:
-        """Your team's board: points count for the team you were in when you earned them"""
-        return _board(Scope.TEAM, query)
-
-
-@boards_bp.route("/teams/<int:team_id>")
-class TeamBoard(MethodView):
-    @requires_role(Role.EMPLOYEE)
-    @boards_bp.arguments(BoardQuerySchema, location="query")
-    @boards_bp.response(200, BoardViewSchema)
-    @boards_bp.alt_response(404, response="NOT_FOUND")
-    def get(self, query: dict, team_id: int) -> BoardView:
-        """A team's board"""
-        return _board(Scope.TEAM, query, team_id)

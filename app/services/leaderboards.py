@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from flask import current_app
 from sqlalchemy import func, select
 
-from app.boards import BoardStore, Page, board_key
+from app.boards import BoardStore, board_key
 from app.errors import InvalidInput, NotFound
-from app.extensions import db, get_redis
+from app.extensions import after_commit, db, get_redis
 from app.models import Employee, LedgerLine, Team, utcnow
 from app.services.people import company_calendar
 from scoring.participation import board_name
@@ -24,6 +25,14 @@ MAX_PAGE_SIZE = 100
 class Scope(StrEnum):
     COMPANY = "company"
     TEAM = "team"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads a board, as far as reading it needs: an ``Employee`` will do too."""
+
+    id: int
+    team_id: int | None
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,12 @@ class BoardView:
 
 
 def store() -> BoardStore:
-    return BoardStore(get_redis())
+    """The app's board store, made once: it registers its scripts as it is made."""
+    app = current_app._get_current_object()
+    boards = app.extensions.get("boards")
+    if boards is None or boards.redis is not get_redis():
+        boards = app.extensions["boards"] = BoardStore(get_redis())
+    return boards
 
 
 def resolve_window(window: Window, key: str | None, now: datetime | None = None):
@@ -94,7 +108,19 @@ def _names(member_ids: list[int]) -> dict[int, str]:
     return {row.id: board_name(row.presence, row.name, row.pseudonym) or "" for row in rows}
 
 
-def _own_points(viewer: Employee, team_id: int | None, start, end) -> int:
+def follow_name(employee: Employee) -> None:
+    """Once committed, the boards show the name the employee chose, or forget it when
+    they are not shown (hidden, opted out, deactivated, erased)."""
+    employee_id = employee.id
+    name = (
+        board_name(employee.presence, employee.name, employee.pseudonym)
+        if employee.participating
+        else None
+    )
+    after_commit(lambda: store().set_name(employee_id, name))
+
+
+def _own_points(viewer: Employee | Viewer, team_id: int | None, start, end) -> int:
     """From the ledger: what the viewer earned in the window, on or off the board."""
     query = select(func.coalesce(func.sum(LedgerLine.points), 0)).where(
         LedgerLine.employee_id == viewer.id
@@ -107,7 +133,7 @@ def _own_points(viewer: Employee, team_id: int | None, start, end) -> int:
 
 
 def view_board(
-    viewer: Employee,
+    viewer: Employee | Viewer,
     scope: Scope,
     window: Window,
     *,
@@ -130,11 +156,14 @@ def view_board(
     key_part, start, end = resolve_window(window, period)
     key = board_key("company" if scope is Scope.COMPANY else f"team:{team.id}", key_part)
     boards = store()
-    page: Page | None = boards.around(key, viewer.id, limit) if around_me else None
-    if page is None:  # not asked, or the viewer is not on this board
-        page = boards.page(key, offset, limit)
-    mine = boards.standing(key, viewer.id)
-    names = _names([row.member_id for row in page.rows])
+    read = boards.view(key, viewer.id, offset, limit, around=around_me, names=True)
+    page, mine = read.page, read.standing
+    names = read.names
+    missing = [row.member_id for row in page.rows if row.member_id not in names]
+    if missing:
+        found = _names(missing)
+        boards.remember_names({member: name for member, name in found.items() if name})
+        names = names | found
     rows = [
         BoardRow(row.rank, row.points, names.get(row.member_id, ""), row.member_id == viewer.id)
         for row in page.rows

@@ -25,6 +25,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
+from app.services.leaderboards import follow_name
 from app.services.people import active_admin_count, normalize_email
 from scoring.participation import Network, Presence, board_name
 
@@ -35,8 +36,10 @@ PERSONAL_AUDIT_KEYS = frozenset({"email", "name", "pseudonym"})
 
 def follow_on_boards(employee: Employee) -> None:
     """Once committed, the boards follow the employee's choice: off every board when
-    hidden or opted out, back with their points when they return."""
+    hidden, opted out or deactivated, back with their points when they return, under
+    the name they chose."""
     employee_id = employee.id
+    follow_name(employee)
 
     def enqueue_sync() -> None:
         enqueue(

@@ -208,6 +208,11 @@ def update_employee(actor: Employee | None, employee: Employee, changes: dict) -
     for key in ("name", "role", "active"):
         if key in changes:
             setattr(employee, key, changes[key])
+    if "name" in changes or "active" in changes:
+        # participation builds on this module: imported here, not at the top
+        from app.services.participation import follow_on_boards
+
+        follow_on_boards(employee)
     audit.record(
         actor,
         "employee.update",

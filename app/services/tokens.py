@@ -1,23 +1,51 @@
-"""API tokens for integrations: shown once, stored as a SHA-256 hash."""
+"""API tokens for integrations: shown once, stored as a SHA-256 hash.
+
+Every API call authenticates, so the answer for a token (its owner's row) is kept in
+Redis for ``CACHE_SECONDS``: the database is asked at most once a minute per token, and
+that is also when ``last_used_at`` is written. Whatever changes a token or its owner
+drops the kept answer as it commits (``_forget_changed``): a revoked token, a
+deactivated owner or a changed role take effect at once. The lifetime bounds what a
+race between a reader filling the cache and a writer committing could leave behind.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import chain
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+import redis
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import Enum, event, select, update
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.errors import InvalidInput
-from app.extensions import db
-from app.models import ApiToken, Employee, utcnow
+from app.extensions import after_commit, db, get_redis
+from app.models import ApiToken, Employee, UTCDateTime, utcnow
 from app.services import audit
 
 TOKEN_PREFIX = "chorus_"  # noqa: S105 - a marker, not a secret
 # Writing last_used_at on every call would turn reads into writes; a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+CACHE_SECONDS = int(LAST_USED_RESOLUTION.total_seconds())
+CACHE_TAG = "{chorus:tokens}"
+
+log = logging.getLogger(__name__)
+
+_COLUMNS = [attr.key for attr in Employee.__mapper__.column_attrs]
+_DATETIMES = [
+    a.key for a in Employee.__mapper__.column_attrs if isinstance(a.expression.type, UTCDateTime)
+]
+_ENUMS = {
+    a.key: a.expression.type.enum_class
+    for a in Employee.__mapper__.column_attrs
+    if isinstance(a.expression.type, Enum)
+}
 
 
 def _hash(secret: str) -> str:
@@ -48,10 +76,14 @@ def revoke_token(actor: Employee, token: ApiToken) -> None:
 def authenticate(secret: str) -> Employee | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
+    known = known_owner(secret)
+    if known is not None:
+        return known
+    token_hash = _hash(secret)
     token = db.session.scalar(
         select(ApiToken)
         .options(joinedload(ApiToken.owner))  # one query: every API call comes through here
-        .where(ApiToken.token_hash == _hash(secret))
+        .where(ApiToken.token_hash == token_hash)
     )
     if token is None or token.revoked_at is not None or not token.owner.is_active:
         return None
@@ -64,4 +96,91 @@ def authenticate(secret: str) -> Employee | None:
                 update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
             )
         set_committed_value(token, "last_used_at", now)
+    _remember_owner(token_hash, token.owner)
     return token.owner
+
+
+# The kept answers ----------------------------------------------------------------
+
+
+def _token_key(token_hash: str) -> str:
+    return f"{CACHE_TAG}:token:{token_hash}"
+
+
+def _owner_key(employee_id: int) -> str:
+    """The hashes of an owner's tokens with a kept answer: what to drop when they change."""
+    return f"{CACHE_TAG}:owner:{employee_id}"
+
+
+def _remember_owner(token_hash: str, owner: Employee) -> None:
+    values = {key: getattr(owner, key) for key in _COLUMNS}
+    for key in _DATETIMES:
+        if values[key] is not None:
+            values[key] = values[key].isoformat()
+    pipe = get_redis().pipeline(transaction=True)
+    pipe.set(_token_key(token_hash), json.dumps(values), ex=CACHE_SECONDS)
+    pipe.sadd(_owner_key(owner.id), token_hash)
+    pipe.expire(_owner_key(owner.id), CACHE_SECONDS)
+    try:
+        pipe.execute()
+    except redis.RedisError:
+        log.warning("could not keep a token's owner in Redis", exc_info=True)
+
+
+def kept_owner(secret: str) -> dict | None:
+    """The columns of the token's owner as Redis keeps them, or None when Redis keeps
+    no answer for the token; the database is not asked."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    try:
+        kept = get_redis().get(_token_key(_hash(secret)))
+    except redis.RedisError:
+        log.warning("could not read a token's owner from Redis", exc_info=True)
+        return None
+    if kept is None:
+        return None
+    values = json.loads(kept)
+    for key in _DATETIMES:
+        if values[key] is not None:
+            values[key] = datetime.fromisoformat(values[key])
+    for key, enum in _ENUMS.items():
+        values[key] = enum(values[key])
+    return values
+
+
+def known_owner(secret: str) -> Employee | None:
+    """``kept_owner`` as a row of this session."""
+    values = kept_owner(secret)
+    if values is None:
+        return None
+    session = db.session()
+    present = session.identity_map.get(identity_key(Employee, values["id"]))
+    if present is not None:
+        return present
+    # Built as a query would load it: column values as committed state, no history to
+    # write back, no constructor's bookkeeping; then attached like a loaded row.
+    owner = Employee.__mapper__.class_manager.new_instance()
+    owner.__dict__.update(values)
+    make_transient_to_detached(owner)
+    session.add(owner)
+    return owner
+
+
+def forget(token_hashes: set[str], owner_ids: set[int]) -> None:
+    connection = get_redis()
+    keys = [_token_key(h) for h in token_hashes]
+    for owner_id in owner_ids:
+        keys += [_token_key(h.decode()) for h in connection.smembers(_owner_key(owner_id))]
+        keys.append(_owner_key(owner_id))
+    if keys:
+        connection.delete(*keys)
+
+
+@event.listens_for(FlaskSession, "after_flush")
+def _forget_changed(session, _context) -> None:
+    """Tokens and employees changed in this flush lose their kept answers on commit."""
+    changed = list(chain(session.dirty, session.deleted))
+    token_hashes = {o.token_hash for o in changed if isinstance(o, ApiToken)}
+    owner_ids = {o.id for o in changed if isinstance(o, Employee)}
+    if token_hashes or owner_ids:
+        after_commit(lambda: forget(token_hashes, owner_ids))
