@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app import create_app
 from app.extensions import db, get_redis
@@ -162,3 +163,20 @@ def csrf_token(client: FlaskClient, path: str = "/sign-in") -> str:
     match = re.search(r'name="csrf-token" content="([^"]+)"', page)
     assert match, f"no csrf meta tag on {path}"
     return match.group(1)
+
+
+@contextmanager
+def sql_statements(app) -> Iterator[list[str]]:
+    """Every SQL statement the app sends while the block runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

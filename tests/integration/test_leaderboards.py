@@ -6,14 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.boards import board_key
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
+from app.schemas import BoardViewSchema, board_view_json
+from app.services import participation, people
 from app.services import rules as rules_service
-from app.services.leaderboards import Scope, store, view_board
+from app.services.leaderboards import Scope, Viewer, store, view_board
 from app.services.scoring import apply_pending_lines, score_pending_events
 from scoring.participation import Presence
 from scoring.sharing import Channel, EventKind
 from scoring.windows import Window
+from tests.conftest import sql_statements
 from tests.factories import CompanySettingsFactory, EmployeeFactory, EventFactory, TeamFactory
 
 OCTOBER = datetime(2026, 10, 14, 9, tzinfo=UTC)
@@ -67,6 +71,34 @@ def test_names_follow_each_persons_choice_and_ties_rank_equal(company):
     team_view = view_board(third, Scope.TEAM, Window.ALL_TIME)
     assert team_view.team.id == team.id
     assert team_view.size == 3
+
+
+def test_names_are_kept_beside_the_boards_and_follow_every_change(app, company):
+    lena = EmployeeFactory(opted_in=True, name="Lena Hoffmann")
+    jonas = EmployeeFactory(opted_in=True, name="Jonas Becker")
+    now = datetime.now(UTC) - timedelta(hours=1)
+    earn(lena, 2, now)
+    earn(jonas, 1, now)
+    settle()
+    reader = Viewer(jonas.id, jonas.team_id)
+
+    def shown() -> list[str]:
+        return [row.name for row in view_board(reader, Scope.COMPANY, Window.ALL_TIME).rows]
+
+    assert shown() == ["Lena Hoffmann", "Jonas Becker"]  # read from the database, kept
+    with sql_statements(app) as statements:
+        assert shown() == ["Lena Hoffmann", "Jonas Becker"]
+    assert statements == []
+
+    people.update_employee(None, lena, {"name": "Lena Schmidt"})
+    db.session.commit()
+    assert store().view(board_key("company", "all"), names=True).names[lena.id] == "Lena Schmidt"
+    participation.update_presence(jonas, Presence.PSEUDONYM, "Quiet Fox")
+    db.session.commit()
+    assert shown() == ["Lena Schmidt", "Quiet Fox"]
+    participation.update_presence(jonas, Presence.HIDDEN, None)
+    db.session.commit()
+    assert jonas.id not in store().view(board_key("company", "all"), names=True).names
 
 
 def test_a_hidden_person_sees_their_own_points_but_is_not_ranked(company):
@@ -126,3 +158,15 @@ def test_a_team_board_needs_a_team(company):
     loner = EmployeeFactory(opted_in=True, team=None)
     with pytest.raises(NotFound):
         view_board(loner, Scope.TEAM, Window.ALL_TIME)
+
+
+@pytest.mark.parametrize(
+    ("scope", "window"), [(Scope.COMPANY, Window.ALL_TIME), (Scope.TEAM, Window.MONTH)]
+)
+def test_the_board_json_is_what_its_schema_documents(company, scope, window):
+    team = TeamFactory(name="Red")
+    alice = EmployeeFactory(opted_in=True, team=team)
+    earn(alice, 2, datetime.now(UTC) - timedelta(hours=1))
+    settle()
+    view = view_board(alice, scope, window)
+    assert board_view_json(view) == BoardViewSchema().dump(view)

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.jobs import enqueue
 from app.models import LedgerLine
-from app.services import participation
+from app.services import participation, people
 from app.services import rules as rules_service
+from app.services.scoring import rebuild_boards
 from scoring.participation import Presence
 from scoring.sharing import EventKind
 from tests.factories import EmployeeFactory, GuidelineVersionFactory
@@ -52,6 +53,24 @@ def test_opting_out_or_hiding_takes_people_off_the_boards_and_back(store, run_jo
     db.session.commit()
     run_jobs()
     assert [r.member_id for r in store.page(COMPANY).rows] == [alice.id]
+
+
+def test_deactivated_people_leave_the_boards_as_a_rebuild_would_leave_them(store, run_jobs):
+    alice, bob = EmployeeFactory(opted_in=True), EmployeeFactory(opted_in=True)
+    event(alice)
+    event(bob, EventKind.CLICK)
+    settle(run_jobs)
+    people.update_employee(None, alice, {"active": False})
+    db.session.commit()
+    run_jobs()
+    live = {key: store.scores(key) for key in store.board_keys()}
+    assert alice.id not in live[COMPANY]
+    rebuild_boards(store)
+    assert {key: store.scores(key) for key in store.board_keys()} == live
+    people.update_employee(None, alice, {"active": True})
+    db.session.commit()
+    run_jobs()
+    assert [r.member_id for r in store.page(COMPANY).rows] == [alice.id, bob.id]
 
 
 def test_a_change_rolled_back_sends_no_job(store, run_jobs):

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 from datetime import timedelta
 
 import pytest
+import redis
 from sqlalchemy import select
 
 from app.errors import InvalidInput
-from app.extensions import db
+from app.extensions import db, get_redis
 from app.models import ApiToken, AuditEntry, Role, utcnow
 from app.services import tokens
-from tests.factories import EmployeeFactory
+from tests.conftest import sql_statements
+from tests.factories import EmployeeFactory, TeamFactory
 
 
 def test_create_shows_the_secret_once_and_stores_its_hash(ctx):
@@ -89,3 +92,79 @@ def test_last_used_at_is_written_at_most_once_a_minute(ctx, last_used_ago, writt
         assert utcnow() - after < timedelta(seconds=10)
     else:
         assert after == before
+
+
+# The owner kept in Redis --------------------------------------------------------------
+
+
+def test_a_known_token_is_answered_without_the_database(app, ctx):
+    owner = EmployeeFactory(role=Role.HR, name="Ada Lovelace", opted_in=True)
+    _, secret = tokens.create_token(None, owner, "script")
+    db.session.commit()
+    assert tokens.authenticate(secret) is owner  # asks the database, keeps the answer
+    db.session.remove()
+    with sql_statements(app) as statements:
+        known = tokens.authenticate(secret)
+        assert (known.id, known.role, known.name, known.opted_in_at) == (
+            owner.id,
+            Role.HR,
+            "Ada Lovelace",
+            owner.opted_in_at,
+        )
+        assert known in db.session
+        assert not db.session.dirty
+    assert statements == []
+    assert 0 < get_redis().ttl(tokens._token_key(tokens._hash(secret))) <= tokens.CACHE_SECONDS
+
+
+@pytest.mark.parametrize("change", ["revoke", "deactivate", "erase", "role", "team"])
+def test_a_change_to_the_token_or_its_owner_is_seen_at_once(ctx, change):
+    owner = EmployeeFactory(role=Role.HR)
+    token, secret = tokens.create_token(None, owner, "script")
+    db.session.commit()
+    tokens.authenticate(secret)
+    if change == "revoke":
+        tokens.revoke_token(None, token)
+    elif change == "deactivate":
+        owner.active = False
+    elif change == "erase":
+        owner.erased_at = utcnow()
+    elif change == "role":
+        owner.role = Role.EMPLOYEE
+    else:
+        owner.team = TeamFactory()
+    db.session.commit()
+    expected = {"role": (Role.EMPLOYEE, owner.team_id), "team": (Role.HR, owner.team_id)}
+    db.session.remove()
+    assert tokens.kept_owner(secret) is None
+    known = tokens.authenticate(secret)
+    if change in expected:
+        assert (known.role, known.team_id) == expected[change]
+    else:
+        assert known is None
+
+
+def test_a_change_rolled_back_keeps_the_answer(ctx):
+    owner = EmployeeFactory()
+    _, secret = tokens.create_token(None, owner, "script")
+    db.session.commit()
+    tokens.authenticate(secret)
+    owner.active = False
+    db.session.flush()
+    db.session.rollback()
+    assert tokens.kept_owner(secret)["id"] == owner.id
+
+
+def test_without_redis_the_database_answers(app, ctx):
+    owner = EmployeeFactory()
+    _, secret = tokens.create_token(None, owner, "script")
+    db.session.commit()
+    working = app.extensions["redis"]
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.extensions["redis"] = redis.Redis(port=port, socket_connect_timeout=0.2)
+    try:
+        assert tokens.authenticate(secret) is owner
+    finally:
+        app.extensions["redis"] = working

@@ -3,35 +3,15 @@ open redirect, UTM and ref added to the fixed destination."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db, get_redis
 from app.links import base62, from_base62, make_token
 from app.services import clicks
-from tests.conftest import sign_in
+from tests.conftest import sign_in, sql_statements
 from tests.factories import ContentItemFactory, EmployeeFactory, ShareFactory
-
-
-@contextmanager
-def sql_statements(app) -> Iterator[list[str]]:
-    """Every SQL statement the app sends while the block runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
