@@ -176,32 +176,14 @@ def settle_points(max_batches: int = 50) -> dict[str, int]:
     One at a time (a Redis lock): a second run finds the lock taken and leaves the work
     to the first. Each batch commits on its own, so a crash loses nothing done."""
     from app.boards import BoardStore
-    from app.services.scoring import (
-        Busy,
-        apply_pending_lines,
-        score_pending_events,
-        scoring_lock,
-    )
+    from app.services.scoring import Busy, scoring_lock, settle
 
-    done = {"events": 0, "lines": 0}
     try:
         with scoring_lock():
-            for _ in range(max_batches):
-                scored = score_pending_events()
-                db.session.commit()
-                done["events"] += scored
-                if not scored:
-                    break
-            store = BoardStore(get_redis())
-            for _ in range(max_batches):
-                applied = apply_pending_lines(store)
-                db.session.commit()
-                done["lines"] += applied
-                if not applied:
-                    break
+            return settle(BoardStore(get_redis()), max_batches)
     except Busy:
         log.info("settle_points: another run holds the lock")
-    return done
+    return {"events": 0, "lines": 0}
 
 
 def rebuild_boards() -> int:

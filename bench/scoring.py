@@ -6,8 +6,9 @@ machine's server answers) it builds a company with the default rules (caps inclu
 shares, unique clicks and referral stages, skewed so that busy people hit their daily
 caps. Then, against a throwaway redis-server:
 
-- pipeline: the settle job's loop (``score_pending_events`` and ``apply_pending_lines``
-  with their default batch sizes, one commit per batch) from queued events to committed
+- pipeline: the settle job's work (``settle``: ``score_pending_events`` and
+  ``apply_pending_lines`` with their default batch sizes, one commit per batch, the
+  boards following in a second thread on PostgreSQL) from queued events to committed
   ledger lines and updated boards;
 - floor: the same ledger rows bulk-inserted into the same table with no logic, in
   batches of the same size, one commit per batch.
@@ -183,32 +184,15 @@ def vacuum() -> None:
 
 
 def run_pipeline() -> dict[str, float]:
-    """The settle job's loop (app.jobs.settle_points) with each stage timed."""
+    """The settle job's work (app.services.scoring.settle), timed."""
     from app.boards import BoardStore
-    from app.extensions import db, get_redis
-    from app.services.scoring import apply_pending_lines, score_pending_events, scoring_lock
+    from app.extensions import get_redis
+    from app.services.scoring import scoring_lock, settle
 
-    events = lines = 0
     started = time.perf_counter()
     with scoring_lock():
-        while scored := score_pending_events():
-            db.session.commit()
-            events += scored
-        db.session.commit()
-        scored_at = time.perf_counter()
-        store = BoardStore(get_redis())
-        while applied := apply_pending_lines(store):
-            db.session.commit()
-            lines += applied
-        db.session.commit()
-    finished = time.perf_counter()
-    return {
-        "events": events,
-        "lines": lines,
-        "seconds": finished - started,
-        "score_seconds": scored_at - started,
-        "boards_seconds": finished - scored_at,
-    }
+        done = settle(BoardStore(get_redis()), max_batches=1000)
+    return {**done, "seconds": time.perf_counter() - started}
 
 
 def ledger_rows() -> list[dict]:
@@ -270,8 +254,7 @@ def bench_database(name: str, database_url: str, redis_url: str, options) -> dic
             rate = result["events"] / result["seconds"]
             print(
                 f"round {round_number} {name:10} pipeline {rate:7,.0f} events/s "
-                f"(scoring {result['score_seconds']:.2f} s, boards "
-                f"{result['boards_seconds']:.2f} s)  floor "
+                f"({result['seconds']:.2f} s)  floor "
                 + ", ".join(f"{how} {result['events'] / s[-1]:7,.0f}" for how, s in floors.items()),
                 flush=True,
             )
@@ -284,8 +267,7 @@ def bench_database(name: str, database_url: str, redis_url: str, options) -> dic
         "events": events,
         "lines": pipeline[0]["lines"],
         "events_per_s": median([events / r["seconds"] for r in pipeline]),
-        "score_s": median([r["score_seconds"] for r in pipeline]),
-        "boards_s": median([r["boards_seconds"] for r in pipeline]),
+        "seconds": median([r["seconds"] for r in pipeline]),
         # The floor is the faster way of bulk-inserting the rows.
         "floor_events_per_s": max(median([events / s for s in f]) for f in floors.values()),
         "floors": {how: median([events / s for s in f]) for how, f in floors.items()},
@@ -323,12 +305,11 @@ def main() -> None:
         f"employees, batches of {first['batch_size']:,}, median of {options.rounds}"
     )
     print(
-        f"{'database':12} {'pipeline ev/s':>14} {'scoring s':>10} {'boards s':>9} "
-        f"{'floor ev/s':>11} {'ratio':>6}"
+        f"{'database':12} {'pipeline ev/s':>14} {'pipeline s':>11} {'floor ev/s':>11} {'ratio':>6}"
     )
     for name, r in results.items():
         print(
-            f"{name:12} {r['events_per_s']:14,.0f} {r['score_s']:10.2f} {r['boards_s']:9.2f} "
+            f"{name:12} {r['events_per_s']:14,.0f} {r['seconds']:11.2f} "
             f"{r['floor_events_per_s']:11,.0f} {r['events_per_s'] / r['floor_events_per_s']:6.2f}"
         )
     main_db = "postgresql" if "postgresql" in results else "sqlite"

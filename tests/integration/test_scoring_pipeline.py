@@ -8,11 +8,11 @@ import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from app.boards import BoardStore, board_key
 from app.extensions import db, get_redis
-from app.models import CapUsage, LedgerLine, Role
+from app.models import CapUsage, Event, LedgerLine, Role
 from app.services import rules as rules_service
 from app.services.scoring import (
     Busy,
@@ -21,9 +21,10 @@ from app.services.scoring import (
     restore_member,
     score_pending_events,
     scoring_lock,
+    settle,
 )
 from scoring.participation import Presence
-from scoring.sharing import EventKind
+from scoring.sharing import Channel, EventKind
 from scoring.windows import Window
 from tests.factories import (
     EmployeeFactory,
@@ -103,6 +104,48 @@ def test_lines_stay_waiting_when_the_boards_cannot_be_reached(store, tmp_path):
     assert db.session.scalar(select(LedgerLine.boards_applied)) is False
     assert apply_pending_lines(store) == 1
     db.session.commit()
+    assert store.standing(COMPANY, alice.id).points == 5
+
+
+def test_settling_many_batches_puts_every_line_on_the_boards_once(store):
+    team = TeamFactory()
+    people = [EmployeeFactory(opted_in=True, team=team) for _ in range(3)]
+    # Two and a half scoring batches of clicks over two days, in one insert.
+    db.session.execute(
+        insert(Event),
+        [
+            {
+                "kind": EventKind.CLICK,
+                "natural_key": f"click:{n}",
+                "employee_id": people[n % 3].id,
+                "team_id": team.id,
+                "channel": Channel.LINKEDIN,
+                "occurred_at": T0 + timedelta(minutes=n),
+                "details": {},
+            }
+            for n in range(2500)
+        ],
+    )
+    db.session.commit()
+    assert settle(store) == {"events": 2500, "lines": 2500}
+    live = {key: store.scores(key) for key in store.board_keys()}
+    rebuild_boards(store)
+    assert {key: store.scores(key) for key in store.board_keys()} == live
+    assert settle(store) == {"events": 0, "lines": 0}
+
+
+def test_lines_stay_waiting_when_the_boards_cannot_be_reached_while_settling(store, tmp_path):
+    alice = EmployeeFactory(opted_in=True)
+    event(alice)
+    nowhere = str(tmp_path / "none.sock")
+    unreachable = BoardStore(redis.Redis(unix_socket_path=nowhere, retry=Retry(NoBackoff(), 0)))
+    with pytest.raises(redis.ConnectionError):
+        settle(unreachable)
+    db.session.rollback()
+    assert db.session.execute(select(LedgerLine.points, LedgerLine.boards_applied)).all() == [
+        (5, False)
+    ]
+    assert settle(store) == {"events": 0, "lines": 1}
     assert store.standing(COMPANY, alice.id).points == 5
 
 
