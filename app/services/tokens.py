@@ -166,7 +166,7 @@ def known_owner(secret: str) -> Employee | None:
     return owner
 
 
-def forget(token_hashes: set[str], owner_ids: set[int]) -> None:
+def _forget(token_hashes: set[str], owner_ids: set[int]) -> None:
     connection = get_redis()
     keys = [_token_key(h) for h in token_hashes]
     for owner_id in owner_ids:
@@ -183,4 +183,4 @@ def _forget_changed(session, _context) -> None:
     token_hashes = {o.token_hash for o in changed if isinstance(o, ApiToken)}
     owner_ids = {o.id for o in changed if isinstance(o, Employee)}
     if token_hashes or owner_ids:
-        after_commit(lambda: forget(token_hashes, owner_ids))
+        after_commit(lambda: _forget(token_hashes, owner_ids))
