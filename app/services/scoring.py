@@ -147,39 +147,57 @@ def _bulk_insert(table: Table, rows: Sequence[dict[str, Any]], on_conflict=None)
 
 def event_facts(events: Sequence[Event]) -> list[EventFacts]:
     """Facts for the engine from events (models, or rows with the same attributes)."""
-    content_ids = {e.content_id for e in events if e.content_id is not None}
+    return _facts(
+        [
+            (
+                e.id,
+                e.kind,
+                e.employee_id,
+                e.occurred_at,
+                e.team_id,
+                e.channel,
+                e.content_id,
+                e.details,
+            )
+            for e in events
+        ]
+    )
+
+
+def _facts(events: Sequence[tuple]) -> list[EventFacts]:
+    """``event_facts`` of tuples in the order of ``_EVENT_COLUMNS``: unpacked rather than
+    read by name, which costs a row ~0.25 µs an attribute."""
+    content_ids = {content_id for *_, content_id, _details in events if content_id is not None}
     tags: dict[int, set[str]] = defaultdict(set)
     campaigns: dict[int, str | None] = {}
     if content_ids:
-        for content_id, tag in db.session.execute(
-            select(ContentTag.content_id, ContentTag.tag).where(
-                _among(ContentTag.content_id, content_ids)
-            )
+        # Items and their tags in one query (an item without tags comes once, tag NULL).
+        for content_id, campaign, tag in db.session.execute(
+            select(ContentItem.id, ContentItem.campaign_hashtag, ContentTag.tag)
+            .outerjoin(ContentTag, ContentTag.content_id == ContentItem.id)
+            .where(_among(ContentItem.id, content_ids))
         ):
-            tags[content_id].add(tag)
-        campaigns = dict(
-            db.session.execute(
-                select(ContentItem.id, ContentItem.campaign_hashtag).where(
-                    _among(ContentItem.id, content_ids)
-                )
-            ).all()
-        )
+            campaigns[content_id] = campaign
+            if tag is not None:
+                tags[content_id].add(tag)
     # Content items are few and shared by many events: one frozenset each.
     tag_sets = {content_id: frozenset(names) for content_id, names in tags.items()}
     empty: frozenset[str] = frozenset()
     return [
         EventFacts(
-            event_id=e.id,
-            kind=e.kind,
-            employee_id=e.employee_id,
-            occurred_at=e.occurred_at,
-            team_id=e.team_id,
-            channel=e.channel,
-            tags=tag_sets.get(e.content_id, empty),
-            campaign=campaigns.get(e.content_id),
-            share_points=bool((e.details or {}).get("share_points", True)),
+            event_id=event_id,
+            kind=kind,
+            employee_id=employee_id,
+            occurred_at=occurred_at,
+            team_id=team_id,
+            channel=channel,
+            tags=tag_sets.get(content_id, empty),
+            campaign=campaigns.get(content_id),
+            share_points=bool((details or {}).get("share_points", True)),
         )
-        for e in events
+        for event_id, kind, employee_id, occurred_at, team_id, channel, content_id, details in (
+            events
+        )
     ]
 
 
@@ -259,7 +277,7 @@ def score_pending_events(batch_size: int = 1000, now: datetime | None = None) ->
     versions = all_versions()
     rules = [to_domain(v) for v in versions]
     version_ids = {(v.rule_id, v.version): v.id for v in versions}
-    facts = event_facts(events)
+    facts = _facts(events)
     capped_rules: dict[object, list] = defaultdict(list)
     for rule in rules:
         if rule.cap is not None:

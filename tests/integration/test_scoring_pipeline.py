@@ -27,6 +27,8 @@ from scoring.participation import Presence
 from scoring.sharing import Channel, EventKind
 from scoring.windows import Window
 from tests.factories import (
+    ContentItemFactory,
+    ContentTagFactory,
     EmployeeFactory,
     TeamFactory,
 )
@@ -147,6 +149,35 @@ def test_lines_stay_waiting_when_the_boards_cannot_be_reached_while_settling(sto
     ]
     assert settle(store) == {"events": 0, "lines": 1}
     assert store.standing(COMPANY, alice.id).points == 5
+
+
+def test_rules_on_tags_and_campaigns_see_each_events_content(store):
+    alice = EmployeeFactory(opted_in=True)
+    jobs = ContentItemFactory(campaign_hashtag="#careers")
+    ContentTagFactory(content_id=jobs.id, tag="job")
+    ContentTagFactory(content_id=jobs.id, tag="hiring")
+    untagged = ContentItemFactory()
+    for name, condition in (
+        ("Job posts", {"tags": ["job"]}),
+        ("Careers", {"campaign": "#careers"}),
+    ):
+        rules_service.create_rule(
+            None,
+            name=name,
+            event_kind=EventKind.SHARE,
+            points=2,
+            effective_at=T0 - timedelta(days=1),
+            **condition,
+        )
+    db.session.commit()
+    tagged_share = event(alice, at=T0, content_id=jobs.id)
+    event(alice, at=T0 + timedelta(minutes=1), content_id=untagged.id)
+    run_pipeline(store)
+    extra = db.session.execute(
+        select(LedgerLine.event_id, LedgerLine.reason).where(LedgerLine.points == 2)
+    ).all()
+    assert sorted(reason.split(":")[0] for _event, reason in extra) == ["Careers", "Job posts"]
+    assert {event_id for event_id, _reason in extra} == {tagged_share.id}
 
 
 def test_points_stay_with_the_team_of_the_moment(store):
