@@ -225,3 +225,16 @@ def sync_member_boards(employee_id: int) -> None:
 
     with scoring_lock(blocking_timeout=60):
         restore_member(BoardStore(get_redis()), employee_id)
+
+
+# Rewards ---------------------------------------------------------------------------
+
+
+def notify_redemption(redemption_id: int) -> bool:
+    """Mail the employee HR's decision on their redemption. Run twice, the second run
+    finds them told (a conditional UPDATE in the same commit) and sends nothing."""
+    from app.services.rewards import notify_decision
+
+    sent = notify_decision(redemption_id)
+    db.session.commit()
+    return sent

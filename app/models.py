@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
+from rewards.redemptions import State as RedemptionState
 from scoring.participation import Network, Presence, is_participating
 from scoring.sharing import Channel, EventKind, ReferralStage
 from scoring.windows import Window
@@ -714,3 +715,73 @@ class CapUsage(db.Model):
     )
     window_key: Mapped[str] = mapped_column(String(20), primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Rewards ---------------------------------------------------------------------------
+
+
+class Reward(db.Model):
+    """Something non-monetary employees can spend points on. Retired, never deleted:
+    redemptions keep pointing at it."""
+
+    __tablename__ = "rewards"
+    __table_args__ = (
+        CheckConstraint("cost >= 0", name="cost_not_negative"),
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+        CheckConstraint(
+            "per_person_limit IS NULL OR per_person_limit >= 1", name="per_person_limit_positive"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    cost: Mapped[int] = mapped_column(Integer)
+    # Units left (a redemption takes one, a refund gives it back); NULL: unlimited.
+    stock: Mapped[int | None] = mapped_column(Integer)
+    # Redemptions per person over all time, rejected and cancelled ones not counted.
+    per_person_limit: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Redemption(db.Model):
+    """An employee spending points on a reward. Its points hold the cost when it was
+    made; while pending or approved they are held, once fulfilled spent, and rejected or
+    cancelled they count no more. Spending never writes to the ledger, so it never
+    touches lifetime points or the boards."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        # The client's idempotency key: the same request again finds this row.
+        UniqueConstraint("employee_id", "idempotency_key"),
+        CheckConstraint("points >= 0", name="points_not_negative"),
+        db.Index("ix_redemptions_employee_state", "employee_id", "state"),
+        db.Index("ix_redemptions_state_created", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    points: Mapped[int] = mapped_column(Integer)
+    state: Mapped[RedemptionState] = mapped_column(
+        _enum(RedemptionState, "redemption_state"), default=RedemptionState.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last move after the request: who made it, when, and why (shown to the employee).
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    decision_note: Mapped[str | None] = mapped_column(String(300))
+    # The state the employee was last told about by mail: a second run of the
+    # notification job finds it told and sends nothing.
+    notified_state: Mapped[RedemptionState | None] = mapped_column(
+        _enum(RedemptionState, "notified_state")
+    )
+
+    employee: Mapped[Employee] = relationship(foreign_keys=[employee_id])
+    reward: Mapped[Reward] = relationship()
+    decided_by: Mapped[Employee | None] = relationship(foreign_keys=[decided_by_id])

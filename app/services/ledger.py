@@ -17,6 +17,8 @@ from app.models import (
     Event,
     LedgerLine,
     LineKind,
+    Redemption,
+    RedemptionState,
     RuleVersion,
     utcnow,
 )
@@ -25,6 +27,7 @@ from app.services.events import insert_ignoring_conflicts
 from app.services.people import company_calendar
 from app.services.rules import all_versions, to_domain
 from app.services.scoring import event_facts, upsert_usage
+from rewards.redemptions import HELD
 from scoring.engine import score_events
 from scoring.sharing import Channel
 from scoring.windows import Window, window_key, window_start
@@ -37,15 +40,20 @@ class Balance:
     lifetime: int  # everything earned: what ranks use
     vested: int  # earned and past any holding period
     pending: int  # earned, still in a holding period
+    spent: int = 0  # on fulfilled redemptions
+    held: int = 0  # by pending and approved redemptions, until fulfilled or refunded
 
     @property
     def spendable(self) -> int:
-        # Spending (redemptions) will subtract here; it never touches lifetime or rank.
-        return max(0, self.vested)
+        # Spending lives in the redemptions, not the ledger: it never touches lifetime
+        # points or rank. A reversal after spending (a referral withdrawn) may leave
+        # less earned than spent; the balance then shows 0, never a debt.
+        return max(0, self.vested - self.spent - self.held)
 
 
 def balance(employee_id: int, now: datetime | None = None) -> Balance:
     now = now or utcnow()
+    spent, held = _spending(employee_id)
     vested_case = case(
         (LedgerLine.vests_at.is_(None) | (LedgerLine.vests_at <= now), LedgerLine.points),
         else_=0,
@@ -55,7 +63,21 @@ def balance(employee_id: int, now: datetime | None = None) -> Balance:
             func.coalesce(func.sum(LedgerLine.points), 0), func.coalesce(func.sum(vested_case), 0)
         ).where(LedgerLine.employee_id == employee_id)
     ).one()
-    return Balance(int(lifetime), int(vested), int(lifetime) - int(vested))
+    return Balance(int(lifetime), int(vested), int(lifetime) - int(vested), spent, held)
+
+
+def _spending(employee_id: int) -> tuple[int, int]:
+    """Points spent on fulfilled redemptions, and held by those not yet decided."""
+    rows = db.session.execute(
+        select(Redemption.state, func.sum(Redemption.points))
+        .where(
+            Redemption.employee_id == employee_id,
+            Redemption.state.in_([*HELD, RedemptionState.FULFILLED]),
+        )
+        .group_by(Redemption.state)
+    )
+    by_state = {state: int(points) for state, points in rows}
+    return by_state.get(RedemptionState.FULFILLED, 0), sum(by_state.get(s, 0) for s in HELD)
 
 
 def history(employee_id: int, limit: int = 50, before_id: int | None = None) -> list[LedgerLine]:

@@ -65,6 +65,12 @@ ACTIONS = {
     "rule.retire": "retired a scoring rule",
     "ledger.adjust": "adjusted points",
     "ledger.recalculate": "recalculated points",
+    "reward.create": "added a reward",
+    "reward.update": "edited a reward",
+    "reward.retire": "retired a reward",
+    "redemption.approve": "approved a redemption",
+    "redemption.reject": "rejected a redemption",
+    "redemption.fulfil": "fulfilled a redemption",
 }
 TARGET_NAMES = {
     "employees": "person",
@@ -84,6 +90,8 @@ TARGET_NAMES = {
     "referrals": "referral",
     "scoring_rules": "scoring rule",
     "ledger_lines": "ledger line",
+    "rewards": "reward",
+    "redemptions": "redemption",
 }
 
 

@@ -1,0 +1,345 @@
+"""The reward catalogue (HR) and redemptions: employees spend their spendable points on
+non-monetary rewards, HR approves, rejects and fulfils.
+
+A redemption is one transaction with the employee's row and the reward's row locked:
+balance, stock and per-person limit are checked, the redemption is inserted under the
+client's idempotency key (unique per employee) and one unit of stock is taken. Every
+later move is a conditional ``UPDATE ... WHERE state IN (...)``: of two racing moves
+only one finds its state, so a refund (points and stock back) happens exactly once.
+Nothing here writes to the ledger or the boards: spending never lowers rank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from app.errors import Conflict, InvalidInput, NotFound
+from app.extensions import after_commit, db
+from app.models import Employee, Redemption, RedemptionState, Reward, utcnow
+from app.services import audit, ledger
+from rewards.redemptions import (
+    COUNTED,
+    REFUNDED,
+    Party,
+    RedemptionCheck,
+    TransitionRefused,
+    check_redemption,
+    check_transition,
+    sources,
+)
+
+NOTE_MAX = 300
+REWARD_FIELDS = ("name", "description", "cost", "stock", "per_person_limit", "active")
+# Decisions the employee hears about by mail; their own requests and cancellations not.
+NOTIFIED = frozenset(
+    {RedemptionState.APPROVED, RedemptionState.REJECTED, RedemptionState.FULFILLED}
+)
+
+
+class RedemptionRefused(Conflict):
+    """Balance, stock, the per-person limit or retirement says no; nothing was changed."""
+
+    def __init__(self, check: RedemptionCheck):
+        super().__init__(check.message, field="reward_id")
+        self.refusal = check.refusal
+
+
+# The catalogue ---------------------------------------------------------------------
+
+
+def _name_taken(name: str, other_than: int | None = None) -> bool:
+    query = select(Reward.id).where(func.lower(Reward.name) == name.lower())
+    if other_than is not None:
+        query = query.where(Reward.id != other_than)
+    return db.session.scalar(query) is not None
+
+
+def create_reward(actor: Employee, data: dict) -> Reward:
+    name = data["name"].strip()
+    if _name_taken(name):
+        raise Conflict(f"There is a reward called {name} already.", field="name")
+    reward = Reward(**{**{k: v for k, v in data.items() if k in REWARD_FIELDS}, "name": name})
+    db.session.add(reward)
+    db.session.flush()
+    audit.record(actor, "reward.create", reward, name=name, cost=reward.cost)
+    return reward
+
+
+def update_reward(actor: Employee, reward: Reward, changes: dict) -> Reward:
+    """Change a reward. A new cost applies to redemptions from now on; those made before
+    keep the points they held. Setting ``stock`` sets what is left."""
+    changes = {k: v for k, v in changes.items() if k in REWARD_FIELDS}
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if _name_taken(changes["name"], other_than=reward.id):
+            raise Conflict(f"There is a reward called {changes['name']} already.", field="name")
+    changed = {k: v for k, v in changes.items() if getattr(reward, k) != v}
+    for key, value in changed.items():
+        setattr(reward, key, value)
+    db.session.flush()
+    if changed:
+        audit.record(actor, "reward.update", reward, changes=sorted(changed))
+    return reward
+
+
+def retire_reward(actor: Employee, reward: Reward) -> Reward:
+    """Take a reward out of the catalogue. Redemptions already made go on as they are."""
+    if reward.active:
+        reward.active = False
+        db.session.flush()
+        audit.record(actor, "reward.retire", reward, name=reward.name)
+    return reward
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    reward: Reward
+    redeemed: int  # by this employee, rejected and cancelled ones not counted
+    check: RedemptionCheck
+
+
+def catalogue(employee: Employee) -> tuple[ledger.Balance, list[CatalogueEntry]]:
+    """The active rewards, cheapest first, each with whether the employee may redeem it
+    now and why not (the redemption itself checks again, under its locks)."""
+    balance = ledger.balance(employee.id)
+    counts = _redeemed(employee.id)
+    rewards = db.session.scalars(
+        select(Reward).where(Reward.active).order_by(Reward.cost, Reward.name)
+    )
+    return balance, [
+        CatalogueEntry(reward, counts.get(reward.id, 0), _check(reward, balance, counts))
+        for reward in rewards
+    ]
+
+
+def _redeemed(employee_id: int, reward_id: int | None = None) -> dict[int, int]:
+    """The employee's redemptions per reward that count against limits (rejected and
+    cancelled ones do not)."""
+    query = (
+        select(Redemption.reward_id, func.count())
+        .where(Redemption.employee_id == employee_id, Redemption.state.in_(COUNTED))
+        .group_by(Redemption.reward_id)
+    )
+    if reward_id is not None:
+        query = query.where(Redemption.reward_id == reward_id)
+    return dict(db.session.execute(query).all())
+
+
+def _check(reward: Reward, balance: ledger.Balance, counts: dict[int, int]) -> RedemptionCheck:
+    return check_redemption(
+        spendable=balance.spendable,
+        cost=reward.cost,
+        active=reward.active,
+        stock=reward.stock,
+        per_person_limit=reward.per_person_limit,
+        already_redeemed=counts.get(reward.id, 0),
+    )
+
+
+# Redeeming -------------------------------------------------------------------------
+
+
+def _lock_rows(employee: Employee, reward_id: int) -> Reward:
+    """Lock the employee's row (their balance: spending is serialised per person) and
+    then the reward's (its stock), always in this order, until the commit. On SQLite a
+    no-op write takes the database's write lock first, which serialises everything."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        table = Employee.__table__
+        db.session.execute(update(table).where(table.c.id == employee.id).values(id=table.c.id))
+    else:
+        db.session.execute(select(Employee.id).where(Employee.id == employee.id).with_for_update())
+    reward = db.session.scalar(
+        select(Reward)
+        .where(Reward.id == reward_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # what others committed before the lock
+    )
+    if reward is None:
+        raise NotFound(f"No reward with id {reward_id}.", field="reward_id")
+    return reward
+
+
+def _by_key(employee_id: int, key: str) -> Redemption | None:
+    return db.session.scalar(
+        select(Redemption).where(
+            Redemption.employee_id == employee_id, Redemption.idempotency_key == key
+        )
+    )
+
+
+def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bool]:
+    """Redeem a reward; returns the redemption and whether it is new. The same ``key``
+    again answers with the first redemption and changes nothing."""
+    key = key.strip()
+    if not key:
+        raise InvalidInput("Send an idempotency key.", field="idempotency_key")
+    reward = _lock_rows(employee, reward_id)
+    # Read after the locks: a request with the same key that committed meanwhile counts.
+    existing = _by_key(employee.id, key)
+    if existing is not None:
+        if existing.reward_id != reward_id:
+            raise Conflict(
+                "This idempotency key was used for another reward.", field="idempotency_key"
+            )
+        return existing, False
+    check = _check(reward, ledger.balance(employee.id), _redeemed(employee.id, reward.id))
+    if not check.allowed:
+        raise RedemptionRefused(check)
+    redemption = Redemption(
+        employee_id=employee.id,
+        reward_id=reward.id,
+        idempotency_key=key,
+        points=reward.cost,
+        state=RedemptionState.PENDING,
+    )
+    db.session.add(redemption)
+    if reward.stock is not None:
+        reward.stock -= 1  # the row is locked: no other redemption reads it meanwhile
+    db.session.flush()
+    return redemption, True
+
+
+# Moving on: approve, fulfil, reject, cancel ----------------------------------------
+
+
+def get_redemption(redemption_id: int, owner_id: int | None = None) -> Redemption:
+    """A redemption by id; with ``owner_id``, only that employee's (others' are 404)."""
+    redemption = db.session.get(Redemption, redemption_id)
+    if redemption is None or (owner_id is not None and redemption.employee_id != owner_id):
+        raise NotFound(f"No redemption with id {redemption_id}.", field="id")
+    return redemption
+
+
+def _move(
+    redemption: Redemption,
+    target: RedemptionState,
+    party: Party,
+    actor: Employee,
+    note: str | None,
+    now: datetime | None = None,
+) -> bool:
+    """Move ``redemption`` to ``target``; False when it is there already (a repeated
+    request changes nothing). Refunds give the unit of stock back in the same
+    transaction; the points come back by themselves, since the balance no longer
+    counts a rejected or cancelled redemption."""
+    if redemption.state == target:
+        return False
+    try:
+        check_transition(redemption.state, target, party)
+    except TransitionRefused as exc:
+        raise Conflict(exc.message, field="state") from exc
+    moved = db.session.execute(
+        update(Redemption)
+        .where(Redemption.id == redemption.id, Redemption.state.in_(sources(target, party)))
+        .values(
+            state=target, decided_at=now or utcnow(), decided_by_id=actor.id, decision_note=note
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(redemption)
+    if moved != 1:
+        if redemption.state == target:  # a racing twin of this request got there first
+            return False
+        raise Conflict(f"The redemption became {redemption.state.value} meanwhile.", field="state")
+    if target in REFUNDED:
+        db.session.execute(
+            update(Reward)
+            .where(Reward.id == redemption.reward_id, Reward.stock.is_not(None))
+            .values(stock=Reward.stock + 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.expire(redemption.reward)
+    if target in NOTIFIED:
+        after_commit(lambda: _notify_soon(redemption.id, target))
+    return True
+
+
+def _note(note: str | None) -> str | None:
+    return (note or "").strip()[:NOTE_MAX] or None
+
+
+def approve(actor: Employee, redemption: Redemption, note: str | None = None) -> Redemption:
+    if _move(redemption, RedemptionState.APPROVED, Party.HR, actor, _note(note)):
+        audit.record(actor, "redemption.approve", redemption, reward=redemption.reward.name)
+    return redemption
+
+
+def fulfil(actor: Employee, redemption: Redemption, note: str | None = None) -> Redemption:
+    if _move(redemption, RedemptionState.FULFILLED, Party.HR, actor, _note(note)):
+        audit.record(actor, "redemption.fulfil", redemption, reward=redemption.reward.name)
+    return redemption
+
+
+def reject(actor: Employee, redemption: Redemption, reason: str | None) -> Redemption:
+    """Say no, with a reason the employee reads; their points and the stock come back."""
+    reason = _note(reason)
+    if reason is None and redemption.state != RedemptionState.REJECTED:
+        raise InvalidInput("Say why; the employee will read it.", field="reason")
+    if _move(redemption, RedemptionState.REJECTED, Party.HR, actor, reason):
+        audit.record(
+            actor, "redemption.reject", redemption, reward=redemption.reward.name, reason=reason
+        )
+    return redemption
+
+
+def cancel(employee: Employee, redemption: Redemption) -> Redemption:
+    """The employee withdraws their own pending redemption: points and stock come back."""
+    _move(redemption, RedemptionState.CANCELLED, Party.OWNER, employee, None)
+    return redemption
+
+
+# Telling the employee --------------------------------------------------------------
+
+
+def _notify_soon(redemption_id: int, state: RedemptionState) -> None:
+    from app.jobs import enqueue
+
+    # One job per redemption and state: a double enqueue is a no-op.
+    enqueue(
+        "app.jobs.notify_redemption",
+        redemption_id,
+        job_id=f"notify-redemption-{redemption_id}-{state.value}",
+        queue_name="mail",
+    )
+
+
+DECISION_WORDS = {
+    RedemptionState.APPROVED: "was approved; HR will hand it over",
+    RedemptionState.REJECTED: "was not approved, and your points are back",
+    RedemptionState.FULFILLED: "is fulfilled: enjoy it",
+}
+
+
+def notify_decision(redemption_id: int) -> bool:
+    """Mail the employee the redemption's state unless they were told it already; True
+    when a mail went out. The conditional UPDATE marks it told first (and on PostgreSQL
+    holds the row until the commit), so a second run of the job finds nothing to say."""
+    from app.mail import send_mail
+
+    redemption = db.session.get(Redemption, redemption_id)
+    if redemption is None or redemption.state not in NOTIFIED:
+        return False
+    marked = db.session.execute(
+        update(Redemption)
+        .where(
+            Redemption.id == redemption_id,
+            Redemption.state == redemption.state,
+            Redemption.notified_state.is_distinct_from(redemption.state),
+        )
+        .values(notified_state=redemption.state)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    employee = redemption.employee
+    if marked != 1 or not employee.is_active:
+        return False
+    note = f"\n\n{redemption.decision_note}" if redemption.decision_note else ""
+    send_mail(
+        employee.email,
+        f"Your reward: {redemption.reward.name}",
+        f"Hello {employee.name},\n\nyour redemption of {redemption.reward.name} "
+        f"({redemption.points} points) {DECISION_WORDS[redemption.state]}.{note}\n",
+    )
+    return True

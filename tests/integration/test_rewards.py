@@ -1,0 +1,280 @@
+"""Redemptions against real SQL and Redis: one redemption per key, stock and limits at
+their edges, refunds exactly once, no overspending under concurrency, and spending that
+never touches lifetime points or rank."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.errors import Conflict, InvalidInput, NotFound
+from app.extensions import db
+from app.jobs import notify_redemption
+from app.models import AuditEntry, Employee, LedgerLine, Redemption, RedemptionState, Reward
+from app.services import ledger, rewards
+from app.services import rules as rules_service
+from app.services.leaderboards import Scope, view_board
+from app.services.rewards import RedemptionRefused
+from rewards.redemptions import Refusal
+from scoring.windows import Window
+from tests.factories import CompanySettingsFactory, EmployeeFactory, LedgerLineFactory
+from tests.integration.test_leaderboards import earn, settle
+
+
+@pytest.fixture
+def company(ctx):
+    CompanySettingsFactory(time_zone="Europe/Berlin")
+    rules_service.install_default_rules(effective_at=datetime.now(UTC) - timedelta(days=30))
+    db.session.commit()
+
+
+def funded(points: int, **attributes) -> Employee:
+    employee = EmployeeFactory(opted_in=True, **attributes)
+    if points:
+        LedgerLineFactory(employee_id=employee.id, team_id=employee.team_id, points=points)
+    return employee
+
+
+def reward(hr=None, **fields) -> Reward:
+    data = {"name": "Company hoodie", "cost": 100, **fields}
+    created = rewards.create_reward(hr or EmployeeFactory(), data)
+    db.session.commit()
+    return created
+
+
+def spendable(employee: Employee) -> int:
+    return ledger.balance(employee.id).spendable
+
+
+def redemptions() -> int:
+    return db.session.scalar(select(func.count()).select_from(Redemption))
+
+
+def test_the_same_key_twice_is_one_redemption_and_one_debit(ctx):
+    alice, hoodie = funded(250), reward()
+    first, created = rewards.redeem(alice, hoodie.id, "key-1")
+    db.session.commit()
+    again, created_again = rewards.redeem(alice, hoodie.id, "key-1")
+    db.session.commit()
+    assert (created, created_again, again.id) == (True, False, first.id)
+    assert redemptions() == 1
+    assert ledger.balance(alice.id) == ledger.Balance(250, 250, 0, spent=0, held=100)
+    assert spendable(alice) == 150
+    with pytest.raises(Conflict) as refused:
+        rewards.redeem(alice, reward(name="Extra day off").id, "key-1")
+    assert refused.value.errors == {
+        "idempotency_key": ["This idempotency key was used for another reward."]
+    }
+
+
+def test_a_blank_key_or_an_unknown_reward_is_refused(ctx):
+    alice = funded(100)
+    with pytest.raises(InvalidInput):
+        rewards.redeem(alice, reward().id, "  ")
+    with pytest.raises(NotFound):
+        rewards.redeem(alice, 999999, "k")
+
+
+def test_the_balance_must_cover_the_cost_exactly(ctx):
+    alice, hoodie = funded(100), reward(cost=100)
+    rewards.redeem(alice, hoodie.id, "a")
+    db.session.commit()
+    assert spendable(alice) == 0
+    with pytest.raises(RedemptionRefused) as refused:
+        rewards.redeem(alice, hoodie.id, "b")
+    assert refused.value.refusal is Refusal.BALANCE
+    assert refused.value.status == 409
+
+
+def test_stock_runs_out_at_zero_and_a_refund_gives_the_unit_back(ctx):
+    hr = EmployeeFactory()
+    ticket = reward(hr, name="Conference ticket", cost=10, stock=1)
+    alice, bob = funded(50), funded(50)
+    taken, _ = rewards.redeem(alice, ticket.id, "a")
+    db.session.commit()
+    assert ticket.stock == 0
+    with pytest.raises(RedemptionRefused) as refused:
+        rewards.redeem(bob, ticket.id, "b")
+    assert refused.value.refusal is Refusal.STOCK
+    db.session.rollback()
+    rewards.reject(hr, taken, "The conference was cancelled.")
+    db.session.commit()
+    assert db.session.get(Reward, ticket.id).stock == 1
+    rewards.redeem(bob, ticket.id, "b")
+    db.session.commit()
+    assert db.session.get(Reward, ticket.id).stock == 0
+
+
+def test_the_per_person_limit_counts_only_what_was_not_given_back(ctx):
+    alice = funded(500)
+    lunch = reward(name="Lunch with the CEO", cost=50, per_person_limit=2)
+    first, _ = rewards.redeem(alice, lunch.id, "1")
+    rewards.redeem(alice, lunch.id, "2")
+    db.session.commit()
+    with pytest.raises(RedemptionRefused) as refused:
+        rewards.redeem(alice, lunch.id, "3")
+    assert refused.value.refusal is Refusal.LIMIT
+    db.session.rollback()
+    rewards.cancel(alice, db.session.get(Redemption, first.id))
+    db.session.commit()
+    third, created = rewards.redeem(alice, lunch.id, "3")
+    assert created
+    assert third.state is RedemptionState.PENDING
+
+
+def test_a_retired_reward_cannot_be_redeemed(ctx):
+    hr, alice = EmployeeFactory(), funded(500)
+    hoodie = reward(hr)
+    rewards.retire_reward(hr, hoodie)
+    db.session.commit()
+    with pytest.raises(RedemptionRefused) as refused:
+        rewards.redeem(alice, hoodie.id, "a")
+    assert refused.value.refusal is Refusal.RETIRED
+    assert rewards.catalogue(alice)[1] == []
+
+
+@pytest.mark.parametrize("twice", ["reject", "cancel"])
+def test_reject_and_cancel_refund_exactly_once_even_when_called_twice(ctx, twice):
+    hr, alice = EmployeeFactory(), funded(300)
+    day_off = reward(hr, name="Extra day off", cost=200, stock=3)
+    taken, _ = rewards.redeem(alice, day_off.id, "a")
+    db.session.commit()
+    assert (spendable(alice), db.session.get(Reward, day_off.id).stock) == (100, 2)
+    for _ in range(2):
+        if twice == "reject":
+            rewards.reject(hr, taken, "Not in the busy season, sorry.")
+        else:
+            rewards.cancel(alice, taken)
+        db.session.commit()
+    assert (spendable(alice), db.session.get(Reward, day_off.id).stock) == (300, 3)
+    assert taken.state in (RedemptionState.REJECTED, RedemptionState.CANCELLED)
+    audited = db.session.scalar(
+        select(func.count()).where(AuditEntry.action == "redemption.reject")
+    )
+    assert audited == (1 if twice == "reject" else 0)
+
+
+def test_the_lifecycle_holds_then_spends_and_final_states_stay(ctx):
+    hr, alice = EmployeeFactory(), funded(300)
+    hoodie = reward(hr)
+    taken, _ = rewards.redeem(alice, hoodie.id, "a")
+    rewards.approve(hr, taken)
+    db.session.commit()
+    assert ledger.balance(alice.id) == ledger.Balance(300, 300, 0, spent=0, held=100)
+    rewards.fulfil(hr, taken, "Handed over at reception.")
+    db.session.commit()
+    assert ledger.balance(alice.id) == ledger.Balance(300, 300, 0, spent=100, held=0)
+    assert (taken.decided_by_id, taken.decision_note) == (hr.id, "Handed over at reception.")
+    with pytest.raises(Conflict, match="A fulfilled redemption cannot become rejected"):
+        rewards.reject(hr, taken, "Changed my mind")
+    with pytest.raises(Conflict, match="cannot become cancelled"):
+        rewards.cancel(alice, taken)
+    db.session.rollback()
+    assert spendable(alice) == 200
+
+
+def test_a_reason_is_needed_to_reject(ctx):
+    hr, alice = EmployeeFactory(), funded(300)
+    taken, _ = rewards.redeem(alice, reward(hr).id, "a")
+    with pytest.raises(InvalidInput) as refused:
+        rewards.reject(hr, taken, "  ")
+    assert refused.value.errors == {"reason": ["Say why; the employee will read it."]}
+
+
+def test_only_the_owner_cancels_and_only_while_pending(ctx):
+    hr, alice = EmployeeFactory(), funded(300)
+    taken, _ = rewards.redeem(alice, reward(hr).id, "a")
+    db.session.commit()
+    with pytest.raises(NotFound):
+        rewards.get_redemption(taken.id, owner_id=hr.id)
+    rewards.approve(hr, taken)
+    db.session.commit()
+    with pytest.raises(Conflict, match="cannot become cancelled"):
+        rewards.cancel(alice, taken)
+
+
+def test_a_reversal_never_pushes_the_balance_below_zero(ctx):
+    alice = funded(100)
+    rewards.redeem(alice, reward(cost=80).id, "a")
+    db.session.commit()
+    # The referral behind 50 of those points was withdrawn: a compensating line.
+    LedgerLineFactory(employee_id=alice.id, points=-50, reason="Referral withdrawn")
+    balance = ledger.balance(alice.id)
+    assert (balance.lifetime, balance.held, balance.spendable) == (50, 80, 0)
+
+
+def test_spending_never_lowers_rank(company):
+    alice, bob = EmployeeFactory(opted_in=True), EmployeeFactory(opted_in=True)
+    earned_at = datetime.now(UTC) - timedelta(hours=1)
+    earn(alice, 5, earned_at)
+    earn(bob, 4, earned_at)
+    settle()
+    before = view_board(alice, Scope.COMPANY, Window.ALL_TIME)
+    assert (before.my_rank, before.my_points) == (1, 5)
+    lines = db.session.scalar(select(func.count()).select_from(LedgerLine))
+
+    hr = EmployeeFactory()
+    taken, _ = rewards.redeem(alice, reward(hr, cost=4).id, "a")
+    rewards.approve(hr, taken)
+    rewards.fulfil(hr, taken)
+    db.session.commit()
+    settle()
+
+    after = view_board(alice, Scope.COMPANY, Window.ALL_TIME)
+    assert (after.my_rank, after.my_points) == (1, 5)
+    assert [(r.rank, r.points) for r in after.rows] == [(1, 5), (2, 4)]
+    assert db.session.scalar(select(func.count()).select_from(LedgerLine)) == lines
+    balance = ledger.balance(alice.id)
+    assert (balance.lifetime, balance.spent, balance.spendable) == (5, 4, 1)
+
+
+def test_two_redemptions_at_once_cannot_overspend(app):
+    """Two requests on two connections race for the last 100 points: one wins."""
+    with app.app_context():
+        alice, hoodie = funded(150), reward()
+        alice_id, hoodie_id = alice.id, hoodie.id
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def redeem(key: str) -> None:
+        with app.app_context():
+            employee = db.session.get(Employee, alice_id)
+            barrier.wait()
+            try:
+                rewards.redeem(employee, hoodie_id, key)
+                db.session.commit()
+                outcomes.append("redeemed")
+            except RedemptionRefused as exc:
+                db.session.rollback()
+                outcomes.append(exc.refusal.value)
+
+    threads = [threading.Thread(target=redeem, args=(key,)) for key in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["balance", "redeemed"]
+    with app.app_context():
+        assert redemptions() == 1
+        assert spendable(db.session.get(Employee, alice_id)) == 50
+
+
+def test_the_decision_mail_job_runs_twice_and_mails_once(app, outbox):
+    with app.app_context():
+        hr, alice = EmployeeFactory(), funded(300, email="alice@example.com")
+        taken, _ = rewards.redeem(alice, reward(hr).id, "a")
+        rewards.approve(hr, taken, "Pick it up on Friday.")
+        db.session.commit()
+        taken_id = taken.id
+    with app.app_context():
+        assert notify_redemption(taken_id) is True
+    with app.app_context():
+        assert notify_redemption(taken_id) is False
+        assert db.session.get(Redemption, taken_id).notified_state is RedemptionState.APPROVED
+    assert len(outbox) == 1
+    assert outbox[0]["To"] == "alice@example.com"
+    assert "was approved" in outbox[0].get_content()
+    assert "Pick it up on Friday." in outbox[0].get_content()
