@@ -102,16 +102,25 @@ class FutureEvent(ValueError):
     """An event dated after ``now`` plus the allowed clock skew."""
 
 
+_WHAT = {
+    EventKind.SHARE: "sharing content",
+    EventKind.CLICK: "a unique click on your link",
+    EventKind.REFERRAL_APPLIED: "a referred candidate applying",
+    EventKind.REFERRAL_INTERVIEWED: "a referred candidate being interviewed",
+    EventKind.REFERRAL_HIRED: "a referred candidate being hired",
+}
+
+
 def describe(rule: Rule, event: EventFacts) -> str:
-    what = {
-        EventKind.SHARE: "sharing content",
-        EventKind.CLICK: "a unique click on your link",
-        EventKind.REFERRAL_APPLIED: "a referred candidate applying",
-        EventKind.REFERRAL_INTERVIEWED: "a referred candidate being interviewed",
-        EventKind.REFERRAL_HIRED: "a referred candidate being hired",
-    }.get(event.kind, event.kind.value.replace("_", " "))
-    where = f" on {event.channel.value}" if event.channel else ""
-    return f"{rule.name}: {what}{where}"
+    return _description(rule.name, event.kind, event.channel)
+
+
+@lru_cache(maxsize=1024)
+def _description(rule_name: str, kind: EventKind, channel: Channel | None) -> str:
+    # A batch repeats the same few descriptions for thousands of lines: made once each.
+    what = _WHAT.get(kind, kind.value.replace("_", " "))
+    where = f" on {channel.value}" if channel else ""
+    return f"{rule_name}: {what}{where}"
 
 
 @lru_cache(maxsize=8192)
