@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, pre_dump, validate, val
 from werkzeug.datastructures import FileStorage
 
 from app.errors import InvalidInput
-from app.models import ContentStatus, LineKind, Role, utcnow
+from app.models import ContentStatus, LineKind, RedemptionState, Role, utcnow
 from scoring.participation import Network, Presence, board_name
 from scoring.sharing import Channel, EventKind, ReferralStage
 from scoring.windows import Window
@@ -741,6 +741,10 @@ class BalanceSchema(Schema):
     spendable = fields.Integer(metadata={"description": "what rewards can be paid from"})
     vested = fields.Integer(metadata={"description": "earned and past any holding period"})
     pending = fields.Integer(metadata={"description": "earned, still in a holding period"})
+    spent = fields.Integer(metadata={"description": "paid for fulfilled rewards"})
+    held = fields.Integer(
+        metadata={"description": "held by pending and approved redemptions until decided"}
+    )
 
 
 class LedgerLineSchema(Schema):
@@ -1122,3 +1126,127 @@ class RecalculationFormSchema(Schema):
 class BoardPageSchema(BoardQuerySchema):
     scope = fields.String(load_default="company", validate=validate.OneOf(("company", "team")))
     view = fields.String(load_default=None, validate=validate.OneOf(("top", "around")))
+
+
+# Rewards ---------------------------------------------------------------------------
+
+MAX_REWARD_COST = 1_000_000
+
+
+class RewardSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    cost = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_REWARD_COST),
+        metadata={"description": "points; redemptions made before a change keep their cost"},
+    )
+    stock = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "units left; null: unlimited"},
+    )
+    per_person_limit = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "redemptions per person, rejected and cancelled not counted"},
+    )
+    active = fields.Boolean(load_default=True, metadata={"description": "in the catalogue"})
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class RewardUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    description = fields.String(validate=validate.Length(max=2000))
+    cost = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
+    stock = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
+    per_person_limit = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
+    active = fields.Boolean()
+
+
+class CatalogueRewardSchema(Schema):
+    """A reward in the catalogue, with whether the caller may redeem it now."""
+
+    id = fields.Integer(attribute="reward.id")
+    name = fields.String(attribute="reward.name")
+    description = fields.String(attribute="reward.description")
+    cost = fields.Integer(attribute="reward.cost")
+    stock = fields.Integer(attribute="reward.stock", allow_none=True)
+    per_person_limit = fields.Integer(attribute="reward.per_person_limit", allow_none=True)
+    redeemed_by_me = fields.Integer(attribute="redeemed")
+    available = fields.Boolean(attribute="check.allowed")
+    unavailable_reason = fields.String(
+        attribute="check.refusal",
+        allow_none=True,
+        metadata={"description": "retired, stock, limit or balance; null when available"},
+    )
+    message = fields.String(attribute="check.message", metadata={"description": "why not"})
+
+
+class CatalogueSchema(Schema):
+    spendable = fields.Integer(metadata={"description": "what the caller can spend now"})
+    rewards = fields.List(fields.Nested(CatalogueRewardSchema))
+
+
+class RedeemSchema(Schema):
+    reward_id = fields.Integer(required=True, strict=True)
+    idempotency_key = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "your key: the same again answers with the first redemption"},
+    )
+
+
+class RedemptionSchema(Schema):
+    id = fields.Integer()
+    employee_id = fields.Integer()
+    employee_name = fields.Function(lambda r: r.employee.name)
+    reward_id = fields.Integer()
+    reward_name = fields.String(attribute="reward.name")
+    points = fields.Integer(metadata={"description": "the cost when it was redeemed"})
+    state = fields.Enum(
+        RedemptionState,
+        by_value=True,
+        metadata={"description": "pending, approved, fulfilled, rejected or cancelled"},
+    )
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    decision_note = fields.String(allow_none=True, metadata={"description": "HR's words"})
+
+
+class RedemptionQuerySchema(Schema):
+    state = fields.Enum(RedemptionState, by_value=True, load_default=RedemptionState.PENDING)
+
+
+class DecisionSchema(Schema):
+    note = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=300),
+        metadata={"description": "for the employee, e.g. where to pick it up"},
+    )
+
+
+class RejectionSchema(Schema):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=300),
+        metadata={"description": "the employee reads it"},
+    )
+
+
+class RewardFormSchema(RewardSchema):
+    """The page form: numbers arrive as text and an empty field means none."""
+
+    cost = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
+    stock = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    per_person_limit = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1)
+    )

@@ -30,9 +30,12 @@ from app.models import (
     LedgerLine,
     LineKind,
     NetworkPolicy,
+    Redemption,
+    RedemptionState,
     Referral,
     ReferralOutcome,
     ReferralProgramme,
+    Reward,
     Role,
     RuleVersion,
     ScoringRule,
@@ -310,3 +313,24 @@ class CapUsageFactory(BaseFactory):
     rule_id = factory.LazyFunction(lambda: ScoringRuleFactory().id)
     window_key = "all"
     used = 10
+
+
+class RewardFactory(BaseFactory):
+    class Meta:
+        model = Reward
+
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    cost = 100
+
+
+class RedemptionFactory(BaseFactory):
+    """A pending redemption; its points are held from the employee's balance."""
+
+    class Meta:
+        model = Redemption
+
+    employee = factory.SubFactory(EmployeeFactory, opted_in=True)
+    reward = factory.SubFactory(RewardFactory)
+    idempotency_key = factory.Sequence(lambda n: f"key-{n}")
+    points = factory.LazyAttribute(lambda r: r.reward.cost)
+    state = RedemptionState.PENDING

@@ -121,7 +121,14 @@ def _feature_blueprints() -> list[Blueprint]:
         *_content_blueprints(),
         *_sharing_blueprints(),
         *_points_blueprints(),
+        *_reward_blueprints(),
     ]
+
+
+def _reward_blueprints() -> list[Blueprint]:
+    from app.api import rewards
+
+    return [rewards.rewards_bp, rewards.redemptions_bp]
 
 
 def _points_blueprints() -> list[Blueprint]:

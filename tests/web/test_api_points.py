@@ -57,7 +57,14 @@ def test_a_newcomer_has_nothing_yet(app: Flask, company):
     caller = bearer_for(app, alice)
     response = caller.get("/api/v1/me/points")
     assert response.status_code == 200
-    assert response.json == {"lifetime": 0, "spendable": 0, "vested": 0, "pending": 0}
+    assert response.json == {
+        "lifetime": 0,
+        "spendable": 0,
+        "vested": 0,
+        "pending": 0,
+        "spent": 0,
+        "held": 0,
+    }
     ledger_page = caller.get("/api/v1/me/ledger")
     assert (ledger_page.status_code, ledger_page.json) == (200, [])
     assert pagination(ledger_page)["total"] == 0
@@ -76,6 +83,8 @@ def test_vesting_referral_points_count_for_rank_but_are_not_spendable_yet(
         "spendable": 5,
         "vested": 5,
         "pending": 200,
+        "spent": 0,
+        "held": 0,
     }
     assert board(app) == {alice: 205}  # rank uses everything earned
     lines = caller.get("/api/v1/me/ledger").json

@@ -1,0 +1,217 @@
+"""The reward catalogue (managed by HR) and redemptions: employees redeem with an
+idempotency key and may cancel while pending; HR approves, rejects and fulfils."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.api import api_blueprint, caller, paginate_select
+from app.auth import requires_role
+from app.extensions import db
+from app.models import Redemption, Reward, Role
+from app.schemas import (
+    CatalogueSchema,
+    DecisionSchema,
+    RedeemSchema,
+    RedemptionQuerySchema,
+    RedemptionSchema,
+    RejectionSchema,
+    RewardSchema,
+    RewardUpdateSchema,
+)
+from app.services import people, rewards
+
+rewards_bp = api_blueprint(
+    "rewards", "/rewards", "The non-monetary reward catalogue: HR manages it, employees read it."
+)
+redemptions_bp = api_blueprint(
+    "redemptions",
+    "",
+    "Spending points on rewards: redeem, follow, cancel; HR approves, rejects and fulfils.",
+)
+
+
+def _with_names(statement):
+    return statement.options(
+        selectinload(Redemption.reward), selectinload(Redemption.employee)
+    ).order_by(Redemption.created_at.desc(), Redemption.id.desc())
+
+
+# The catalogue ---------------------------------------------------------------------
+
+
+@rewards_bp.route("")
+class Rewards(MethodView):
+    @requires_role(Role.HR)
+    @rewards_bp.response(200, RewardSchema(many=True))
+    @rewards_bp.paginate()
+    def get(self, pagination_parameters: PaginationParameters) -> list[Reward]:
+        """Every reward, active and retired, by name"""
+        return paginate_select(select(Reward).order_by(Reward.name), pagination_parameters)
+
+    @requires_role(Role.HR)
+    @rewards_bp.arguments(RewardSchema)
+    @rewards_bp.response(201, RewardSchema)
+    @rewards_bp.alt_response(409, response="CONFLICT", description="The name is taken")
+    def post(self, data: dict) -> Reward:
+        """Add a reward to the catalogue"""
+        reward = rewards.create_reward(caller(), data)
+        db.session.commit()
+        return reward
+
+
+@rewards_bp.route("/<int:reward_id>")
+class RewardById(MethodView):
+    @requires_role(Role.HR)
+    @rewards_bp.response(200, RewardSchema)
+    @rewards_bp.alt_response(404, response="NOT_FOUND")
+    def get(self, reward_id: int) -> Reward:
+        """One reward"""
+        return people.get_or_404(Reward, reward_id)
+
+    @requires_role(Role.HR)
+    @rewards_bp.arguments(RewardUpdateSchema)
+    @rewards_bp.response(200, RewardSchema)
+    @rewards_bp.alt_response(404, response="NOT_FOUND")
+    @rewards_bp.alt_response(409, response="CONFLICT", description="The name is taken")
+    def patch(self, data: dict, reward_id: int) -> Reward:
+        """Change a reward; a new cost applies to redemptions from now on"""
+        reward = people.get_or_404(Reward, reward_id)
+        rewards.update_reward(caller(), reward, data)
+        db.session.commit()
+        return reward
+
+
+@rewards_bp.route("/<int:reward_id>/retire")
+class RewardRetirement(MethodView):
+    @requires_role(Role.HR)
+    @rewards_bp.response(200, RewardSchema)
+    @rewards_bp.alt_response(404, response="NOT_FOUND")
+    def post(self, reward_id: int) -> Reward:
+        """Take a reward out of the catalogue; redemptions made go on as they are"""
+        reward = rewards.retire_reward(caller(), people.get_or_404(Reward, reward_id))
+        db.session.commit()
+        return reward
+
+
+@rewards_bp.route("/catalogue")
+class Catalogue(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @rewards_bp.response(200, CatalogueSchema)
+    def get(self) -> dict:
+        """The rewards on offer, cheapest first, with your spendable points and whether
+        each can be redeemed now (and why not)"""
+        balance, entries = rewards.catalogue(caller())
+        return {"spendable": balance.spendable, "rewards": entries}
+
+
+# Redemptions -----------------------------------------------------------------------
+
+
+@redemptions_bp.route("/redemptions")
+class Redemptions(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @redemptions_bp.arguments(RedeemSchema)
+    @redemptions_bp.response(201, RedemptionSchema)
+    @redemptions_bp.alt_response(
+        200, schema=RedemptionSchema, success=True, description="This key was sent before"
+    )
+    @redemptions_bp.alt_response(404, response="NOT_FOUND")
+    @redemptions_bp.alt_response(
+        409,
+        response="CONFLICT",
+        description="Retired, out of stock, the per-person limit reached, not enough points, "
+        "or the key was used for another reward",
+    )
+    def post(self, data: dict) -> tuple[Redemption, int]:
+        """Redeem a reward
+
+        Its cost is held from your spendable points at once (never from your lifetime
+        points or rank) until HR fulfils it, or comes back when it is rejected or
+        cancelled. ``idempotency_key`` makes a retry safe: the same key answers 200 with
+        the first redemption and changes nothing.
+        """
+        redemption, created = rewards.redeem(caller(), data["reward_id"], data["idempotency_key"])
+        db.session.commit()
+        return redemption, 201 if created else 200
+
+    @requires_role(Role.HR)
+    @redemptions_bp.arguments(RedemptionQuerySchema, location="query")
+    @redemptions_bp.response(200, RedemptionSchema(many=True))
+    @redemptions_bp.paginate()
+    def get(self, query: dict, pagination_parameters: PaginationParameters) -> list[Redemption]:
+        """Redemptions in one state, newest first: by default the pending ones to decide"""
+        in_state = select(Redemption).where(Redemption.state == query["state"])
+        return paginate_select(_with_names(in_state), pagination_parameters)
+
+
+def _decided(redemption_id: int, decide, *args) -> Redemption:
+    redemption = rewards.get_redemption(redemption_id)
+    decide(caller(), redemption, *args)
+    db.session.commit()
+    return redemption
+
+
+@redemptions_bp.route("/redemptions/<int:redemption_id>/approve")
+class Approval(MethodView):
+    @requires_role(Role.HR)
+    @redemptions_bp.arguments(DecisionSchema)
+    @redemptions_bp.response(200, RedemptionSchema)
+    @redemptions_bp.alt_response(404, response="NOT_FOUND")
+    @redemptions_bp.alt_response(409, response="CONFLICT", description="Not pending")
+    def post(self, data: dict, redemption_id: int) -> Redemption:
+        """Approve a pending redemption; the employee is told by mail"""
+        return _decided(redemption_id, rewards.approve, data["note"])
+
+
+@redemptions_bp.route("/redemptions/<int:redemption_id>/fulfil")
+class Fulfilment(MethodView):
+    @requires_role(Role.HR)
+    @redemptions_bp.arguments(DecisionSchema)
+    @redemptions_bp.response(200, RedemptionSchema)
+    @redemptions_bp.alt_response(404, response="NOT_FOUND")
+    @redemptions_bp.alt_response(409, response="CONFLICT", description="Not approved")
+    def post(self, data: dict, redemption_id: int) -> Redemption:
+        """Mark an approved redemption handed over: its points are spent"""
+        return _decided(redemption_id, rewards.fulfil, data["note"])
+
+
+@redemptions_bp.route("/redemptions/<int:redemption_id>/reject")
+class Rejection(MethodView):
+    @requires_role(Role.HR)
+    @redemptions_bp.arguments(RejectionSchema)
+    @redemptions_bp.response(200, RedemptionSchema)
+    @redemptions_bp.alt_response(404, response="NOT_FOUND")
+    @redemptions_bp.alt_response(409, response="CONFLICT", description="Fulfilled or cancelled")
+    def post(self, data: dict, redemption_id: int) -> Redemption:
+        """Reject a pending or approved redemption with a reason; points and stock come
+        back exactly once (rejecting again changes nothing)"""
+        return _decided(redemption_id, rewards.reject, data["reason"])
+
+
+@redemptions_bp.route("/me/redemptions")
+class MyRedemptions(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @redemptions_bp.response(200, RedemptionSchema(many=True))
+    @redemptions_bp.paginate()
+    def get(self, pagination_parameters: PaginationParameters) -> list[Redemption]:
+        """Your redemptions and their state, newest first"""
+        mine = select(Redemption).where(Redemption.employee_id == caller().id)
+        return paginate_select(_with_names(mine), pagination_parameters)
+
+
+@redemptions_bp.route("/me/redemptions/<int:redemption_id>/cancel")
+class MyCancellation(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @redemptions_bp.response(200, RedemptionSchema)
+    @redemptions_bp.alt_response(404, response="NOT_FOUND")
+    @redemptions_bp.alt_response(409, response="CONFLICT", description="No longer pending")
+    def post(self, redemption_id: int) -> Redemption:
+        """Cancel your own pending redemption: points and stock come back exactly once"""
+        employee = caller()
+        redemption = rewards.cancel(employee, rewards.get_redemption(redemption_id, employee.id))
+        db.session.commit()
+        return redemption
