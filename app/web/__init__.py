@@ -37,6 +37,7 @@ def register_pages(app: Flask) -> None:
         profile,
         redirect,
         referrals,
+        rewards,
         rules,
         shares,
     )
@@ -47,6 +48,7 @@ def register_pages(app: Flask) -> None:
         feed, shares, redirect,  # sharing and tracking
         referrals,
         points, leaderboards, rules,  # points and boards
+        rewards,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.jinja_env.filters["localtime"] = localtime

@@ -1,0 +1,223 @@
+"""Reward pages: the catalogue and my redemptions (employees), the catalogue editor and
+the redemption queue (HR)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.auth import requires_role
+from app.errors import ChorusError
+from app.extensions import db
+from app.models import Redemption, RedemptionState, Reward, Role
+from app.schemas import RewardFormSchema, load
+from app.services import ledger, people, rewards
+from app.web.forms import form_failed, me, optional_int
+from app.web.points import new_form_key
+
+bp = Blueprint("reward_pages", __name__)
+
+STATE_TEXT = {
+    RedemptionState.PENDING: "waiting for HR",
+    RedemptionState.APPROVED: "approved, to be handed over",
+    RedemptionState.FULFILLED: "fulfilled",
+    RedemptionState.REJECTED: "rejected: points given back",
+    RedemptionState.CANCELLED: "cancelled: points given back",
+}
+QUEUE_STATES = (RedemptionState.PENDING, RedemptionState.APPROVED)
+
+
+# Employees: the catalogue and my redemptions ---------------------------------------
+
+
+def _render_catalogue(status: int = 200, **context: Any):
+    balance, entries = rewards.catalogue(me())
+    # Each redeem form carries a fresh key: sending the same form twice is one redemption.
+    keys = {entry.reward.id: new_form_key() for entry in entries}
+    page = render_template(
+        "rewards/catalogue.html", balance=balance, entries=entries, keys=keys, **context
+    )
+    return page, status
+
+
+@bp.get("/rewards")
+@requires_role(Role.EMPLOYEE)
+def catalogue():
+    return _render_catalogue()
+
+
+@bp.post("/rewards/<int:reward_id>/redeem")
+@requires_role(Role.EMPLOYEE)
+def redeem(reward_id: int):
+    try:
+        redemption, created = rewards.redeem(
+            me(), reward_id, request.form.get("idempotency_key", "")
+        )
+    except ChorusError as exc:
+        db.session.rollback()
+        return _render_catalogue(exc.status, error_message=exc.message, refused=reward_id)
+    db.session.commit()
+    if created:
+        flash(
+            f"You redeemed {redemption.reward.name} for {redemption.points} points. "
+            "They are held until HR hands it over; HR's answer comes by mail.",
+            "success",
+        )
+    else:
+        flash(f"You redeemed {redemption.reward.name} already; nothing changed.", "success")
+    return redirect(url_for("reward_pages.my_redemptions"))
+
+
+@bp.get("/me/redemptions")
+@requires_role(Role.EMPLOYEE)
+def my_redemptions():
+    employee = me()
+    mine = db.session.scalars(
+        select(Redemption)
+        .where(Redemption.employee_id == employee.id)
+        .options(selectinload(Redemption.reward))
+        .order_by(Redemption.created_at.desc(), Redemption.id.desc())
+    )
+    return render_template(
+        "rewards/mine.html",
+        redemptions=list(mine),
+        balance=ledger.balance(employee.id),
+        state_text=STATE_TEXT,
+    )
+
+
+@bp.post("/me/redemptions/<int:redemption_id>/cancel")
+@requires_role(Role.EMPLOYEE)
+def cancel(redemption_id: int):
+    employee = me()
+    redemption = rewards.get_redemption(redemption_id, owner_id=employee.id)
+    rewards.cancel(employee, redemption)
+    db.session.commit()
+    flash(f"Cancelled: the {redemption.points} points are yours to spend again.", "success")
+    return redirect(url_for("reward_pages.my_redemptions"))
+
+
+# HR: the catalogue editor ----------------------------------------------------------
+
+
+@bp.get("/rewards/manage")
+@requires_role(Role.HR)
+def manage():
+    every = db.session.scalars(select(Reward).order_by(Reward.active.desc(), Reward.name))
+    return render_template("rewards/manage.html", rewards=list(every))
+
+
+def _reward_form() -> dict[str, Any]:
+    form = {
+        "name": request.form.get("name", ""),
+        "description": request.form.get("description", "").strip(),
+        "cost": optional_int(request.form.get("cost")),
+        "stock": optional_int(request.form.get("stock")),
+        "per_person_limit": optional_int(request.form.get("per_person_limit")),
+        "active": request.form.get("active") == "on",
+    }
+    if form["cost"] is None:
+        del form["cost"]  # the schema says it is required
+    return form
+
+
+@bp.route("/rewards/new", methods=["GET", "POST"])
+@requires_role(Role.HR)
+def new_reward():
+    if request.method == "GET":
+        values = {"active": True}
+        return render_template("rewards/reward.html", reward=None, values=values, errors={})
+    try:
+        reward = rewards.create_reward(me(), load(RewardFormSchema(), _reward_form()))
+    except ChorusError as exc:
+        return form_failed(exc, "rewards/reward.html", reward=None)
+    db.session.commit()
+    flash(f"{reward.name} is in the catalogue.", "success")
+    return redirect(url_for("reward_pages.manage"))
+
+
+@bp.route("/rewards/<int:reward_id>/edit", methods=["GET", "POST"])
+@requires_role(Role.HR)
+def edit_reward(reward_id: int):
+    reward = people.get_or_404(Reward, reward_id)
+    if request.method == "GET":
+        values = {name: getattr(reward, name) for name in rewards.REWARD_FIELDS}
+        return render_template("rewards/reward.html", reward=reward, values=values, errors={})
+    try:
+        rewards.update_reward(me(), reward, load(RewardFormSchema(), _reward_form()))
+    except ChorusError as exc:
+        return form_failed(exc, "rewards/reward.html", reward=reward)
+    db.session.commit()
+    flash(f"Saved {reward.name}.", "success")
+    return redirect(url_for("reward_pages.manage"))
+
+
+@bp.post("/rewards/<int:reward_id>/retire")
+@requires_role(Role.HR)
+def retire_reward(reward_id: int):
+    reward = rewards.retire_reward(me(), people.get_or_404(Reward, reward_id))
+    db.session.commit()
+    flash(f"{reward.name} is retired; redemptions already made go on.", "success")
+    return redirect(url_for("reward_pages.manage"))
+
+
+# HR: deciding redemptions ----------------------------------------------------------
+
+
+def _render_queue(status: int = 200, **context: Any):
+    waiting = db.session.scalars(
+        select(Redemption)
+        .where(Redemption.state.in_(QUEUE_STATES))
+        .options(selectinload(Redemption.reward), selectinload(Redemption.employee))
+        .order_by(Redemption.created_at, Redemption.id)
+    )
+    by_state = {state: [] for state in QUEUE_STATES}
+    for redemption in waiting:
+        by_state[redemption.state].append(redemption)
+    context.setdefault("errors", {})
+    context.setdefault("failed", None)
+    page = render_template("rewards/queue.html", by_state=by_state, **context)
+    return page, status
+
+
+@bp.get("/redemptions")
+@requires_role(Role.HR)
+def queue():
+    return _render_queue()
+
+
+def _decide(redemption_id: int, decide, done: str, *args):
+    redemption = rewards.get_redemption(redemption_id)
+    try:
+        decide(me(), redemption, *args)
+    except ChorusError as exc:
+        db.session.rollback()
+        return _render_queue(
+            exc.status, error_message=exc.message, errors=exc.errors, failed=redemption_id
+        )
+    db.session.commit()
+    flash(f"{redemption.reward.name} for {redemption.employee.name}: {done}.", "success")
+    return redirect(url_for("reward_pages.queue"))
+
+
+@bp.post("/redemptions/<int:redemption_id>/approve")
+@requires_role(Role.HR)
+def approve(redemption_id: int):
+    return _decide(redemption_id, rewards.approve, "approved", request.form.get("note"))
+
+
+@bp.post("/redemptions/<int:redemption_id>/fulfil")
+@requires_role(Role.HR)
+def fulfil(redemption_id: int):
+    return _decide(redemption_id, rewards.fulfil, "fulfilled", request.form.get("note"))
+
+
+@bp.post("/redemptions/<int:redemption_id>/reject")
+@requires_role(Role.HR)
+def reject(redemption_id: int):
+    return _decide(
+        redemption_id, rewards.reject, "rejected, points given back", request.form.get("reason")
+    )
