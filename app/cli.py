@@ -130,10 +130,15 @@ def seed_demo(links: bool) -> None:
     created = load_demo()
     db.session.commit()
     if created:
+        from app.demo import load_demo_rewards
         from app.jobs import settle_points
 
         done = settle_points(max_batches=1000)
         click.echo(f"Demo data loaded: {done['events']} events scored into the ledger.")
+        # Redemptions spend real balances, so they come once the points are scored.
+        redeemed = load_demo_rewards()
+        db.session.commit()
+        click.echo(f"Reward catalogue loaded with {redeemed} redemptions.")
     else:
         click.echo("Demo data was there already.")
     if links:

@@ -305,3 +305,70 @@ def _activity(rng: random.Random, advocates, items) -> None:
                     stage=ReferralStage.APPLIED,
                     occurred_at=applied_at,
                 )
+
+
+REWARDS = [
+    {
+        "name": "Company hoodie",
+        "description": "Navy, organic cotton, with the Nordlicht wave.",
+        "cost": 30,
+        "stock": 25,
+        "per_person_limit": 1,
+    },
+    {
+        "name": "Conference ticket",
+        "description": "A ticket for the Energy Transition Summit in Berlin.",
+        "cost": 60,
+        "stock": 3,
+    },
+    {
+        "name": "Extra day off",
+        "description": "One more day of holiday this year, agreed with your team lead.",
+        "cost": 80,
+        "per_person_limit": 2,
+    },
+    {
+        "name": "Lunch with the CEO",
+        "description": "An hour with our CEO, with two colleagues of your choice.",
+        "cost": 120,
+        "stock": 4,
+        "per_person_limit": 1,
+    },
+]
+
+
+def load_demo_rewards() -> int:
+    """The reward catalogue and a few redemptions in every state, made through the real
+    checks by the people with the most points. Runs after the demo's events are scored,
+    so the balances are real; returns how many redemptions were made."""
+    from app.services import ledger, rewards
+
+    hr = db.session.scalar(select(Employee).where(Employee.email == DEMO_LOGINS["hr"]))
+    catalogue = [rewards.create_reward(hr, dict(reward)) for reward in REWARDS]
+    hoodie, ticket, day_off, _lunch = catalogue
+    richest = sorted(
+        (e for e in db.session.scalars(select(Employee)) if e.participating),
+        key=lambda e: ledger.balance(e.id).spendable,
+        reverse=True,
+    )
+    # (reward, what HR did with it): each goes to the next person who can afford it.
+    plan = [
+        (day_off, "fulfil"),
+        (ticket, "approve"),
+        (hoodie, "pending"),
+        (hoodie, "reject"),
+        (day_off, "pending"),
+    ]
+    made = 0
+    for person, (reward, outcome) in zip(richest, plan, strict=False):
+        if ledger.balance(person.id).spendable < reward.cost:
+            continue
+        redemption, _ = rewards.redeem(person, reward.id, f"demo-{person.id}-{reward.id}")
+        if outcome in ("approve", "fulfil"):
+            rewards.approve(hr, redemption, "Sabine will get in touch about the date.")
+        if outcome == "fulfil":
+            rewards.fulfil(hr, redemption)
+        if outcome == "reject":
+            rewards.reject(hr, redemption, "Your size is sold out; new ones arrive next month.")
+        made += 1
+    return made

@@ -15,10 +15,13 @@ from app.models import (
     Employee,
     Event,
     LedgerLine,
+    Redemption,
+    Reward,
     Role,
     ScoringRule,
     Team,
 )
+from app.services import ledger
 from app.services.people import find_employee_by_email
 from app.services.sign_in import check_sign_in_token
 from app.services.tokens import authenticate
@@ -170,6 +173,13 @@ def test_seed_demo_loads_a_company_once(app, runner):
             )
             == 0
         )
+        # Rewards, and redemptions in several states paid from real, sufficient balances.
+        assert db.session.scalar(select(func.count()).select_from(Reward)) == 4
+        redemptions = db.session.scalars(select(Redemption)).all()
+        assert len({r.state for r in redemptions}) >= 3
+        for person in {r.employee_id for r in redemptions}:
+            balance = ledger.balance(person)
+            assert balance.vested >= balance.spent + balance.held
         counts = (len(people), db.session.scalar(select(func.count()).select_from(AuditEntry)))
 
     again = runner.invoke(args=["seed-demo", "--no-links"])
