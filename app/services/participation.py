@@ -19,6 +19,7 @@ from app.models import (
     GuidelineVersion,
     Interest,
     LedgerLine,
+    Redemption,
     Role,
     Share,
     new_login_nonce,
@@ -258,6 +259,21 @@ def export_personal_data(employee: Employee) -> dict[str, Any]:
                 select(LedgerLine)
                 .where(LedgerLine.employee_id == employee.id)
                 .order_by(LedgerLine.id)
+            )
+        ],
+        "redemptions": [
+            {
+                "at": iso(redemption.created_at),
+                "reward": redemption.reward.name,
+                "points": redemption.points,
+                "state": redemption.state.value,
+                "decided_at": iso(redemption.decided_at),
+                "note": redemption.decision_note,
+            }
+            for redemption in db.session.scalars(
+                select(Redemption)
+                .where(Redemption.employee_id == employee.id)
+                .order_by(Redemption.id)
             )
         ],
     }

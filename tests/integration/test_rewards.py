@@ -14,7 +14,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.jobs import notify_redemption
 from app.models import AuditEntry, Employee, LedgerLine, Redemption, RedemptionState, Reward
-from app.services import ledger, rewards
+from app.services import ledger, participation, rewards
 from app.services import rules as rules_service
 from app.services.leaderboards import Scope, view_board
 from app.services.rewards import RedemptionRefused
@@ -278,3 +278,13 @@ def test_the_decision_mail_job_runs_twice_and_mails_once(app, outbox):
     assert outbox[0]["To"] == "alice@example.com"
     assert "was approved" in outbox[0].get_content()
     assert "Pick it up on Friday." in outbox[0].get_content()
+
+
+def test_my_redemptions_are_in_my_personal_data_export(ctx):
+    hr, alice = EmployeeFactory(), funded(300)
+    taken, _ = rewards.redeem(alice, reward(hr).id, "a")
+    rewards.reject(hr, taken, "Sold out.")
+    exported = participation.export_personal_data(alice)["redemptions"]
+    assert [(r["reward"], r["points"], r["state"], r["note"]) for r in exported] == [
+        ("Company hoodie", 100, "rejected", "Sold out.")
+    ]

@@ -382,6 +382,7 @@ def test_export_my_data(app: Flask, me: Caller):
         "activity",
         "shares",
         "points",
+        "redemptions",
     }
 
 
