@@ -277,3 +277,15 @@ def test_a_session_caller_redeems_with_the_csrf_header(app: Flask, hoodie):
     )
     assert without.status_code == 400
     assert redeem(alice, hoodie).status_code == 201
+
+
+@pytest.mark.parametrize("move", ["approve", "fulfil"])
+def test_a_bad_note_names_the_field_and_changes_nothing(app: Flask, hr, hoodie, move):
+    alice = employee(app, 100)
+    taken = redeem(alice, hoodie).json["id"]
+    response = hr.post(f"/api/v1/redemptions/{taken}/{move}", json={"note": "x" * 301})
+    assert (response.status_code, response.json) == (
+        422,
+        invalid({"note": ["Longer than maximum length 300."]}),
+    )
+    assert alice.get("/api/v1/me/redemptions").json[0]["state"] == "pending"
