@@ -177,11 +177,9 @@ def sql_reads(conn) -> dict[str, Callable[[int], object]]:
     }
 
 
-def prepare_app_database(env: dict[str, str], viewer: int, shown: list[int]) -> str:
-    """Migrate the app's database, add employees (the viewer among them, and everyone
-    in ``shown``: the board's top, whose names the pages show) and a token for the
-    viewer; returns the token's secret."""
-    script = f"""
+# Run in a process of its own, configured by the app's environment.
+PREPARE_APP = """
+import json, sys
 from flask_migrate import upgrade
 from sqlalchemy import insert, text
 from app import create_app
@@ -189,26 +187,33 @@ from app.extensions import db
 from app.models import Employee, utcnow
 from app.services.tokens import create_token
 
+given = json.loads(sys.argv[1])
 app = create_app()
 with app.app_context():
     upgrade()
     now = utcnow()
     db.session.execute(insert(Employee), [
-        {{"id": i, "email": f"person{{i}}@example.com", "name": f"Person {{i}}",
-          "opted_in_at": now}}
-        for i in sorted(set(range(1, {EMPLOYEES} + 1)) | set({shown!r}))
+        {"id": i, "email": f"person{i}@example.com", "name": f"Person {i}", "opted_in_at": now}
+        for i in given["ids"]
     ])
     if db.engine.dialect.name == "postgresql":  # ids were given: move the sequence on
         db.session.execute(text(
             "SELECT setval(pg_get_serial_sequence('employees', 'id'), max(id)) FROM employees"
         ))
-    viewer = db.session.get(Employee, {viewer})
+    viewer = db.session.get(Employee, given["viewer"])
     token, secret = create_token(viewer, viewer, "bench")
     db.session.commit()
     print(secret)
 """
+
+
+def prepare_app_database(env: dict[str, str], viewer: int, shown: list[int]) -> str:
+    """Migrate the app's database, add employees (the viewer among them, and everyone
+    in ``shown``: the board's top, whose names the pages show) and a token for the
+    viewer; returns the token's secret."""
+    ids = sorted(set(range(1, EMPLOYEES + 1)) | set(shown) | {viewer})
     done = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", PREPARE_APP, json.dumps({"viewer": viewer, "ids": ids})],
         env=env,
         cwd=ROOT,
         capture_output=True,
