@@ -497,6 +497,7 @@ def rebuild_boards(store: BoardStore) -> int:
     )
     store.forget_boards_except(set(boards))
     store.forget_applied_lines()
+    store.forget_names()  # read afresh from the database as the boards are shown
     return len(boards)
 
 

@@ -65,8 +65,10 @@ def test_deactivated_people_leave_the_boards_as_a_rebuild_would_leave_them(store
     run_jobs()
     live = {key: store.scores(key) for key in store.board_keys()}
     assert alice.id not in live[COMPANY]
+    store.remember_names({bob.id: "A name gone stale"})
     rebuild_boards(store)
     assert {key: store.scores(key) for key in store.board_keys()} == live
+    assert store.view(COMPANY, names=True).names == {}  # names are read afresh
     people.update_employee(None, alice, {"active": True})
     db.session.commit()
     run_jobs()
