@@ -60,6 +60,7 @@ from bench.support import (  # noqa: E402
     start_app_and_floor,
     start_redis,
     throwaway_postgres,
+    warm_up,
     wrk,
 )
 from scoring.ranking import MAX_POINTS, encode_score  # noqa: E402
@@ -240,7 +241,7 @@ def http_bench(stack: ExitStack, tmp: Path, env: dict[str, str], secret: str, op
     }
     headers = {"leaderboard": [f"Authorization: Bearer {secret}"], "floor": []}
     for name, url in targets.items():
-        wrk(url, options.warmup, options.connections, headers[name])
+        warm_up(url, options.warmup, options.connections, headers[name])
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     for round_number in range(1, options.rounds + 1):
         for name, url in targets.items():

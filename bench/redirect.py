@@ -26,7 +26,7 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from support import ROOT, free_port, redis_binary, start, start_app_and_floor, wrk
+from support import ROOT, free_port, redis_binary, start, start_app_and_floor, warm_up, wrk
 
 
 def prepare_database(env: dict[str, str]) -> str:
@@ -125,7 +125,7 @@ def main() -> None:
             "floor": f"http://127.0.0.1:{floor_port}/f/{token}",
         }
         for url in targets.values():
-            wrk(url, options.warmup, options.connections)
+            warm_up(url, options.warmup, options.connections)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
         for round_number in range(1, options.rounds + 1):
             for name, url in targets.items():

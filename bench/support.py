@@ -106,6 +106,20 @@ def wrk(url: str, seconds: int, connections: int, headers: Sequence[str] = ()) -
     return {"rps": rps, "p99_ms": float(value) * UNITS_MS[unit]}
 
 
+def warm_up(
+    url: str, seconds: int, connections: int, headers: Sequence[str] = (), limit: int = 30
+) -> None:
+    """Load ``url`` for at least ``seconds`` and until two one-second runs agree within
+    10%: gunicorn listens before its workers have imported the app, and a round that
+    starts while one of them is still booting measures the other alone."""
+    previous = 0.0
+    for second in range(limit):
+        rps = wrk(url, 1, connections, headers)["rps"]
+        if second + 1 >= seconds and previous and abs(rps - previous) <= 0.1 * previous:
+            return
+        previous = rps
+
+
 def postgres_reachable(url: str = PG_SERVER_URL) -> bool:
     try:
         import psycopg
