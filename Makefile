@@ -59,13 +59,13 @@ bench-redirect: install
 	$(BIN)/python bench/redirect.py
 
 # Scoring throughput, queued events to ledger and boards, against a bulk-insert floor, on
-# SQLite and (when one answers) a throwaway database on the local PostgreSQL (about 2 min).
+# SQLite and (when one answers) a throwaway database on the local PostgreSQL (about 1 min).
 .PHONY: bench-scoring
 bench-scoring: install
 	$(BIN)/python bench/scoring.py
 
 # Board reads at 100k and 1M members, Redis against SQL, and the leaderboard API under
-# gunicorn against a Flask floor (about 2.5 min, ~200 MB of Redis).
+# gunicorn against a Flask floor (about 1.5 min, ~200 MB of Redis).
 .PHONY: bench-boards
 bench-boards: install
 	@command -v wrk >/dev/null || { \
@@ -73,7 +73,7 @@ bench-boards: install
 	  else echo "bench-boards needs wrk: run 'sudo apt-get install wrk' (Debian/Ubuntu)"; exit 1; fi; }
 	$(BIN)/python bench/boards.py
 
-# Rebuilding every board from 1M ledger lines in a throwaway SQLite database (about 1.5 min).
+# Rebuilding every board from 1M ledger lines in a throwaway SQLite database (under a minute).
 .PHONY: bench-rebuild
 bench-rebuild: install
 	$(BIN)/python bench/rebuild.py
