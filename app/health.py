@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from app.auth import public
 from app.extensions import db, get_redis, limiter
-from app.jobs import QUEUES, queue
+from app.queue import QUEUES, queue
 
 bp = Blueprint("health", __name__)
 

@@ -12,50 +12,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import datetime
 
 from flask import Flask, current_app
-from rq import Queue, Retry, SimpleWorker
-from rq.exceptions import DuplicateJobError
+from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from app.boards import BoardStore
 from app.extensions import db, get_redis
+from app.mail import send_mail
+from app.models import Employee
+from app.queue import QUEUES, enqueue
+from app.services import clicks, scoring
+from app.services import feeds as inbound_feeds
+from app.services import rewards as redemptions
+from app.services.ledger import recalculate
+from app.services.scoring import Busy, apply_pending_lines, restore_member, scoring_lock, settle
+from app.services.sign_in import sign_in_url
 
 log = logging.getLogger("chorus.jobs")
-
-# Named queues per workload, most urgent first: a worker serves them in this order.
-QUEUES = ("mail", "scoring", "default")
-
-
-def queue(name: str = "default") -> Queue:
-    if name not in QUEUES:
-        raise ValueError(f"unknown queue {name!r}")
-    return Queue(name, connection=get_redis(), serializer=JSONSerializer)
-
-
-def enqueue(
-    function: str,
-    *args: int | str,
-    job_id: str,
-    queue_name: str = "default",
-    timeout: int = 60,
-    retries: int = 3,
-) -> Job | None:
-    """Enqueue ``function`` (a dotted name) once per ``job_id``; a duplicate is a no-op."""
-    try:
-        return queue(queue_name).enqueue(
-            function,
-            *args,
-            job_id=job_id,
-            unique=True,
-            job_timeout=timeout,
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            retry=Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
-        )
-    except DuplicateJobError:
-        log.info("job %s is queued already", job_id)
-        return None
 
 
 class AppWorker(SimpleWorker):
@@ -122,10 +98,6 @@ def run_clock(app: Flask, stop: threading.Event, tick: float = 1.0) -> None:
 def send_sign_in_link(employee_id: int, nonce: str) -> None:
     """Mail a sign-in link. The link is made here, so no usable token waits in Redis;
     a link for a nonce that was used meanwhile is not sent."""
-    from app.mail import send_mail
-    from app.models import Employee
-    from app.services.sign_in import sign_in_url
-
     employee = db.session.get(Employee, employee_id)
     if employee is None or not employee.is_active or employee.login_nonce != nonce:
         return
@@ -145,16 +117,12 @@ def send_sign_in_link(employee_id: int, nonce: str) -> None:
 
 def import_feed(feed_id: int) -> None:
     """Import one feed's new entries as drafts; a failure is kept on the feed."""
-    from app.services.feeds import import_feed as run_import
-
-    run_import(feed_id)
+    inbound_feeds.import_feed(feed_id)
 
 
 def import_all_feeds() -> None:
     """Queue an import of every active feed (scheduled every 30 minutes)."""
-    from app.services.feeds import enqueue_all_feeds
-
-    enqueue_all_feeds()
+    inbound_feeds.enqueue_all_feeds()
 
 
 # Clicks ----------------------------------------------------------------------------
@@ -162,9 +130,7 @@ def import_all_feeds() -> None:
 
 def process_clicks() -> dict[str, int]:
     """Turn the raw clicks waiting in Redis into click records and CLICK events."""
-    from app.services.clicks import process_clicks as run
-
-    return run()
+    return clicks.process_clicks()
 
 
 # Points ----------------------------------------------------------------------------
@@ -175,9 +141,6 @@ def settle_points(max_batches: int = 50) -> dict[str, int]:
 
     One at a time (a Redis lock): a second run finds the lock taken and leaves the work
     to the first. Each batch commits on its own, so a crash loses nothing done."""
-    from app.boards import BoardStore
-    from app.services.scoring import Busy, scoring_lock, settle
-
     try:
         with scoring_lock():
             return settle(BoardStore(get_redis()), max_batches)
@@ -188,12 +151,9 @@ def settle_points(max_batches: int = 50) -> dict[str, int]:
 
 def rebuild_boards() -> int:
     """Recompute every leaderboard from the ledger; returns the number of boards."""
-    from app.boards import BoardStore
-    from app.services.scoring import apply_pending_lines, rebuild_boards, scoring_lock
-
     store = BoardStore(get_redis())
     with scoring_lock(blocking_timeout=120):
-        count = rebuild_boards(store)
+        count = scoring.rebuild_boards(store)
         while apply_pending_lines(store):
             db.session.commit()
         db.session.commit()
@@ -203,12 +163,6 @@ def rebuild_boards() -> int:
 def recalculate_points(since: str, actor_id: int | None = None) -> int:
     """Replay events from ``since`` (ISO 8601) under today's rules: compensating
     lines, then the boards catch up. Run twice, the second run writes nothing."""
-    from datetime import datetime
-
-    from app.models import Employee
-    from app.services.ledger import recalculate
-    from app.services.scoring import scoring_lock
-
     actor = db.session.get(Employee, actor_id) if actor_id else None
     with scoring_lock(blocking_timeout=120):
         written = recalculate(actor, datetime.fromisoformat(since))
@@ -220,9 +174,6 @@ def recalculate_points(since: str, actor_id: int | None = None) -> int:
 def sync_member_boards(employee_id: int) -> None:
     """Make someone's place on the boards match their choices: off every board when
     hidden or opted out, back with their points from the ledger otherwise."""
-    from app.boards import BoardStore
-    from app.services.scoring import restore_member, scoring_lock
-
     with scoring_lock(blocking_timeout=60):
         restore_member(BoardStore(get_redis()), employee_id)
 
@@ -233,8 +184,6 @@ def sync_member_boards(employee_id: int) -> None:
 def notify_redemption(redemption_id: int) -> bool:
     """Mail the employee HR's decision on their redemption. Run twice, the second run
     finds them told (a conditional UPDATE in the same commit) and sends nothing."""
-    from app.services.rewards import notify_decision
-
-    sent = notify_decision(redemption_id)
+    sent = redemptions.notify_decision(redemption_id)
     db.session.commit()
     return sent

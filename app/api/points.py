@@ -15,8 +15,8 @@ from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.errors import InvalidInput
 from app.extensions import after_commit, db
-from app.jobs import enqueue
 from app.models import Employee, LedgerLine, Role, RuleVersion, utcnow
+from app.queue import enqueue
 from app.schemas import (
     AdjustmentSchema,
     BalanceSchema,

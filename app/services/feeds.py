@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import ContentItem, ContentStatus, Employee, FeedEntry, InboundFeed, utcnow
+from app.queue import enqueue
 from app.services import audit
 from app.services.events import insert_ignoring_conflicts
 
@@ -108,8 +109,6 @@ def delete_feed(actor: Employee, feed: InboundFeed) -> None:
 def request_fetch(feed: InboundFeed, now: float | None = None) -> bool:
     """Queue an import now. One per feed and minute: pressing the button twice does
     not fetch twice. False when one is queued already."""
-    from app.jobs import enqueue
-
     if not feed.active:
         raise Conflict(f"{feed.name} is switched off; switch it on first.", field="active")
     minute = int((now or time.time()) // 60)
@@ -119,8 +118,6 @@ def request_fetch(feed: InboundFeed, now: float | None = None) -> bool:
 
 def enqueue_all_feeds(now: float | None = None) -> int:
     """Queue an import of every active feed, once per feed and schedule slot."""
-    from app.jobs import enqueue
-
     slot = int((now or time.time()) // IMPORT_EVERY)
     feed_ids = db.session.scalars(select(InboundFeed.id).where(InboundFeed.active.is_(True)))
     queued = 0

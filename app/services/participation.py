@@ -10,7 +10,6 @@ from sqlalchemy import func, select, update
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import after_commit, db
-from app.jobs import enqueue
 from app.models import (
     ApiToken,
     AuditEntry,
@@ -25,6 +24,7 @@ from app.models import (
     new_login_nonce,
     utcnow,
 )
+from app.queue import enqueue
 from app.services import audit
 from app.services.leaderboards import follow_name
 from app.services.people import active_admin_count, normalize_email

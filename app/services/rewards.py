@@ -18,7 +18,9 @@ from sqlalchemy import func, select, update
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import after_commit, db
+from app.mail import send_mail
 from app.models import Employee, Redemption, RedemptionState, Reward, utcnow
+from app.queue import enqueue
 from app.services import audit, ledger
 from rewards.redemptions import (
     COUNTED,
@@ -295,8 +297,6 @@ def cancel(employee: Employee, redemption: Redemption) -> Redemption:
 
 
 def _notify_soon(redemption_id: int, state: RedemptionState) -> None:
-    from app.jobs import enqueue
-
     # One job per redemption and state: a double enqueue is a no-op.
     enqueue(
         "app.jobs.notify_redemption",
@@ -317,8 +317,6 @@ def notify_decision(redemption_id: int) -> bool:
     """Mail the employee the redemption's state unless they were told it already; True
     when a mail went out. The conditional UPDATE marks it told first (and on PostgreSQL
     holds the row until the commit), so a second run of the job finds nothing to say."""
-    from app.mail import send_mail
-
     redemption = db.session.get(Redemption, redemption_id)
     if redemption is None or redemption.state not in NOTIFIED:
         return False

@@ -15,8 +15,8 @@ from sqlalchemy import update
 
 from app.errors import InvalidInput
 from app.extensions import db
-from app.jobs import enqueue
 from app.models import Employee, new_login_nonce, utcnow
+from app.queue import enqueue
 from app.services.people import find_employee_by_email
 from app.urls import absolute_url
 

@@ -16,8 +16,8 @@ from sqlalchemy import exists, select
 from app.auth import requires_role
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db, get_redis
-from app.jobs import enqueue
 from app.models import LedgerLine, Role, utcnow
+from app.queue import enqueue
 from app.schemas import AdjustmentFormSchema, RecalculationFormSchema, load
 from app.services import ledger, people
 from app.services.people import company_calendar

@@ -269,7 +269,7 @@ def test_the_clock_runs_the_job_every_few_seconds():
 
 
 def test_the_job_runs_through_rq(app, client, share, run_jobs):
-    from app.jobs import enqueue
+    from app.queue import enqueue
 
     click(client, share["token"])
     with app.app_context():

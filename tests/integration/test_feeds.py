@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import db, get_redis
-from app.jobs import SCHEDULE, enqueue, import_all_feeds
+from app.jobs import SCHEDULE, import_all_feeds
 from app.models import ContentItem, ContentStatus, FeedEntry, InboundFeed, Role
+from app.queue import enqueue
 from app.services import content, feeds
 from tests.factories import AllowedDomainFactory, EmployeeFactory, InboundFeedFactory
 
@@ -206,7 +207,7 @@ def test_a_failing_feed_keeps_its_error(hr, server, run_jobs, path, route, probl
     assert feed.last_error_at is not None
     assert drafts() == []
     # The job itself finished: nothing waits in RQ's failed registry.
-    from app.jobs import queue
+    from app.queue import queue
 
     assert queue("default").failed_job_registry.count == 0
     # A later success clears the error.

@@ -9,7 +9,7 @@ from flask import Flask
 
 from app import create_app
 from app.extensions import db
-from app.jobs import enqueue
+from app.queue import enqueue
 
 
 def test_healthy(client, ctx):

@@ -12,8 +12,8 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
 from app.extensions import db, get_redis
-from app.jobs import enqueue, queue
 from app.models import Team
+from app.queue import enqueue, queue
 
 RESULTS = "test:job-results"
 HERE = __name__

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.jobs import enqueue
 from app.models import LedgerLine
+from app.queue import enqueue
 from app.services import participation, people
 from app.services import rules as rules_service
 from app.services.scoring import rebuild_boards

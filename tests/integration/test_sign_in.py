@@ -11,7 +11,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app.errors import InvalidInput
 from app.extensions import db
-from app.jobs import queue, send_sign_in_link
+from app.jobs import send_sign_in_link
+from app.queue import queue
 from app.services import sign_in
 from tests.factories import EmployeeFactory
 

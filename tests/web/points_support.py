@@ -13,8 +13,8 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
 from app.extensions import db, get_redis
-from app.jobs import enqueue
 from app.models import Employee, LedgerLine, Team, utcnow
+from app.queue import enqueue
 from app.services import rules as rules_service
 from scoring.sharing import Channel, EventKind
 from scoring.windows import Window, window_key, window_start

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.jobs import queue
 from app.models import Employee
+from app.queue import queue
 from tests.conftest import csrf_token
 from tests.factories import EmployeeFactory
 

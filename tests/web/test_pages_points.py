@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.boards import BoardStore, board_key
 from app.extensions import db, get_redis
-from app.jobs import queue
 from app.models import AuditEntry, Employee, LedgerLine, LineKind, Role, utcnow
+from app.queue import queue
 from app.services import rules as rules_service
 from scoring.participation import Presence
 from scoring.sharing import Channel, EventKind
