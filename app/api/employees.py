@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
+from app.db import get_or_404
 from app.extensions import db
 from app.models import Employee, Role, Team
 from app.schemas import (
@@ -24,7 +25,7 @@ bp = api_blueprint("employees", "/employees", "The employee directory.")
 
 
 def _employee(employee_id: int) -> Employee:
-    return people.get_or_404(Employee, employee_id)
+    return get_or_404(Employee, employee_id)
 
 
 @bp.route("")
@@ -68,7 +69,7 @@ class Employees(MethodView):
         Granting the hr or admin role needs an admin.
         """
         team_id = data.pop("team_id")
-        team = people.get_or_404(Team, team_id, "team_id") if team_id is not None else None
+        team = get_or_404(Team, team_id, "team_id") if team_id is not None else None
         employee = people.create_employee(caller(), team=team, **data)
         db.session.commit()
         return employee

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
+from app.db import get_or_404
 from app.extensions import db
 from app.models import Interest, Role
 from app.schemas import InterestSchema
@@ -44,5 +45,5 @@ class InterestById(MethodView):
     @bp.alt_response(404, response="NOT_FOUND")
     def delete(self, interest_id: int) -> None:
         """Remove an interest; employees who picked it lose it"""
-        people.delete_interest(caller(), people.get_or_404(Interest, interest_id))
+        people.delete_interest(caller(), get_or_404(Interest, interest_id))
         db.session.commit()

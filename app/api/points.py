@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
+from app.db import get_or_404
 from app.errors import InvalidInput
 from app.extensions import after_commit, db
 from app.models import Employee, LedgerLine, Role, RuleVersion, utcnow
@@ -24,7 +25,7 @@ from app.schemas import (
     LedgerLineSchema,
     RecalculateSchema,
 )
-from app.services import ledger, people
+from app.services import ledger
 
 bp = api_blueprint("points", "", "Your points and their reasons; corrections by admins.")
 
@@ -76,13 +77,13 @@ class Adjustments(MethodView):
         seconds. ``adjustment_id`` is your idempotency key: the same adjustment sent
         again answers 200 with the first line and changes nothing.
         """
-        employee = people.get_or_404(Employee, employee_id)
+        employee = get_or_404(Employee, employee_id)
         try:
             line, created = _adjust(employee, data)
         except IntegrityError:
             # The same adjustment_id committed by a concurrent request: answer with it.
             db.session.rollback()
-            line, created = _adjust(people.get_or_404(Employee, employee_id), data)
+            line, created = _adjust(get_or_404(Employee, employee_id), data)
         if created:
             after_commit(_settle_soon)
         db.session.commit()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
+from app.db import get_or_404
 from app.extensions import db
 from app.models import Integration, Referral, ReferralProgramme, Role, Share
 from app.schemas import (
@@ -19,7 +20,7 @@ from app.schemas import (
     ReferralSchema,
     ReferralStageSchema,
 )
-from app.services import people, referrals
+from app.services import referrals
 
 programmes_bp = api_blueprint(
     "referral_programmes",
@@ -69,7 +70,7 @@ class ProgrammeById(MethodView):
     @programmes_bp.alt_response(404, response="NOT_FOUND")
     def get(self, programme_id: int) -> ReferralProgramme:
         """One referral programme"""
-        return people.get_or_404(ReferralProgramme, programme_id)
+        return get_or_404(ReferralProgramme, programme_id)
 
     @requires_role(Role.HR)
     @programmes_bp.arguments(ReferralProgrammeUpdateSchema)
@@ -78,7 +79,7 @@ class ProgrammeById(MethodView):
     @programmes_bp.alt_response(409, response="CONFLICT", description="The name is taken")
     def patch(self, data: dict, programme_id: int) -> ReferralProgramme:
         """Change a referral programme; changes apply to stages reported from now on"""
-        programme = people.get_or_404(ReferralProgramme, programme_id)
+        programme = get_or_404(ReferralProgramme, programme_id)
         referrals.update_programme(caller(), programme, data)
         db.session.commit()
         return programme
@@ -91,7 +92,7 @@ class ProgrammeById(MethodView):
     )
     def delete(self, programme_id: int) -> None:
         """Delete a programme nothing was recorded under"""
-        referrals.delete_programme(caller(), people.get_or_404(ReferralProgramme, programme_id))
+        referrals.delete_programme(caller(), get_or_404(ReferralProgramme, programme_id))
         db.session.commit()
 
 
@@ -130,7 +131,7 @@ class IntegrationById(MethodView):
     @integrations_bp.alt_response(404, response="NOT_FOUND")
     def delete(self, integration_id: int) -> None:
         """Revoke an integration; its deliveries are refused from now on"""
-        integration = people.get_or_404(Integration, integration_id)
+        integration = get_or_404(Integration, integration_id)
         referrals.revoke_integration(caller(), integration)
         db.session.commit()
 
@@ -146,7 +147,7 @@ class IntegrationRotation(MethodView):
 
         The new one has a new id, webhook URL and secret (shown only in this answer).
         """
-        integration = people.get_or_404(Integration, integration_id)
+        integration = get_or_404(Integration, integration_id)
         replacement, _ = referrals.rotate_integration(caller(), integration)
         db.session.commit()
         return replacement

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
+from app.db import get_or_404
 from app.extensions import db
 from app.models import Redemption, Reward, Role
 from app.schemas import (
@@ -22,7 +23,7 @@ from app.schemas import (
     RewardSchema,
     RewardUpdateSchema,
 )
-from app.services import people, rewards
+from app.services import rewards
 
 rewards_bp = api_blueprint(
     "rewards", "/rewards", "The non-monetary reward catalogue: HR manages it, employees read it."
@@ -70,7 +71,7 @@ class RewardById(MethodView):
     @rewards_bp.alt_response(404, response="NOT_FOUND")
     def get(self, reward_id: int) -> Reward:
         """One reward"""
-        return people.get_or_404(Reward, reward_id)
+        return get_or_404(Reward, reward_id)
 
     @requires_role(Role.HR)
     @rewards_bp.arguments(RewardUpdateSchema)
@@ -79,7 +80,7 @@ class RewardById(MethodView):
     @rewards_bp.alt_response(409, response="CONFLICT", description="The name is taken")
     def patch(self, data: dict, reward_id: int) -> Reward:
         """Change a reward; a new cost applies to redemptions from now on"""
-        reward = people.get_or_404(Reward, reward_id)
+        reward = get_or_404(Reward, reward_id)
         rewards.update_reward(caller(), reward, data)
         db.session.commit()
         return reward
@@ -92,7 +93,7 @@ class RewardRetirement(MethodView):
     @rewards_bp.alt_response(404, response="NOT_FOUND")
     def post(self, reward_id: int) -> Reward:
         """Take a reward out of the catalogue; redemptions made go on as they are"""
-        reward = rewards.retire_reward(caller(), people.get_or_404(Reward, reward_id))
+        reward = rewards.retire_reward(caller(), get_or_404(Reward, reward_id))
         db.session.commit()
         return reward
 

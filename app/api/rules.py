@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
+from app.db import get_or_404
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import Role, RuleVersion, ScoringRule, utcnow
@@ -28,7 +29,7 @@ from app.schemas import (
     RuleRetireSchema,
     RuleSchema,
 )
-from app.services import ledger, people
+from app.services import ledger
 from app.services import rules as rules_service
 from app.services.content import normalize_tags
 from scoring.sharing import Channel, ReferralStage
@@ -46,7 +47,7 @@ PREVIEW_DAYS = 7
 
 
 def _rule(rule_id: int) -> ScoringRule:
-    return people.get_or_404(ScoringRule, rule_id)
+    return get_or_404(ScoringRule, rule_id)
 
 
 def _at(moment: datetime | None, now: datetime) -> datetime:

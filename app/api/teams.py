@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
+from app.db import get_or_404
 from app.extensions import db
 from app.models import Role, Team
 from app.schemas import TeamSchema
@@ -18,7 +19,7 @@ bp = api_blueprint("teams", "/teams", "Teams of the company directory.")
 
 
 def _team(team_id: int) -> Team:
-    return people.get_or_404(Team, team_id)
+    return get_or_404(Team, team_id)
 
 
 @bp.route("")

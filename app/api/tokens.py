@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
+from app.db import get_or_404
 from app.errors import NotFound
 from app.extensions import db
 from app.models import ApiToken, Employee, Role
 from app.schemas import ApiTokenSchema, NewApiTokenSchema
-from app.services import people, tokens
+from app.services import tokens
 
 bp = api_blueprint("tokens", "/tokens", "API tokens; each acts with its owner's role.")
 
@@ -37,7 +38,7 @@ class Tokens(MethodView):
         The answer's ``token`` is the secret: store it now, it cannot be shown again.
         """
         owner_id = data["owner_id"]
-        owner = caller() if owner_id is None else people.get_or_404(Employee, owner_id, "owner_id")
+        owner = caller() if owner_id is None else get_or_404(Employee, owner_id, "owner_id")
         token, secret = tokens.create_token(caller(), owner, data["name"])
         db.session.commit()
         token.token = secret  # dumped once by NewApiTokenSchema, never stored

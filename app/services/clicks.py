@@ -43,8 +43,8 @@ from app.models import (
     Share,
     SharePolicy,
 )
+from app.services.calendar import company_calendar
 from app.services.events import insert_ignoring_conflicts
-from app.services.people import company_calendar
 from scoring.participation import is_participating
 from scoring.sharing import EventKind
 

@@ -21,7 +21,8 @@ from app.models import (
     content_teams,
     employee_interests,
 )
-from app.services import people, policy
+from app.services import policy
+from app.services.calendar import company_calendar
 from scoring.sharing import Channel, PriorShare, ShareCaps, check_share_caps
 from scoring.windows import Window, window_start
 
@@ -135,7 +136,7 @@ class Allowance:
 
 def allowance(employee: Employee, now: datetime, content_ids: list[int] = ()) -> Allowance:
     caps = policy.share_caps()
-    zone, first_weekday = people.company_calendar()
+    zone, first_weekday = company_calendar()
     prior = prior_shares(employee.id, caps, now, zone, first_weekday)
     today = window_start(Window.DAY, now, zone)
     this_week = window_start(Window.WEEK, now, zone, first_weekday)

@@ -14,7 +14,7 @@ from app.boards import BoardStore, board_key
 from app.errors import InvalidInput, NotFound
 from app.extensions import after_commit, db, get_redis
 from app.models import Employee, LedgerLine, Team, utcnow
-from app.services.people import company_calendar
+from app.services.calendar import company_calendar
 from scoring.participation import board_name
 from scoring.windows import Window, window_end, window_key, window_start
 

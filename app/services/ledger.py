@@ -23,8 +23,8 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
+from app.services.calendar import company_calendar
 from app.services.events import insert_ignoring_conflicts
-from app.services.people import company_calendar
 from app.services.rules import all_versions, to_domain
 from app.services.scoring import event_facts, upsert_usage
 from rewards.redemptions import HELD

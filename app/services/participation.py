@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from sqlalchemy import func, select, update
 
 from app.errors import Conflict, InvalidInput
-from app.extensions import after_commit, db
+from app.extensions import db
 from app.models import (
     ApiToken,
     AuditEntry,
@@ -24,33 +23,14 @@ from app.models import (
     new_login_nonce,
     utcnow,
 )
-from app.queue import enqueue
 from app.services import audit
-from app.services.leaderboards import follow_name
+from app.services.board_membership import follow_on_boards
 from app.services.people import active_admin_count, normalize_email
 from scoring.participation import Network, Presence, board_name
 
 PSEUDONYM_PATTERN = re.compile(r"^[\w .\-]{3,40}$")
 # Audit details that name the person an entry is about; erasure removes them.
 PERSONAL_AUDIT_KEYS = frozenset({"email", "name", "pseudonym"})
-
-
-def follow_on_boards(employee: Employee) -> None:
-    """Once committed, the boards follow the employee's choice: off every board when
-    hidden, opted out or deactivated, back with their points when they return, under
-    the name they chose."""
-    employee_id = employee.id
-    follow_name(employee)
-
-    def enqueue_sync() -> None:
-        enqueue(
-            "app.jobs.sync_member_boards",
-            employee_id,
-            job_id=f"sync-member-{employee_id}-{time.time_ns()}",
-            queue_name="scoring",
-        )
-
-    after_commit(enqueue_sync)
 
 
 # Guidelines ------------------------------------------------------------------------

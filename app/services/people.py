@@ -5,17 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import func, select
 
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.db import get_or_404
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.extensions import after_commit, db
 from app.models import CompanySettings, Employee, Interest, Role, Team
 from app.services import audit
+from app.services.board_membership import follow_on_boards
+from app.services.calendar import forget_company_calendar
 from app.services.single_row import single_row, update_single_row
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -32,14 +33,6 @@ def normalize_email(email: str) -> str:
 
 def find_employee_by_email(email: str) -> Employee | None:
     return db.session.scalar(select(Employee).where(Employee.email == email.strip().lower()))
-
-
-def get_or_404(model, object_id: int, field: str = "id"):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", model.__name__).lower()  # ScoringRule
-        raise NotFound(f"No {words} with id {object_id}.", field=field)
-    return obj
 
 
 # Company settings ------------------------------------------------------------------
@@ -59,31 +52,6 @@ def company_settings() -> CompanySettings:
 def update_company_settings(actor: Employee, changes: dict) -> CompanySettings:
     after_commit(forget_company_calendar)
     return update_single_row(company_settings(), actor, "company.update", changes)
-
-
-CALENDAR_TTL = 60.0  # seconds a process trusts its copy of the time zone and week start
-
-
-def company_calendar(app: Flask | None = None) -> tuple[ZoneInfo, int]:
-    """The company's time zone and first weekday. Hot paths (every click, every board
-    read) must not query for them each time: a process keeps them for a minute, and a
-    change made here is seen at once. Reading never creates the settings row."""
-    app = app or current_app
-    cached = app.extensions.get("chorus.calendar")
-    now = time.monotonic()
-    if cached is not None and cached[2] > now:
-        return cached[0], cached[1]
-    row = db.session.execute(
-        select(CompanySettings.time_zone, CompanySettings.week_start).limit(1)
-    ).first()
-    zone = ZoneInfo(row.time_zone if row else app.config["COMPANY_TIME_ZONE"])
-    week_start = row.week_start if row else 0
-    app.extensions["chorus.calendar"] = (zone, week_start, now + CALENDAR_TTL)
-    return zone, week_start
-
-
-def forget_company_calendar(app: Flask | None = None) -> None:
-    (app or current_app).extensions.pop("chorus.calendar", None)
 
 
 # Teams -----------------------------------------------------------------------------
@@ -209,9 +177,6 @@ def update_employee(actor: Employee | None, employee: Employee, changes: dict) -
         if key in changes:
             setattr(employee, key, changes[key])
     if "name" in changes or "active" in changes:
-        # participation builds on this module: imported here, not at the top
-        from app.services.participation import follow_on_boards
-
         follow_on_boards(employee)
     audit.record(
         actor,

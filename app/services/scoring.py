@@ -49,7 +49,7 @@ from app.models import (
     UTCDateTime,
     utcnow,
 )
-from app.services.people import company_calendar
+from app.services.calendar import company_calendar
 from app.services.rules import all_versions, to_domain
 from scoring.engine import MAX_FUTURE, EventFacts, cap_window_key, score_events
 from scoring.participation import Presence

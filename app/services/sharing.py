@@ -29,7 +29,7 @@ from app.models import (
     ShareTemplate,
 )
 from app.services import clicks, events, feed, policy, taboo
-from app.services.people import company_calendar
+from app.services.calendar import company_calendar
 from scoring.sharing import (
     CapRefusal,
     Channel,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from app.models import Role
-from app.services.people import company_calendar
+from app.services.calendar import company_calendar
 from scoring.participation import Network
 
 NETWORK_LABELS = {

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from sqlalchemy import select
 
 from app.auth import requires_role
+from app.db import get_or_404
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db
 from app.models import ApiToken, AuditEntry, CompanySettings, Employee, Role
@@ -177,7 +178,7 @@ def create_token():
 @bp.post("/tokens/<int:token_id>/revoke")
 @requires_role(Role.ADMIN)
 def revoke_token(token_id: int):
-    token = people.get_or_404(ApiToken, token_id)
+    token = get_or_404(ApiToken, token_id)
     tokens.revoke_token(me(), token)
     db.session.commit()
     flash(f"The token {token.name} is revoked; calls with it are refused from now on.", "success")

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
 from app.auth import requires_role
+from app.db import get_or_404
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db
 from app.models import Employee, Interest, Role, Team
@@ -87,7 +88,7 @@ def new_employee():
         data = load(EmployeeSchema(), _employee_form())
         team = None
         if data["team_id"] is not None:
-            team = people.get_or_404(Team, data["team_id"], "team_id")
+            team = get_or_404(Team, data["team_id"], "team_id")
         employee = people.create_employee(
             me(), email=data["email"], name=data["name"], role=data["role"], team=team
         )
@@ -101,7 +102,7 @@ def new_employee():
 @bp.route("/people/<int:employee_id>", methods=["GET", "POST"])
 @requires_role(Role.HR)
 def edit_employee(employee_id: int):
-    employee = people.get_or_404(Employee, employee_id)
+    employee = get_or_404(Employee, employee_id)
     context = {"employee": employee, "teams": _teams(), "roles": list(Role)}
     if request.method == "GET":
         values = {
@@ -183,7 +184,7 @@ def create_team():
 @bp.post("/teams/<int:team_id>/rename")
 @requires_role(Role.HR)
 def rename_team(team_id: int):
-    team = people.get_or_404(Team, team_id)
+    team = get_or_404(Team, team_id)
     try:
         data = load(TeamSchema(), {"name": request.form.get("name", "")})
         people.rename_team(me(), team, data["name"])
@@ -203,7 +204,7 @@ def rename_team(team_id: int):
 @bp.post("/teams/<int:team_id>/delete")
 @requires_role(Role.HR)
 def delete_team(team_id: int):
-    team = people.get_or_404(Team, team_id)
+    team = get_or_404(Team, team_id)
     name, members = team.name, len(team.members)
     people.delete_team(me(), team)
     db.session.commit()
@@ -246,7 +247,7 @@ def create_interest():
 @bp.post("/interests/<int:interest_id>/delete")
 @requires_role(Role.HR)
 def delete_interest(interest_id: int):
-    interest = people.get_or_404(Interest, interest_id)
+    interest = get_or_404(Interest, interest_id)
     name = interest.name
     people.delete_interest(me(), interest)
     db.session.commit()

@@ -12,8 +12,8 @@ from app.auth import requires_role
 from app.errors import ChorusError
 from app.models import Role, utcnow
 from app.schemas import BoardPageSchema, load
+from app.services.calendar import company_calendar
 from app.services.leaderboards import PAGE_SIZE, Scope, view_board
-from app.services.people import company_calendar
 from app.web.forms import me
 from scoring.participation import Presence
 from scoring.windows import Window, window_key, window_start

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth import requires_role
+from app.db import get_or_404
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db
 from app.models import Integration, Referral, ReferralOutcome, ReferralProgramme, Role, Share
@@ -21,7 +22,7 @@ from app.schemas import (
     load,
     webhook_url,
 )
-from app.services import people, referrals
+from app.services import referrals
 from app.web import _company_zone
 from app.web.forms import form_failed, me, optional_int, page_number
 from scoring.sharing import ReferralStage
@@ -179,7 +180,7 @@ def new_programme():
 @bp.route("/referrals/programmes/<int:programme_id>", methods=["GET", "POST"])
 @requires_role(Role.HR)
 def edit_programme(programme_id: int):
-    programme = people.get_or_404(ReferralProgramme, programme_id)
+    programme = get_or_404(ReferralProgramme, programme_id)
     context = {"stages": list(ReferralStage), "programme": programme}
     if request.method == "GET":
         values = {
@@ -207,7 +208,7 @@ def edit_programme(programme_id: int):
 @bp.post("/referrals/programmes/<int:programme_id>/delete")
 @requires_role(Role.HR)
 def delete_programme(programme_id: int):
-    programme = people.get_or_404(ReferralProgramme, programme_id)
+    programme = get_or_404(ReferralProgramme, programme_id)
     name = programme.name
     try:
         referrals.delete_programme(me(), programme)
@@ -260,7 +261,7 @@ def create_integration():
 @bp.post("/admin/integrations/<int:integration_id>/revoke")
 @requires_role(Role.ADMIN)
 def revoke_integration(integration_id: int):
-    integration = people.get_or_404(Integration, integration_id)
+    integration = get_or_404(Integration, integration_id)
     name = integration.name
     referrals.revoke_integration(me(), integration)
     db.session.commit()
@@ -271,7 +272,7 @@ def revoke_integration(integration_id: int):
 @bp.post("/admin/integrations/<int:integration_id>/rotate")
 @requires_role(Role.ADMIN)
 def rotate_integration(integration_id: int):
-    integration = people.get_or_404(Integration, integration_id)
+    integration = get_or_404(Integration, integration_id)
     try:
         replacement, secret = referrals.rotate_integration(me(), integration)
     except ChorusError as exc:

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth import requires_role
+from app.db import get_or_404
 from app.errors import ChorusError
 from app.extensions import db
 from app.models import Redemption, RedemptionState, Reward, Role
 from app.schemas import RewardFormSchema, load
-from app.services import ledger, people, rewards
+from app.services import ledger, rewards
 from app.web.forms import form_failed, me, optional_int
 from app.web.points import new_form_key
 
@@ -142,7 +143,7 @@ def new_reward():
 @bp.route("/rewards/<int:reward_id>/edit", methods=["GET", "POST"])
 @requires_role(Role.HR)
 def edit_reward(reward_id: int):
-    reward = people.get_or_404(Reward, reward_id)
+    reward = get_or_404(Reward, reward_id)
     if request.method == "GET":
         values = {name: getattr(reward, name) for name in rewards.REWARD_FIELDS}
         return render_template("rewards/reward.html", reward=reward, values=values, errors={})
@@ -158,7 +159,7 @@ def edit_reward(reward_id: int):
 @bp.post("/rewards/<int:reward_id>/retire")
 @requires_role(Role.HR)
 def retire_reward(reward_id: int):
-    reward = rewards.retire_reward(me(), people.get_or_404(Reward, reward_id))
+    reward = rewards.retire_reward(me(), get_or_404(Reward, reward_id))
     db.session.commit()
     flash(f"{reward.name} is retired; redemptions already made go on.", "success")
     return redirect(url_for("reward_pages.manage"))

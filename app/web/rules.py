@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth import requires_role
+from app.db import get_or_404
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db
 from app.models import Role, RuleVersion, ScoringRule, Team, utcnow
 from app.schemas import NewRuleFormSchema, ReferralBonusFormSchema, RuleFormSchema, load
-from app.services import ledger, people
+from app.services import ledger
 from app.services import rules as service
 from app.web import localtime
 from app.web.feed import CHANNEL_LABELS
@@ -219,7 +220,7 @@ def _render_edit(rule: ScoringRule, status: int = 200, **context: Any):
 @bp.route("/rules/<int:rule_id>", methods=["GET", "POST"])
 @requires_role(Role.HR)
 def edit_rule(rule_id: int):
-    rule = people.get_or_404(ScoringRule, rule_id)
+    rule = get_or_404(ScoringRule, rule_id)
     if request.method == "GET":
         return _render_edit(rule)
     entered = _entered(with_name=False)
@@ -258,7 +259,7 @@ def edit_rule(rule_id: int):
 @bp.post("/rules/<int:rule_id>/retire")
 @requires_role(Role.HR)
 def retire_rule(rule_id: int):
-    rule = people.get_or_404(ScoringRule, rule_id)
+    rule = get_or_404(ScoringRule, rule_id)
     try:
         if service.open_version(rule) is None:
             raise InvalidInput("This rule is retired already.")

@@ -9,6 +9,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AuditEntry, CompanySettings, Employee, Role, Team
 from app.services import people
+from app.services.calendar import company_calendar
 from tests.factories import EmployeeFactory, TeamFactory
 
 
@@ -294,10 +295,10 @@ def test_the_company_calendar_is_cached_and_follows_a_change_at_once(ctx):
     admin = EmployeeFactory(role=Role.ADMIN)
     people.company_settings()
     db.session.commit()
-    assert people.company_calendar() == (ZoneInfo("Europe/Berlin"), 0)
+    assert company_calendar() == (ZoneInfo("Europe/Berlin"), 0)
     people.update_company_settings(admin, {"time_zone": "America/New_York", "week_start": 6})
     db.session.rollback()  # nothing changed: the cached copy stays right
-    assert people.company_calendar() == (ZoneInfo("Europe/Berlin"), 0)
+    assert company_calendar() == (ZoneInfo("Europe/Berlin"), 0)
     people.update_company_settings(admin, {"time_zone": "America/New_York", "week_start": 6})
     db.session.commit()
-    assert people.company_calendar() == (ZoneInfo("America/New_York"), 6)
+    assert company_calendar() == (ZoneInfo("America/New_York"), 6)

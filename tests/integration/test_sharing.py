@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import ContentStatus, Employee, Event, Share, SharePolicy
-from app.services import feed, people, sharing
+from app.services import feed, sharing
+from app.services.calendar import company_calendar
 from scoring.sharing import Channel, EventKind
 from tests.factories import (
     CompanySettingsFactory,
@@ -346,7 +347,7 @@ def test_only_the_windows_are_loaded(advocate):
     ShareFactory(employee=advocate, content=other, created_at=NOW - timedelta(hours=1))
     ShareFactory(content=other, created_at=NOW - timedelta(hours=1))  # someone else
     caps = sharing.policy.share_caps()
-    zone, first = people.company_calendar()
+    zone, first = company_calendar()
     loaded = feed.prior_shares(advocate.id, caps, NOW, zone, first, item.id)
     assert sorted(s.at for s in loaded) == [NOW - timedelta(days=300), NOW - timedelta(hours=1)]
 
