@@ -8,7 +8,6 @@ import uuid
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint, caller, paginate_select
@@ -78,25 +77,13 @@ class Adjustments(MethodView):
         again answers 200 with the first line and changes nothing.
         """
         employee = get_or_404(Employee, employee_id)
-        try:
-            line, created = _adjust(employee, data)
-        except IntegrityError:
-            # The same adjustment_id committed by a concurrent request: answer with it.
-            db.session.rollback()
-            line, created = _adjust(get_or_404(Employee, employee_id), data)
+        line, created = ledger.record_adjustment(
+            caller(), employee, data["points"], data["reason"], data["adjustment_id"]
+        )
         if created:
             after_commit(_settle_soon)
         db.session.commit()
         return line, 201 if created else 200
-
-
-def _adjust(employee: Employee, data: dict) -> tuple[LedgerLine, bool]:
-    key = ledger.adjustment_key(data["adjustment_id"])
-    seen = db.session.scalar(select(LedgerLine.id).where(LedgerLine.line_key == key)) is not None
-    line = ledger.adjust_points(
-        caller(), employee, data["points"], data["reason"], data["adjustment_id"]
-    )
-    return line, not seen
 
 
 def _settle_soon() -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
@@ -103,6 +104,15 @@ def adjust_points(
 ) -> LedgerLine:
     """An admin's correction, with a reason, as a line of its own. ``adjustment_id``
     makes it idempotent: sending the same adjustment again returns the first line."""
+    return record_adjustment(actor, employee, points, reason, adjustment_id)[0]
+
+
+def record_adjustment(
+    actor: Employee, employee: Employee, points: int, reason: str, adjustment_id: str
+) -> tuple[LedgerLine, bool]:
+    """``adjust_points``, also saying whether this call wrote the line. The unique line
+    key decides: of two identical requests racing, only the one whose insert wrote the
+    line is told "created"; the other gets the first line back."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Say why the points change; the employee will see it.", field="reason")
@@ -111,29 +121,47 @@ def adjust_points(
             "An adjustment changes points: give a number other than 0.", field="points"
         )
     key = adjustment_key(adjustment_id)
-    existing = db.session.scalar(select(LedgerLine).where(LedgerLine.line_key == key))
+    existing = _adjustment_line(key)
     if existing is not None:
-        if existing.employee_id != employee.id or existing.points != points:
-            raise Conflict(
-                "This adjustment id was used for another adjustment.", field="adjustment_id"
-            )
-        return existing
+        return _repeated(existing, employee, points), False
     if points < 0 and balance(employee.id).lifetime + points < 0:
         raise InvalidInput("A correction cannot take the total below zero.", field="points")
-    line = LedgerLine(
-        line_key=key,
-        kind=LineKind.ADJUSTMENT,
-        employee_id=employee.id,
-        team_id=employee.team_id,
-        points=points,
-        occurred_at=utcnow(),
-        reason=reason[:ADJUSTMENT_REASON_MAX],
-        created_by_id=actor.id,
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    line_id = db.session.scalar(
+        insert(LedgerLine)
+        .values(
+            line_key=key,
+            kind=LineKind.ADJUSTMENT,
+            employee_id=employee.id,
+            team_id=employee.team_id,
+            points=points,
+            occurred_at=utcnow(),
+            reason=reason[:ADJUSTMENT_REASON_MAX],
+            created_by_id=actor.id,
+        )
+        .on_conflict_do_nothing(index_elements=[LedgerLine.line_key])
+        .returning(LedgerLine.id)
     )
-    db.session.add(line)
-    db.session.flush()
+    if line_id is None:  # a concurrent request with the same id wrote it first
+        return _repeated(_adjustment_line(key), employee, points), False
+    line = db.session.get(LedgerLine, line_id)
     audit.record(actor, "ledger.adjust", employee, points=points, reason=reason, line_id=line.id)
-    return line
+    return line, True
+
+
+def _adjustment_line(key: str) -> LedgerLine | None:
+    return db.session.scalar(
+        select(LedgerLine)
+        .where(LedgerLine.line_key == key)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _repeated(existing: LedgerLine, employee: Employee, points: int) -> LedgerLine:
+    if existing.employee_id != employee.id or existing.points != points:
+        raise Conflict("This adjustment id was used for another adjustment.", field="adjustment_id")
+    return existing
 
 
 def _counted_usage(*conditions, zone, week_start: int) -> dict[tuple[int, int, str], int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from tests.web.api_support import (
     INVALID_JSON,
     MISSING,
     UNKNOWN,
+    Caller,
     anonymous,
     bearer_caller,
     bearer_for,
@@ -98,7 +100,7 @@ def test_vesting_referral_points_count_for_rank_but_are_not_spendable_yet(
         1,
     )
     assert hired["vests_at"] > utcnow().isoformat()
-    assert share["reason"] == "Sharing: sharing content on linkedin"
+    assert share["reason"] == "Sharing: sharing content on LinkedIn"
     assert share["vests_at"] is None
 
 
@@ -369,3 +371,59 @@ def test_only_admins_recalculate_or_rebuild(app: Flask, company, path: str, role
     body = {"since": (utcnow() - timedelta(days=1)).isoformat()}
     response = bearer_caller(app, role).post(path, json=body)
     assert (response.status_code, response.json) == (403, forbidden(Role.ADMIN))
+
+
+def test_two_identical_adjustments_at_once_answer_201_once_and_200_once(
+    app: Flask, company, run_jobs
+):
+    """Two requests race with the same adjustment_id. The one that holds back after its
+    first look at the ledger resumes only once the other has answered: the ledger keeps
+    one line, and only the request whose insert wrote it answers 201."""
+    import threading
+
+    from sqlalchemy import event
+
+    (alice,) = new_people(app)
+    admin = bearer_caller(app, Role.ADMIN)
+    body = {"points": 15, "reason": "Ran the stand at the fair", "adjustment_id": "fair-2026"}
+    fast_done = threading.Event()
+    slow_thread: list[int] = []
+    statuses: dict[str, int] = {}
+
+    def hold_back(conn, cursor, statement, parameters, context, executemany):
+        if (
+            threading.get_ident() in slow_thread
+            and statement.lstrip().upper().startswith("SELECT")
+            and "ledger_lines" in statement
+        ):
+            slow_thread.clear()  # hold back once
+            fast_done.wait(timeout=5)
+
+    def send(name: str) -> None:
+        if name == "slow":
+            slow_thread.append(threading.get_ident())
+        statuses[name] = (
+            Caller(app.test_client(), admin.employee_id, admin.headers)
+            .post(adjustments(alice), json=body)
+            .status_code
+        )
+        if name == "fast":
+            fast_done.set()
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", hold_back)
+    try:
+        slow = threading.Thread(target=send, args=("slow",))
+        slow.start()
+        time.sleep(0.3)  # the slow request is past its first look at the ledger
+        fast = threading.Thread(target=send, args=("fast",))
+        fast.start()
+        fast.join(10)
+        slow.join(10)
+    finally:
+        event.remove(engine, "after_cursor_execute", hold_back)
+    assert sorted(statuses.values()) == [200, 201]
+    assert ledger_count(app) == 1
+    run_jobs()
+    assert board(app) == {alice: 15}
