@@ -10,6 +10,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -132,6 +133,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         raise ConfigError("REDIS_URL is not set: production needs a Redis or Valkey server")
 
     sqlite_default = f"sqlite:///{Path(instance_path) / 'chorus.db'}"
+    cookie_secure = _env(env, "SESSION_COOKIE_SECURE", _bool, production)
+    session_lifetime = timedelta(seconds=_env(env, "SESSION_LIFETIME", _int, 14 * 24 * 3600))
     return {
         "CHORUS_ENV": chorus_env,
         "SECRET_KEY": secret_key,
@@ -158,12 +161,15 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "LOG_FORMAT": _env(
             env, "LOG_FORMAT", _choice(*LOG_FORMATS), "json" if production else "text"
         ),
-        "SESSION_COOKIE_SECURE": _env(env, "SESSION_COOKIE_SECURE", _bool, production),
+        # One lifetime and one policy for the session and the remember cookie.
+        "SESSION_COOKIE_SECURE": cookie_secure,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": _env(env, "SESSION_COOKIE_SECURE", _bool, production),
+        "REMEMBER_COOKIE_SECURE": cookie_secure,
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "PERMANENT_SESSION_LIFETIME": _env(env, "SESSION_LIFETIME", _int, 14 * 24 * 3600),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": session_lifetime,
+        "REMEMBER_COOKIE_DURATION": session_lifetime,
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # bound to the session instead of a clock
         # flask-smorest: the OpenAPI document at /api/openapi.json, no CDN-hosted UI.

@@ -115,6 +115,6 @@ def init_app(app: Flask) -> None:
             endpoint=request.endpoint,
             status=response.status_code,
             started=started,
-            user_id=user.get_id() if user is not None and user.is_authenticated else None,
+            user_id=str(user.id) if user is not None and user.is_authenticated else None,
         )
         return response

@@ -169,6 +169,9 @@ class Employee(UserMixin, db.Model):
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Rotated on every sign-in: a sign-in link carries it, so each link works once.
     login_nonce: Mapped[str] = mapped_column(String(32), default=new_login_nonce)
+    # Carried in sessions and remember cookies and raised at sign-out, so that copies of
+    # them stop working on the server too (``app.auth``).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # Participation: nothing about an employee is tracked before opted_in_at is set.
     opted_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -189,6 +192,9 @@ class Employee(UserMixin, db.Model):
     accepted_guidelines: Mapped[GuidelineVersion | None] = relationship(
         foreign_keys=[guidelines_version_id]
     )
+
+    def get_id(self) -> str:  # Flask-Login: what sessions and remember cookies hold
+        return f"{self.id}:{self.session_epoch}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated or erased people cannot sign in

@@ -135,7 +135,7 @@ def outbox(app: Flask) -> list:
 def sign_in(client: FlaskClient, employee: Employee) -> FlaskClient:
     """Put a signed-in session on the client, as the magic link would."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(employee.id)
+        session["_user_id"] = employee.get_id()  # id and session epoch
         session["_fresh"] = True
     return client
 

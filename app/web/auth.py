@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
-from app.auth import public
+from app.auth import end_sessions, public
 from app.errors import InvalidInput
 from app.extensions import db, limiter
 from app.services import sign_in as sign_in_service
@@ -80,6 +89,8 @@ def complete_sign_in(token: str):
         db.session.rollback()
         return render_template("auth/link_invalid.html", message=exc.message), 400
     db.session.commit()
+    # The session cookie and the remember cookie then last SESSION_LIFETIME alike.
+    session.permanent = True
     login_user(employee, remember=True)
     flash(f"Welcome, {employee.name}.", "success")
     return redirect(_safe_next(request.form.get("next")))
@@ -88,6 +99,10 @@ def complete_sign_in(token: str):
 @bp.post("/sign-out")
 @public
 def sign_out():
+    if current_user.is_authenticated:
+        # Ends this session and every copy of it (and of the remember cookie) for good.
+        end_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.sign_in"))

@@ -65,7 +65,8 @@ def _session_user_id(app: Flask, incoming) -> str | None:
     if app.config["SESSION_COOKIE_NAME"] not in incoming.cookies:
         return None
     opened = app.session_interface.open_session(app, incoming)
-    return opened.get("_user_id") if opened is not None else None
+    user_id = opened.get("_user_id") if opened is not None else None
+    return user_id.partition(":")[0] if user_id else None  # "id:session epoch"
 
 
 def _redirect_headers(destination: str) -> list[tuple[str, str]]:

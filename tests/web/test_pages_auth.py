@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Employee
 from app.queue import queue
+from app.services.sign_in import make_sign_in_token
 from tests.conftest import csrf_token
 from tests.factories import EmployeeFactory
 
@@ -35,7 +37,7 @@ def _mailed_link(outbox) -> str:
 def _signed_in_as(client) -> int | None:
     with client.session_transaction() as session:
         user_id = session.get("_user_id")
-    return int(user_id) if user_id else None
+    return int(user_id.split(":")[0]) if user_id else None
 
 
 def test_sign_in_page_renders(client):
@@ -213,3 +215,76 @@ def test_signed_in_people_skip_the_sign_in_form(client, login):
     response = client.get("/sign-in?next=/me")
     assert response.status_code == 302
     assert response.headers["Location"] == "/me"
+
+
+# Sessions end on the server ----------------------------------------------------------
+
+
+def _sign_in_by_link(app, client, employee_id: int) -> None:
+    with app.app_context():
+        token = make_sign_in_token(db.session.get(Employee, employee_id))
+    response = client.post(f"/sign-in/{token}", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+
+
+def _cookies(client) -> dict[str, str]:
+    return {name: client.get_cookie(name).value for name in ("session", "remember_token")}
+
+
+def _client_with(app, cookies: dict[str, str]):
+    other = app.test_client()
+    for name, value in cookies.items():
+        other.set_cookie(name, value)
+    return other
+
+
+@pytest.mark.parametrize("kept", [("session", "remember_token"), ("session",), ("remember_token",)])
+def test_signing_out_ends_copies_of_the_session_and_the_remember_cookie(app, client, person, kept):
+    _sign_in_by_link(app, client, person["id"])
+    copied = {name: value for name, value in _cookies(client).items() if name in kept}
+    assert _client_with(app, copied).get("/me").status_code == 200  # the copy works...
+    response = client.post("/sign-out", data={"csrf_token": csrf_token(client, "/me")})
+    assert response.headers["Location"] == "/sign-in"
+    stale = _client_with(app, copied).get("/me")  # ...until its owner signs out
+    assert stale.status_code == 302
+    assert stale.headers["Location"].startswith("/sign-in")
+    _sign_in_by_link(app, client, person["id"])  # signing in again works as before
+    assert client.get("/me").status_code == 200
+
+
+def test_the_session_and_the_remember_cookie_share_one_lifetime_and_policy(app, client, person):
+    _sign_in_by_link(app, client, person["id"])
+    lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
+    seconds = int(getattr(lifetime, "total_seconds", lambda: lifetime)())
+    for name in ("session", "remember_token"):
+        cookie = client.get_cookie(name)
+        assert cookie.same_site == "Lax", name
+        assert cookie.http_only, name
+        assert cookie.expires is not None, name
+        left = cookie.expires.timestamp() - time.time()
+        assert seconds - 60 < left <= seconds + 1, name
+
+
+# One means of authentication per request -----------------------------------------------
+
+
+def test_a_session_with_a_bad_bearer_token_is_refused_not_spared_the_csrf_check(app, client, login):
+    login()
+    garbage = {"Authorization": "Bearer not-a-token"}
+    for method, path in (("GET", "/api/v1/me"), ("PATCH", "/api/v1/me/presence")):
+        response = client.open(path, method=method, json={"presence": "hidden"}, headers=garbage)
+        assert response.status_code == 401, path
+        assert response.json["code"] == 401
+    assert client.get("/api/v1/me").json["presence"] != "hidden"  # nothing changed
+
+
+def test_a_bearer_token_speaks_for_its_owner_even_beside_a_session(app, client, login):
+    from tests.web.api_support import issue_token
+
+    login()
+    with app.app_context():
+        owner = EmployeeFactory(email="bot-owner@example.com").id
+    bearer = {"Authorization": f"Bearer {issue_token(app, owner)}"}
+    assert client.get("/api/v1/me", headers=bearer).json["id"] == owner
+    # A session without a token still needs the CSRF token for a change.
+    assert client.patch("/api/v1/me/presence", json={"presence": "hidden"}).status_code == 400
