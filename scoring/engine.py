@@ -119,7 +119,7 @@ def describe(rule: Rule, event: EventFacts) -> str:
 def _description(rule_name: str, kind: EventKind, channel: Channel | None) -> str:
     # A batch repeats the same few descriptions for thousands of lines: made once each.
     what = _WHAT.get(kind, kind.value.replace("_", " "))
-    where = f" on {channel.value}" if channel else ""
+    where = f" on {channel.label}" if channel else ""
     return f"{rule_name}: {what}{where}"
 
 

@@ -26,6 +26,25 @@ class Channel(StrEnum):
     INSTAGRAM = "instagram"
     EMAIL = "email"
 
+    @property
+    def label(self) -> str:
+        """The network's own spelling, as people read it."""
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS = {
+    Channel.LINKEDIN: "LinkedIn",
+    Channel.X: "X",
+    Channel.FACEBOOK: "Facebook",
+    Channel.XING: "XING",
+    Channel.INSTAGRAM: "Instagram",
+    Channel.EMAIL: "E-mail",
+}
+
+
+def times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
+
 
 class EventKind(StrEnum):
     """What can earn points. Every event has a natural key that makes it unique."""
@@ -102,7 +121,7 @@ def check_share_caps(
         if len(same_item) >= caps.per_content:
             return CapRefusal(
                 "per_content",
-                f"You have shared this item {len(same_item)} times, the most for one item.",
+                f"You have shared this item {times(len(same_item))}, the most for one item.",
                 None,
             )
     if caps.per_week is not None:
@@ -110,21 +129,21 @@ def check_share_caps(
         if len(this_weeks) >= caps.per_week:
             return CapRefusal(
                 "per_week",
-                f"You have shared {len(this_weeks)} times this week, the weekly limit.",
+                f"You have shared {times(len(this_weeks))} this week, the weekly limit.",
                 next_week,
             )
     if caps.per_day is not None:
         todays = [s for s in prior if s.at >= today]
         if len(todays) >= caps.per_day:
             return CapRefusal(
-                "per_day", f"You have shared {len(todays)} times today, the daily limit.", tomorrow
+                "per_day", f"You have shared {times(len(todays))} today, the daily limit.", tomorrow
             )
     if caps.per_channel_per_day is not None:
         on_channel = [s for s in prior if s.at >= today and s.channel == channel]
         if len(on_channel) >= caps.per_channel_per_day:
             return CapRefusal(
                 "per_channel_per_day",
-                f"You have shared {len(on_channel)} times on {channel.value} today, "
+                f"You have shared {times(len(on_channel))} on {channel.label} today, "
                 "the daily limit for one network.",
                 tomorrow,
             )
@@ -134,7 +153,7 @@ def check_share_caps(
             minutes = int(caps.min_spacing.total_seconds() // 60)
             return CapRefusal(
                 "min_spacing",
-                f"Leave at least {minutes} minutes between two shares.",
+                f"Leave at least {minutes} minute{'' if minutes == 1 else 's'} between two shares.",
                 earliest,
             )
     return None

@@ -24,8 +24,31 @@
     const preview = form.querySelector("[data-share-preview]");
     const templates = form.querySelector("[data-templates]");
     const tabooResult = form.querySelector("[data-taboo-result]");
+    const counter = form.querySelector("[data-length-counter]");
+    // Counted as the server counts: the text with its tags, plus the link where the
+    // network counts one. The server checks again on submit.
+    const count = (full) => {
+      if (!counter) return;
+      const chosen = form.querySelector("input[name=channel]:checked");
+      if (!chosen) return;
+      const limit = Number(chosen.dataset.lengthLimit || 0);
+      const length = [...full].length + Number(chosen.dataset.linkLength || 0);
+      if (!limit) {
+        counter.textContent = `${length} characters with the disclosure and hashtag.`;
+        counter.classList.remove("field-error");
+        return;
+      }
+      const link = Number(chosen.dataset.linkLength || 0) ? " and link" : "";
+      const over = length - limit;
+      counter.textContent =
+        `${length} of ${limit} characters on ${chosen.dataset.label}, with the disclosure, hashtag${link}` +
+        (over > 0 ? `: ${over} too many.` : ".");
+      counter.classList.toggle("field-error", over > 0);
+    };
     const update = () => {
-      preview.textContent = withDisclosure(text.value, form.dataset.disclosure, form.dataset.hashtag);
+      const full = withDisclosure(text.value, form.dataset.disclosure, form.dataset.hashtag);
+      preview.textContent = full;
+      count(full);
     };
 
     // Picking a network offers its texts first; picking a text fills the editor.
@@ -44,7 +67,10 @@
       }
     };
     form.addEventListener("change", (event) => {
-      if (event.target.name === "channel") showTemplatesFor(event.target.value);
+      if (event.target.name === "channel") {
+        showTemplatesFor(event.target.value);
+        update();
+      }
       if (event.target === templates) {
         const chosen = templates.selectedOptions[0];
         if (chosen && chosen.dataset.text) text.value = chosen.dataset.text;

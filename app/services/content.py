@@ -243,6 +243,12 @@ def taboo_message(hits: list[TabooHit]) -> str:
     return " ".join(f"“{h.matched}” touches {h.topic}: {h.explanation}" for h in hits)
 
 
+def posted_length(channel: Channel, full_text: str) -> int:
+    """The length the network counts: the text with its tags, plus our link where the
+    network counts it. HR's share texts and employees' edited texts are counted alike."""
+    return len(full_text) + LINK_ALLOWANCE.get(channel, 0)
+
+
 def template_problem(channel: Channel, text: str, hashtag: str | None) -> str | None:
     """Why a share text cannot be saved, or None."""
     text = (text or "").strip()
@@ -254,7 +260,7 @@ def template_problem(channel: Channel, text: str, hashtag: str | None) -> str | 
     limit = CHANNEL_TEXT_LIMITS.get(channel)
     if limit is not None:
         full = with_disclosure(text, policy.share_policy().disclosure, hashtag)
-        length = len(full) + LINK_ALLOWANCE.get(channel, 0)
+        length = posted_length(channel, full)
         if length > limit:
             link = " and link" if channel in LINK_ALLOWANCE else ""
             return (

@@ -28,7 +28,7 @@ from app.models import (
     Share,
     ShareTemplate,
 )
-from app.services import clicks, events, feed, policy, taboo
+from app.services import clicks, content, events, feed, policy, taboo
 from app.services.calendar import company_calendar
 from scoring.sharing import (
     CapRefusal,
@@ -87,7 +87,7 @@ def _template(item: ContentItem, channel: Channel, template_id: int | None) -> S
         raise InvalidInput("This item has no share text with that id.", field="template_id")
     if template.channel != channel:
         raise InvalidInput(
-            f"That share text is meant for {template.channel.value}, not {channel.value}.",
+            f"That share text is meant for {template.channel.label}, not {channel.label}.",
             field="template_id",
         )
     return template
@@ -99,6 +99,22 @@ def check_taboo(text: str) -> None:
         raise InvalidInput(
             "The text touches a topic that is off-limits: " + hits[0].explanation,
             errors={"text": [f"{hit.topic} (“{hit.matched}”): {hit.explanation}" for hit in hits]},
+        )
+
+
+def check_length(channel: Channel, final_text: str) -> None:
+    """The network's own limit, counted as HR's share texts are counted."""
+    limit = content.CHANNEL_TEXT_LIMITS.get(channel)
+    if limit is None:
+        return
+    length = content.posted_length(channel, final_text)
+    if length > limit:
+        name = channel.label
+        link = " and link" if channel in content.LINK_ALLOWANCE else ""
+        raise InvalidInput(
+            f"Your text is {length} characters with the disclosure, hashtag{link}; "
+            f"{name} allows {limit}. Shorten it by {length - limit}.",
+            field="text",
         )
 
 
@@ -141,6 +157,8 @@ def create_share(
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidInput(f"Keep the text under {MAX_TEXT_LENGTH} characters.", field="text")
     check_taboo(text)
+    final_text = with_disclosure(text, policy.share_policy().disclosure, item.campaign_hashtag)
+    check_length(channel, final_text)
 
     caps = policy.share_caps()
     zone, first_weekday = company_calendar()
@@ -157,7 +175,6 @@ def create_share(
     if refusal is not None:
         raise ShareCapReached(refusal, zone)
 
-    final_text = with_disclosure(text, policy.share_policy().disclosure, item.campaign_hashtag)
     return record_share(
         employee, item, channel, final_text, now, policy.share_points_enabled(channel)
     )

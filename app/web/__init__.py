@@ -10,14 +10,12 @@ from flask import Flask
 from app.models import Role
 from app.services.calendar import company_calendar
 from scoring.participation import Network
+from scoring.sharing import CHANNEL_LABELS, Channel
 
-NETWORK_LABELS = {
-    Network.LINKEDIN: "LinkedIn",
-    Network.X: "X",
-    Network.FACEBOOK: "Facebook",
-    Network.XING: "XING",
-    Network.INSTAGRAM: "Instagram",
-}
+# The networks' own spellings, the same as the channels'.
+NETWORK_LABELS = {network: Channel(network.value).label for network in Network}
+# A time people can act on: the weekday and date, and the hour in the company's zone.
+LONG_TIME = "%A %d %B %Y, %H:%M"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -53,7 +51,15 @@ def register_pages(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["problems"] = problems
-    app.jinja_env.globals.update(NETWORK_LABELS=NETWORK_LABELS, WEEKDAYS=WEEKDAYS, Role=Role)
+    app.jinja_env.filters["plural"] = plural
+    app.jinja_env.filters["network"] = network_label
+    app.jinja_env.globals.update(
+        NETWORK_LABELS=NETWORK_LABELS,
+        WEEKDAYS=WEEKDAYS,
+        Role=Role,
+        LONG_TIME=LONG_TIME,
+        company_zone=_company_zone,
+    )
 
 
 def _company_zone() -> ZoneInfo:
@@ -77,3 +83,16 @@ def problems(errors: dict | None, name: str) -> list[str]:
     if isinstance(found, dict):
         return [m for value in found.values() for m in problems({"v": value}, "v")]
     return [m for value in found for m in problems({"v": value}, "v")]
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """The count with its noun: 1 point, 2 points."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
+
+
+def network_label(value) -> str:
+    """A network or channel (or its stored value) as the network spells itself."""
+    try:
+        return CHANNEL_LABELS[Channel(getattr(value, "value", value))]
+    except ValueError:
+        return str(value)

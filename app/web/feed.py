@@ -10,20 +10,11 @@ from app.errors import ChorusError
 from app.extensions import db
 from app.models import ContentItem, Employee, Role, utcnow
 from app.schemas import ShareFormSchema, load
-from app.services import feed, policy, sharing
+from app.services import content, feed, policy, sharing
 from app.web.forms import me, optional_int, page_number
-from scoring.sharing import Channel, with_disclosure
+from scoring.sharing import CHANNEL_LABELS, Channel, with_disclosure
 
 bp = Blueprint("feed_pages", __name__)
-
-CHANNEL_LABELS = {
-    Channel.LINKEDIN: "LinkedIn",
-    Channel.X: "X",
-    Channel.FACEBOOK: "Facebook",
-    Channel.XING: "XING",
-    Channel.INSTAGRAM: "Instagram",
-    Channel.EMAIL: "E-mail",
-}
 
 
 def to_guidelines_unless_participating(employee: Employee) -> Response | None:
@@ -55,17 +46,39 @@ def show():
         page=page,
         shared=feed.shared_channels(employee.id, ids),
         allowance=feed.allowance(employee, now, ids),
+        now=now,
         CHANNEL_LABELS=CHANNEL_LABELS,
         image_url=image_url,
     )
 
 
+def own_channels(employee: Employee) -> list[Channel]:
+    """The channels of the networks in the employee's profile, in the usual order."""
+    mine = {n.network.value for n in employee.networks}
+    return [c for c in Channel if c.value in mine]
+
+
+def _length(channel: Channel, text: str) -> dict:
+    """What the dialog's counter shows before any script runs."""
+    return {
+        "count": content.posted_length(channel, text),
+        "limit": content.CHANNEL_TEXT_LIMITS.get(channel),
+        "link": channel in content.LINK_ALLOWANCE,
+        "label": channel.label,
+    }
+
+
 def _dialog(item: ContentItem, status: int = 200, **context):
     share_policy = policy.share_policy()
+    employee = me()
+    own = own_channels(employee)
     channel = context.pop("channel", None) or request.args.get("channel")
     channel = channel if channel in {c.value for c in Channel} else None
-    if channel is None:  # the first channel HR wrote a text for, else LinkedIn
-        channel = item.templates[0].channel.value if item.templates else Channel.LINKEDIN.value
+    if channel is None:  # the first of their networks HR wrote a text for, else their first
+        written = [t.channel for t in item.templates]
+        channel = next(
+            (c for c in [*(c for c in written if c in own), *own, *written]), Channel.LINKEDIN
+        ).value
     values = context.pop("values", None)
     if values is None:
         first = next((t for t in item.templates if t.channel.value == channel), None)
@@ -74,17 +87,23 @@ def _dialog(item: ContentItem, status: int = 200, **context):
             "template_id": first.id if first else "",
             "text": first.text if first else item.title,
         }
+    shown = values["channel"] if values["channel"] in {c.value for c in Channel} else channel
+    preview = with_disclosure(values["text"] or "", share_policy.disclosure, item.campaign_hashtag)
+    now = utcnow()
     page = render_template(
         "feed/share.html",
         item=item,
         values=values,
-        channels=list(Channel),
+        own_channels=own,
+        other_channels=[c for c in Channel if c not in own],
         CHANNEL_LABELS=CHANNEL_LABELS,
+        limits=content.CHANNEL_TEXT_LIMITS,
+        link_lengths=content.LINK_ALLOWANCE,
+        length=_length(Channel(shown), preview),
         disclosure=share_policy.disclosure,
-        preview=with_disclosure(
-            values["text"] or "", share_policy.disclosure, item.campaign_hashtag
-        ),
-        allowance=feed.allowance(me(), utcnow(), [item.id]),
+        preview=preview,
+        allowance=feed.allowance(employee, now, [item.id]),
+        now=now,
         image_url=image_url,
         **context,
     )

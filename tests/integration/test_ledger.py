@@ -64,8 +64,8 @@ def test_history_explains_every_line_newest_first(store):
     event(alice, EventKind.CLICK, at=T0 + timedelta(minutes=1))
     run_pipeline(store)
     assert [line.reason for line in ledger.history(alice.id)] == [
-        "Unique clicks: a unique click on your link on linkedin",
-        "Sharing: sharing content on linkedin",
+        "Unique clicks: a unique click on your link on LinkedIn",
+        "Sharing: sharing content on LinkedIn",
     ]
 
 

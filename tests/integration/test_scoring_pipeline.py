@@ -42,8 +42,8 @@ def test_events_become_ledger_lines_with_reasons_and_reach_the_boards(store):
     assert run_pipeline(store) == (2, 2)
     lines = db.session.scalars(select(LedgerLine).order_by(LedgerLine.id)).all()
     assert [(line.points, line.reason) for line in lines] == [
-        (5, "Sharing: sharing content on linkedin"),
-        (1, "Unique clicks: a unique click on your link on linkedin"),
+        (5, "Sharing: sharing content on LinkedIn"),
+        (1, "Unique clicks: a unique click on your link on LinkedIn"),
     ]
     assert lines[0].rule_version.rule.name == "Sharing"
     assert store.standing(COMPANY, alice.id).points == 6

@@ -141,7 +141,7 @@ def test_hr_texts_pass_the_guard_too(advocate, item):
 
 @pytest.mark.parametrize(
     ("template_of", "message"),
-    [("other item", "no share text with that id"), ("x", "meant for x, not linkedin")],
+    [("other item", "no share text with that id"), ("x", "meant for X, not LinkedIn")],
 )
 def test_templates_must_belong_to_the_item_and_channel(advocate, item, template_of, message):
     if template_of == "other item":

@@ -77,7 +77,7 @@ def test_each_matching_rule_writes_its_own_line_with_a_reason():
         [rule(), rule(rule_id=2, name="Careers bonus", points=5, tags=frozenset({"careers"}))],
     )
     assert [(line.rule_id, line.points) for line in lines] == [(1, 10), (2, 5)]
-    assert lines[1].reason == "Careers bonus: sharing content on linkedin"
+    assert lines[1].reason == "Careers bonus: sharing content on LinkedIn"
 
 
 def test_a_cap_awards_the_rest_then_zero_lines_marked_capped():

@@ -174,7 +174,7 @@ def test_per_channel_per_day_refuses_only_that_channel():
     now = local(2025, 5, 14, 23, 59, 59)
     refusal = check(caps, prior, now, channel=Channel.LINKEDIN)
     assert (refusal.cap, refusal.next_allowed_at) == ("per_channel_per_day", local(2025, 5, 15))
-    assert "linkedin" in refusal.message
+    assert "on LinkedIn today" in refusal.message
     assert check(caps, prior, now, channel=Channel.X) is None
     assert check(caps, prior, local(2025, 5, 15, 0, 0), channel=Channel.LINKEDIN) is None
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ClickKind, Employee, Share
+from app.models import ClickKind, Employee, EmployeeNetwork, Share, utcnow
+from scoring.participation import Network
 from tests.conftest import csrf_token
 from tests.factories import (
     ClickRecordFactory,
@@ -142,3 +145,63 @@ def test_instagram_has_no_share_dialog(app, client, login, item):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "data-no-intent" in page
     assert "data-intent-url" not in page
+
+
+def _section(page: str, start: str, end: str) -> str:
+    return page[page.index(start) : page.index(end, page.index(start))]
+
+
+def test_the_dialog_lists_my_networks_first_and_the_others_below(app, client, login, item):
+    me = login(opted_in=True)
+    with app.app_context():
+        for network in (Network.XING, Network.X):
+            db.session.add(EmployeeNetwork(employee_id=me.id, network=network))
+        db.session.commit()
+    page = client.get(f"/content/{item}/share").get_data(as_text=True)
+    own = _section(page, "data-own-networks", "</div>")
+    others = _section(page, "data-other-networks", "</details>")
+    assert re.findall(r'name="channel" value="(\w+)"', own) == ["x", "xing"]
+    assert re.findall(r'name="channel" value="(\w+)"', others) == [
+        "linkedin",
+        "facebook",
+        "instagram",
+        "email",
+    ]
+    assert "Other networks" in others
+    # HR wrote a LinkedIn text, but the employee is not on LinkedIn: their first network.
+    assert re.search(r'value="x"\s[^>]*checked', own)
+
+
+def test_without_networks_in_the_profile_all_are_offered(client, login, item):
+    login(opted_in=True)
+    page = client.get(f"/content/{item}/share").get_data(as_text=True)
+    assert len(re.findall(r'name="channel" value="\w+"', page)) == 6
+    assert "data-other-networks" not in page
+    assert re.search(r'value="linkedin"\s[^>]*checked', page)
+
+
+def test_the_spacing_is_said_before_the_form_in_the_company_zone(app, client, login, item):
+    login(opted_in=True)
+    with app.app_context():
+        SharePolicyFactory(min_spacing_minutes=45)
+    for path in ("/feed", f"/content/{item}/share"):
+        page = client.get(path).get_data(as_text=True)
+        notice = _section(page, "data-next-allowed", "</p>")
+        assert "at least 45 minutes apart" in notice
+        assert "(Europe/Berlin)" in notice
+    dialog = client.get(f"/content/{item}/share").get_data(as_text=True)
+    assert dialog.index("data-next-allowed") < dialog.index('class="share-form"')
+
+
+def test_after_a_share_the_feed_says_when_the_next_is_possible(app, client, login, item):
+    me = login(opted_in=True)
+    with app.app_context():
+        SharePolicyFactory(min_spacing_minutes=45)
+        at = utcnow().replace(microsecond=0) - timedelta(minutes=5)
+        ShareFactory(employee=db.session.get(Employee, me.id), content_id=item, created_at=at)
+        expected = (at + timedelta(minutes=45)).astimezone(ZoneInfo("Europe/Berlin"))
+    page = client.get("/feed").get_data(as_text=True)
+    notice = _section(page, "data-next-allowed", "</p>")
+    assert "Your next share is possible from" in notice
+    assert expected.strftime("%H:%M") in notice
+    assert "(Europe/Berlin)" in notice
