@@ -1,10 +1,25 @@
 """Live leaderboards in Redis sorted sets: the one module that knows their key names.
 
 A board is a scope (the company, a team, a challenge) in a window (all time, a month,
-a week). Members are employee ids; a member's score folds their points and the time
-they reached them into one exact number (``scoring.ranking.encode_score``), so the
-sorted set lists the earlier achiever first within a tie. Ranks are standard
-competition ranks: 1 + the number of members with more points.
+a week). A member's score folds their points and the second they reached them into one
+exact number (``scoring.ranking.encode_score``) that lists in ascending order: most
+points first, then the earlier achiever. Members are employee ids written with a fixed
+width (``member_text``), so that Redis, which lists equal scores by their bytes, lists
+them by id. Ranks are standard competition ranks: 1 + the number of members with more
+points. Totals may be negative; the scripts refuse a total beyond the exactly
+representable range rather than store a rounded score.
+
+Keys (this module owns the namespace ``{chorus:boards}``):
+
+- ``{chorus:boards}:board:<scope>:<window>``: a board; scope "company", "team:<id>" or
+  "challenge:<id>", window "all", "2026-11" or "w2026-11-16" (``BoardStore.key``);
+  ``...:rebuild`` is the staging copy a rebuild fills before renaming it into place;
+- ``{chorus:boards}:member:<id>``: the boards a member is on (to take them off);
+- ``{chorus:boards}:names``: member -> the name the boards show;
+- ``{chorus:boards}:applied:<bucket>``: ids of ledger lines already applied;
+- ``{chorus:boards}:built``: present while the boards hold the whole applied ledger.
+  A rebuild or the first line ever applied writes it; a Redis that lost its data lacks
+  it, and the settle job then has the boards rebuilt (``app.services.scoring``).
 
 Every key carries the hash tag ``{chorus:boards}``: the Lua scripts below touch several
 boards at once, and on Redis Cluster all keys of one script must share a slot.
@@ -23,18 +38,39 @@ from functools import lru_cache
 
 import redis
 
-from scoring.ranking import EPOCH, TIME_BITS, TIME_LIMIT, decode_points, encode_score
+from scoring.ranking import (
+    MAX_POINTS,
+    TIME_BITS,
+    decode_points,
+    decode_second,
+    encode_score,
+    tie_second,
+)
 from scoring.windows import Window, window_key
 
 TAG = "{chorus:boards}"
 APPLIED_BUCKET = 100_000  # line ids per dedupe set
 APPLIED_TTL = 30 * 24 * 3600  # a job retried within a month is still recognised
 BOARD_WINDOWS = (Window.ALL_TIME, Window.MONTH, Window.WEEK)
+MEMBER_DIGITS = 10  # employee ids are 32-bit integers: at most 10 digits
+BUILT_KEY = f"{TAG}:built"
+
+
+def member_text(member_id: int) -> str:
+    """A member as the boards store it: fixed width, so byte order is id order."""
+    if not 0 <= member_id < 10**MEMBER_DIGITS:
+        raise ValueError(f"member id {member_id} out of range")
+    return f"{member_id:0{MEMBER_DIGITS}d}"
 
 
 def board_key(scope: str, window: str) -> str:
     """``scope``: "company", "team:<id>" or "challenge:<id>"; ``window``: a window key."""
     return f"{TAG}:board:{scope}:{window}"
+
+
+def scope_key(window: str, team_id: int | None = None) -> str:
+    """The company's board of a window, or a team's."""
+    return board_key("company" if team_id is None else f"team:{team_id}", window)
 
 
 def member_boards_key(member_id: int) -> str:
@@ -101,47 +137,51 @@ def _window_keys(day: date, zone: tzinfo, week_start: int) -> tuple[str, ...]:
 
 
 def boards_for(line: BoardLine, zone: tzinfo, week_start: int) -> list[str]:
-    scopes = ["company"] + ([f"team:{line.team_id}"] if line.team_id is not None else [])
     windows = _window_keys(line.occurred_at.astimezone(zone).date(), zone, week_start)
-    return [board_key(scope, window) for scope in scopes for window in windows]
+    teams = [None] if line.team_id is None else [None, line.team_id]
+    return [scope_key(window, team) for team in teams for window in windows]
 
 
 def _lua(source: str) -> str:
     """Scripts share the score encoding's constants with scoring.ranking."""
-    return source.replace("@BITS@", str(TIME_BITS)).replace("@LIMIT@", str(TIME_LIMIT))
-
-
-def _seconds(moment: datetime) -> int:
-    return int((moment - EPOCH).total_seconds())
+    return source.replace("@BITS@", str(TIME_BITS)).replace("@MAX@", str(MAX_POINTS))
 
 
 # KEYS: per line its applied-set, its board keys and its member-boards key, line after
-# line; ARGV: ttl, then per line: line id, member, delta, seconds, number of boards.
+# line; ARGV: ttl, then per line: line id, member, delta, tie second, number of boards.
 # Several lines per call (one round trip and one script run for the lot), each applied
 # only if its id is new to its applied-set. Points and time are decoded from the score,
 # changed, re-encoded: a line with 0 points leaves the time the score was reached as is.
+# A line that would take a total beyond the exact range is refused before any of its
+# writes (the lines before it in the call stay applied, and remembered as such).
 _APPLY_LINES = _lua("""
 local ttl = ARGV[1]
-local shift, limit = 2 ^ @BITS@, @LIMIT@
+local shift, max = 2 ^ @BITS@, @MAX@
 local k, applied, expire = 1, 0, {}
 for a = 2, #ARGV, 5 do
   local boards = tonumber(ARGV[a + 4])
-  if redis.call('SADD', KEYS[k], ARGV[a]) == 1 then
-    expire[KEYS[k]] = true
+  if redis.call('SISMEMBER', KEYS[k], ARGV[a]) == 0 then
     local member, delta, t = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+    local scores = {}
     for i = k + 1, k + boards do
       local old = redis.call('ZSCORE', KEYS[i], member)
       local points, reached = 0, 0
       if old then
         old = tonumber(old)
-        points = math.floor(old / shift)
-        reached = limit - (old % shift)
+        points = -math.floor(old / shift)
+        reached = old % shift
       end
       if delta ~= 0 and t > reached then reached = t end
+      points = points + delta
+      if points > max or points < -max then
+        return redis.error_reply('points out of the encodable range: line ' .. ARGV[a])
+      end
       -- an integer string, exact whatever number format this Lua build prints with
-      local score = string.format('%.0f', (points + delta) * shift + (limit - reached))
-      redis.call('ZADD', KEYS[i], score, member)
+      scores[i] = string.format('%.0f', reached - points * shift)
     end
+    redis.call('SADD', KEYS[k], ARGV[a])
+    expire[KEYS[k]] = true
+    for i = k + 1, k + boards do redis.call('ZADD', KEYS[i], scores[i], member) end
     redis.call('SADD', KEYS[k + boards + 1], unpack(KEYS, k + 1, k + boards))
     applied = applied + 1
   end
@@ -158,29 +198,32 @@ LINES_PER_CALL = 100  # lines per script call: one call of 100 runs ~1 ms in Red
 # Returns the rows (member, points, members with more points: rank = that + 1), the
 # names of the rows (false where unknown), the board size, the first row's position,
 # the viewer's points and the members above them (false when not on the board).
-# Everything a board view needs, in one round trip.
+# Everything a board view needs, in one round trip. Lowest score first (board order).
 _VIEW = _lua("""
 local board, shift = KEYS[1], 2 ^ @BITS@
 local start, limit, viewer = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local function above(points)
-  return redis.call('ZCOUNT', board, string.format('%.0f', (points + 1) * shift), '+inf')
+  return redis.call('ZCOUNT', board, '-inf', '(' .. string.format('%.0f', -points * shift))
+end
+local function points_of(score)
+  return -math.floor(tonumber(score) / shift)
 end
 local my_points, my_above = false, false
 if viewer ~= '' then
   local score = redis.call('ZSCORE', board, viewer)
   if score then
-    my_points = math.floor(tonumber(score) / shift)
+    my_points = points_of(score)
     my_above = above(my_points)
     if ARGV[4] == 'around' then
-      start = math.max(0, redis.call('ZREVRANK', board, viewer) - math.floor(limit / 2))
+      start = math.max(0, redis.call('ZRANK', board, viewer) - math.floor(limit / 2))
     end
   end
 end
 local out, members, last_points, last_above = {}, {}, nil, 0
 if limit > 0 then
-  local rows = redis.call('ZREVRANGE', board, start, start + limit - 1, 'WITHSCORES')
+  local rows = redis.call('ZRANGE', board, start, start + limit - 1, 'WITHSCORES')
   for i = 1, #rows, 2 do
-    local points = math.floor(tonumber(rows[i + 1]) / shift)
+    local points = points_of(rows[i + 1])
     if points ~= last_points then
       last_above, last_points = above(points), points
     end
@@ -204,6 +247,17 @@ class BoardStore:
         self._apply = connection.register_script(_APPLY_LINES)
         self._view = connection.register_script(_VIEW)
 
+    key = staticmethod(scope_key)
+
+    # Whether the boards are whole ---------------------------------------------
+
+    def is_built(self) -> bool:
+        """Whether the boards hold every applied line: false after Redis lost its data."""
+        return bool(self.redis.exists(BUILT_KEY))
+
+    def mark_built(self) -> None:
+        self.redis.set(BUILT_KEY, 1)
+
     # Writing ------------------------------------------------------------------
 
     def apply_lines(self, lines: Iterable[BoardLine], zone: tzinfo, week_start: int = 0) -> int:
@@ -219,9 +273,9 @@ class BoardStore:
             keys.append(member_boards_key(line.employee_id))
             args += [
                 line.line_id,
-                line.employee_id,
+                member_text(line.employee_id),
                 line.points,
-                _seconds(line.occurred_at),
+                tie_second(line.occurred_at),
                 len(boards),
             ]
             if len(args) > 5 * LINES_PER_CALL:
@@ -238,7 +292,7 @@ class BoardStore:
         boards = self.redis.smembers(key)
         pipe = self.redis.pipeline(transaction=True)
         for board in boards:
-            pipe.zrem(board, member_id)
+            pipe.zrem(board, member_text(member_id))
         pipe.delete(key)
         pipe.execute()
 
@@ -249,7 +303,7 @@ class BoardStore:
         pipe.delete(staging)
         for chunk_start in range(0, len(standings), 10_000):
             chunk = standings[chunk_start : chunk_start + 10_000]
-            pipe.zadd(staging, {str(m): encode_score(p, t) for m, p, t in chunk})
+            pipe.zadd(staging, {member_text(m): encode_score(p, t) for m, p, t in chunk})
         for member, _points, _reached in standings:
             pipe.sadd(member_boards_key(member), key)
         if standings:
@@ -276,7 +330,10 @@ class BoardStore:
             for start in range(0, len(items), chunk):
                 pipe.zadd(
                     staging,
-                    {str(m): encode_score(p, t) for m, (p, t) in items[start : start + chunk]},
+                    {
+                        member_text(m): encode_score(p, t)
+                        for m, (p, t) in items[start : start + chunk]
+                    },
                 )
             for member in members:
                 member_boards.setdefault(member, []).append(key)
@@ -298,7 +355,7 @@ class BoardStore:
 
     def set_member(self, key: str, member_id: int, points: int, reached_at: datetime) -> None:
         pipe = self.redis.pipeline(transaction=True)
-        pipe.zadd(key, {str(member_id): encode_score(points, reached_at)})
+        pipe.zadd(key, {member_text(member_id): encode_score(points, reached_at)})
         pipe.sadd(member_boards_key(member_id), key)
         pipe.execute()
 
@@ -342,7 +399,7 @@ class BoardStore:
             args=[
                 offset,
                 limit,
-                "" if viewer_id is None else viewer_id,
+                "" if viewer_id is None else member_text(viewer_id),
                 "around" if around else "",
                 "names" if names else "",
             ],
@@ -382,24 +439,28 @@ class BoardStore:
     def set_name(self, member_id: int, name: str | None) -> None:
         """The name the boards show for a member, or None to forget it (hidden, gone)."""
         if name is None:
-            self.redis.hdel(names_key(), member_id)
+            self.redis.hdel(names_key(), member_text(member_id))
         else:
-            self.redis.hset(names_key(), member_id, name)
+            self.redis.hset(names_key(), member_text(member_id), name)
 
     def remember_names(self, names: Mapping[int, str]) -> None:
         """Names read from the database by a board view, kept for the next one. HSETNX:
         a name set meanwhile by ``set_name`` (a change just committed) wins."""
         pipe = self.redis.pipeline(transaction=False)
         for member_id, name in names.items():
-            pipe.hsetnx(names_key(), member_id, name)
+            pipe.hsetnx(names_key(), member_text(member_id), name)
         pipe.execute()
 
     def forget_names(self) -> None:
         self.redis.delete(names_key())
 
     def scores(self, key: str) -> dict[int, tuple[int, int]]:
-        """Everything on a board, member -> (points, reached seconds): for comparisons."""
+        """Everything on a board, member -> (points, tie second): for comparisons."""
         return {
-            int(member): (decode_points(score), TIME_LIMIT - int(score) % 2**TIME_BITS)
+            int(member): (decode_points(score), decode_second(score))
             for member, score in self.redis.zrange(key, 0, -1, withscores=True)
         }
+
+    def order(self, key: str) -> list[int]:
+        """A board's members in board order: for comparisons."""
+        return [int(member) for member in self.redis.zrange(key, 0, -1)]

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from queue import SimpleQueue
+from time import time
 from typing import Any
 
 from flask import current_app
@@ -49,6 +50,7 @@ from app.models import (
     UTCDateTime,
     utcnow,
 )
+from app.queue import enqueue
 from app.services.calendar import company_calendar
 from app.services.rules import all_versions, to_domain
 from scoring.engine import MAX_FUTURE, EventFacts, cap_window_key, score_events
@@ -59,6 +61,7 @@ from scoring.sharing import EventKind
 LOCK_NAME = "chorus:lock:scoring"
 LOCK_TIMEOUT = 300  # seconds; a batch takes far less
 USAGE_CHUNK = 5000  # cap counters per upsert statement
+REBUILD_TIMEOUT = 3600  # seconds; a rebuild of 5M lines takes about a minute
 
 
 class Busy(RuntimeError):
@@ -388,6 +391,7 @@ def settle(store: BoardStore, max_batches: int = 50) -> dict[str, int]:
 
     def follow() -> int:
         with app.app_context():
+            ensure_boards_built(store)
             lines = 0
             while committed.get():
                 lines += apply_pending_lines(store)
@@ -415,6 +419,30 @@ def settle(store: BoardStore, max_batches: int = 50) -> dict[str, int]:
             committed.put(False)  # the boards finish what is committed, even after an error
         lines = following.result() if following else follow()
     return {"events": events, "lines": lines}
+
+
+def ensure_boards_built(store: BoardStore, now: float | None = None) -> bool:
+    """Whether the boards hold every applied line. When Redis has lost its data (its
+    marker is gone) while the ledger has lines on the boards, a rebuild is queued,
+    once per hour slot whatever the number of settle runs and clocks, and False is
+    returned; new lines keep reaching the boards meanwhile and the rebuild keeps them."""
+    if store.is_built():
+        return True
+    applied = db.session.scalar(
+        select(LedgerLine.id).where(LedgerLine.boards_applied.is_(True)).limit(1)
+    )
+    if applied is None:  # nothing on the boards yet: empty boards are whole
+        store.mark_built()
+        return True
+    slot = int((time() if now is None else now) // 3600)
+    enqueue(
+        "app.jobs.rebuild_boards",
+        job_id=f"rebuild-boards-after-loss-{slot}",
+        queue_name="scoring",
+        timeout=REBUILD_TIMEOUT,
+        retries=0,
+    )
+    return False
 
 
 def _standings(lines) -> dict[str, dict[int, list]]:
@@ -498,6 +526,7 @@ def rebuild_boards(store: BoardStore) -> int:
     store.forget_boards_except(set(boards))
     store.forget_applied_lines()
     store.forget_names()  # read afresh from the database as the boards are shown
+    store.mark_built()
     return len(boards)
 
 

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 
-from app.boards import BoardLine, BoardStore, Row, board_key
+from app.boards import BoardLine, BoardStore, Row, board_key, member_text
 from app.extensions import get_redis
-from scoring.ranking import EPOCH, MAX_POINTS, TIME_LIMIT, encode_score
+from scoring.ranking import EPOCH, MAX_POINTS, TIME_LIMIT, Standing, encode_score, rank_standings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 11, 18, 9, tzinfo=UTC)  # a Wednesday
@@ -113,6 +114,66 @@ def test_the_largest_points_at_the_latest_time_survive_redis_exactly(store):
         line(2, 11, MAX_POINTS - 1, latest - timedelta(seconds=1)),
     )
     apply(store, line(3, 10, 1, latest))
-    raw = get_redis().zscore(COMPANY, "10")
+    raw = get_redis().zscore(COMPANY, member_text(10))
     assert raw == encode_score(MAX_POINTS, latest)
     assert store.page(COMPANY).rows == [Row(1, 10, MAX_POINTS), Row(2, 11, MAX_POINTS - 1)]
+
+
+def test_the_lowest_totals_at_the_earliest_time_survive_redis_exactly(store):
+    apply(store, line(1, 10, -(MAX_POINTS - 1), EPOCH), line(2, 11, -MAX_POINTS + 1, EPOCH))
+    apply(store, line(3, 10, -1, EPOCH))
+    raw = get_redis().zscore(COMPANY, member_text(10))
+    assert raw == encode_score(-MAX_POINTS, EPOCH)
+    assert store.page(COMPANY).rows == [Row(1, 11, -MAX_POINTS + 1), Row(2, 10, -MAX_POINTS)]
+    assert store.standing(COMPANY, 10).rank == 2
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_a_total_beyond_the_exact_range_is_refused_and_changes_nothing(store, sign):
+    apply(store, line(1, 10, sign * MAX_POINTS))
+    before = store.scores(COMPANY)
+    with pytest.raises(redis.ResponseError, match="encodable range"):
+        apply(store, line(2, 11, 5), line(3, 10, sign))
+    after = store.scores(COMPANY)
+    assert (after[10], after[11][0]) == (before[10], 5)
+    assert apply(store, line(2, 11, 5)) == 0  # applied before the refusal, and remembered
+    with pytest.raises(redis.ResponseError):  # the refused line was not remembered
+        apply(store, line(3, 10, sign))
+
+
+def test_ties_reached_in_the_same_second_list_the_lower_id_first(store):
+    """+22 given at the same moment to 10, 9 and 8: listed 8, 9, 10 in every read."""
+    apply(store, *[line(member, member, 22, T0) for member in (10, 9, 8)])
+    apply(store, line(4, 7, 30, T0), line(5, 11, 5, T0))
+    expected = [Row(1, 7, 30), Row(2, 8, 22), Row(2, 9, 22), Row(2, 10, 22), Row(5, 11, 5)]
+    assert store.page(COMPANY).rows == expected
+    assert store.page(COMPANY, offset=1, limit=2).rows == expected[1:3]
+    assert store.around(COMPANY, 10, limit=2).rows == expected[2:4]
+    assert store.standing(COMPANY, 9).rank == 2
+    pure = rank_standings(
+        Standing(m, p, T0) for m, p in [(7, 30), (8, 22), (9, 22), (10, 22), (11, 5)]
+    )
+    assert [(r.rank, r.member_id, r.points) for r in pure] == [
+        (r.rank, r.member_id, r.points) for r in expected
+    ]
+    store.replace_board(
+        COMPANY, [(m, p, T0) for m, p in [(10, 22), (11, 5), (9, 22), (7, 30), (8, 22)]]
+    )
+    assert store.page(COMPANY).rows == expected
+
+
+def test_ids_of_different_lengths_tie_in_id_order(store):
+    members = [8, 9, 10, 11, 100, 10**9 + 7]
+    apply(store, *[line(i, member, 3, T0) for i, member in enumerate(reversed(members))])
+    assert store.order(COMPANY) == members
+
+
+def test_negative_totals_are_listed_below_zero_and_rebuild_alike(store):
+    apply(store, line(1, 10, 5, T0), line(2, 11, -7, T0), line(3, 12, 0, T0))
+    apply(store, line(4, 10, -9, T0 + timedelta(minutes=1)))
+    assert store.page(COMPANY).rows == [Row(1, 12, 0), Row(2, 10, -4), Row(3, 11, -7)]
+    live = store.scores(COMPANY)
+    store.replace_board(
+        COMPANY, [(10, -4, T0 + timedelta(minutes=1)), (11, -7, T0), (12, 0, EPOCH)]
+    )
+    assert store.scores(COMPANY) == live
