@@ -23,6 +23,7 @@ from sqlalchemy import update
 from app.errors import Forbidden, error_response, wants_json
 from app.extensions import csrf, db, login_manager
 from app.models import Employee, Role
+from app.services.tokens import authenticate
 
 F = TypeVar("F", bound=Callable)
 
@@ -78,8 +79,6 @@ def init_app(app: Flask) -> None:
     def authenticate_bearer():
         """A bearer header decides alone: its owner, or a 401. The session is not read,
         so a cookie cannot stand in for a bad token (nor skip the CSRF check with it)."""
-        from app.services.tokens import authenticate
-
         if "Authorization" not in request.headers:
             return None
         secret = bearer_token()
