@@ -112,7 +112,11 @@ def check_redemption(
     if spendable < cost:
         return RedemptionCheck(
             Refusal.BALANCE,
-            f"This reward costs {cost} points; you can spend {spendable}, "
-            f"so {cost - spendable} more are needed.",
+            f"This reward costs {_points(cost)}; you can spend {spendable}, "
+            f"so {cost - spendable} more {'is' if cost - spendable == 1 else 'are'} needed.",
         )
     return RedemptionCheck(None, "")
+
+
+def _points(count: int) -> str:
+    return f"{count} point{'' if count == 1 else 's'}"

@@ -144,9 +144,9 @@ def _sharing_blueprints() -> list[Blueprint]:
 
 
 def _content_blueprints() -> list[Blueprint]:
-    from app.api import content, feeds, policy, taboo
+    from app.api import content, inbound_feeds, policy, taboo
 
-    return [content.bp, policy.bp, taboo.bp, feeds.bp]
+    return [content.bp, policy.bp, taboo.bp, inbound_feeds.bp]
 
 
 def _referral_blueprints() -> list[Blueprint]:

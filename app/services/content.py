@@ -265,7 +265,7 @@ def template_problem(channel: Channel, text: str, hashtag: str | None) -> str | 
             link = " and link" if channel in LINK_ALLOWANCE else ""
             return (
                 f"{length} characters with the disclosure, hashtag{link}; "
-                f"{channel.value} allows {limit}."
+                f"{channel.label} allows {limit}."
             )
     return None
 
@@ -441,7 +441,7 @@ def publish_problems(item: ContentItem, now: datetime | None = None) -> dict[str
         hits = taboo.check_text(template.text)
         if hits:
             problems.setdefault("templates", []).append(
-                f"Share text {index + 1} ({template.channel.value}): {taboo_message(hits)}"
+                f"Share text {index + 1} ({template.channel.label}): {taboo_message(hits)}"
             )
     return problems
 

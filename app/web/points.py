@@ -149,7 +149,8 @@ def adjust():
         return _failed(exc, "adjust")
     db.session.commit()  # the boards pick the line up with the next settle_points run
     flash(
-        f"{line.points:+d} points for {employee.name}: {line.reason}. "
+        f"{line.points:+d} point{'' if abs(line.points) == 1 else 's'} for {employee.name}: "
+        f"{line.reason}. "
         "Their boards follow within seconds.",
         "success",
     )

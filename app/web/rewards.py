@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Redemption, RedemptionState, Reward, Role
 from app.schemas import RewardFormSchema, load
 from app.services import ledger, rewards
+from app.web import plural
 from app.web.forms import form_failed, me, optional_int
 from app.web.points import new_form_key
 
@@ -63,7 +64,7 @@ def redeem(reward_id: int):
     db.session.commit()
     if created:
         flash(
-            f"You redeemed {redemption.reward.name} for {redemption.points} points. "
+            f"You redeemed {redemption.reward.name} for {plural(redemption.points, 'point')}. "
             "They are held until HR hands it over; HR's answer comes by mail.",
             "success",
         )
@@ -97,7 +98,11 @@ def cancel(redemption_id: int):
     redemption = rewards.get_redemption(redemption_id, owner_id=employee.id)
     rewards.cancel(employee, redemption)
     db.session.commit()
-    flash(f"Cancelled: the {redemption.points} points are yours to spend again.", "success")
+    flash(
+        f"Cancelled: the {plural(redemption.points, 'point')} "
+        f"{'is' if redemption.points == 1 else 'are'} yours to spend again.",
+        "success",
+    )
     return redirect(url_for("reward_pages.my_redemptions"))
 
 
