@@ -39,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.boards import BoardLine, BoardStore, boards_for
 from app.extensions import db, get_redis
+from app.leases import Lease, LeaseTaken, leased
 from app.models import (
     CapUsage,
     ContentItem,
@@ -59,7 +60,9 @@ from scoring.ranking import EPOCH
 from scoring.sharing import EventKind
 
 LOCK_NAME = "chorus:lock:scoring"
-LOCK_TIMEOUT = 300  # seconds; a batch takes far less
+# Seconds. The holder renews the lease every third of it while it works; a holder that
+# died (killed with -9) stops renewing and frees the lock within this time.
+LOCK_LEASE = 12
 USAGE_CHUNK = 5000  # cap counters per upsert statement
 REBUILD_TIMEOUT = 3600  # seconds; a rebuild of 5M lines takes about a minute
 
@@ -69,14 +72,13 @@ class Busy(RuntimeError):
 
 
 @contextmanager
-def scoring_lock(blocking_timeout: float = 0) -> Iterator[None]:
-    lock = get_redis().lock(LOCK_NAME, timeout=LOCK_TIMEOUT, blocking_timeout=blocking_timeout)
-    if not lock.acquire(blocking=blocking_timeout > 0):
-        raise Busy("scoring is running elsewhere")
+def scoring_lock(blocking_timeout: float = 0, lease: float = LOCK_LEASE) -> Iterator[Lease]:
+    """One scoring run at a time, held as a renewed lease (``app.leases``)."""
     try:
-        yield
-    finally:
-        lock.release()
+        with leased(get_redis(), LOCK_NAME, lease, blocking_timeout) as held:
+            yield held
+    except LeaseTaken as exc:
+        raise Busy("scoring is running elsewhere") from exc
 
 
 def _postgresql() -> bool:
