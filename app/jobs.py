@@ -24,8 +24,7 @@ from app.extensions import db, get_redis
 from app.mail import send_mail
 from app.models import Employee
 from app.queue import QUEUES, enqueue
-from app.services import clicks, scoring
-from app.services import feeds as inbound_feeds
+from app.services import clicks, inbound_feeds, scoring
 from app.services import rewards as redemptions
 from app.services.ledger import recalculate
 from app.services.scoring import Busy, apply_pending_lines, restore_member, scoring_lock, settle

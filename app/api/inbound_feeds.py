@@ -11,7 +11,7 @@ from app.auth import requires_role
 from app.extensions import db
 from app.models import InboundFeed, Role
 from app.schemas import FetchRequestedSchema, InboundFeedSchema, InboundFeedUpdateSchema
-from app.services import feeds
+from app.services import inbound_feeds
 
 bp = api_blueprint(
     "inbound_feeds", "/feeds", "RSS and Atom feeds imported as draft content every 30 minutes."
@@ -34,7 +34,7 @@ class Feeds(MethodView):
     @bp.alt_response(409, response="CONFLICT", description="The feed is registered already")
     def post(self, data: dict) -> InboundFeed:
         """Register a feed"""
-        feed = feeds.create_feed(caller(), **data)
+        feed = inbound_feeds.create_feed(caller(), **data)
         db.session.commit()
         return feed
 
@@ -46,7 +46,7 @@ class FeedById(MethodView):
     @bp.alt_response(404, response="NOT_FOUND")
     def get(self, feed_id: int) -> InboundFeed:
         """One feed"""
-        return feeds.get_feed(feed_id)
+        return inbound_feeds.get_feed(feed_id)
 
     @requires_role(Role.HR)
     @bp.arguments(InboundFeedUpdateSchema)
@@ -55,7 +55,7 @@ class FeedById(MethodView):
     @bp.alt_response(409, response="CONFLICT", description="The feed is registered already")
     def patch(self, changes: dict, feed_id: int) -> InboundFeed:
         """Rename, change the address, or (de)activate a feed"""
-        feed = feeds.update_feed(caller(), feeds.get_feed(feed_id), changes)
+        feed = inbound_feeds.update_feed(caller(), inbound_feeds.get_feed(feed_id), changes)
         db.session.commit()
         return feed
 
@@ -64,7 +64,7 @@ class FeedById(MethodView):
     @bp.alt_response(404, response="NOT_FOUND")
     def delete(self, feed_id: int) -> None:
         """Delete a feed; drafts imported from it stay"""
-        feeds.delete_feed(caller(), feeds.get_feed(feed_id))
+        inbound_feeds.delete_feed(caller(), inbound_feeds.get_feed(feed_id))
         db.session.commit()
 
 
@@ -75,4 +75,4 @@ class FetchFeed(MethodView):
     @bp.alt_response(404, response="NOT_FOUND")
     def post(self, feed_id: int) -> dict:
         """Import the feed now, in the background"""
-        return {"queued": feeds.request_fetch(feeds.get_feed(feed_id))}
+        return {"queued": inbound_feeds.request_fetch(inbound_feeds.get_feed(feed_id))}

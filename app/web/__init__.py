@@ -25,9 +25,9 @@ def register_pages(app: Flask) -> None:
         auth,
         content,
         feed,
-        feeds,
         home,
         hr,
+        inbound_feeds,
         leaderboards,
         participation,
         points,
@@ -42,7 +42,7 @@ def register_pages(app: Flask) -> None:
 
     for module in (
         home, auth, participation, profile, hr, admin,  # people and participation
-        content, policy, feeds,  # the content hub
+        content, policy, inbound_feeds,  # the content hub
         feed, shares, redirect,  # sharing and tracking
         referrals,
         points, leaderboards, rules,  # points and boards

@@ -29,7 +29,7 @@ from app.schemas import (
     ContentUpdateSchema,
     load,
 )
-from app.services import content, feeds, policy
+from app.services import content, inbound_feeds, policy
 from app.web import _company_zone
 from app.web.forms import form_failed, me, page_number
 from scoring.sharing import Channel
@@ -75,7 +75,7 @@ def content_list():
         errors=errors,
         statuses=list(ContentStatus),
         problems=problems,
-        sources=feeds.source_feeds([item.id for item in page.items]),
+        sources=inbound_feeds.source_feeds([item.id for item in page.items]),
     )
     return html, 422 if errors else 200
 
@@ -201,7 +201,7 @@ def _editor_context(item: ContentItem | None) -> dict[str, Any]:
     }
     if item is not None:
         context["publish_problems"] = content.publish_problems(item)
-        context["source"] = feeds.source_feeds([item.id]).get(item.id)
+        context["source"] = inbound_feeds.source_feeds([item.id]).get(item.id)
     return context
 
 

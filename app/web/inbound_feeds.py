@@ -13,7 +13,7 @@ from app.errors import ChorusError
 from app.extensions import db
 from app.models import InboundFeed, Role
 from app.schemas import InboundFeedSchema, load
-from app.services import feeds
+from app.services import inbound_feeds
 from app.web.forms import me
 
 bp = Blueprint("feeds", __name__)
@@ -38,14 +38,14 @@ def create_feed():
     form = {"name": request.form.get("name", ""), "url": request.form.get("url", "")}
     try:
         data = load(InboundFeedSchema(), form)
-        feed = feeds.create_feed(me(), **data)
+        feed = inbound_feeds.create_feed(me(), **data)
     except ChorusError as exc:
         db.session.rollback()
         return _render_feeds(
             exc.status, errors=exc.errors, error_message=exc.message, values=request.form
         )
     db.session.commit()
-    feeds.request_fetch(feed)  # a first import right away
+    inbound_feeds.request_fetch(feed)  # a first import right away
     flash(f"Feed {feed.name} added; its entries arrive as drafts in a moment.", "success")
     return redirect(url_for("feeds.feed_list"))
 
@@ -53,8 +53,8 @@ def create_feed():
 @bp.post("/feeds/<int:feed_id>/fetch")
 @requires_role(Role.HR)
 def fetch_feed(feed_id: int):
-    feed = feeds.get_feed(feed_id)
-    if feeds.request_fetch(feed):
+    feed = inbound_feeds.get_feed(feed_id)
+    if inbound_feeds.request_fetch(feed):
         flash(f"Fetching {feed.name}; new entries arrive as drafts.", "success")
     else:
         flash(f"{feed.name} is being fetched already.", "warning")
@@ -64,9 +64,9 @@ def fetch_feed(feed_id: int):
 @bp.post("/feeds/<int:feed_id>/active")
 @requires_role(Role.HR)
 def toggle_feed(feed_id: int):
-    feed = feeds.get_feed(feed_id)
+    feed = inbound_feeds.get_feed(feed_id)
     active = request.form.get("active") == "on"
-    feeds.update_feed(me(), feed, {"active": active})
+    inbound_feeds.update_feed(me(), feed, {"active": active})
     db.session.commit()
     state = "is imported again" if active else "is switched off; nothing is imported from it"
     flash(f"{feed.name} {state}.", "success")
@@ -76,9 +76,9 @@ def toggle_feed(feed_id: int):
 @bp.post("/feeds/<int:feed_id>/delete")
 @requires_role(Role.HR)
 def delete_feed(feed_id: int):
-    feed = feeds.get_feed(feed_id)
+    feed = inbound_feeds.get_feed(feed_id)
     name = feed.name
-    feeds.delete_feed(me(), feed)
+    inbound_feeds.delete_feed(me(), feed)
     db.session.commit()
     flash(f"Feed {name} deleted; drafts imported from it stay.", "success")
     return redirect(url_for("feeds.feed_list"))

@@ -14,7 +14,8 @@ from app.extensions import db, get_redis
 from app.jobs import SCHEDULE, import_all_feeds
 from app.models import ContentItem, ContentStatus, FeedEntry, InboundFeed, Role
 from app.queue import enqueue
-from app.services import content, feeds
+from app.services import content
+from app.services import inbound_feeds as feeds
 from tests.factories import AllowedDomainFactory, EmployeeFactory, InboundFeedFactory
 
 RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
