@@ -81,7 +81,9 @@ class EventFacts:
 
 
 @dataclass(frozen=True)
-class LedgerLine:
+class ScoredLine:
+    """A line the engine scored; the service stores it as a ``LedgerLine`` row."""
+
     event_id: int
     rule_id: int
     rule_version: int
@@ -95,7 +97,7 @@ class LedgerLine:
 
 
 # (employee_id, rule_id, window key) -> points already earned under that cap.
-CapUsage = MutableMapping[tuple[int, int, str], int]
+CapCounts = MutableMapping[tuple[int, int, str], int]
 
 
 class FutureEvent(ValueError):
@@ -141,19 +143,19 @@ def cap_window_key(window: Window, moment: datetime, zone: tzinfo, week_start: i
 def score_event(
     event: EventFacts,
     rules: Iterable[Rule],
-    usage: CapUsage,
+    usage: CapCounts,
     *,
     zone: tzinfo,
     week_start: int = 0,
-) -> list[LedgerLine]:
+) -> list[ScoredLine]:
     """Lines for one event; ``usage`` is updated with what they award."""
     ordered = sorted(rules, key=lambda r: (r.rule_id, r.version))
     return _score_ordered(event, ordered, usage, zone, week_start)
 
 
 def _score_ordered(
-    event: EventFacts, rules: Sequence[Rule], usage: CapUsage, zone: tzinfo, week_start: int
-) -> list[LedgerLine]:
+    event: EventFacts, rules: Sequence[Rule], usage: CapCounts, zone: tzinfo, week_start: int
+) -> list[ScoredLine]:
     """``score_event`` for rules already in (rule id, version) order."""
     lines = []
     for rule in rules:
@@ -176,7 +178,7 @@ def _score_ordered(
         if capped:
             reason += f" (capped: {rule.cap} per {rule.cap_window.value.replace('_', ' ')})"
         lines.append(
-            LedgerLine(
+            ScoredLine(
                 event_id=event.event_id,
                 rule_id=rule.rule_id,
                 rule_version=rule.version,
@@ -204,7 +206,7 @@ def score_events(
     now: datetime,
     zone: tzinfo,
     week_start: int = 0,
-) -> tuple[list[LedgerLine], dict[tuple[int, int, str], int]]:
+) -> tuple[list[ScoredLine], dict[tuple[int, int, str], int]]:
     """Score events in time order (then by id), so caps fill in the order things
     happened whatever order they arrive in. Returns the lines and the new usage."""
     # Rules sorted once and grouped by the kind of event they score: an event is only
@@ -213,7 +215,7 @@ def score_events(
     for rule in sorted(rules, key=lambda r: (r.rule_id, r.version)):
         by_kind.setdefault(rule.event_kind, []).append(rule)
     usage = dict(usage)
-    lines: list[LedgerLine] = []
+    lines: list[ScoredLine] = []
     for event in sorted(events, key=lambda e: (e.occurred_at, e.event_id)):
         if event.occurred_at > now + MAX_FUTURE:
             raise FutureEvent(f"event {event.event_id} is dated in the future")
