@@ -112,7 +112,10 @@ class Page:
 
 
 @dataclass(frozen=True)
-class Standing:
+class Place:
+    """Where one member stands on one board (``scoring.ranking.Standing`` is a member's
+    total and when they reached it, before ranking)."""
+
     rank: int | None  # None: not on the board
     points: int
     size: int
@@ -125,7 +128,7 @@ class View:
 
     page: Page
     names: dict[int, str]
-    standing: Standing
+    standing: Place
 
 
 @lru_cache(maxsize=4096)
@@ -418,8 +421,8 @@ class BoardStore:
             if name is not None
         }
         if points is None:
-            return View(page, known, Standing(None, 0, int(size)))
-        return View(page, known, Standing(int(above) + 1, int(points), int(size)))
+            return View(page, known, Place(None, 0, int(size)))
+        return View(page, known, Place(int(above) + 1, int(points), int(size)))
 
     def page(self, key: str, offset: int = 0, limit: int = 10) -> Page:
         """Top members by rank, from ``offset`` (0 is the top)."""
@@ -431,7 +434,7 @@ class BoardStore:
         view = self.view(key, member_id, limit=limit, around=True)
         return view.page if view.standing.rank is not None else None
 
-    def standing(self, key: str, member_id: int) -> Standing:
+    def standing(self, key: str, member_id: int) -> Place:
         return self.view(key, member_id, limit=0).standing
 
     # Names --------------------------------------------------------------------
