@@ -1,4 +1,5 @@
-"""The social-media guidelines, opting in by accepting them, and one-click opt-out."""
+"""The social-media guidelines, opting in by accepting them, and opting out: a page that
+says what it does, one button, and the way back in."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from app.extensions import db
 from app.models import Role
 from app.schemas import OptInSchema, load
 from app.services import participation as service
-from app.web.auth import _safe_next
 from app.web.forms import form_failed, me
 
 bp = Blueprint("participation", __name__)
@@ -38,8 +38,24 @@ def opt_in():
             exc, "participation/guidelines.html", guidelines=service.current_guidelines()
         )
     db.session.commit()
-    flash("You take part now. Thank you! You can opt out at any time with one click.", "success")
+    flash(
+        "You take part now. Thank you! You can opt out at any time from the Opt out page.",
+        "success",
+    )
     return redirect(url_for("profile.show"))
+
+
+@bp.get("/opt-out")
+@requires_role(Role.EMPLOYEE)
+def opt_out_page():
+    """What opting out does, with the button that does it; once out, the way back in."""
+    employee = me()
+    current = service.current_guidelines()
+    # Back in one click when the guidelines they accepted are still the current ones.
+    rejoin = (
+        current if current is not None and employee.guidelines_version_id == current.id else None
+    )
+    return render_template("participation/opt_out.html", rejoin_version=rejoin)
 
 
 @bp.post("/opt-out")
@@ -52,4 +68,4 @@ def opt_out():
         "and you are off every board.",
         "success",
     )
-    return redirect(_safe_next(request.form.get("next") or url_for("profile.show")))
+    return redirect(url_for("participation.opt_out_page"))

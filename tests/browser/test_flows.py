@@ -79,10 +79,19 @@ def test_employee_signs_in_by_mail_opts_in_edits_profile_and_opts_out(
         ]
         assert (employee.presence, employee.pseudonym) == (Presence.PSEUDONYM, "Wind Rider")
 
-    page.get_by_role("navigation", name="Main").get_by_role("button", name="Opt out").click()
+    # Opting out is one deliberate step: a page that says what happens, then the button.
+    page.get_by_role("link", name="Opt out…").click()
+    page.get_by_text("off every board at once").wait_for()
+    with app.app_context():
+        assert _reload(lena).participating
+    page.get_by_role("button", name="Yes, opt me out").click()
     page.get_by_text("You opted out.").wait_for()
     with app.app_context():
         assert not _reload(lena).participating
+    page.get_by_role("button", name="Take part again").click()  # and back in one click
+    page.get_by_text("You take part now").wait_for()
+    with app.app_context():
+        assert _reload(lena).participating
 
 
 def test_hr_imports_a_csv_and_reads_the_report(app, new_page):

@@ -197,9 +197,13 @@ def test_navigation_by_role(client, login, role, visible, hidden):
     assert 'href="/me" aria-current="page"' in nav
 
 
-def test_nav_offers_opt_out_only_to_participants(client, login):
+def test_opt_out_is_not_beside_sign_out_but_a_page_away(client, login):
     login(opted_in=True)
-    assert 'action="/opt-out"' in client.get("/guidelines").get_data(as_text=True)
+    page = client.get("/me").get_data(as_text=True)
+    nav = page[page.index('<nav class="nav"') : page.index("</nav>")]
+    assert "/opt-out" not in nav
+    assert 'action="/opt-out"' not in page  # no one-click form anywhere
+    assert 'href="/opt-out"' in page
 
 
 def test_nav_has_no_opt_out_before_opt_in(client, login):

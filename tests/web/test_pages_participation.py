@@ -1,12 +1,14 @@
-"""Guidelines, opt-in and one-click opt-out pages."""
+"""Guidelines, opt-in, and opting out as one deliberate step with the way back in."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEntry, Employee, Role
+from app.models import AuditEntry, Employee, Role, utcnow
 from tests.conftest import csrf_token
 from tests.factories import GuidelineVersionFactory
 
@@ -28,7 +30,7 @@ def test_guidelines_page_explains_what_taking_part_means(app, client, login):
         version_id = version.id
     page = client.get("/guidelines").get_data(as_text=True)
     assert "Taking part is voluntary" in page
-    for words in ("tracked", "points", "ranked", "pseudonym", "hidden", "opt out with one click"):
+    for words in ("tracked", "points", "ranked", "pseudonym", "hidden", "<strong>opt out</strong>"):
         assert words in page
     assert "Sabine Meyer" in page
     assert f'name="guidelines_version_id" value="{version_id}"' in page
@@ -70,16 +72,62 @@ def test_opt_in_and_opt_out(app, client, login):
     assert response.status_code == 302
     with app.app_context():
         assert not _employee(app, me.id).participating
-    assert "You opted out" in client.get("/me").get_data(as_text=True)
+    assert "You opted out" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_opt_out_from_the_nav_returns_to_the_page(app, client, login):
-    login(opted_in=True)
-    token = csrf_token(client, "/guidelines")
-    response = client.post("/opt-out", data={"csrf_token": token, "next": "/guidelines"})
-    assert response.headers["Location"] == "/guidelines"
-    response = client.post("/opt-out", data={"csrf_token": token, "next": "https://evil.example/"})
-    assert response.headers["Location"] == "/"
+def test_opting_out_is_a_page_that_says_what_happens_and_changes_nothing(app, client, login):
+    me = login(opted_in=True)
+    before = _audit_count(app)
+    page = client.get("/opt-out").get_data(as_text=True)
+    for words in (
+        "off every board at once",
+        "nothing new about you is tracked, scored or ranked",
+        "points are kept",
+        "Nothing is deleted",
+    ):
+        assert words in page
+    assert re.search(r'<form method="post" action="/opt-out"', page)
+    assert "Yes, opt me out" in page
+    assert 'href="/me">No, keep taking part' in page
+    with app.app_context():
+        assert _employee(app, me.id).participating  # reading the page changes nothing
+    assert _audit_count(app) == before
+
+
+def test_after_opting_out_taking_part_again_is_one_click(app, client, login):
+    me = login()
+    with app.app_context():
+        version_id = GuidelineVersionFactory().id
+        employee = _employee(app, me.id)
+        employee.opted_in_at = utcnow()
+        employee.guidelines_version_id = version_id
+        db.session.commit()
+    token = csrf_token(client, "/opt-out")
+    response = client.post("/opt-out", data={"csrf_token": token})
+    assert response.headers["Location"] == "/opt-out"
+    page = client.get("/opt-out").get_data(as_text=True)
+    assert "You opted out" in page
+    assert "You do not take part at the moment" in page
+    start = page.index('action="/guidelines/accept"')
+    form = page[start : page.index("</form>", start)]
+    assert f'name="guidelines_version_id" value="{version_id}"' in form
+    data = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+    response = client.post("/guidelines/accept", data=data)  # the one click
+    assert response.status_code == 302
+    with app.app_context():
+        assert _employee(app, me.id).participating
+
+
+def test_after_the_guidelines_changed_the_way_back_reads_them_first(app, client, login):
+    me = login(opted_in=True)
+    with app.app_context():
+        _employee(app, me.id).guidelines_version_id = GuidelineVersionFactory().id
+        db.session.commit()
+        GuidelineVersionFactory()  # a newer version since
+    client.post("/opt-out", data={"csrf_token": csrf_token(client, "/opt-out")})
+    page = client.get("/opt-out").get_data(as_text=True)
+    assert 'action="/guidelines/accept"' not in page
+    assert 'href="/guidelines"' in page
 
 
 def test_home_sends_people_where_they_start(client, login):
@@ -97,7 +145,7 @@ def test_home_sends_participants_to_their_feed(client, login):
     ("data", "status", "problem"),
     [
         ({"guidelines_version_id": "current"}, 422, "Tick the box"),
-        ({"accept": "yes"}, 422, "Missing data for required field"),
+        ({"accept": "yes"}, 422, "This field is required"),
         ({"accept": "yes", "guidelines_version_id": "abc"}, 422, "Not a valid integer"),
         ({"accept": "yes", "guidelines_version_id": "old"}, 409, "guidelines changed"),
     ],
