@@ -24,11 +24,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from app import auth, cli, errors, logs
+    from app import auth, cli, errors, logs, routing
     from app.extensions import api, csrf, db, init_redis, limiter, migrate
     from app.redis_server import ensure_embedded_redis
 
     logs.init_app(app)
+    routing.init_app(app)  # before any route: path ids are bounded
     init_redis(app, app.config["REDIS_URL"] or ensure_embedded_redis(app.instance_path))
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_uri(app.config["REDIS_URL"]))
     db.init_app(app)

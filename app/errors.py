@@ -66,6 +66,18 @@ def _flatten(errors: dict | None) -> dict:
     return flat
 
 
+def describe_invalid_fields(errors: dict) -> str:
+    """The top line of a 422: which fields are wrong ("2 fields are invalid: name, email"),
+    or the one problem with the whole input."""
+    names = sorted(str(name) for name in errors if name != "_schema")
+    if not names:
+        problems = errors.get("_schema") or ["The input is invalid."]
+        return str(problems[0])
+    count = len(names)
+    verb = "field is" if count == 1 else "fields are"
+    return f"{count} {verb} invalid: {', '.join(names)}."
+
+
 def error_response(status: int, message: str | None = None, errors: dict | None = None) -> Response:
     phrase = HTTPStatus(status).phrase
     if wants_json():
@@ -100,6 +112,8 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code == 429:
             message = "Too many attempts. Please wait a moment and try again."
         errors = _flatten(data.get("messages") or data.get("errors"))
+        if exc.code == 422 and errors and not data.get("message"):
+            message = describe_invalid_fields(errors)
         response = error_response(exc.code or 500, message, errors)
         for name, value in exc.get_headers():  # Allow, Retry-After, WWW-Authenticate …
             if name.lower() != "content-type":

@@ -7,7 +7,7 @@ same schemas, so a field is validated the same way whichever door it comes in by
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
@@ -18,6 +18,72 @@ from app.models import ContentStatus, LineKind, RedemptionState, Role, utcnow
 from scoring.participation import Network, Presence, board_name
 from scoring.sharing import Channel, EventKind, ReferralStage
 from scoring.windows import Window
+
+# Field types every schema uses ------------------------------------------------------
+# Bounds at the edge, in one place: a value the database or the clock cannot hold is a 422
+# naming its field, never a driver's overflow deep in a request.
+
+# marshmallow's own words for a missing field, once for every field of every schema.
+fields.Field.default_error_messages["required"] = "This field is required."
+
+# The largest integer a 64-bit SQL column holds (PostgreSQL BIGINT, SQLite INTEGER).
+SQL_INTEGER_MAX = 2**63 - 1
+SQL_INTEGER_MIN = -(2**63)
+
+
+class Integer(fields.Integer):
+    """An integer a SQL column can hold. Every integer field of every schema is one, and
+    the OpenAPI document states the bound (apispec reads the Range)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.validators.insert(
+            0,
+            validate.Range(
+                min=SQL_INTEGER_MIN,
+                max=SQL_INTEGER_MAX,
+                error="Must be a whole number between {min} and {max}.",
+            ),
+        )
+
+
+# Aware moments must be in this range once turned to UTC: Python's datetime ends at the
+# years 1 and 9999, and days are added to moments (vesting, windows) after they are read.
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """ISO 8601 with a zone, within EARLIEST_MOMENT and LATEST_MOMENT."""
+
+    default_error_messages = {
+        "out_of_range": "Give a moment between the years 1900 and 9000.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_utc = moment.astimezone(UTC)
+        except OverflowError as exc:  # "0001-01-01T00:00:00+14:00" is before the year 1
+            raise self.make_error("out_of_range") from exc
+        if not EARLIEST_MOMENT <= in_utc < LATEST_MOMENT:
+            raise self.make_error("out_of_range")
+        return moment
+
+
+class Length(validate.Length):
+    """Length messages people read, for text and for lists."""
+
+    def _format_error(self, value, message: str) -> str:
+        text = isinstance(value, str)
+        unit = "characters" if text else "items"
+        if self.equal is not None:
+            return f"Exactly {self.equal} {unit}."
+        if self.min is not None and len(value) < self.min:
+            if self.min == 1:
+                return "This field cannot be empty." if text else "Give at least one."
+            return f"At least {self.min} {unit}."
+        return f"At most {self.max} {unit}."
 
 
 def _time_zone(value: str) -> None:
@@ -39,32 +105,32 @@ def load(schema: Schema, data) -> dict:
 
 
 class TeamSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    id = Integer(dump_only=True)
+    name = fields.String(required=True, validate=Length(min=1, max=120))
     member_count = fields.Function(lambda team: len(team.members), dump_only=True)
 
 
 class InterestSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    id = Integer(dump_only=True)
+    name = fields.String(required=True, validate=Length(min=1, max=80))
 
 
 # Employees -------------------------------------------------------------------------
 
 
 class TeamRefSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     name = fields.String()
 
 
 class EmployeeSchema(Schema):
     """An employee as HR and admins see them in the directory."""
 
-    id = fields.Integer(dump_only=True)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    id = Integer(dump_only=True)
+    email = fields.Email(required=True, validate=Length(max=254))
+    name = fields.String(required=True, validate=Length(min=1, max=120))
     role = fields.Enum(Role, by_value=True, load_default=Role.EMPLOYEE)
-    team_id = fields.Integer(allow_none=True, load_default=None, load_only=True)
+    team_id = Integer(allow_none=True, load_default=None, load_only=True)
     team = fields.Nested(TeamRefSchema, dump_only=True, allow_none=True)
     active = fields.Boolean(dump_only=True)
     participating = fields.Boolean(dump_only=True)
@@ -75,15 +141,15 @@ class EmployeeSchema(Schema):
 
 
 class EmployeeUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
+    name = fields.String(validate=Length(min=1, max=120))
     role = fields.Enum(Role, by_value=True)
-    team_id = fields.Integer(allow_none=True)
+    team_id = Integer(allow_none=True)
     active = fields.Boolean()
 
 
 class EmployeeQuerySchema(Schema):
-    q = fields.String(validate=validate.Length(max=120), metadata={"description": "name or e-mail"})
-    team_id = fields.Integer()
+    q = fields.String(validate=Length(max=120), metadata={"description": "name or e-mail"})
+    team_id = Integer()
     role = fields.Enum(Role, by_value=True)
 
 
@@ -112,9 +178,16 @@ class CsvImportSchema(Schema):
     )
 
 
+class ImportOptionsSchema(Schema):
+    create_teams = fields.Boolean(
+        load_default=False,
+        metadata={"description": "create teams named in the file that do not exist yet"},
+    )
+
+
 class ImportReportSchema(Schema):
-    created = fields.Integer()
-    updated = fields.Integer()
+    created = Integer()
+    updated = Integer()
     teams_created = fields.List(fields.String())
     rejected = fields.List(fields.Dict(), metadata={"description": '[{"line", "reason"}]'})
 
@@ -124,8 +197,8 @@ class ImportReportSchema(Schema):
 
 class NetworkSchema(Schema):
     network = fields.Enum(Network, by_value=True, required=True)
-    handle = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=120))
-    audience_size = fields.Integer(
+    handle = fields.String(allow_none=True, load_default=None, validate=Length(max=120))
+    audience_size = Integer(
         allow_none=True, load_default=None, validate=validate.Range(min=0, max=100_000_000)
     )
 
@@ -135,16 +208,16 @@ class NetworksSchema(Schema):
 
 
 class InterestIdsSchema(Schema):
-    interest_ids = fields.List(fields.Integer(), required=True)
+    interest_ids = fields.List(Integer(), required=True)
 
 
 class PresenceSchema(Schema):
     presence = fields.Enum(Presence, by_value=True, required=True)
-    pseudonym = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
+    pseudonym = fields.String(allow_none=True, load_default=None, validate=Length(max=40))
 
 
 class OptInSchema(Schema):
-    guidelines_version_id = fields.Integer(required=True)
+    guidelines_version_id = Integer(required=True)
 
 
 class EraseSchema(Schema):
@@ -156,14 +229,14 @@ class EraseSchema(Schema):
 class ProfileSchema(Schema):
     """The signed-in employee's own view of themselves."""
 
-    id = fields.Integer()
+    id = Integer()
     email = fields.String()
     name = fields.String()
     role = fields.Enum(Role, by_value=True)
     team = fields.Nested(TeamRefSchema, allow_none=True)
     participating = fields.Boolean()
     opted_in_at = fields.DateTime(allow_none=True)
-    guidelines_version_id = fields.Integer(allow_none=True)
+    guidelines_version_id = Integer(allow_none=True)
     presence = fields.Enum(Presence, by_value=True)
     pseudonym = fields.String(allow_none=True)
     shown_on_boards_as = fields.Function(
@@ -177,9 +250,9 @@ class ProfileSchema(Schema):
 
 
 class GuidelinesSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    body = fields.String(required=True, validate=validate.Length(min=20, max=50_000))
-    contact_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    id = Integer(dump_only=True)
+    body = fields.String(required=True, validate=Length(min=20, max=50_000))
+    contact_name = fields.String(required=True, validate=Length(min=1, max=120))
     contact_email = fields.Email(required=True)
     created_at = fields.DateTime(dump_only=True)
 
@@ -188,21 +261,21 @@ class GuidelinesSchema(Schema):
 
 
 class CompanySettingsSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
+    name = fields.String(validate=Length(min=1, max=120))
     time_zone = fields.String(validate=_time_zone)
-    week_start = fields.Integer(
+    week_start = Integer(
         validate=validate.Range(min=0, max=6), metadata={"description": "0 = Monday … 6 = Sunday"}
     )
-    min_group_size = fields.Integer(validate=validate.Range(min=1, max=1000))
+    min_group_size = Integer(validate=validate.Range(min=1, max=1000))
 
 
 # API tokens and audit --------------------------------------------------------------
 
 
 class ApiTokenSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    owner_id = fields.Integer(load_default=None, metadata={"description": "defaults to the caller"})
+    id = Integer(dump_only=True)
+    name = fields.String(required=True, validate=Length(min=1, max=80))
+    owner_id = Integer(load_default=None, metadata={"description": "defaults to the caller"})
     prefix = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     last_used_at = fields.DateTime(dump_only=True)
@@ -216,12 +289,12 @@ class NewApiTokenSchema(ApiTokenSchema):
 
 
 class AuditEntrySchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     created_at = fields.DateTime()
-    actor_id = fields.Integer(allow_none=True)
+    actor_id = Integer(allow_none=True)
     action = fields.String()
     target_type = fields.String(allow_none=True)
-    target_id = fields.Integer(allow_none=True)
+    target_id = Integer(allow_none=True)
     details = fields.Dict()
 
 
@@ -231,20 +304,20 @@ STAGE_NAMES = [stage.value for stage in ReferralStage]
 
 
 class ReferralProgrammeSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    id = Integer(dump_only=True)
+    name = fields.String(required=True, validate=Length(min=1, max=120))
     content_tag = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=60),
+        validate=Length(min=1, max=60),
         metadata={"description": 'content carrying this tag counts, e.g. "job" for job ads'},
     )
     stages = fields.List(
         fields.String(validate=validate.OneOf(STAGE_NAMES)),
         load_default=lambda: list(STAGE_NAMES),
-        validate=validate.Length(min=1),
+        validate=Length(min=1),
         metadata={"description": "the stages that award points; default all"},
     )
-    attribution_days = fields.Integer(
+    attribution_days = Integer(
         load_default=90,
         validate=validate.Range(min=1, max=3650),
         metadata={"description": "how long after the last click a stage is attributed"},
@@ -254,12 +327,12 @@ class ReferralProgrammeSchema(Schema):
 
 
 class ReferralProgrammeUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    content_tag = fields.String(validate=validate.Length(min=1, max=60))
+    name = fields.String(validate=Length(min=1, max=120))
+    content_tag = fields.String(validate=Length(min=1, max=60))
     stages = fields.List(
-        fields.String(validate=validate.OneOf(STAGE_NAMES)), validate=validate.Length(min=1)
+        fields.String(validate=validate.OneOf(STAGE_NAMES)), validate=Length(min=1)
     )
-    attribution_days = fields.Integer(validate=validate.Range(min=1, max=3650))
+    attribution_days = Integer(validate=validate.Range(min=1, max=3650))
     active = fields.Boolean()
 
 
@@ -270,8 +343,8 @@ def webhook_url(integration) -> str:
 
 
 class IntegrationSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    id = Integer(dump_only=True)
+    name = fields.String(required=True, validate=Length(min=1, max=120))
     secret_starts_with = fields.Function(lambda i: i.secret[:10], dump_only=True)
     webhook_url = fields.Function(webhook_url, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
@@ -290,16 +363,16 @@ class ReferralStageSchema(Schema):
 
     ref = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=64),
+        validate=Length(min=1, max=64),
         metadata={"description": "the referral code the tracked link carried (?ref=)"},
     )
     candidate_id = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=200),
+        validate=Length(min=1, max=200),
         metadata={"description": "the ATS's candidate id; stored only as a keyed hash"},
     )
     stage = fields.Enum(ReferralStage, by_value=True, required=True)
-    occurred_at = fields.AwareDateTime(
+    occurred_at = AwareDateTime(
         load_default=None,
         metadata={"description": "ISO 8601 with a zone; default now; not in the future"},
     )
@@ -313,7 +386,7 @@ class WebhookDeliverySchema(ReferralStageSchema):
 
 
 class ReferralReceiptSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     ref = fields.String(attribute="ref_code")
     stage = fields.Enum(ReferralStage, by_value=True)
     outcome = fields.String(
@@ -337,10 +410,10 @@ def _referrer(referral) -> str | None:
 
 
 class ReferralSchema(ReferralReceiptSchema):
-    share_id = fields.Integer(allow_none=True)
-    programme_id = fields.Integer(allow_none=True)
-    integration_id = fields.Integer(allow_none=True)
-    recorded_by_id = fields.Integer(allow_none=True)
+    share_id = Integer(allow_none=True)
+    programme_id = Integer(allow_none=True)
+    integration_id = Integer(allow_none=True)
+    recorded_by_id = Integer(allow_none=True)
     content_title = fields.Function(
         lambda r: r.share.content.title if r.share is not None else None
     )
@@ -367,55 +440,53 @@ def _destination_problem(item) -> str | None:
 
 
 class ShareTemplateSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     channel = fields.Enum(Channel, by_value=True, required=True)
     text = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=5000),
+        validate=Length(min=1, max=5000),
         metadata={"description": "checked by the taboo guard and the channel's length limit"},
     )
-    position = fields.Integer(dump_only=True)
+    position = Integer(dump_only=True)
 
 
 class ShareTemplateUpdateSchema(Schema):
     channel = fields.Enum(Channel, by_value=True)
-    text = fields.String(validate=validate.Length(min=1, max=5000))
+    text = fields.String(validate=Length(min=1, max=5000))
 
 
 class ContentInputSchema(Schema):
     """A new content item. The destination must be on the allow-list; share texts pass
     the taboo guard and the channel's length limit."""
 
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    summary = fields.String(load_default="", validate=validate.Length(max=5000))
+    title = fields.String(required=True, validate=Length(min=1, max=200))
+    summary = fields.String(load_default="", validate=Length(max=5000))
     destination_url = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=2000),
+        validate=Length(min=1, max=2000),
         metadata={"description": "http(s) on an allowed domain; fixed once published"},
     )
-    image_credit = fields.String(
-        allow_none=True, load_default=None, validate=validate.Length(max=200)
-    )
+    image_credit = fields.String(allow_none=True, load_default=None, validate=Length(max=200))
     image_rights_confirmed = fields.Boolean(load_default=False)
     campaign_hashtag = fields.String(
         allow_none=True,
         load_default=None,
-        validate=validate.Length(max=60),
+        validate=Length(max=60),
         metadata={"description": "one word starting with #"},
     )
     featured = fields.Boolean(load_default=False)
-    valid_from = fields.AwareDateTime(allow_none=True, load_default=None)
-    valid_until = fields.AwareDateTime(allow_none=True, load_default=None)
+    valid_from = AwareDateTime(allow_none=True, load_default=None)
+    valid_until = AwareDateTime(allow_none=True, load_default=None)
     tags = fields.List(
-        fields.String(validate=validate.Length(max=60)),
+        fields.String(validate=Length(max=60)),
         load_default=list,
         metadata={"description": "lowercased, trimmed and deduplicated"},
     )
     team_ids = fields.List(
-        fields.Integer(), load_default=list, metadata={"description": "empty: every team"}
+        Integer(), load_default=list, metadata={"description": "empty: every team"}
     )
     interest_ids = fields.List(
-        fields.Integer(), load_default=list, metadata={"description": "empty: everyone"}
+        Integer(), load_default=list, metadata={"description": "empty: everyone"}
     )
     templates = fields.List(
         fields.Nested(ShareTemplateSchema),
@@ -425,23 +496,23 @@ class ContentInputSchema(Schema):
 
 
 class ContentUpdateSchema(Schema):
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    summary = fields.String(validate=validate.Length(max=5000))
-    destination_url = fields.String(validate=validate.Length(min=1, max=2000))
-    image_credit = fields.String(allow_none=True, validate=validate.Length(max=200))
+    title = fields.String(validate=Length(min=1, max=200))
+    summary = fields.String(validate=Length(max=5000))
+    destination_url = fields.String(validate=Length(min=1, max=2000))
+    image_credit = fields.String(allow_none=True, validate=Length(max=200))
     image_rights_confirmed = fields.Boolean()
-    campaign_hashtag = fields.String(allow_none=True, validate=validate.Length(max=60))
+    campaign_hashtag = fields.String(allow_none=True, validate=Length(max=60))
     featured = fields.Boolean()
-    valid_from = fields.AwareDateTime(allow_none=True)
-    valid_until = fields.AwareDateTime(allow_none=True)
-    tags = fields.List(fields.String(validate=validate.Length(max=60)))
-    team_ids = fields.List(fields.Integer())
-    interest_ids = fields.List(fields.Integer())
+    valid_from = AwareDateTime(allow_none=True)
+    valid_until = AwareDateTime(allow_none=True)
+    tags = fields.List(fields.String(validate=Length(max=60)))
+    team_ids = fields.List(Integer())
+    interest_ids = fields.List(Integer())
     templates = fields.List(fields.Nested(ShareTemplateSchema))
 
 
 class ContentItemSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     title = fields.String()
     summary = fields.String()
     destination_url = fields.String()
@@ -468,10 +539,8 @@ class ContentItemSchema(Schema):
 
 class ContentQuerySchema(Schema):
     status = fields.Enum(ContentStatus, by_value=True)
-    q = fields.String(
-        validate=validate.Length(max=120), metadata={"description": "title or summary"}
-    )
-    tag = fields.String(validate=validate.Length(max=60))
+    q = fields.String(validate=Length(max=120), metadata={"description": "title or summary"})
+    tag = fields.String(validate=Length(max=60))
 
 
 class ImageFileField(fields.Field):
@@ -493,30 +562,30 @@ class ImageFileSchema(Schema):
 
 
 class AllowedDomainSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     domain = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=253),
+        validate=Length(min=1, max=253),
         metadata={"description": "a host name such as example.com; subdomains are included"},
     )
     created_at = fields.DateTime(dump_only=True)
 
 
 class TabooTopicSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    id = Integer(dump_only=True)
+    name = fields.String(required=True, validate=Length(min=1, max=120))
     explanation = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=2000),
+        validate=Length(min=1, max=2000),
         metadata={"description": "shown to the employee whose text touches the topic"},
     )
     phrases = fields.List(
-        fields.String(validate=validate.Length(max=200)),
+        fields.String(validate=Length(max=200)),
         load_default=list,
         metadata={"description": "matched as whole words, ignoring case"},
     )
     patterns = fields.List(
-        fields.String(validate=validate.Length(max=200)),
+        fields.String(validate=Length(max=200)),
         load_default=list,
         metadata={"description": "regular expressions, ignoring case"},
     )
@@ -524,15 +593,15 @@ class TabooTopicSchema(Schema):
 
 
 class TabooTopicUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    explanation = fields.String(validate=validate.Length(min=1, max=2000))
-    phrases = fields.List(fields.String(validate=validate.Length(max=200)))
-    patterns = fields.List(fields.String(validate=validate.Length(max=200)))
+    name = fields.String(validate=Length(min=1, max=120))
+    explanation = fields.String(validate=Length(min=1, max=2000))
+    phrases = fields.List(fields.String(validate=Length(max=200)))
+    patterns = fields.List(fields.String(validate=Length(max=200)))
     active = fields.Boolean()
 
 
 class TabooCheckSchema(Schema):
-    text = fields.String(required=True, validate=validate.Length(max=10_000))
+    text = fields.String(required=True, validate=Length(max=10_000))
 
 
 class TabooHitSchema(Schema):
@@ -547,7 +616,7 @@ class TabooCheckResultSchema(Schema):
 
 
 def _cap(description: str, maximum: int = 10_000) -> fields.Integer:
-    return fields.Integer(
+    return Integer(
         allow_none=True,
         validate=validate.Range(min=1, max=maximum),
         metadata={"description": f"{description}; null switches it off"},
@@ -559,14 +628,14 @@ class SharePolicySchema(Schema):
 
     disclosure = fields.String(
         validate=[
-            validate.Length(min=2, max=60),
+            Length(min=2, max=60),
             validate.Regexp(r"^#\w+$", error="One word starting with #, such as #employee."),
         ],
         metadata={"description": "added to every share text, e.g. #employee"},
     )
     utm_medium = fields.String(
         validate=[
-            validate.Length(min=1, max=60),
+            Length(min=1, max=60),
             validate.Regexp(
                 r"^[A-Za-z0-9._-]+$", error="Letters, digits, dots, dashes and underscores only."
             ),
@@ -585,15 +654,15 @@ class NetworkPolicySchema(Schema):
     share_points = fields.Boolean(
         required=True, metadata={"description": "false: shares there earn no points"}
     )
-    note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=300))
+    note = fields.String(allow_none=True, load_default=None, validate=Length(max=300))
 
 
 class InboundFeedSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    id = Integer(dump_only=True)
+    name = fields.String(required=True, validate=Length(min=1, max=120))
     url = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=2000),
+        validate=Length(min=1, max=2000),
         metadata={"description": "http(s) address of an RSS or Atom feed"},
     )
     active = fields.Boolean(load_default=True)
@@ -604,8 +673,8 @@ class InboundFeedSchema(Schema):
 
 
 class InboundFeedUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    url = fields.String(validate=validate.Length(min=1, max=2000))
+    name = fields.String(validate=Length(min=1, max=120))
+    url = fields.String(validate=Length(min=1, max=2000))
     active = fields.Boolean()
 
 
@@ -626,7 +695,7 @@ def _feed_image_url(entry) -> str | None:
 
 
 class FeedTemplateSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     channel = fields.Enum(Channel, by_value=True)
     text = fields.String()
 
@@ -634,7 +703,7 @@ class FeedTemplateSchema(Schema):
 class FeedItemSchema(Schema):
     """A content item as an employee sees it in their feed."""
 
-    id = fields.Integer(attribute="item.id")
+    id = Integer(attribute="item.id")
     title = fields.String(attribute="item.title")
     summary = fields.String(attribute="item.summary")
     destination_url = fields.String(attribute="item.destination_url")
@@ -650,7 +719,7 @@ class FeedItemSchema(Schema):
         fields.Enum(Channel, by_value=True),
         metadata={"description": "the channels you shared this item on, oldest first"},
     )
-    shares_left = fields.Integer(
+    shares_left = Integer(
         allow_none=True,
         metadata={"description": "how often you may still share this item (null: no limit)"},
     )
@@ -659,9 +728,9 @@ class FeedItemSchema(Schema):
 class AllowanceSchema(Schema):
     """What the share caps leave you now; null where HR switched a cap off."""
 
-    today_left = fields.Integer(allow_none=True)
-    week_left = fields.Integer(allow_none=True)
-    per_channel_left = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
+    today_left = Integer(allow_none=True)
+    week_left = Integer(allow_none=True)
+    per_channel_left = fields.Dict(keys=fields.String(), values=Integer(allow_none=True))
     next_allowed_at = fields.DateTime(
         allow_none=True, metadata={"description": "set when no share is possible right now"}
     )
@@ -671,9 +740,9 @@ class AllowanceSchema(Schema):
 
 
 class ShareCreateSchema(Schema):
-    content_id = fields.Integer(required=True, strict=True)
+    content_id = Integer(required=True, strict=True)
     channel = fields.Enum(Channel, by_value=True, required=True)
-    template_id = fields.Integer(
+    template_id = Integer(
         allow_none=True,
         load_default=None,
         strict=True,
@@ -682,7 +751,7 @@ class ShareCreateSchema(Schema):
     text = fields.String(
         allow_none=True,
         load_default=None,
-        validate=validate.Length(max=3000),
+        validate=Length(max=3000),
         metadata={
             "description": "your edited text; the disclosure and the campaign hashtag are "
             "added when missing"
@@ -696,19 +765,19 @@ class ShareFormSchema(ShareCreateSchema):
     class Meta:
         exclude = ("content_id",)
 
-    template_id = fields.Integer(allow_none=True, load_default=None)
+    template_id = Integer(allow_none=True, load_default=None)
 
 
 class ClickCountsSchema(Schema):
-    human = fields.Integer(metadata={"description": "counted: one per visitor and day"})
-    filtered = fields.Integer(metadata={"description": "bots, link previews and your own"})
-    bot = fields.Integer()
-    self_clicks = fields.Integer(data_key="self")
+    human = Integer(metadata={"description": "counted: one per visitor and day"})
+    filtered = Integer(metadata={"description": "bots, link previews and your own"})
+    bot = Integer()
+    self_clicks = Integer(data_key="self")
 
 
 class ShareSchema(Schema):
-    id = fields.Integer(attribute="share.id")
-    content_id = fields.Integer(attribute="share.content_id")
+    id = Integer(attribute="share.id")
+    content_id = Integer(attribute="share.content_id")
     content_title = fields.String(attribute="share.content.title")
     channel = fields.Enum(Channel, by_value=True, attribute="share.channel")
     text = fields.String(attribute="share.text")
@@ -722,7 +791,7 @@ class ShareSchema(Schema):
     clicks = fields.Nested(ClickCountsSchema)
     referrals = fields.Dict(
         keys=fields.String(),
-        values=fields.Integer(),
+        values=Integer(),
         metadata={"description": "awarded referral stages reached through this share"},
     )
 
@@ -734,15 +803,17 @@ BOARD_WINDOW_NAMES = ("week", "month", "all_time")
 # rule or correction can push a board member out of the exact range.
 MAX_RULE_POINTS = 100_000
 MAX_VESTING_DAYS = 3650
+# Far beyond any company's headcount, and exact in the board script's Lua numbers.
+MAX_BOARD_OFFSET = 1_000_000
 
 
 class BalanceSchema(Schema):
-    lifetime = fields.Integer(metadata={"description": "everything earned: what ranks use"})
-    spendable = fields.Integer(metadata={"description": "what rewards can be paid from"})
-    vested = fields.Integer(metadata={"description": "earned and past any holding period"})
-    pending = fields.Integer(metadata={"description": "earned, still in a holding period"})
-    spent = fields.Integer(metadata={"description": "paid for fulfilled rewards"})
-    held = fields.Integer(
+    lifetime = Integer(metadata={"description": "everything earned: what ranks use"})
+    spendable = Integer(metadata={"description": "what rewards can be paid from"})
+    vested = Integer(metadata={"description": "earned and past any holding period"})
+    pending = Integer(metadata={"description": "earned, still in a holding period"})
+    spent = Integer(metadata={"description": "paid for fulfilled rewards"})
+    held = Integer(
         metadata={"description": "held by pending and approved redemptions until decided"}
     )
 
@@ -750,9 +821,9 @@ class BalanceSchema(Schema):
 class LedgerLineSchema(Schema):
     """One line of the ledger: what was earned or corrected, and why."""
 
-    id = fields.Integer()
-    employee_id = fields.Integer()
-    points = fields.Integer()
+    id = Integer()
+    employee_id = Integer()
+    points = Integer()
     reason = fields.String(metadata={"description": "why did I get this?"})
     kind = fields.Enum(
         LineKind,
@@ -780,14 +851,18 @@ class BoardQuerySchema(Schema):
     window = fields.String(load_default="week", validate=validate.OneOf(BOARD_WINDOW_NAMES))
     period = fields.String(
         load_default=None,
-        validate=validate.Length(min=1, max=20),
+        validate=Length(min=1, max=20),
         metadata={
             "description": 'a finished window, e.g. "2026-10" (month) or "w2026-10-26" '
             "(the week starting that day); default the current one"
         },
     )
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    offset = Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_BOARD_OFFSET),
+        metadata={"description": "rows to skip from the top"},
+    )
+    limit = Integer(load_default=20, validate=validate.Range(min=1, max=100))
     around_me = fields.Boolean(
         load_default=False,
         metadata={"description": "the page around your own rank (ignores offset when on it)"},
@@ -795,15 +870,15 @@ class BoardQuerySchema(Schema):
 
 
 class BoardRowSchema(Schema):
-    rank = fields.Integer()
+    rank = Integer()
     name = fields.String(metadata={"description": "the name or pseudonym each person chose"})
-    points = fields.Integer()
+    points = Integer()
     is_me = fields.Boolean()
 
 
 class BoardStandingSchema(Schema):
-    rank = fields.Integer(allow_none=True, metadata={"description": "null: not on this board"})
-    points = fields.Integer(metadata={"description": "your own, even when hidden"})
+    rank = Integer(allow_none=True, metadata={"description": "null: not on this board"})
+    points = Integer(metadata={"description": "your own, even when hidden"})
     on_board = fields.Boolean()
 
 
@@ -814,8 +889,8 @@ class BoardViewSchema(Schema):
     period = fields.String(metadata={"description": "the window's key"})
     starts_at = fields.DateTime(allow_none=True)
     ends_at = fields.DateTime(allow_none=True, metadata={"description": "exclusive"})
-    size = fields.Integer(metadata={"description": "people on the board"})
-    offset = fields.Integer()
+    size = Integer(metadata={"description": "people on the board"})
+    offset = Integer()
     rows = fields.List(fields.Nested(BoardRowSchema))
     me = fields.Nested(BoardStandingSchema)
 
@@ -860,17 +935,17 @@ def board_view_json(view) -> dict:
 
 
 class RuleVersionSchema(Schema):
-    id = fields.Integer()
-    version = fields.Integer()
+    id = Integer()
+    version = Integer()
     event_kind = fields.Enum(EventKind, by_value=True)
-    points = fields.Integer()
+    points = Integer()
     channels = fields.List(fields.String(), allow_none=True)
     tags = fields.List(fields.String(), allow_none=True)
-    team_ids = fields.List(fields.Integer(), allow_none=True)
+    team_ids = fields.List(Integer(), allow_none=True)
     campaign = fields.String(allow_none=True)
-    cap = fields.Integer(allow_none=True)
+    cap = Integer(allow_none=True)
     cap_window = fields.Enum(Window, by_value=True)
-    vesting_days = fields.Integer()
+    vesting_days = Integer()
     valid_from = fields.DateTime()
     valid_until = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
@@ -887,7 +962,7 @@ def version_in_force(rule, moment: datetime):
 
 
 class RuleSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     name = fields.String()
     description = fields.String()
     created_at = fields.DateTime()
@@ -918,38 +993,38 @@ class RuleTermsSchema(Schema):
     """What a rule version awards and when; a field left out keeps what the rule has (or
     the default for a new rule), ``null`` in a condition means "any"."""
 
-    points = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS))
+    points = Integer(strict=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS))
     channels = fields.List(
         fields.Enum(Channel, by_value=True),
         allow_none=True,
-        validate=validate.Length(min=1),
+        validate=Length(min=1),
         metadata={"description": "only these networks; null: any"},
     )
     tags = fields.List(
-        fields.String(validate=validate.Length(min=1, max=60)),
+        fields.String(validate=Length(min=1, max=60)),
         allow_none=True,
-        validate=validate.Length(min=1),
+        validate=Length(min=1),
         metadata={"description": "content with at least one of these tags; null: any"},
     )
     team_ids = fields.List(
-        fields.Integer(strict=True),
+        Integer(strict=True),
         allow_none=True,
-        validate=validate.Length(min=1),
+        validate=Length(min=1),
         metadata={"description": "people in these teams when it happened; null: any"},
     )
     campaign = fields.String(
         allow_none=True,
-        validate=validate.Length(min=1, max=60),
+        validate=Length(min=1, max=60),
         metadata={"description": "content of this campaign hashtag; null: any"},
     )
-    cap = fields.Integer(
+    cap = Integer(
         strict=True,
         allow_none=True,
         validate=validate.Range(min=0),
         metadata={"description": "most points per person per cap_window; null: no cap"},
     )
     cap_window = fields.Enum(Window, by_value=True)
-    vesting_days = fields.Integer(
+    vesting_days = Integer(
         strict=True,
         validate=validate.Range(min=0, max=MAX_VESTING_DAYS),
         metadata={"description": "days before the points can be spent"},
@@ -960,19 +1035,19 @@ RULE_TERMS = tuple(RuleTermsSchema._declared_fields)
 
 
 class RuleCreateSchema(RuleTermsSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    name = fields.String(required=True, validate=Length(min=1, max=120))
+    description = fields.String(load_default="", validate=Length(max=2000))
     event_kind = fields.Enum(EventKind, by_value=True, required=True)
-    points = fields.Integer(
+    points = Integer(
         required=True, strict=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS)
     )
-    effective_at = fields.AwareDateTime(
+    effective_at = AwareDateTime(
         load_default=None, metadata={"description": "ISO 8601 with a zone; default now"}
     )
 
 
 class RuleEditSchema(RuleTermsSchema):
-    effective_at = fields.AwareDateTime(
+    effective_at = AwareDateTime(
         load_default=None,
         metadata={
             "description": "when the new version starts (default now); in the past, "
@@ -987,7 +1062,7 @@ class RuleEditSchema(RuleTermsSchema):
 
 
 class RuleRetireSchema(Schema):
-    effective_at = fields.AwareDateTime(
+    effective_at = AwareDateTime(
         load_default=None, metadata={"description": "when the rule stops; default now"}
     )
 
@@ -1008,8 +1083,8 @@ class RuleChangeSchema(Schema):
 
 
 class RulePreviewQuerySchema(RuleTermsSchema):
-    since = fields.AwareDateTime(load_default=None, metadata={"description": "default 7 days ago"})
-    until = fields.AwareDateTime(load_default=None, metadata={"description": "default now"})
+    since = AwareDateTime(load_default=None, metadata={"description": "default 7 days ago"})
+    until = AwareDateTime(load_default=None, metadata={"description": "default now"})
 
     @validates_schema
     def _ordered(self, data: dict, **kwargs) -> None:
@@ -1020,35 +1095,35 @@ class RulePreviewQuerySchema(RuleTermsSchema):
 class PreviewSchema(Schema):
     since = fields.DateTime()
     until = fields.DateTime()
-    events = fields.Integer(metadata={"description": "events in the period"})
-    current_points = fields.Integer(metadata={"description": "what the rule gave"})
-    proposed_points = fields.Integer(metadata={"description": "what it would have given"})
-    employees = fields.Integer(metadata={"description": "people whose points would change"})
+    events = Integer(metadata={"description": "events in the period"})
+    current_points = Integer(metadata={"description": "what the rule gave"})
+    proposed_points = Integer(metadata={"description": "what it would have given"})
+    employees = Integer(metadata={"description": "people whose points would change"})
 
 
 class ReferralBonusSchema(Schema):
     stage = fields.Enum(ReferralStage, by_value=True)
-    points = fields.Integer(allow_none=True, metadata={"description": "in force now"})
-    vesting_days = fields.Integer(allow_none=True)
+    points = Integer(allow_none=True, metadata={"description": "in force now"})
+    vesting_days = Integer(allow_none=True)
     rule = fields.Nested(
         RuleSchema, allow_none=True, metadata={"description": "null: no rule awards this stage"}
     )
 
 
 class ReferralBonusEditSchema(Schema):
-    points = fields.Integer(
+    points = Integer(
         required=True, strict=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS)
     )
-    vesting_days = fields.Integer(
+    vesting_days = Integer(
         required=True, strict=True, validate=validate.Range(min=0, max=MAX_VESTING_DAYS)
     )
-    effective_at = fields.AwareDateTime(
+    effective_at = AwareDateTime(
         load_default=None, metadata={"description": "ISO 8601 with a zone; default now"}
     )
 
 
 class AdjustmentSchema(Schema):
-    points = fields.Integer(
+    points = Integer(
         required=True,
         strict=True,
         validate=validate.Range(min=-MAX_RULE_POINTS, max=MAX_RULE_POINTS),
@@ -1056,18 +1131,18 @@ class AdjustmentSchema(Schema):
     )
     reason = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=300),
+        validate=Length(min=1, max=300),
         metadata={"description": "the employee reads it in their ledger"},
     )
     adjustment_id = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=100),
+        validate=Length(min=1, max=100),
         metadata={"description": "your idempotency key: sending it again changes nothing"},
     )
 
 
 class RecalculateSchema(Schema):
-    since = fields.AwareDateTime(
+    since = AwareDateTime(
         required=True,
         metadata={"description": "replay events from then under the rules as they stand"},
     )
@@ -1084,24 +1159,22 @@ class JobQueuedSchema(Schema):
 
 class RuleFormSchema(RuleTermsSchema):
     event_kind = fields.Enum(EventKind, by_value=True, required=True)
-    points = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS))
-    team_ids = fields.List(fields.Integer(), allow_none=True, validate=validate.Length(min=1))
-    cap = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS))
+    points = Integer(required=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS))
+    team_ids = fields.List(Integer(), allow_none=True, validate=Length(min=1))
+    cap = Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS))
     cap_window = fields.Enum(Window, by_value=True, required=True)
-    vesting_days = fields.Integer(
-        load_default=0, validate=validate.Range(min=0, max=MAX_VESTING_DAYS)
-    )
+    vesting_days = Integer(load_default=0, validate=validate.Range(min=0, max=MAX_VESTING_DAYS))
     effective_at = fields.NaiveDateTime(load_default=None)
 
 
 class NewRuleFormSchema(RuleFormSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    name = fields.String(required=True, validate=Length(min=1, max=120))
+    description = fields.String(load_default="", validate=Length(max=2000))
 
 
 ReferralBonusFormSchema = Schema.from_dict(
     {
-        f"{field}_{stage.value}": fields.Integer(required=True, validate=validate.Range(0, top))
+        f"{field}_{stage.value}": Integer(required=True, validate=validate.Range(0, top))
         for stage in ReferralStage
         for field, top in (("points", MAX_RULE_POINTS), ("vesting_days", MAX_VESTING_DAYS))
     },
@@ -1110,8 +1183,8 @@ ReferralBonusFormSchema = Schema.from_dict(
 
 
 class AdjustmentFormSchema(AdjustmentSchema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    points = fields.Integer(
+    email = fields.Email(required=True, validate=Length(max=254))
+    points = Integer(
         required=True, validate=validate.Range(min=-MAX_RULE_POINTS, max=MAX_RULE_POINTS)
     )
 
@@ -1134,23 +1207,23 @@ MAX_REWARD_COST = 1_000_000
 
 
 class RewardSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
-    cost = fields.Integer(
+    id = Integer(dump_only=True)
+    name = fields.String(required=True, validate=Length(min=1, max=120))
+    description = fields.String(load_default="", validate=Length(max=2000))
+    cost = Integer(
         required=True,
         strict=True,
         validate=validate.Range(min=0, max=MAX_REWARD_COST),
         metadata={"description": "points; redemptions made before a change keep their cost"},
     )
-    stock = fields.Integer(
+    stock = Integer(
         load_default=None,
         allow_none=True,
         strict=True,
         validate=validate.Range(min=0),
         metadata={"description": "units left; null: unlimited"},
     )
-    per_person_limit = fields.Integer(
+    per_person_limit = Integer(
         load_default=None,
         allow_none=True,
         strict=True,
@@ -1163,24 +1236,24 @@ class RewardSchema(Schema):
 
 
 class RewardUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    description = fields.String(validate=validate.Length(max=2000))
-    cost = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
-    stock = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
-    per_person_limit = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
+    name = fields.String(validate=Length(min=1, max=120))
+    description = fields.String(validate=Length(max=2000))
+    cost = Integer(strict=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
+    stock = Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
+    per_person_limit = Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
     active = fields.Boolean()
 
 
 class CatalogueRewardSchema(Schema):
     """A reward in the catalogue, with whether the caller may redeem it now."""
 
-    id = fields.Integer(attribute="reward.id")
+    id = Integer(attribute="reward.id")
     name = fields.String(attribute="reward.name")
     description = fields.String(attribute="reward.description")
-    cost = fields.Integer(attribute="reward.cost")
-    stock = fields.Integer(attribute="reward.stock", allow_none=True)
-    per_person_limit = fields.Integer(attribute="reward.per_person_limit", allow_none=True)
-    redeemed_by_me = fields.Integer(attribute="redeemed")
+    cost = Integer(attribute="reward.cost")
+    stock = Integer(attribute="reward.stock", allow_none=True)
+    per_person_limit = Integer(attribute="reward.per_person_limit", allow_none=True)
+    redeemed_by_me = Integer(attribute="redeemed")
     available = fields.Boolean(attribute="check.allowed")
     unavailable_reason = fields.String(
         attribute="check.refusal",
@@ -1191,26 +1264,26 @@ class CatalogueRewardSchema(Schema):
 
 
 class CatalogueSchema(Schema):
-    spendable = fields.Integer(metadata={"description": "what the caller can spend now"})
+    spendable = Integer(metadata={"description": "what the caller can spend now"})
     rewards = fields.List(fields.Nested(CatalogueRewardSchema))
 
 
 class RedeemSchema(Schema):
-    reward_id = fields.Integer(required=True, strict=True)
+    reward_id = Integer(required=True, strict=True)
     idempotency_key = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=100),
+        validate=Length(min=1, max=100),
         metadata={"description": "your key: the same again answers with the first redemption"},
     )
 
 
 class RedemptionSchema(Schema):
-    id = fields.Integer()
-    employee_id = fields.Integer()
+    id = Integer()
+    employee_id = Integer()
     employee_name = fields.Function(lambda r: r.employee.name)
-    reward_id = fields.Integer()
+    reward_id = Integer()
     reward_name = fields.String(attribute="reward.name")
-    points = fields.Integer(metadata={"description": "the cost when it was redeemed"})
+    points = Integer(metadata={"description": "the cost when it was redeemed"})
     state = fields.Enum(
         RedemptionState,
         by_value=True,
@@ -1229,7 +1302,7 @@ class DecisionSchema(Schema):
     note = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=300),
+        validate=Length(max=300),
         metadata={"description": "for the employee, e.g. where to pick it up"},
     )
 
@@ -1237,7 +1310,7 @@ class DecisionSchema(Schema):
 class RejectionSchema(Schema):
     reason = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=300),
+        validate=Length(min=1, max=300),
         metadata={"description": "the employee reads it"},
     )
 
@@ -1245,8 +1318,6 @@ class RejectionSchema(Schema):
 class RewardFormSchema(RewardSchema):
     """The page form: numbers arrive as text and an empty field means none."""
 
-    cost = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
-    stock = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
-    per_person_limit = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=1)
-    )
+    cost = Integer(required=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
+    stock = Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    per_person_limit = Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))

@@ -10,20 +10,37 @@ Conventions (also in the OpenAPI document at /api/openapi.json):
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, NoReturn
 
-from flask import Flask
+from flask import Flask, Request
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from flask_smorest.pagination import PaginationParameters
+from marshmallow import validate
 from sqlalchemy import Select, func, select
+from webargs.flaskparser import FlaskParser
 
 from app.auth import UNSAFE_METHODS, protect_api_from_csrf
 from app.extensions import api, csrf, db
 from app.models import Employee, Role
+from app.schemas import SQL_INTEGER_MAX, Integer
 
 API_PREFIX = "/api/v1"
+
+
+class ApiParser(FlaskParser):
+    """webargs' parser, with one answer for any body that is not JSON."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:  # thousands of nested brackets
+            raise json.JSONDecodeError("Nested too deeply", "[", 0) from exc
+
+    def _handle_invalid_json_error(self, error: Exception, req: Request, *_: Any) -> NoReturn:
+        abort(400, message="The request body is not valid JSON.", messages={"json": ["Not JSON."]})
 
 
 class ApiBlueprint(Blueprint):
@@ -35,6 +52,8 @@ class ApiBlueprint(Blueprint):
     """
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
+    ARGUMENTS_PARSER = ApiParser()
+    PAGINATION_ARGUMENTS_PARSER = ApiParser()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,6 +76,30 @@ class ApiBlueprint(Blueprint):
                     "required_role": function.required_role,
                 }
             return register(view)
+
+        return decorator
+
+    def paginate(self, pager=None, **parameters: Any):
+        """flask-smorest's pagination, with the page number bounded like every integer:
+        the first row of the last page (``(page - 1) * page_size``) fits a SQL OFFSET."""
+        paginated = super().paginate(pager, **parameters)
+        max_page_size = (
+            parameters.get("max_page_size") or self.DEFAULT_PAGINATION_PARAMETERS["max_page_size"]
+        )
+
+        def decorator(function):
+            wrapper = paginated(function)
+            schema = wrapper._apidoc["pagination"]["parameters"]["schema"]
+            page = schema._declared_fields["page"]
+            schema._declared_fields["page"] = Integer(
+                load_default=page.load_default,
+                validate=validate.Range(
+                    min=1,
+                    max=SQL_INTEGER_MAX // max_page_size,
+                    error="Pages are numbered from {min} to {max}.",
+                ),
+            )
+            return wrapper
 
         return decorator
 

@@ -17,6 +17,7 @@ from app.models import CompanySettings, Employee, Interest, Role, Team
 from app.services import audit
 from app.services.board_membership import follow_on_boards
 from app.services.calendar import forget_company_calendar
+from app.services.names import flush_unique, same_name_as
 from app.services.single_row import single_row, update_single_row
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -65,9 +66,9 @@ def _team_name(name: str) -> str:
 
 
 def _check_team_name_free(name: str, team_id: int | None = None) -> None:
-    clash = db.session.scalar(select(Team).where(func.lower(Team.name) == name.lower()))
-    if clash is not None and clash.id != team_id:
-        raise Conflict(f"A team called {clash.name!r} exists already.", field="name")
+    clash = same_name_as(Team, name, other_than=team_id)
+    if clash is not None:
+        raise Conflict(f"A team called {clash!r} exists already.", field="name")
 
 
 def create_team(actor: Employee | None, name: str) -> Team:
@@ -75,7 +76,7 @@ def create_team(actor: Employee | None, name: str) -> Team:
     _check_team_name_free(name)
     team = Team(name=name)
     db.session.add(team)
-    db.session.flush()
+    flush_unique(f"A team called {name!r} exists already.")
     audit.record(actor, "team.create", team, name=name)
     return team
 
@@ -194,11 +195,11 @@ def create_interest(actor: Employee | None, name: str) -> Interest:
     name = (name or "").strip()
     if not name:
         raise InvalidInput("An interest needs a name.", field="name")
-    if db.session.scalar(select(Interest).where(func.lower(Interest.name) == name.lower())):
+    if same_name_as(Interest, name) is not None:
         raise Conflict(f"The interest {name!r} exists already.", field="name")
     interest = Interest(name=name)
     db.session.add(interest)
-    db.session.flush()
+    flush_unique(f"The interest {name!r} exists already.")
     audit.record(actor, "interest.create", interest, name=name)
     return interest
 

@@ -22,6 +22,7 @@ from app.mail import send_mail
 from app.models import Employee, Redemption, RedemptionState, Reward, utcnow
 from app.queue import enqueue
 from app.services import audit, ledger
+from app.services.names import same_name_as
 from rewards.redemptions import (
     COUNTED,
     REFUNDED,
@@ -53,10 +54,7 @@ class RedemptionRefused(Conflict):
 
 
 def _name_taken(name: str, other_than: int | None = None) -> bool:
-    query = select(Reward.id).where(func.lower(Reward.name) == name.lower())
-    if other_than is not None:
-        query = query.where(Reward.id != other_than)
-    return db.session.scalar(query) is not None
+    return same_name_as(Reward, name, other_than=other_than) is not None
 
 
 def create_reward(actor: Employee, data: dict) -> Reward:

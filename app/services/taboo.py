@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Employee, TabooTopic
 from app.services import audit
+from app.services.names import same_name_as
 from scoring import sharing
 
 # Every share text runs every pattern: keep them short.
@@ -72,9 +73,9 @@ def _clean_patterns(patterns: list[str]) -> list[str]:
 
 
 def _check_name_free(name: str, topic_id: int | None = None) -> None:
-    clash = db.session.scalar(select(TabooTopic).where(func.lower(TabooTopic.name) == name.lower()))
-    if clash is not None and clash.id != topic_id:
-        raise Conflict(f"A taboo topic called {clash.name!r} exists already.", field="name")
+    clash = same_name_as(TabooTopic, name, other_than=topic_id)
+    if clash is not None:
+        raise Conflict(f"A taboo topic called {clash!r} exists already.", field="name")
 
 
 def _apply(topic: TabooTopic, data: dict[str, Any]) -> None:

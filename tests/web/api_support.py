@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 
+from app.errors import describe_invalid_fields
 from app.extensions import db
 from app.models import Employee, Role
 from app.services.tokens import create_token
@@ -35,10 +36,10 @@ CSRF_MISSING = {
 INVALID_JSON = {
     "code": 400,
     "status": "Bad Request",
-    "message": ("The browser (or proxy) sent a request that this server could not understand."),
-    "errors": {"json": ["Invalid JSON body."]},
+    "message": "The request body is not valid JSON.",
+    "errors": {"json": ["Not JSON."]},
 }
-MISSING = ["Missing data for required field."]
+MISSING = ["This field is required."]
 UNKNOWN = ["Unknown field."]
 NOT_AN_INTEGER = ["Not a valid integer."]
 NOT_A_STRING = ["Not a valid string."]
@@ -53,12 +54,12 @@ def forbidden(role: Role) -> dict:
 
 
 def invalid(errors: dict, message: str | None = None) -> dict:
-    """The body of a 422 answer; webargs' message unless a service gave its own."""
+    """The body of a 422 answer: the fields named in the message, unless a service gave
+    its own."""
     return {
         "code": 422,
         "status": "Unprocessable Entity",
-        "message": message
-        or "The request was well-formed but was unable to be followed due to semantic errors.",
+        "message": message or describe_invalid_fields(errors),
         "errors": errors,
     }
 

@@ -93,7 +93,7 @@ def test_admins_change_some_settings(app: Flask, example_ag, make_caller):
                 ]
             },
         ),
-        ('{"name": ""}', 422, {"name": ["Length must be between 1 and 120."]}),
+        ('{"name": ""}', 422, {"name": ["This field cannot be empty."]}),
         ('{"name": null}', 422, {"name": ["Field may not be null."]}),
         ('{"currency": "EUR"}', 422, {"currency": UNKNOWN}),
         (

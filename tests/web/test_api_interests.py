@@ -59,7 +59,7 @@ def test_hr_adds_an_interest(app: Flask, make_caller):
         (
             '{"name": "' + "n" * 81 + '"}',
             422,
-            invalid({"name": ["Length must be between 1 and 80."]}),
+            invalid({"name": ["At most 80 characters."]}),
         ),
         (
             '{"name": " "}',

@@ -130,7 +130,7 @@ PRESENCE_REFUSALS = [
     (
         '{"presence": "pseudonym", "pseudonym": "' + "x" * 41 + '"}',
         422,
-        invalid({"pseudonym": ["Longer than maximum length 40."]}),
+        invalid({"pseudonym": ["At most 40 characters."]}),
     ),
     ('{"presence": "named"', 400, INVALID_JSON),
 ]

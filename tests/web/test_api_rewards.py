@@ -103,7 +103,7 @@ def test_hr_adds_edits_lists_and_retires_rewards(app: Flask, hr, hoodie):
             {"name": "Hoodie", "cost": 1, "per_person_limit": 0},
             {"per_person_limit": ["Must be greater than or equal to 1."]},
         ),
-        ({"name": "", "cost": 1}, {"name": ["Length must be between 1 and 120."]}),
+        ({"name": "", "cost": 1}, {"name": ["This field cannot be empty."]}),
         ({"name": "Hoodie", "cost": 1, "price": 3}, {"price": UNKNOWN}),
     ],
 )
@@ -169,7 +169,7 @@ def test_the_same_key_twice_is_one_redemption_201_then_200(app: Flask, hoodie):
         ({"reward_id": "one", "idempotency_key": "k"}, {"reward_id": NOT_AN_INTEGER}),
         (
             {"reward_id": 1, "idempotency_key": ""},
-            {"idempotency_key": ["Length must be between 1 and 100."]},
+            {"idempotency_key": ["This field cannot be empty."]},
         ),
     ],
 )
@@ -286,6 +286,6 @@ def test_a_bad_note_names_the_field_and_changes_nothing(app: Flask, hr, hoodie, 
     response = hr.post(f"/api/v1/redemptions/{taken}/{move}", json={"note": "x" * 301})
     assert (response.status_code, response.json) == (
         422,
-        invalid({"note": ["Longer than maximum length 300."]}),
+        invalid({"note": ["At most 300 characters."]}),
     )
     assert alice.get("/api/v1/me/redemptions").json[0]["state"] == "pending"

@@ -78,7 +78,7 @@ TEAM_BODY_REFUSALS = [
     (
         '{"name": "' + "n" * 121 + '"}',
         422,
-        invalid({"name": ["Length must be between 1 and 120."]}),
+        invalid({"name": ["At most 120 characters."]}),
     ),
     ('{"name": "   "}', 422, invalid({"name": ["A team needs a name."]}, "A team needs a name.")),
     ('{"name": "Ops", "member_count": 3}', 422, invalid({"member_count": UNKNOWN})),

@@ -107,7 +107,7 @@ def test_a_token_can_revoke_itself(app: Flask):
     ("body", "status", "expected"),
     [
         ("{}", 422, invalid({"name": MISSING})),
-        ('{"name": ""}', 422, invalid({"name": ["Length must be between 1 and 80."]})),
+        ('{"name": ""}', 422, invalid({"name": ["This field cannot be empty."]})),
         (
             '{"name": "   "}',
             422,

@@ -130,7 +130,7 @@ def test_create_edit_and_publish_through_the_editor(app, client, hr):
 @pytest.mark.parametrize(
     ("data", "status", "field_id", "problem"),
     [
-        ({"title": ""}, 422, "title", "Length must be between 1 and 200."),
+        ({"title": ""}, 422, "title", "This field cannot be empty."),
         (
             {"destination_url": "https://evil.com/x"},
             422,

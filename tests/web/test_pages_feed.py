@@ -86,7 +86,7 @@ def test_share_from_the_dialog(app, client, login, item):
 @pytest.mark.parametrize(
     ("data", "status", "shown"),
     [
-        ({"text": "x"}, 422, "Missing data for required field."),
+        ({"text": "x"}, 422, "This field is required."),
         ({"channel": "myspace"}, 422, "Must be one of"),
         ({"channel": "x", "template_id": "abc"}, 422, "Not a valid integer."),
         ({"channel": "x", "template_id": "999999"}, 422, "no share text with that id"),
