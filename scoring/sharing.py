@@ -1,4 +1,4 @@
-"""The rules of sharing: channels, share caps that protect an employee's network, the
+"""The rules of sharing: share caps that protect an employee's network, the
 taboo-topic guard and the disclosure every share text carries.
 
 Pure functions over plain values; the adapter loads prior shares and settings and
@@ -11,63 +11,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from enum import StrEnum
 
+from scoring.vocabulary import Channel
 from scoring.windows import Window, window_end, window_start
-
-
-class Channel(StrEnum):
-    """Where a share goes: the social networks, plus e-mail."""
-
-    LINKEDIN = "linkedin"
-    X = "x"
-    FACEBOOK = "facebook"
-    XING = "xing"
-    INSTAGRAM = "instagram"
-    EMAIL = "email"
-
-    @property
-    def label(self) -> str:
-        """The network's own spelling, as people read it."""
-        return CHANNEL_LABELS[self]
-
-
-CHANNEL_LABELS = {
-    Channel.LINKEDIN: "LinkedIn",
-    Channel.X: "X",
-    Channel.FACEBOOK: "Facebook",
-    Channel.XING: "XING",
-    Channel.INSTAGRAM: "Instagram",
-    Channel.EMAIL: "E-mail",
-}
 
 
 def times(count: int) -> str:
     return "once" if count == 1 else f"{count} times"
-
-
-class EventKind(StrEnum):
-    """What can earn points. Every event has a natural key that makes it unique."""
-
-    SHARE = "share"
-    CLICK = "click"
-    REFERRAL_APPLIED = "referral_applied"
-    REFERRAL_INTERVIEWED = "referral_interviewed"
-    REFERRAL_HIRED = "referral_hired"
-
-
-class ReferralStage(StrEnum):
-    APPLIED = "applied"
-    INTERVIEWED = "interviewed"
-    HIRED = "hired"
-
-    @property
-    def order(self) -> int:
-        return list(ReferralStage).index(self)
-
-    @property
-    def event_kind(self) -> EventKind:
-        return EventKind(f"referral_{self.value}")
 
 
 # Share caps ------------------------------------------------------------------------

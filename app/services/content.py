@@ -36,7 +36,8 @@ from app.models import (
     utcnow,
 )
 from app.services import audit, clicks, policy, taboo
-from scoring.sharing import Channel, TabooHit, with_disclosure
+from scoring.sharing import TabooHit, with_disclosure
+from scoring.vocabulary import Channel
 
 # Networks' own limits on a post's length; channels not listed have none worth checking.
 CHANNEL_TEXT_LIMITS: dict[Channel, int] = {

@@ -23,7 +23,8 @@ from app.models import (
 )
 from app.services import policy
 from app.services.calendar import company_calendar
-from scoring.sharing import Channel, PriorShare, ShareCaps, check_share_caps
+from scoring.sharing import PriorShare, ShareCaps, check_share_caps
+from scoring.vocabulary import Channel
 from scoring.windows import Window, window_start
 
 # Never the id of a real item: asks the caps about "another item" for the allowance.

@@ -10,7 +10,8 @@ from app.extensions import after_commit, db
 from app.models import Employee, NetworkPolicy, SharePolicy
 from app.services import audit, clicks
 from app.services.single_row import single_row, update_single_row
-from scoring.sharing import Channel, ShareCaps
+from scoring.sharing import ShareCaps
+from scoring.vocabulary import Channel
 
 CAP_FIELDS = ("per_day", "per_week", "per_channel_per_day", "per_content", "min_spacing_minutes")
 

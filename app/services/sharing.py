@@ -30,14 +30,8 @@ from app.models import (
 )
 from app.services import clicks, content, events, feed, policy, taboo
 from app.services.calendar import company_calendar
-from scoring.sharing import (
-    CapRefusal,
-    Channel,
-    EventKind,
-    ReferralStage,
-    check_share_caps,
-    with_disclosure,
-)
+from scoring.sharing import CapRefusal, check_share_caps, with_disclosure
+from scoring.vocabulary import Channel, EventKind, ReferralStage
 
 REF_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes get read aloud
 REF_LENGTH = 10

@@ -12,7 +12,8 @@ from app.models import ContentItem, Employee, Role, utcnow
 from app.schemas import ShareFormSchema, load
 from app.services import content, feed, policy, sharing
 from app.web.forms import me, optional_int, page_number
-from scoring.sharing import CHANNEL_LABELS, Channel, with_disclosure
+from scoring.sharing import with_disclosure
+from scoring.vocabulary import CHANNEL_LABELS, Channel
 
 bp = Blueprint("feed_pages", __name__)
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scoring.sharing import Channel, PriorShare, ShareCaps, check_share_caps
+from scoring.sharing import PriorShare, ShareCaps, check_share_caps
+from scoring.vocabulary import Channel
 
 BERLIN = ZoneInfo("Europe/Berlin")
 OFF = ShareCaps(
