@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import ClickKind, ClickRecord, Employee, Role, utcnow
 from app.services import participation, people
 from scoring.participation import Network, Presence
-from scoring.sharing import Channel, EventKind, ReferralStage
+from scoring.vocabulary import Channel, EventKind, ReferralStage
 
 COMPANY = "Nordlicht Energie GmbH"
 DOMAIN = "nordlicht.example"

@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from itsdangerous import BadSignature, Signer
 from werkzeug.urls import iri_to_uri
 
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 
 SALT = "chorus.tracked-link"
 SIGNATURE_CHARS = 16  # base64url characters: 96 bits

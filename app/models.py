@@ -30,7 +30,7 @@ from sqlalchemy.types import TypeDecorator
 from app.extensions import db
 from rewards.redemptions import State as RedemptionState
 from scoring.participation import Network, Presence, is_participating
-from scoring.sharing import Channel, EventKind, ReferralStage
+from scoring.vocabulary import Channel, EventKind, ReferralStage
 from scoring.windows import Window
 
 

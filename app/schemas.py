@@ -16,7 +16,7 @@ from werkzeug.datastructures import FileStorage
 from app.errors import InvalidInput
 from app.models import ContentStatus, LineKind, RedemptionState, Role, utcnow
 from scoring.participation import Network, Presence, board_name
-from scoring.sharing import Channel, EventKind, ReferralStage
+from scoring.vocabulary import Channel, EventKind, ReferralStage
 from scoring.windows import Window
 
 # Field types every schema uses ------------------------------------------------------

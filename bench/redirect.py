@@ -38,7 +38,7 @@ from app.extensions import db
 from app.links import make_token
 from app.models import ContentItem, ContentStatus, Employee, utcnow
 from app.services import sharing
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 
 app = create_app()
 with app.app_context():

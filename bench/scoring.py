@@ -122,7 +122,7 @@ def queue_events(events: int, days: int, rng: random.Random, round_number: int) 
 
     from app.extensions import db
     from app.models import ContentItem, Employee, Event
-    from scoring.sharing import Channel, EventKind
+    from scoring.vocabulary import Channel, EventKind
 
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(days=days)

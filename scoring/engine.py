@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 from scoring.windows import Window, window_key
 
 # Events further ahead than this (clock skew) are refused rather than scored.

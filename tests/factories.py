@@ -47,7 +47,7 @@ from app.models import (
     utcnow,
 )
 from scoring.participation import Network, Presence
-from scoring.sharing import Channel, EventKind, ReferralStage
+from scoring.vocabulary import Channel, EventKind, ReferralStage
 
 
 class BaseFactory(SQLAlchemyModelFactory):

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import AllowedDomain, NetworkPolicy, Role, SharePolicy
 from app.schemas import AllowedDomainSchema, NetworkPolicySchema, SharePolicySchema
 from app.services import content, policy
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 
 bp = api_blueprint(
     "sharing_policy",

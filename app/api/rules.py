@@ -32,7 +32,7 @@ from app.schemas import (
 from app.services import ledger
 from app.services import rules as rules_service
 from app.services.content import normalize_tags
-from scoring.sharing import Channel, ReferralStage
+from scoring.vocabulary import Channel, ReferralStage
 
 bp = api_blueprint(
     "rules",

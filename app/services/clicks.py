@@ -46,7 +46,7 @@ from app.models import (
 from app.services.calendar import company_calendar
 from app.services.events import insert_ignoring_conflicts
 from scoring.participation import is_participating
-from scoring.sharing import EventKind
+from scoring.vocabulary import EventKind
 
 log = logging.getLogger("chorus.clicks")
 

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Event, utcnow
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 
 # Clocks differ a little between machines; more than this in the future is an error.
 MAX_CLOCK_SKEW = timedelta(minutes=5)

@@ -30,7 +30,7 @@ from app.services.rules import all_versions, to_domain
 from app.services.scoring import event_facts, upsert_usage
 from rewards.redemptions import HELD
 from scoring.engine import score_events
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 from scoring.windows import Window, window_key, window_start
 
 ADJUSTMENT_REASON_MAX = 300

@@ -35,7 +35,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit, events
-from scoring.sharing import ReferralStage
+from scoring.vocabulary import ReferralStage
 
 log = logging.getLogger("chorus.referrals")
 

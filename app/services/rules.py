@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Employee, RuleVersion, ScoringRule, Team, utcnow
 from app.services import audit
 from scoring.engine import Rule
-from scoring.sharing import Channel, EventKind, ReferralStage
+from scoring.vocabulary import Channel, EventKind, ReferralStage
 from scoring.windows import Window
 
 VERSION_FIELDS = (

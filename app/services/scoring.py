@@ -57,7 +57,7 @@ from app.services.rules import all_versions, to_domain
 from scoring.engine import MAX_FUTURE, EventFacts, cap_window_key, score_events
 from scoring.participation import Presence
 from scoring.ranking import EPOCH
-from scoring.sharing import EventKind
+from scoring.vocabulary import EventKind
 
 LOCK_NAME = "chorus:lock:scoring"
 # Seconds. The holder renews the lease every third of it while it works; a holder that

@@ -10,7 +10,7 @@ from flask import Flask
 from app.models import Role
 from app.services.calendar import company_calendar
 from scoring.participation import Network
-from scoring.sharing import CHANNEL_LABELS, Channel
+from scoring.vocabulary import CHANNEL_LABELS, Channel
 
 # The networks' own spellings, the same as the channels'.
 NETWORK_LABELS = {network: Channel(network.value).label for network in Network}

@@ -32,7 +32,7 @@ from app.schemas import (
 from app.services import content, inbound_feeds, policy
 from app.web import _company_zone
 from app.web.forms import form_failed, me, page_number
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 
 bp = Blueprint("content", __name__)
 

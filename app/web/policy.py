@@ -22,7 +22,7 @@ from app.schemas import (
 from app.services import policy, taboo
 from app.web.content import CHANNEL_LABELS
 from app.web.forms import form_failed, me, optional_int
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 
 bp = Blueprint("policy", __name__)
 

@@ -25,7 +25,7 @@ from app.schemas import (
 from app.services import referrals
 from app.web import _company_zone
 from app.web.forms import form_failed, me, optional_int, page_number
-from scoring.sharing import ReferralStage
+from scoring.vocabulary import ReferralStage
 
 bp = Blueprint("referral_pages", __name__)
 

@@ -23,7 +23,7 @@ from app.web import localtime
 from app.web.feed import CHANNEL_LABELS
 from app.web.forms import me, optional_int
 from app.web.points import WINDOW_WORDS, local_datetime, new_form_key
-from scoring.sharing import EventKind, ReferralStage
+from scoring.vocabulary import EventKind, ReferralStage
 from scoring.windows import Window
 
 bp = Blueprint("rule_pages", __name__)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from app.boards import board_key
 from app.extensions import db
 from app.services.scoring import apply_pending_lines, score_pending_events
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 from tests.factories import EventFactory
 
 T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)  # Monday, 10:00 in Berlin

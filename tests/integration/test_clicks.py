@@ -14,7 +14,7 @@ from app.jobs import SCHEDULE
 from app.links import make_token
 from app.models import ClickKind, ClickRecord, Employee, Event, utcnow
 from app.services import clicks
-from scoring.sharing import EventKind
+from scoring.vocabulary import EventKind
 from tests.conftest import sign_in
 from tests.factories import CompanySettingsFactory, EmployeeFactory, ShareFactory, TeamFactory
 

@@ -14,7 +14,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AuditEntry, ContentItem, ContentStatus, Role, ShareTemplate, utcnow
 from app.services import content, policy
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 from tests.factories import (
     AllowedDomainFactory,
     ContentItemFactory,

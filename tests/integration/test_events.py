@@ -11,7 +11,7 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Event, Team, utcnow
 from app.services import events
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 from tests.factories import EmployeeFactory, ShareFactory
 
 

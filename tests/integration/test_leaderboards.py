@@ -15,7 +15,7 @@ from app.services import rules as rules_service
 from app.services.leaderboards import Scope, Viewer, store, view_board
 from app.services.scoring import apply_pending_lines, score_pending_events
 from scoring.participation import Presence
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 from scoring.windows import Window
 from tests.conftest import sql_statements
 from tests.factories import CompanySettingsFactory, EmployeeFactory, EventFactory, TeamFactory

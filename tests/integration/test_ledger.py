@@ -13,7 +13,7 @@ from app.models import AuditEntry, CapUsage, LedgerLine, LineKind, Role
 from app.services import ledger
 from app.services import rules as rules_service
 from app.services.scoring import apply_pending_lines, rebuild_boards
-from scoring.sharing import EventKind
+from scoring.vocabulary import EventKind
 from tests.factories import EmployeeFactory
 from tests.integration.scoring_support import COMPANY, NOW, T0, event, run_pipeline
 

@@ -14,7 +14,7 @@ from app.links import (
     share_id_from_token,
     share_intent_url,
 )
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 
 
 @pytest.mark.parametrize("share_id", [1, 61, 62, 12345, 2**40])

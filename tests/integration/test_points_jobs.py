@@ -13,7 +13,7 @@ from app.services import participation, people
 from app.services import rules as rules_service
 from app.services.scoring import rebuild_boards
 from scoring.participation import Presence
-from scoring.sharing import EventKind
+from scoring.vocabulary import EventKind
 from tests.factories import EmployeeFactory, GuidelineVersionFactory
 from tests.integration.scoring_support import COMPANY, T0, event
 

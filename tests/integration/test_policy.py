@@ -9,7 +9,7 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import AuditEntry, NetworkPolicy, Role, TabooTopic
 from app.services import policy, taboo
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 from tests.factories import EmployeeFactory, TabooTopicFactory
 
 

@@ -23,7 +23,7 @@ from app.models import (
 )
 from app.services import referrals
 from app.services.referrals import BadSignature, Reason, signature
-from scoring.sharing import EventKind, ReferralStage
+from scoring.vocabulary import EventKind, ReferralStage
 from tests.factories import (
     ClickRecordFactory,
     ContentItemFactory,

@@ -24,7 +24,7 @@ from app.services.scoring import (
     settle,
 )
 from scoring.participation import Presence
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 from scoring.windows import Window
 from tests.factories import (
     ContentItemFactory,

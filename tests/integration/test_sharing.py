@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import ContentStatus, Employee, Event, Share, SharePolicy
 from app.services import feed, sharing
 from app.services.calendar import company_calendar
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 from tests.factories import (
     CompanySettingsFactory,
     ContentItemFactory,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring.engine import EventFacts, FutureEvent, Rule, score_events
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 from scoring.windows import Window
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -19,7 +19,7 @@ from app.services.referrals import (
     signature_matches,
     timestamp_is_fresh,
 )
-from scoring.sharing import ReferralStage
+from scoring.vocabulary import ReferralStage
 
 APPLIED, INTERVIEWED, HIRED = ReferralStage
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

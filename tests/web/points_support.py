@@ -16,7 +16,7 @@ from app.extensions import db, get_redis
 from app.models import Employee, LedgerLine, Team, utcnow
 from app.queue import enqueue
 from app.services import rules as rules_service
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 from scoring.windows import Window, window_key, window_start
 from tests.factories import CompanySettingsFactory, EmployeeFactory, EventFactory, TeamFactory
 

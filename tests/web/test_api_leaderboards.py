@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Employee, utcnow
 from app.services import participation
 from scoring.participation import Presence
-from scoring.sharing import EventKind
+from scoring.vocabulary import EventKind
 from scoring.windows import Window, window_key
 from tests.web.api_support import anonymous, bearer_for
 from tests.web.points_support import (

@@ -13,7 +13,7 @@ from app.boards import BoardStore, board_key
 from app.extensions import db, get_redis
 from app.models import AuditEntry, Employee, Role, utcnow
 from app.services import ledger
-from scoring.sharing import EventKind
+from scoring.vocabulary import EventKind
 from tests.web.api_support import (
     INVALID_JSON,
     MISSING,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry, Role, RuleVersion, ScoringRule, utcnow
-from scoring.sharing import EventKind
+from scoring.vocabulary import EventKind
 from tests.web.api_support import (
     INVALID_JSON,
     MISSING,

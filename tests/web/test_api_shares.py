@@ -10,7 +10,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import ClickKind, Employee, Event, ReferralOutcome, Role, Share, utcnow
-from scoring.sharing import ReferralStage
+from scoring.vocabulary import ReferralStage
 from tests.factories import (
     ClickRecordFactory,
     ContentItemFactory,

@@ -11,7 +11,7 @@ from app.api.leaderboards import BoardLane, board_query
 from app.extensions import db
 from app.models import ApiToken, Employee
 from app.services import people, tokens
-from scoring.sharing import EventKind
+from scoring.vocabulary import EventKind
 from tests.conftest import sql_statements
 from tests.web.api_support import bearer_for
 from tests.web.points_support import add_event, new_people, new_team, settle, setup_company

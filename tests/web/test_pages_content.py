@@ -14,7 +14,7 @@ from app.models import (
     Role,
     ShareTemplate,
 )
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 from tests.conftest import csrf_token
 from tests.factories import (
     AllowedDomainFactory,

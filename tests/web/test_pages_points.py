@@ -15,7 +15,7 @@ from app.models import AuditEntry, Employee, LedgerLine, LineKind, Role, utcnow
 from app.queue import queue
 from app.services import rules as rules_service
 from scoring.participation import Presence
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 from tests.conftest import csrf_token
 from tests.factories import EmployeeFactory, EventFactory
 from tests.web.points_pages_support import count, give, install_company, settle

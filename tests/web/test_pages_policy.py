@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry, NetworkPolicy, Role, SharePolicy, TabooTopic
-from scoring.sharing import Channel
+from scoring.vocabulary import Channel
 from tests.conftest import csrf_token
 from tests.factories import TabooTopicFactory
 

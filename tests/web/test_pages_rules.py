@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Role, RuleVersion, ScoringRule, utcnow
-from scoring.sharing import Channel, EventKind
+from scoring.vocabulary import Channel, EventKind
 from scoring.windows import Window
 from tests.conftest import csrf_token
 from tests.factories import EmployeeFactory, EventFactory, TeamFactory
