@@ -69,9 +69,15 @@ def sign_in_link(email: str) -> None:
 
 @click.command("import-people")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--create-teams",
+    is_flag=True,
+    help="Create teams named in the file that do not exist yet (otherwise their rows "
+    "are rejected, so that a misspelt name cannot become a team).",
+)
 @with_appcontext
-def import_people(csv_file: Path) -> None:
-    """Create or update employees and teams from CSV (columns: email,name,team,role).
+def import_people(csv_file: Path, create_teams: bool) -> None:
+    """Create or update employees from CSV (columns: email,name,team,role).
 
     Good rows are saved; the exit status is 1 when any row was rejected, so that a
     scheduled import notices."""
@@ -84,7 +90,7 @@ def import_people(csv_file: Path) -> None:
             f"{csv_file} is not UTF-8 text; save it as CSV (UTF-8)."
         ) from exc
     try:
-        report = run_import(None, text)
+        report = run_import(None, text, create_teams=create_teams)
         db.session.commit()
     except ChorusError as exc:
         _fail(exc)

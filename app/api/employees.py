@@ -17,6 +17,7 @@ from app.schemas import (
     EmployeeQuerySchema,
     EmployeeSchema,
     EmployeeUpdateSchema,
+    ImportOptionsSchema,
     ImportReportSchema,
 )
 from app.services import participation, people
@@ -115,13 +116,17 @@ class EraseEmployee(MethodView):
 class Import(MethodView):
     @requires_role(Role.HR)
     @bp.arguments(CsvImportSchema, location="files")
+    @bp.arguments(ImportOptionsSchema, location="query")
     @bp.response(200, ImportReportSchema)
-    def post(self, upload: dict) -> dict:
-        """Create or update employees and teams from a CSV file
+    def post(self, upload: dict, options: dict) -> dict:
+        """Create or update employees from a CSV file
 
         Rows are matched by e-mail. Good rows are applied; broken rows are reported
-        with their line number and the reason, and change nothing.
+        with their line number and the reason, and change nothing. A team not known
+        yet rejects its row (with the closest existing name) unless `create_teams=true`.
         """
-        report = people.import_people(caller(), upload["file"])
+        report = people.import_people(
+            caller(), upload["file"], create_teams=options["create_teams"]
+        )
         db.session.commit()
         return report.as_dict()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 from dataclasses import dataclass, field
@@ -253,11 +254,29 @@ def _rows(reader: csv.DictReader) -> list[tuple[int, dict]]:
         raise InvalidInput(f"The file is not readable as CSV: {exc}.", field="file") from exc
 
 
-def import_people(actor: Employee | None, text: str) -> ImportReport:
-    """Create or update employees (matched by e-mail) and their teams from CSV.
+def closest_name(name: str, names: list[str]) -> str | None:
+    """The existing name a misspelt one most likely meant, if any is close."""
+    by_lower = {n.lower(): n for n in names}
+    found = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[found[0]] if found else None
+
+
+def _unknown_team(name: str, teams: dict[str, Team]) -> InvalidInput:
+    guess = closest_name(name, [t.name for t in teams.values()])
+    hint = f" Did you mean {guess!r}?" if guess else ""
+    return InvalidInput(
+        f"Unknown team {name!r}.{hint} Fix the name, or import again allowing new teams.",
+        field="team",
+    )
+
+
+def import_people(actor: Employee | None, text: str, *, create_teams: bool = False) -> ImportReport:
+    """Create or update employees (matched by e-mail) from CSV.
 
     Good rows are applied and broken rows reported with their line number; a row never
-    half-applies. Roles above team lead can only come from an admin.
+    half-applies. Roles above team lead can only come from an admin. A team not known yet
+    is a rejected row (a misspelt name must not quietly become a team) unless the import
+    asks for new teams with ``create_teams``.
     """
     report = ImportReport()
     reader = _read_csv(text)
@@ -288,6 +307,9 @@ def import_people(actor: Employee | None, text: str) -> ImportReport:
                     f"Unknown role {role_text!r}: use one of {', '.join(r.value for r in Role)}."
                 ) from exc
             _check_role_change(actor, existing.role if existing else None, role)
+            team_name = values.get("team", "")
+            if team_name and not create_teams and team_name.lower() not in teams:
+                raise _unknown_team(team_name, teams)
             if existing is not None:
                 if existing.erased_at is not None:
                     raise Conflict(f"{email} belongs to an erased employee.")
@@ -297,7 +319,6 @@ def import_people(actor: Employee | None, text: str) -> ImportReport:
             report.rejected.append({"line": line, "reason": exc.message})
             continue
         # Validated above, so the writes below cannot fail half-way through a row.
-        team_name = values.get("team", "")
         team = teams.get(team_name.lower()) if team_name else None
         if team_name and team is None:
             team = teams[team_name.lower()] = create_team(actor, team_name)

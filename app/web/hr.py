@@ -133,7 +133,9 @@ def import_people():
     upload = request.files.get("file")
     try:
         data = load(CsvImportSchema(), {"file": upload or ""})  # no file: the schema says so
-        report = people.import_people(me(), data["file"])
+        report = people.import_people(
+            me(), data["file"], create_teams=request.form.get("create_teams") == "yes"
+        )
     except ChorusError as exc:
         return form_failed(exc, "hr/import.html")
     db.session.commit()

@@ -111,6 +111,7 @@ def test_hr_imports_a_csv_and_reads_the_report(app, new_page):
     page.get_by_label("CSV file (UTF-8)").set_input_files(
         {"name": "people.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}
     )
+    page.get_by_label("Create the teams in the file that do not exist yet").check()
     page.get_by_role("button", name="Import").click()
     report = page.locator(".report")
     report.wait_for()

@@ -106,7 +106,7 @@ def test_import_people_reports_and_saves_good_rows(app, runner, tmp_path):
         "emil@example.com,Emil Twice,,\n",
         encoding="utf-8",
     )
-    result = runner.invoke(args=["import-people", str(csv_file)])
+    result = runner.invoke(args=["import-people", "--create-teams", str(csv_file)])
     assert result.exit_code == 1  # some rows were rejected
     assert "created 2, updated 0, new teams 2, rejected 2" in result.output
     assert "line 3: Not a valid e-mail address." in result.stderr

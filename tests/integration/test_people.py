@@ -217,7 +217,7 @@ def test_import_creates_updates_and_reports(ctx):
         "\n"
         "till.scholz@example.com,Till Scholz,,admin\n"
     )
-    report = people.import_people(admin, csv_text)
+    report = people.import_people(admin, csv_text, create_teams=True)
     db.session.commit()
     assert (report.created, report.updated) == (3, 1)
     assert report.teams_created == ["Support"]
@@ -265,7 +265,9 @@ def test_import_from_hr_cannot_grant_or_remove_powerful_roles(ctx):
 
 def test_import_refuses_to_demote_the_last_admin_and_leaves_nothing_behind(ctx):
     EmployeeFactory(email="only.admin@example.com", role=Role.ADMIN)
-    report = people.import_people(None, "email,name,team,role\nonly.admin@example.com,A,New,hr\n")
+    report = people.import_people(
+        None, "email,name,team,role\nonly.admin@example.com,A,New,hr\n", create_teams=True
+    )
     assert [r["line"] for r in report.rejected] == [2]
     assert report.teams_created == []
     assert db.session.scalar(select(Team).where(Team.name == "New")) is None

@@ -398,9 +398,11 @@ def test_the_directory_is_for_hr(app: Flask, directory, role, method, path, body
 # CSV import ------------------------------------------------------------------------
 
 
-def upload(caller: Caller, content: bytes | None, filename: str = "people.csv"):
+def upload(caller: Caller, content: bytes | None, filename: str = "people.csv", query: str = ""):
     data = {} if content is None else {"file": (io.BytesIO(content), filename)}
-    return caller.post("/api/v1/employees/import", data=data, content_type="multipart/form-data")
+    return caller.post(
+        "/api/v1/employees/import" + query, data=data, content_type="multipart/form-data"
+    )
 
 
 @pytest.mark.parametrize("make_caller", [session_caller, bearer_caller])
@@ -417,7 +419,7 @@ def test_import_people(app: Flask, directory, make_caller):
         ",,,\n"
         "dora@example.com,Dora Again,,\n"
     )
-    response = upload(hr, csv_text.encode())
+    response = upload(hr, csv_text.encode(), query="?create_teams=true")
     assert response.status_code == 200
     assert response.json == {
         "created": 1,

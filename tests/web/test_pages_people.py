@@ -194,11 +194,11 @@ def test_unknown_people_are_404(client, login):
     assert _post(client, "/people/999999", {"name": "X"}).status_code == 404
 
 
-def _upload(client, text: str, filename: str = "people.csv"):
+def _upload(client, text: str, filename: str = "people.csv", **fields):
     return _post(
         client,
         "/people/import",
-        {"file": (io.BytesIO(text.encode()), filename)},
+        {"file": (io.BytesIO(text.encode()), filename), **fields},
         content_type="multipart/form-data",
     )
 
@@ -216,7 +216,7 @@ def test_csv_import_reports_created_updated_and_rejected_rows(app, client, login
         "boss@example.com,Boss,Sales,admin\n"
         "odd@example.com,Odd,Sales,wizard\n"
     )
-    response = _upload(client, csv_text)
+    response = _upload(client, csv_text, create_teams="yes")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert '<strong data-count="created">1</strong> created' in page
