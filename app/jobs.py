@@ -14,8 +14,10 @@ import threading
 import time
 from datetime import datetime
 
+import redis
 from flask import Flask, current_app
-from rq import Queue, SimpleWorker
+from redis.client import Pipeline
+from rq import Queue, SimpleWorker, worker_registration
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -29,22 +31,53 @@ from app.services import rewards as redemptions
 from app.services.ledger import recalculate
 from app.services.scoring import Busy, apply_pending_lines, restore_member, scoring_lock, settle
 from app.services.sign_in import sign_in_url
+from app.worker_status import JOB_HEARTBEAT, WORKER_TTL, record_abandoned
 
 log = logging.getLogger("chorus.jobs")
 
 
 class AppWorker(SimpleWorker):
-    """Runs jobs in this process (no fork per job), each inside its own app context."""
+    """Runs jobs in this process (no fork per job), each inside its own app context.
+
+    It beats often (``app.worker_status``), also while a job runs, so that health can
+    tell a live worker from a dead one; and each beat registers it again, so that a
+    Redis that was restarted empty or lost learns of it within seconds."""
 
     def __init__(self, *args, app: Flask, **kwargs):
         kwargs.setdefault("serializer", JSONSerializer)
+        kwargs.setdefault("worker_ttl", WORKER_TTL)
         super().__init__(*args, **kwargs)
         self.app = app
+        self.push_exc_handler(record_abandoned)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None):
+        super().heartbeat(timeout, pipeline)
+        if self.birth_date is None:  # not registered yet: register_birth does it
+            return
+        connection = pipeline if pipeline is not None else self.connection
+        # Idempotent: the same fields and set members as at birth.
+        connection.hset(self.key, mapping={**self.serialize(), "state": self.get_state()})
+        worker_registration.register(self, connection)
 
     def perform_job(self, job: Job, queue: Queue, *args, **kwargs) -> bool:
         # rq 3 passes an execution record too; pass through whatever this rq version sends.
-        with self.app.app_context():
-            return super().perform_job(job, queue, *args, **kwargs)
+        done = threading.Event()
+        beating = threading.Thread(target=self._beat_until, args=(done,), daemon=True)
+        beating.start()
+        try:
+            with self.app.app_context():
+                return super().perform_job(job, queue, *args, **kwargs)
+        finally:
+            done.set()
+            beating.join()
+
+    def _beat_until(self, done: threading.Event) -> None:
+        """A job runs in this process, so the worker's own loop does not beat meanwhile."""
+        while not done.wait(JOB_HEARTBEAT):
+            try:
+                self.heartbeat(self.worker_ttl + 60)
+            except redis.RedisError:
+                log.warning("worker heartbeat failed", exc_info=True)
 
 
 def make_worker(app: Flask, queue_names: tuple[str, ...] = QUEUES) -> AppWorker:

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from rq import Worker
 
 from app import create_app
-from app.extensions import db
+from app.extensions import db, get_redis
 from app.queue import enqueue
 
 
@@ -76,3 +77,63 @@ def test_unhealthy_answers_503_and_says_what_is_down(broken_app, down, error):
     assert body["checks"][up] == {"ok": True}
     if down == "redis":
         assert body["checks"]["queues"] == {"ok": False}
+
+
+# Workers and jobs, as they are -------------------------------------------------------
+
+
+def _worker(app: Flask, name: str):
+    from app.jobs import make_worker
+
+    worker = make_worker(app)
+    worker.name = name
+    worker.register_birth()
+    return worker
+
+
+def _queues_check(client) -> dict:
+    return client.get("/healthz").get_json()["checks"]["queues"]
+
+
+def test_only_workers_with_a_live_heartbeat_are_counted(app, client, ctx):
+    from datetime import timedelta
+
+    from rq.utils import now, utcformat
+
+    _worker(app, "alive")
+    gone = _worker(app, "killed")
+    # A worker killed with -9 leaves its last heartbeat behind, and its registration
+    # until RQ's maintenance runs; it stopped beating long ago.
+    get_redis().hset(gone.key, "last_heartbeat", utcformat(now() - timedelta(minutes=5)))
+    assert _queues_check(client)["workers"] == 1
+
+
+def test_a_worker_registers_again_when_redis_forgot_it(app, client, ctx):
+    worker = _worker(app, "survivor")
+    assert _queues_check(client)["workers"] == 1
+    get_redis().flushdb()  # Redis lost or restarted without its data
+    assert _queues_check(client)["workers"] == 0
+    worker.heartbeat()  # what the running worker does every few seconds
+    assert _queues_check(client)["workers"] == 1
+    assert Worker.find_by_key(worker.key, connection=get_redis()).queue_names() == [
+        "mail",
+        "scoring",
+        "default",
+    ]
+
+
+def test_an_abandoned_job_is_reported_as_such_not_as_failed(app, client, ctx):
+    from rq.registry import StartedJobRegistry
+
+    enqueue("app.jobs.settle_points", job_id="settle-points-5-1", queue_name="scoring", retries=0)
+    dead = _worker(app, "dies-mid-job")
+    job, job_queue = dead.dequeue_job_and_maintain_ttl(timeout=None)
+    dead.prepare_execution(job)  # started, then the process was killed: nothing more
+    dead.prepare_job_execution(job)
+    started = StartedJobRegistry(job_queue.name, connection=get_redis())
+    for entry in get_redis().zrange(started.key, 0, -1):  # its lease on the job ran out
+        get_redis().zadd(started.key, {entry: 1})
+    _worker(app, "maintainer").clean_registries()  # RQ's periodic maintenance
+    check = _queues_check(client)
+    assert check["failed"] == {"mail": 0, "scoring": 0, "default": 0}
+    assert check["abandoned"] == {"mail": 0, "scoring": 1, "default": 0}
