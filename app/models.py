@@ -30,6 +30,7 @@ from sqlalchemy.types import TypeDecorator
 from app.extensions import db
 from rewards.redemptions import State as RedemptionState
 from scoring.participation import Network, Presence, is_participating
+from scoring.referrals import ReferralOutcome
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 from scoring.windows import Window
 
@@ -277,12 +278,6 @@ class ClickKind(StrEnum):
     HUMAN = "human"  # counted: earns points for the link's owner
     BOT = "bot"  # crawlers, link previews, mail scanners, HEAD requests: audit only
     SELF = "self"  # the link's owner clicking their own link: earns nothing
-
-
-class ReferralOutcome(StrEnum):
-    AWARDED = "awarded"  # a new, later stage: becomes an event
-    BACKWARDS = "backwards"  # earlier than a stage already recorded: awards nothing
-    UNATTRIBUTED = "unattributed"  # unknown code, not a programme's content, too late
 
 
 class SharePolicy(db.Model):

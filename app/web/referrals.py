@@ -25,6 +25,7 @@ from app.schemas import (
 from app.services import referrals
 from app.web import _company_zone
 from app.web.forms import form_failed, me, optional_int, page_number
+from scoring.referrals import REASON_TEXT
 from scoring.vocabulary import ReferralStage
 
 bp = Blueprint("referral_pages", __name__)
@@ -56,7 +57,7 @@ def referral_list():
         "referrals/list.html",
         page=page,
         outcome_text=OUTCOME_TEXT,
-        reason_text=referrals.REASON_TEXT,
+        reason_text=REASON_TEXT,
     )
 
 
@@ -117,7 +118,7 @@ def record_stage():
         message = f"This candidate's {referral.stage.value} stage was recorded before; unchanged."
     elif result.reason:
         outcome = OUTCOME_TEXT[referral.outcome]
-        message = f"Recorded ({outcome}): {referrals.REASON_TEXT[result.reason]}."
+        message = f"Recorded ({outcome}): {REASON_TEXT[result.reason]}."
     else:
         message = f"Recorded: the {referral.stage.value} stage is awarded."
     flash(message, "success")

@@ -22,7 +22,8 @@ from app.models import (
     utcnow,
 )
 from app.services import referrals
-from app.services.referrals import BadSignature, Reason, signature
+from app.services.referrals import BadSignature, signature
+from scoring.referrals import Reason
 from scoring.vocabulary import EventKind, ReferralStage
 from tests.factories import (
     ClickRecordFactory,

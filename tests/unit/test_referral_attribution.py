@@ -10,15 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.models import ReferralOutcome
-from app.services.referrals import (
-    Attribution,
-    ProgrammeTerms,
-    Reason,
-    attribute,
-    signature,
-    signature_matches,
-    timestamp_is_fresh,
-)
+from app.services.referrals import signature, signature_matches, timestamp_is_fresh
+from scoring.referrals import Attribution, ProgrammeTerms, Reason, attribute
 from scoring.vocabulary import ReferralStage
 
 APPLIED, INTERVIEWED, HIRED = ReferralStage
