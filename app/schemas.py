@@ -134,10 +134,10 @@ class EmployeeSchema(Schema):
     team = fields.Nested(TeamRefSchema, dump_only=True, allow_none=True)
     active = fields.Boolean(dump_only=True)
     participating = fields.Boolean(dump_only=True)
-    opted_in_at = fields.DateTime(dump_only=True)
-    last_sign_in_at = fields.DateTime(dump_only=True)
+    opted_in_at = fields.DateTime(dump_only=True, allow_none=True)
+    last_sign_in_at = fields.DateTime(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
-    erased_at = fields.DateTime(dump_only=True)
+    erased_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class EmployeeUpdateSchema(Schema):
@@ -278,8 +278,8 @@ class ApiTokenSchema(Schema):
     owner_id = Integer(load_default=None, metadata={"description": "defaults to the caller"})
     prefix = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
-    last_used_at = fields.DateTime(dump_only=True)
-    revoked_at = fields.DateTime(dump_only=True)
+    last_used_at = fields.DateTime(dump_only=True, allow_none=True)
+    revoked_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class NewApiTokenSchema(ApiTokenSchema):
@@ -348,8 +348,8 @@ class IntegrationSchema(Schema):
     secret_starts_with = fields.Function(lambda i: i.secret[:10], dump_only=True)
     webhook_url = fields.Function(webhook_url, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
-    last_used_at = fields.DateTime(dump_only=True)
-    revoked_at = fields.DateTime(dump_only=True)
+    last_used_at = fields.DateTime(dump_only=True, allow_none=True)
+    revoked_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class NewIntegrationSchema(IntegrationSchema):
@@ -667,9 +667,9 @@ class InboundFeedSchema(Schema):
     )
     active = fields.Boolean(load_default=True)
     created_at = fields.DateTime(dump_only=True)
-    last_fetched_at = fields.DateTime(dump_only=True)
-    last_error = fields.String(dump_only=True)
-    last_error_at = fields.DateTime(dump_only=True)
+    last_fetched_at = fields.DateTime(dump_only=True, allow_none=True)
+    last_error = fields.String(dump_only=True, allow_none=True)
+    last_error_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class InboundFeedUpdateSchema(Schema):
