@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
 from rewards.redemptions import State as RedemptionState
+from scoring.clicks import ClickKind
 from scoring.participation import Network, Presence, is_participating
 from scoring.referrals import ReferralOutcome
 from scoring.vocabulary import Channel, EventKind, ReferralStage
@@ -272,12 +273,6 @@ class ContentStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     ARCHIVED = "archived"
-
-
-class ClickKind(StrEnum):
-    HUMAN = "human"  # counted: earns points for the link's owner
-    BOT = "bot"  # crawlers, link previews, mail scanners, HEAD requests: audit only
-    SELF = "self"  # the link's owner clicking their own link: earns nothing
 
 
 class SharePolicy(db.Model):

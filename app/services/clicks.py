@@ -1,208 +1,58 @@
-"""Clicks on tracked links: the fast path in the redirect, and the worker that turns raw
-clicks into click records and events.
+"""The worker's side of link tracking: raw clicks read from the stream the redirect
+fills (``app.services.click_capture``) become click records and CLICK events.
 
-This module owns every Redis key of link tracking:
+What a click is (bot, self, person, duplicate) is decided in ``scoring.clicks``; this
+module reads, stores and acknowledges. It owns these Redis keys:
 
-- ``chorus:link:<share id>``: the share's final destination (UTM and ref added), or ""
-  for a share that does not exist; filled on share creation and on a miss;
-- ``chorus:clicks``: the stream of raw clicks, read by the consumer group
-  ``click-workers``; an entry leaves it only after its records are committed;
+- the consumer group ``click-workers`` on ``chorus:clicks``: an entry leaves the stream
+  only after its records are committed;
 - ``chorus:click-seen:<share>:<visitor>:<day>:<kind>``: the fast dedupe filter.
-
-The redirect does one Redis round trip (GET destination + XADD raw click) and no SQL
-once its caches are warm. A raw click holds no address: the visitor is an HMAC of
-address and user agent under a secret that changes every company-local day.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 import socket
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
 import crawleruseragents
 import redis
-from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db, get_redis
-from app.links import campaign_name, destination_with_tracking, is_web_address
-from app.models import (
-    ClickKind,
-    ClickRecord,
-    ContentItem,
-    Employee,
-    Event,
-    Share,
-    SharePolicy,
-)
-from app.services.calendar import company_calendar
+from app.models import ClickRecord, Employee, Event, Share
+from app.services.click_capture import STREAM, USER_AGENT_LENGTH
 from app.services.events import insert_ignoring_conflicts
+from scoring import clicks as click_rules
+from scoring.clicks import ClickKind, CrawlerList, click_kind, earns_points, first_sighting
 from scoring.participation import is_participating
 from scoring.vocabulary import EventKind
 
 log = logging.getLogger("chorus.clicks")
 
-STREAM = "chorus:clicks"
 GROUP = "click-workers"
-LINK_TTL = 24 * 3600  # destinations change rarely; a day bounds how long a stale one lives
-MISSING_TTL = 300  # a share that does not exist: answer 404 without asking the database
 SEEN_TTL = 2 * 24 * 3600  # a visitor-day, plus slack for a worker that was down
-USER_AGENT_LENGTH = 300
-DEFAULT_MEDIUM = "employee_advocacy"  # SharePolicy.utm_medium's default
-
-# Mail-security gateways that open every link in a mail before the reader does; the
-# maintained crawler list does not know all of them.
-MAIL_SCANNER_MARKERS = (
-    "microsoft office",
-    "ms-office",
-    "safelinks",
-    "proofpoint",
-    "mimecast",
-    "barracuda",
-    "messagelabs",
-    "ironport",
-    "forcepoint",
-    "trendmicro",
-)
-
-
-def link_key(share_id: int) -> str:
-    return f"chorus:link:{share_id}"
 
 
 def seen_key(share_id: int, visitor: str, day: str, kind: ClickKind) -> str:
     return f"chorus:click-seen:{share_id}:{visitor}:{day}:{kind.value}"
 
 
-# Destinations ----------------------------------------------------------------------
-
-
-def final_destination(share: Share, content: ContentItem, utm_medium: str) -> str | None:
-    """Where the share's link leads, or None when the stored destination is not a web
-    address (then the link answers 404 rather than go anywhere else)."""
-    if not is_web_address(content.destination_url):
-        return None
-    return destination_with_tracking(
-        content.destination_url,
-        channel=share.channel,
-        medium=utm_medium,
-        campaign=campaign_name(content.campaign_hashtag, content.id),
-        share_id=share.id,
-        ref_code=share.ref_code,
-    )
-
-
-def cache_destination(share_id: int, destination: str | None) -> None:
-    if destination:
-        get_redis().set(link_key(share_id), destination, ex=LINK_TTL)
-    else:
-        get_redis().set(link_key(share_id), "", ex=MISSING_TTL)
-
-
-def load_destination(share_id: int) -> str | None:
-    """The destination from the database, put into the cache for the next click."""
-    row = db.session.execute(
-        select(Share, ContentItem).join(ContentItem).where(Share.id == share_id)
-    ).first()
-    destination = None
-    if row is not None:
-        # Read, not share_policy(): a click must never create the policy row.
-        medium = db.session.scalar(select(SharePolicy.utm_medium).limit(1))
-        destination = final_destination(row.Share, row.ContentItem, medium or DEFAULT_MEDIUM)
-    cache_destination(share_id, destination)
-    db.session.rollback()  # end the read transaction at once
-    return destination
-
-
-def forget_destinations(share_ids: Iterable[int] | None = None) -> None:
-    """Drop cached destinations (all of them when no ids are given), after HR changed
-    what goes into them: an item's campaign hashtag, the UTM medium."""
-    connection = get_redis()
-    if share_ids is None:
-        keys = connection.scan_iter(match=link_key("*"), count=1000)
-    else:
-        keys = (link_key(share_id) for share_id in share_ids)
-    batch = []
-    for key in keys:
-        batch.append(key)
-        if len(batch) == 1000:
-            connection.unlink(*batch)
-            batch = []
-    if batch:
-        connection.unlink(*batch)
-
-
-# The fast path ---------------------------------------------------------------------
-
-
-@lru_cache(maxsize=8)
-def _daily_secret(secret_key: str, day: str) -> bytes:
-    return hmac.new(secret_key.encode(), f"visitor:{day}".encode(), hashlib.sha256).digest()
-
-
-def visitor_id(secret_key: str, day: str, client_ip: str, user_agent: str) -> str:
-    """Who clicked, pseudonymously: the same address and browser give the same id
-    within one company-local day, and nothing links it to another day."""
-    message = f"{client_ip}|{user_agent}".encode()
-    return hmac.new(_daily_secret(secret_key, day), message, hashlib.sha256).hexdigest()[:32]
-
-
-def record_raw_click(
-    share_id: int,
-    *,
-    client_ip: str,
-    user_agent: str,
-    head: bool,
-    session_user_id: str | None,
-    now: datetime | None = None,
-) -> str | None:
-    """Queue the raw click and return the share's destination (None: no such share).
-    One round trip when the destination is cached."""
-    app = current_app._get_current_object()
-    now = now or datetime.now(UTC)
-    day = now.astimezone(company_calendar(app)[0]).date().isoformat()
-    fields = {
-        "s": share_id,
-        "t": int(now.timestamp() * 1000),
-        "d": day,
-        "v": visitor_id(app.config["SECRET_KEY"], day, client_ip, user_agent),
-        "ua": user_agent[:USER_AGENT_LENGTH],
-        "h": 1 if head else 0,
-        "u": session_user_id or "",
-    }
-    connection = get_redis()
-    pipe = connection.pipeline(transaction=False)
-    pipe.get(link_key(share_id))
-    pipe.xadd(STREAM, fields)
-    destination, entry_id = pipe.execute()
-    destination = load_destination(share_id) if destination is None else destination.decode()
-    if not destination:
-        connection.xdel(STREAM, entry_id)  # nothing to count for a share that is not there
-        return None
-    return destination
-
-
-# The worker ------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _crawlers() -> CrawlerList:
+    return CrawlerList(entry["pattern"] for entry in crawleruseragents.CRAWLER_USER_AGENTS_DATA)
 
 
 @lru_cache(maxsize=4096)
 def is_bot_agent(user_agent: str) -> bool:
-    """Crawlers, link previews and scanners, by the maintained list and a few mail
-    gateways it misses. An empty agent is a script, not a person."""
-    if not user_agent.strip():
-        return True
-    lowered = user_agent.lower()
-    if any(marker in lowered for marker in MAIL_SCANNER_MARKERS):
-        return True
-    return crawleruseragents.is_crawler(user_agent)
+    """By the maintained crawler list (the crawler-user-agents package) and the mail
+    gateways it misses."""
+    return click_rules.is_bot_agent(user_agent, _crawlers())
 
 
 @dataclass(frozen=True)
@@ -235,11 +85,12 @@ class RawClick:
             return None
 
     def kind(self, owner_id: int) -> ClickKind:
-        if self.head or is_bot_agent(self.user_agent):
-            return ClickKind.BOT
-        if self.session_user_id == str(owner_id):
-            return ClickKind.SELF
-        return ClickKind.HUMAN
+        return click_kind(
+            head=self.head,
+            bot_agent=is_bot_agent(self.user_agent),
+            session_user_id=self.session_user_id,
+            owner_id=owner_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -296,7 +147,7 @@ def _new_ones(connection: redis.Redis, candidates: Sequence[tuple[RawClick, Clic
         pipe.set(key, click.entry_id, nx=True, get=True, ex=SEEN_TTL)
     fresh = []
     for (click, kind), previous in zip(candidates, pipe.execute(), strict=True):
-        if previous is None or previous.decode() == click.entry_id:
+        if first_sighting(previous and previous.decode(), click.entry_id):
             fresh.append((click, kind))
     return fresh
 
@@ -336,7 +187,7 @@ def _store(entries: Sequence[tuple[bytes, dict | None]], stats: Counter) -> list
                 "user_agent": click.user_agent if kind is ClickKind.BOT else None,
             }
         )
-        if kind is ClickKind.HUMAN:
+        if earns_points(kind):
             events.append(
                 {
                     "kind": EventKind.CLICK,

@@ -35,7 +35,7 @@ from app.models import (
     Team,
     utcnow,
 )
-from app.services import audit, clicks, policy, taboo
+from app.services import audit, click_capture, policy, taboo
 from scoring.sharing import TabooHit, with_disclosure
 from scoring.vocabulary import Channel
 
@@ -320,7 +320,7 @@ def _apply(item: ContentItem, data: dict[str, Any], *, is_new: bool = False) -> 
             share_ids = list(
                 db.session.scalars(select(Share.id).where(Share.content_id == item.id))
             )
-            after_commit(lambda: clicks.forget_destinations(share_ids))
+            after_commit(lambda: click_capture.forget_destinations(share_ids))
         item.campaign_hashtag = hashtag
     if "tags" in data:
         tags = normalize_tags(data["tags"])

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import after_commit, db
 from app.models import Employee, NetworkPolicy, SharePolicy
-from app.services import audit, clicks
+from app.services import audit, click_capture
 from app.services.single_row import single_row, update_single_row
 from scoring.sharing import ShareCaps
 from scoring.vocabulary import Channel
@@ -33,7 +33,7 @@ def share_policy() -> SharePolicy:
 def update_share_policy(actor: Employee, changes: dict) -> SharePolicy:
     policy = share_policy()
     if changes.get("utm_medium", policy.utm_medium) != policy.utm_medium:
-        after_commit(clicks.forget_destinations)  # every cached link carries the medium
+        after_commit(click_capture.forget_destinations)  # every cached link carries the medium
     return update_single_row(policy, actor, "share_policy.update", changes)
 
 

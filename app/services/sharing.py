@@ -28,7 +28,7 @@ from app.models import (
     Share,
     ShareTemplate,
 )
-from app.services import clicks, content, events, feed, policy, taboo
+from app.services import click_capture, content, events, feed, policy, taboo
 from app.services.calendar import company_calendar
 from scoring.sharing import CapRefusal, check_share_caps, with_disclosure
 from scoring.vocabulary import Channel, EventKind, ReferralStage
@@ -212,8 +212,9 @@ def record_share(
 def warm_link(share: Share) -> None:
     """After the commit: put the destination where the redirect finds it. (Before it, a
     rolled-back id could be handed to another share with a stale destination.)"""
-    destination = clicks.final_destination(share, share.content, policy.share_policy().utm_medium)
-    clicks.cache_destination(share.id, destination)
+    medium = policy.share_policy().utm_medium
+    destination = click_capture.final_destination(share, share.content, medium)
+    click_capture.cache_destination(share.id, destination)
 
 
 def package(share: Share) -> SharePackage:

@@ -25,7 +25,7 @@ from app.auth import public
 from app.client_ip import resolve_client_ip
 from app.extensions import limiter
 from app.links import share_id_from_token
-from app.services import clicks
+from app.services import click_capture
 
 bp = Blueprint("links", __name__)
 log = logging.getLogger("chorus.links")
@@ -48,7 +48,7 @@ def record_click(app: Flask, incoming) -> str | None:
     share_id = share_id_from_token(incoming.path[len(PREFIX) :], app)
     if share_id is None:
         return None
-    return clicks.record_raw_click(
+    return click_capture.record_raw_click(
         share_id,
         client_ip=resolve_client_ip(
             incoming.remote_addr,

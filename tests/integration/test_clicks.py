@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import crawleruseragents
 import pytest
 from sqlalchemy import func, select
 
@@ -13,7 +14,7 @@ from app.extensions import db, get_redis
 from app.jobs import SCHEDULE
 from app.links import make_token
 from app.models import ClickKind, ClickRecord, Employee, Event, utcnow
-from app.services import clicks
+from app.services import click_capture, clicks
 from scoring.vocabulary import EventKind
 from tests.conftest import sign_in
 from tests.factories import CompanySettingsFactory, EmployeeFactory, ShareFactory, TeamFactory
@@ -105,7 +106,7 @@ def test_another_day_is_another_click(app, share):
     monday = datetime(2025, 5, 12, 21, 59, 59, tzinfo=UTC)  # 23:59:59 in Berlin
     with app.test_request_context():
         for moment in (monday, monday + timedelta(seconds=1), monday + timedelta(hours=1)):
-            clicks.record_raw_click(
+            click_capture.record_raw_click(
                 share["id"],
                 client_ip="203.0.113.5",
                 user_agent=BROWSER,
@@ -284,3 +285,13 @@ def test_click_events_are_not_in_the_future(app, client, share):
     assert click_events(app)[0].occurred_at <= utcnow()
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ClickRecord)) == 1
+
+
+def test_the_maintained_crawler_list_is_handed_to_the_core_whole():
+    """The core's chunked search finds what the list's own matcher finds."""
+    agents = [i for e in crawleruseragents.CRAWLER_USER_AGENTS_DATA for i in e.get("instances", [])]
+    agents += [BROWSER, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"]
+    assert len(agents) > 1000
+    assert [clicks._crawlers().matches(a) for a in agents] == [
+        crawleruseragents.is_crawler(a) for a in agents
+    ]

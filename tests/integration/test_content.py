@@ -485,7 +485,7 @@ def test_templates_one_at_a_time(hr):
 
 def test_a_new_campaign_hashtag_drops_the_cached_links_of_its_shares(hr):
     from app.extensions import get_redis
-    from app.services import clicks
+    from app.services import click_capture as clicks
     from tests.factories import ShareFactory
 
     share = ShareFactory()

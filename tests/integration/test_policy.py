@@ -110,7 +110,7 @@ def test_network_policy(hr):
 
 def test_a_new_utm_medium_drops_cached_destinations_once_committed(ctx):
     from app.extensions import get_redis
-    from app.services import clicks
+    from app.services import click_capture as clicks
 
     hr = EmployeeFactory(role=Role.HR)
     redis = get_redis()

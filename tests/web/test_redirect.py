@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db, get_redis
 from app.links import base62, from_base62, make_token
-from app.services import clicks
+from app.services import click_capture as clicks
 from tests.conftest import sign_in, sql_statements
 from tests.factories import ContentItemFactory, EmployeeFactory, ShareFactory
 
