@@ -262,3 +262,29 @@ def test_a_problem_with_the_whole_input_is_the_message(admin):
     response = admin.post(f"/api/v1/rules/{rule}/versions", json={})
     assert response.status_code == 422
     assert response.json["message"].startswith("Change at least one of: points")
+
+
+# Answers match the document: a field that can be null says so -------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "make"),
+    [
+        ("/api/v1/tokens", {"name": "CI"}),
+        ("/api/v1/integrations", {"name": "Personio"}),
+        ("/api/v1/employees", {"email": "new@example.com", "name": "New"}),
+    ],
+)
+def test_null_fields_in_answers_are_declared_nullable(client, admin, path, make):
+    created = admin.post(path, json=make)
+    assert created.status_code == 201, created.json
+    spec = client.get("/api/openapi.json").json
+    schema = spec["paths"][path]["post"]["responses"]["201"]["content"]["application/json"]
+    name = schema["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = spec["components"]["schemas"][name]["properties"]
+    nulls = [field for field, value in created.json.items() if value is None]
+    assert nulls  # e.g. last_used_at, revoked_at, erased_at, opted_in_at
+    for field in nulls:
+        declared = properties[field]
+        kinds = [declared, *declared.get("anyOf", [])]
+        assert any("null" in kind.get("type", []) for kind in kinds), field
