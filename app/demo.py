@@ -1,19 +1,43 @@
-"""The demo company that ``make run`` loads: five teams, fifty people, every role."""
+"""The demo company that ``make run`` loads: five teams, fifty people, every role, and
+six weeks of history dated in the order things happen: the company, the guidelines, the
+rules and content, people opting in, their shares and clicks, then rewards redeemed.
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ClickKind, ClickRecord, Employee, Role, utcnow
+from app.models import (
+    AllowedDomain,
+    AuditEntry,
+    ClickKind,
+    ClickRecord,
+    ContentItem,
+    Employee,
+    Interest,
+    ReferralProgramme,
+    Role,
+    RuleVersion,
+    ScoringRule,
+    Team,
+    utcnow,
+)
 from app.services import participation, people
 from scoring.participation import Network, Presence
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 
 COMPANY = "Nordlicht Energie GmbH"
+# The demo company started with Chorus this long ago; shares begin a week later.
+HISTORY = timedelta(days=42)
+SHARING_FOR = timedelta(days=35)
+# Pictures drawn by tools/demo_images.py: the project's own, CC0.
+IMAGES = Path(__file__).parent / "demo_images"
+IMAGE_CREDIT = "Illustration: Chorus demo (CC0)"
 DOMAIN = "nordlicht.example"
 
 TEAMS = {
@@ -132,6 +156,9 @@ def load_demo(seed: int = 7) -> bool:
     if db.session.scalar(select(Employee).where(Employee.email == DEMO_LOGINS["admin"])):
         return False
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    now = utcnow()
+    start = now - HISTORY
+    mark = _last_audit_id()
     settings = people.company_settings()
     settings.name = COMPANY
     interests = [people.create_interest(None, name) for name in INTERESTS]
@@ -145,15 +172,31 @@ def load_demo(seed: int = 7) -> bool:
             )
             if employee.role == Role.HR and hr_contact is None:
                 hr_contact = employee
+    db.session.flush()
+    for model in (Interest, Team, Employee):
+        for n, row in enumerate(db.session.scalars(select(model).order_by(model.id))):
+            row.created_at = start + timedelta(seconds=2 * n)
+    mark = _date_audit(mark, start)
+
+    published = start + timedelta(hours=1)
     guidelines = participation.publish_guidelines(
         hr_contact, body=GUIDELINES, contact_name=hr_contact.name, contact_email=hr_contact.email
     )
-    # Most, not all, take part: the demo shows opted-out people and every presence.
+    guidelines.created_at = published
+    mark = _date_audit(mark, published)
+    items, mark = _content(hr_contact, start + timedelta(hours=2), mark)
+
+    # Most, not all, take part: the demo shows opted-out people and every presence. They
+    # opt in over the first week, one after another, before anyone shares.
     everyone = db.session.scalars(select(Employee).order_by(Employee.id)).all()
-    for employee in everyone:
+    first_opt_in = start + timedelta(days=1)
+    spacing = (HISTORY - SHARING_FOR - timedelta(days=1)) / (len(everyone) + 1)
+    for index, employee in enumerate(everyone):
         if employee.email == DEMO_LOGINS["employee"] or rng.random() < 0.2:
             continue  # the demo employee walks through opting in themselves
+        joined = first_opt_in + spacing * index + timedelta(minutes=rng.uniform(0, 30))
         participation.opt_in(employee, guidelines.id)
+        employee.opted_in_at = joined
         presence = rng.choices(list(Presence), weights=[8, 1, 1])[0]
         pseudonym = f"Advocate {employee.id:03d}" if presence is Presence.PSEUDONYM else None
         participation.update_presence(employee, presence, pseudonym)
@@ -166,9 +209,26 @@ def load_demo(seed: int = 7) -> bool:
             ],
         )
         participation.set_interests(employee, [i.id for i in rng.sample(interests, k=2)])
-    items = _content(hr_contact)
-    _activity(rng, [e for e in everyone if e.participating], items)
+        mark = _date_audit(mark, joined)
+    _activity(rng, [e for e in everyone if e.participating], items, now)
     return True
+
+
+def _last_audit_id() -> int:
+    db.session.flush()
+    return db.session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
+def _date_audit(after_id: int, at: datetime, step: timedelta = timedelta(seconds=20)) -> int:
+    """Date the audit entries written since ``after_id`` when the demo says it happened,
+    a few seconds apart in their order; returns the new mark."""
+    db.session.flush()
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.id > after_id).order_by(AuditEntry.id)
+    ).all()
+    for n, entry in enumerate(entries):
+        entry.created_at = at + step * n
+    return entries[-1].id if entries else after_id
 
 
 STORIES = [
@@ -179,6 +239,7 @@ STORIES = [
         "tags": ["news", "sustainability"],
         "featured": True,
         "campaign_hashtag": "#GreenGrid",
+        "image": "wind-farm.png",
         "texts": {
             "linkedin": "Twelve turbines, 40,000 homes: proud of the team that built our "
             "new wind farm off Rügen.",
@@ -192,6 +253,7 @@ STORIES = [
         "tags": ["job", "engineering"],
         "featured": False,
         "campaign_hashtag": None,
+        "image": "hiring.png",
         "texts": {
             "linkedin": "My team is hiring a backend engineer: Python, forecasting, "
             "renewable energy. Ask me anything about working here.",
@@ -205,6 +267,7 @@ STORIES = [
         "tags": ["sustainability"],
         "featured": False,
         "campaign_hashtag": None,
+        "image": "sustainability.png",
         "texts": {"linkedin": "Our sustainability report is out: the wins and the lessons."},
     },
     {
@@ -214,6 +277,7 @@ STORIES = [
         "tags": ["events"],
         "featured": False,
         "campaign_hashtag": "#ETSummit",
+        "image": "summit.png",
         "texts": {"linkedin": "See you at the Energy Transition Summit in Berlin!"},
     },
 ]
@@ -240,34 +304,46 @@ TABOO_TOPICS = [
 ]
 
 
-def _content(hr):
+def _content(hr, at: datetime, mark: int) -> tuple[list[ContentItem], int]:
+    """HR's setup on the first day: the domain, taboo topics, the rules (saved when they
+    take effect, so none needs a recalculation), the referral programme and the stories
+    with their pictures."""
     from app.services import content, referrals, rules, taboo
 
     content.add_domain(hr, DOMAIN)
     for topic in TABOO_TOPICS:
         taboo.create_topic(hr, dict(topic))
-    rules.install_default_rules(hr, effective_at=utcnow() - timedelta(days=120))
+    rules.install_default_rules(hr, effective_at=at)
     referrals.create_programme(hr, name="Employee referrals", content_tag="job")
+    db.session.flush()
+    for model in (AllowedDomain, ScoringRule, RuleVersion, ReferralProgramme):
+        for row in db.session.scalars(select(model)):
+            row.created_at = at
+    mark = _date_audit(mark, at)
     items = []
-    for story in STORIES:
+    for n, story in enumerate(STORIES):
+        written = at + timedelta(hours=1, minutes=20 * n)
         templates = [{"channel": Channel(c), "text": t} for c, t in story["texts"].items()]
-        data = {k: v for k, v in story.items() if k != "texts"}
-        item = content.create_content(hr, {**data, "templates": templates})
+        data = {k: v for k, v in story.items() if k not in ("texts", "image")}
+        data.update(image_credit=IMAGE_CREDIT, image_rights_confirmed=True)
+        image = (IMAGES / story["image"]).read_bytes()
+        item = content.create_content(hr, {**data, "templates": templates}, image=image)
         content.publish(hr, item)
-        item.published_at = utcnow() - timedelta(days=40)
+        item.created_at = written
+        item.published_at = item.updated_at = written + timedelta(minutes=5)
+        mark = _date_audit(mark, written, step=timedelta(minutes=5))
         items.append(item)
-    return items
+    return items, mark
 
 
-def _activity(rng: random.Random, advocates, items) -> None:
+def _activity(rng: random.Random, advocates, items, now: datetime) -> None:
     """Five weeks of shares, clicks and a few referrals, scored into the ledger."""
     from app.services import events, referrals, sharing
 
-    now = utcnow()
     for employee in advocates:
         for _ in range(rng.randint(0, 6)):
             item = rng.choice(items)
-            shared_at = now - timedelta(days=rng.uniform(0.5, 35))
+            shared_at = now - timedelta(days=rng.uniform(0.5, SHARING_FOR.days))
             channel = rng.choice([Channel.LINKEDIN, Channel.LINKEDIN, Channel.X, Channel.XING])
             share = sharing.record_share(
                 employee, item, channel, f"{item.title} #employee", shared_at, share_points=True
@@ -344,7 +420,13 @@ def load_demo_rewards() -> int:
     from app.services import ledger, rewards
 
     hr = db.session.scalar(select(Employee).where(Employee.email == DEMO_LOGINS["hr"]))
+    now = utcnow()
+    opened = now - timedelta(days=14)  # the catalogue opened two weeks ago
+    mark = _last_audit_id()
     catalogue = [rewards.create_reward(hr, dict(reward)) for reward in REWARDS]
+    for reward in catalogue:
+        reward.created_at = reward.updated_at = opened
+    mark = _date_audit(mark, opened, step=timedelta(minutes=3))
     hoodie, ticket, day_off, _lunch = catalogue
     richest = sorted(
         (e for e in db.session.scalars(select(Employee)) if e.participating),
@@ -363,12 +445,24 @@ def load_demo_rewards() -> int:
     for person, (reward, outcome) in zip(richest, plan, strict=False):
         if ledger.balance(person.id).spendable < reward.cost:
             continue
+        # One redemption every other day or so, at working hours, each decided (if it was)
+        # the next day; all before now.
+        asked = opened + timedelta(days=1 + 2 * made, hours=9 + 2 * made, minutes=7 * made)
         redemption, _ = rewards.redeem(person, reward.id, f"demo-{person.id}-{reward.id}")
+        redemption.created_at = asked
+        mark = _date_audit(mark, asked)
+        decided = asked + timedelta(days=1, hours=1, minutes=13 * made)
         if outcome in ("approve", "fulfil"):
             rewards.approve(hr, redemption, "Sabine will get in touch about the date.")
+            redemption.decided_at = decided
+            mark = _date_audit(mark, decided)
         if outcome == "fulfil":
             rewards.fulfil(hr, redemption)
+            redemption.decided_at = decided + timedelta(days=1, hours=3)
+            mark = _date_audit(mark, redemption.decided_at)
         if outcome == "reject":
             rewards.reject(hr, redemption, "Your size is sold out; new ones arrive next month.")
+            redemption.decided_at = decided
+            mark = _date_audit(mark, decided)
         made += 1
     return made
