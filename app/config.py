@@ -132,6 +132,19 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
     if production and not redis_url:
         raise ConfigError("REDIS_URL is not set: production needs a Redis or Valkey server")
 
+    # Links in mails, shares and the CLI's output. Production says where it is reached;
+    # elsewhere the host and port being served: the request's, or HOST and PORT.
+    base_url = _env(env, "BASE_URL", _base_url, "")
+    if production and not base_url:
+        raise ConfigError(
+            "BASE_URL is not set: production needs the address people reach Chorus at, "
+            "e.g. https://chorus.example.com"
+        )
+    host = (env.get("HOST") or "127.0.0.1").strip()
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 - served on every interface
+        host = "127.0.0.1"
+    served = f"http://{host}:{_env(env, 'PORT', _port, 5000)}"
+
     sqlite_default = f"sqlite:///{Path(instance_path) / 'chorus.db'}"
     cookie_secure = _env(env, "SESSION_COOKIE_SECURE", _bool, production)
     session_lifetime = timedelta(seconds=_env(env, "SESSION_LIFETIME", _int, 14 * 24 * 3600))
@@ -142,7 +155,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Empty means: start the embedded Redis under instance/ (laptop default).
         "REDIS_URL": redis_url,
-        "BASE_URL": _env(env, "BASE_URL", _base_url, "http://127.0.0.1:5000"),
+        "BASE_URL": base_url or served,
+        "BASE_URL_FROM_REQUEST": not base_url,
         "COMPANY_NAME": env.get("COMPANY_NAME", "Chorus"),
         "COMPANY_TIME_ZONE": _env(env, "COMPANY_TIME_ZONE", _time_zone, "Europe/Berlin"),
         "SIGN_IN_LINK_MAX_AGE": _env(env, "SIGN_IN_LINK_MAX_AGE", _int, 15 * 60),

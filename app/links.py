@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from itsdangerous import BadSignature, Signer
 from werkzeug.urls import iri_to_uri
 
+from app.urls import base_url
 from scoring.vocabulary import Channel
 
 SALT = "chorus.tracked-link"
@@ -89,7 +90,7 @@ def share_id_from_token(token: str, app: Flask | None = None) -> int | None:
 
 def tracked_link(share_id: int) -> str:
     """The public short link an employee posts."""
-    return f"{current_app.config['BASE_URL']}/l/{make_token(share_id)}"
+    return f"{base_url()}/l/{make_token(share_id)}"
 
 
 def is_web_address(url: str) -> bool:

@@ -337,9 +337,9 @@ class ReferralProgrammeUpdateSchema(Schema):
 
 
 def webhook_url(integration) -> str:
-    from flask import current_app
+    from app.urls import base_url
 
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/api/v1/webhooks/ats/{integration.id}"
+    return f"{base_url()}/api/v1/webhooks/ats/{integration.id}"
 
 
 class IntegrationSchema(Schema):

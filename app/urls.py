@@ -1,10 +1,19 @@
-"""Absolute links for mails and CLI output, which are built outside any request."""
+"""Absolute links: in pages, mails, shares and the CLI's output."""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_request_context, request
+
+
+def base_url() -> str:
+    """Where Chorus is reached, without a trailing slash: BASE_URL when it is set (as
+    production requires); otherwise the host and port this request came to, so that
+    ``PORT=5001`` links to :5001; outside a request (mails, the CLI), HOST and PORT."""
+    if current_app.config.get("BASE_URL_FROM_REQUEST") and has_request_context():
+        return request.host_url.rstrip("/")
+    return current_app.config["BASE_URL"].rstrip("/")
 
 
 def absolute_url(endpoint: str, **values) -> str:
     adapter = current_app.url_map.bind("localhost")
-    return current_app.config["BASE_URL"] + adapter.build(endpoint, values)
+    return base_url() + adapter.build(endpoint, values)

@@ -138,6 +138,7 @@ def main() -> None:
         os.environ.update(
             CHORUS_ENV="production",
             SECRET_KEY=secrets.token_urlsafe(48),
+            BASE_URL="http://127.0.0.1",
             REDIS_URL=redis_url,
             DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
             LOG_LEVEL="WARNING",

@@ -58,6 +58,7 @@ def make_app(database_url: str, redis_url: str):
     os.environ.update(
         CHORUS_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),
+        BASE_URL="http://127.0.0.1",
         REDIS_URL=redis_url,
         DATABASE_URL=database_url,
         LOG_LEVEL="WARNING",

@@ -10,7 +10,12 @@ from app import create_app
 from app.config import ConfigError, load_config
 
 GOOD_KEY = "k" * 48
-PRODUCTION = {"CHORUS_ENV": "production", "SECRET_KEY": GOOD_KEY, "REDIS_URL": "redis://r:6379/0"}
+PRODUCTION = {
+    "CHORUS_ENV": "production",
+    "SECRET_KEY": GOOD_KEY,
+    "REDIS_URL": "redis://r:6379/0",
+    "BASE_URL": "https://chorus.example.com",
+}
 
 
 def test_development_defaults(tmp_path):
