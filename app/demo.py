@@ -28,6 +28,7 @@ from app.models import (
     utcnow,
 )
 from app.services import participation, people
+from scoring.keys import click_event_key
 from scoring.participation import Network, Presence
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 
@@ -365,7 +366,7 @@ def _activity(rng: random.Random, advocates, items, now: datetime) -> None:
                 )
                 events.record_event(
                     EventKind.CLICK,
-                    f"click:{share.id}:{visitor}:{day.isoformat()}",
+                    click_event_key(share.id, visitor, day.isoformat()),
                     employee_id=employee.id,
                     occurred_at=clicked_at,
                     team_id=employee.team_id,

@@ -30,6 +30,7 @@ from app.services.click_capture import STREAM, USER_AGENT_LENGTH
 from app.services.events import insert_ignoring_conflicts
 from scoring import clicks as click_rules
 from scoring.clicks import ClickKind, CrawlerList, click_kind, earns_points, first_sighting
+from scoring.keys import click_event_key
 from scoring.participation import is_participating
 from scoring.vocabulary import EventKind
 
@@ -191,7 +192,7 @@ def _store(entries: Sequence[tuple[bytes, dict | None]], stats: Counter) -> list
             events.append(
                 {
                     "kind": EventKind.CLICK,
-                    "natural_key": f"click:{click.share_id}:{click.visitor}:{click.day}",
+                    "natural_key": click_event_key(click.share_id, click.visitor, click.day),
                     "employee_id": owner.employee_id,
                     "team_id": owner.team_id,
                     "share_id": click.share_id,

@@ -30,6 +30,7 @@ from app.services.rules import all_versions, to_domain
 from app.services.scoring import event_facts, upsert_usage
 from rewards.redemptions import HELD
 from scoring.engine import score_events
+from scoring.keys import adjustment_line_key, recalculation_line_key
 from scoring.vocabulary import Channel
 from scoring.windows import Window, window_key, window_start
 
@@ -96,7 +97,7 @@ def history(employee_id: int, limit: int = 50, before_id: int | None = None) -> 
 
 def adjustment_key(adjustment_id: str) -> str:
     """The ledger line key of an admin adjustment: one line per client-chosen id."""
-    return f"adjust:{adjustment_id}"
+    return adjustment_line_key(adjustment_id)
 
 
 def adjust_points(
@@ -252,9 +253,7 @@ def recalculate(actor: Employee | None, since: datetime, now: datetime | None = 
         )
         corrections.append(
             {
-                # The count of earlier lines makes the key deterministic: a second run that
-                # finds the same state writes the same key, and nothing.
-                "line_key": f"recalc:{event_id}:{rule_id}:{len(booked.get(key, []))}",
+                "line_key": recalculation_line_key(event_id, rule_id, len(booked.get(key, []))),
                 "kind": LineKind.COMPENSATION,
                 "employee_id": event.employee_id,
                 "team_id": event.team_id,

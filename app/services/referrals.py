@@ -35,6 +35,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit, events
+from scoring.keys import referral_event_key
 from scoring.referrals import ProgrammeTerms, attribute
 from scoring.vocabulary import ReferralStage
 
@@ -345,7 +346,7 @@ def record_stage(
     if decision.outcome is ReferralOutcome.AWARDED:
         events.record_event(
             stage.event_kind,
-            f"referral:{candidate_hash}:{stage.value}",
+            referral_event_key(candidate_hash, stage),
             employee_id=share.employee_id,
             team_id=share.team_id,
             share_id=share.id,

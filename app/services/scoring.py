@@ -55,6 +55,7 @@ from app.queue import enqueue
 from app.services.calendar import company_calendar
 from app.services.rules import all_versions, to_domain
 from scoring.engine import MAX_FUTURE, EventFacts, cap_window_key, score_events
+from scoring.keys import award_line_key
 from scoring.participation import Presence
 from scoring.ranking import EPOCH
 from scoring.vocabulary import EventKind
@@ -298,7 +299,7 @@ def score_pending_events(batch_size: int = 1000, now: datetime | None = None) ->
         LedgerLine.__table__,
         [
             {
-                "line_key": f"award:{line.event_id}:{line.rule_id}",
+                "line_key": award_line_key(line.event_id, line.rule_id),
                 "kind": LineKind.AWARD,
                 "employee_id": line.employee_id,
                 "team_id": line.team_id,

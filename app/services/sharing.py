@@ -30,6 +30,7 @@ from app.models import (
 )
 from app.services import click_capture, content, events, feed, policy, taboo
 from app.services.calendar import company_calendar
+from scoring.keys import share_event_key
 from scoring.sharing import CapRefusal, check_share_caps, with_disclosure
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 
@@ -197,7 +198,7 @@ def record_share(
     db.session.flush()
     events.record_event(
         EventKind.SHARE,
-        f"share:{share.id}",
+        share_event_key(share.id),
         employee_id=employee.id,
         occurred_at=at,
         team_id=share.team_id,

@@ -1,0 +1,45 @@
+"""The keys that make writes idempotent: an event's natural key (one event per thing
+that happened) and a ledger line's key (one line per reason to write it).
+
+Stored in unique columns, so a format once written is data: changing one lets old
+rows and new ones stop colliding. Every key is made here.
+"""
+
+from __future__ import annotations
+
+from scoring.vocabulary import ReferralStage
+
+# Events --------------------------------------------------------------------------
+
+
+def share_event_key(share_id: int) -> str:
+    return f"share:{share_id}"
+
+
+def click_event_key(share_id: int, visitor: str, day: str) -> str:
+    """One counted click per share, visitor and company-local day (ISO date)."""
+    return f"click:{share_id}:{visitor}:{day}"
+
+
+def referral_event_key(candidate_hash: str, stage: ReferralStage) -> str:
+    """One event per candidate and stage, whichever share or report brought it."""
+    return f"referral:{candidate_hash}:{stage.value}"
+
+
+# Ledger lines --------------------------------------------------------------------
+
+
+def award_line_key(event_id: int, rule_id: int) -> str:
+    """One award per event and rule, whichever of the rule's versions scored it."""
+    return f"award:{event_id}:{rule_id}"
+
+
+def adjustment_line_key(adjustment_id: str) -> str:
+    """An admin's adjustment: one line per client-chosen id."""
+    return f"adjust:{adjustment_id}"
+
+
+def recalculation_line_key(event_id: int, rule_id: int, earlier_lines: int) -> str:
+    """A compensating line. The count of the event's earlier lines under the rule makes
+    it deterministic: a second run that finds the same state writes the same key."""
+    return f"recalc:{event_id}:{rule_id}:{earlier_lines}"
