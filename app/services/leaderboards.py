@@ -10,7 +10,7 @@ from enum import StrEnum
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.boards import BoardStore, board_key
+from app.boards import BoardStore
 from app.errors import InvalidInput, NotFound
 from app.extensions import after_commit, db, get_redis
 from app.models import Employee, LedgerLine, Team, utcnow
@@ -154,8 +154,8 @@ def view_board(
         if team is None:
             raise NotFound("No such team.", field="team_id")
     key_part, start, end = resolve_window(window, period)
-    key = board_key("company" if scope is Scope.COMPANY else f"team:{team.id}", key_part)
     boards = store()
+    key = boards.key(key_part, team.id if team is not None else None)
     read = boards.view(key, viewer.id, offset, limit, around=around_me, names=True)
     page, mine = read.page, read.standing
     names = read.names

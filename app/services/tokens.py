@@ -6,6 +6,12 @@ that is also when ``last_used_at`` is written. Whatever changes a token or its o
 drops the kept answer as it commits (``_forget_changed``): a revoked token, a
 deactivated owner or a changed role take effect at once. The lifetime bounds what a
 race between a reader filling the cache and a writer committing could leave behind.
+
+Keys (this module owns the namespace ``{chorus:tokens}``):
+
+- ``{chorus:tokens}:token:<sha-256 of the secret>``: the kept answer for a token;
+- ``{chorus:tokens}:owner:<employee id>``: the hashes of an owner's tokens with a kept
+  answer, to drop them all when the owner changes.
 """
 
 from __future__ import annotations
