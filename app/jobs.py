@@ -83,7 +83,8 @@ class AppWorker(SimpleWorker):
 def make_worker(app: Flask, queue_names: tuple[str, ...] = QUEUES) -> AppWorker:
     connection = app.extensions["redis"]
     queues = [Queue(name, connection=connection, serializer=JSONSerializer) for name in queue_names]
-    return AppWorker(queues, connection=connection, app=app)
+    # Job ids only in the log: arguments may carry a sign-in nonce.
+    return AppWorker(queues, connection=connection, app=app, log_job_description=False)
 
 
 # The clock -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ link dies with it.
 from __future__ import annotations
 
 import time
+from hashlib import sha256
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -42,11 +43,12 @@ def request_sign_in_link(email: str) -> None:
     if employee is None or not employee.is_active:
         return
     minute = int(time.time() // 60)  # one mail per link and minute, however often asked
+    digest = sha256(employee.login_nonce.encode()).hexdigest()[:16]  # job ids are logged
     enqueue(
         "app.jobs.send_sign_in_link",
         employee.id,
         employee.login_nonce,
-        job_id=f"sign-in-{employee.id}-{employee.login_nonce}-{minute}",  # rq allows [\w-] only
+        job_id=f"sign-in-{employee.id}-{digest}-{minute}",  # rq allows [\w-] only
         queue_name="mail",
     )
 

@@ -103,3 +103,68 @@ def test_text_format_appends_fields():
     record.fields = {"status": 200, "route": "/healthz"}
     line = TextFormatter("%(levelname)s %(name)s: %(message)s").format(record)
     assert line == "INFO chorus.request: request status=200 route=/healthz"
+
+
+@pytest.fixture
+def every_log() -> Iterator:
+    """Everything any logger writes meanwhile (Chorus, RQ, Werkzeug, SQLAlchemy...),
+    at every level, as text."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(TextFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.DEBUG)
+    loggers = [logging.getLogger(), logging.getLogger("chorus"), logging.getLogger("rq")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield stream.getvalue
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+def test_no_log_holds_a_sign_in_token_a_link_token_or_an_address(
+    app, client, every_log, run_jobs, outbox
+):
+    """A whole sign-in and a click on a tracked link, through the worker's jobs too."""
+    import re
+
+    from app.links import make_token
+    from tests.conftest import csrf_token
+    from tests.factories import ContentItemFactory, ShareFactory
+
+    with app.app_context():
+        employee = EmployeeFactory(email="mira@example.com")
+        nonce = employee.login_nonce
+        share = ShareFactory(content=ContentItemFactory())
+        link_token = make_token(share.id)
+    seen = {"client": CLIENT, "headers": FORWARDED}
+    client.post(
+        "/sign-in",
+        data={"csrf_token": csrf_token(client), "email": "mira@example.com"},
+        environ_base=seen["client"],
+        headers=seen["headers"],
+    )
+    run_jobs()  # the worker mails the link
+    path = re.search(r"http://localhost(/sign-in/\S+)", outbox[-1].get_content()).group(1)
+    sign_in_token = path.rsplit("/", 1)[1]
+    client.get(path, environ_base=CLIENT, headers=FORWARDED)
+    signed_in = client.post(
+        path, data={"csrf_token": csrf_token(client)}, environ_base=CLIENT, headers=FORWARDED
+    )
+    assert signed_in.status_code == 302
+    click = app.test_client().get(
+        f"/l/{link_token}",
+        environ_base=CLIENT,
+        headers={**FORWARDED, "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"},
+    )
+    assert click.status_code == 302
+    run_jobs()  # the clock's click processing, as the worker runs it
+    text = every_log()
+    assert "route=/sign-in/<token>" in text  # the capture works: request lines are in it
+    assert "route=/l/" in text or "/l/<path:token>" in text or "redirect" in text
+    for secret in (sign_in_token, link_token, nonce, "203.0.113", "198.51.100"):
+        assert secret not in text, secret
