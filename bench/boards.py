@@ -50,7 +50,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import redis  # noqa: E402
 
-from app.boards import BoardStore, board_key  # noqa: E402
+from app.boards import BoardStore, member_text  # noqa: E402
 from bench.support import (  # noqa: E402
     ROOT,
     free_port,
@@ -86,7 +86,7 @@ def load_board(connection: redis.Redis, key: str, members: int, seed: int) -> li
         pipe.zadd(
             key,
             {
-                str(m + 1): encode_score(
+                member_text(m + 1): encode_score(
                     points[m], start_time + timedelta(seconds=rng.randrange(10**7))
                 )
                 for m in chunk
@@ -241,7 +241,7 @@ def http_bench(stack: ExitStack, tmp: Path, env: dict[str, str], secret: str, op
     }
     headers = {"leaderboard": [f"Authorization: Bearer {secret}"], "floor": []}
     for name, url in targets.items():
-        warm_up(url, options.warmup, options.connections, headers[name])
+        warm_up(url, options.warmup, options.connections, headers[name], name=name)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     for round_number in range(1, options.rounds + 1):
         for name, url in targets.items():
@@ -295,7 +295,7 @@ def main() -> None:
             conn = stack.enter_context(
                 psycopg.connect(database.replace("postgresql+psycopg://", "postgresql://"))
             )
-        key = board_key("company", "all")
+        key = BoardStore.key("all")
         for size in sizes:
             began = time.perf_counter()
             points = load_board(connection, key, size, options.seed)
@@ -328,7 +328,7 @@ def main() -> None:
             }
             if conn is not None:
                 conn.commit()
-            top = [int(member) for member in connection.zrevrange(key, 0, 199)]
+            top = [int(member) for member in connection.zrange(key, 0, 199)]
             secret = prepare_app_database(env, viewer, top)
             http = http_bench(stack, tmp, env, secret, options)
         connection.close()

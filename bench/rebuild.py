@@ -104,7 +104,7 @@ def check(store) -> int:
     """The rebuilt all-time company board against per-employee sums from SQL."""
     from sqlalchemy import func, select
 
-    from app.boards import board_key
+    from app.boards import BoardStore
     from app.extensions import db
     from app.models import LedgerLine
 
@@ -115,7 +115,7 @@ def check(store) -> int:
             )
         ).all()
     )
-    board = store.scores(board_key("company", "all"))
+    board = store.scores(BoardStore.key("all"))
     mismatched = sum(1 for member, (points, _) in board.items() if totals.get(member) != points)
     if mismatched or len(board) != len(totals):
         raise RuntimeError(f"rebuilt board differs from the ledger ({mismatched} members)")

@@ -7,7 +7,7 @@ item and one share, and serves two apps with the production server setup
 - redirect: Chorus itself (CHORUS_ENV=production), GET /l/<token>;
 - floor: a minimal Flask app doing one Redis write (XADD) and a 302.
 
-wrk loads each (-t2 -c32, a short warm-up first) in alternating rounds; the medians
+wrk loads each (-t2 -c32, warmed up until stable first) in alternating rounds; the medians
 are compared. The last line is JSON:
 {"redirect_rps": ..., "floor_rps": ..., "ratio": ..., "p99_ms": ...}
 """
@@ -69,7 +69,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="length of each measured run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per server")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="least seconds of warm-up per server (until stable)"
+    )
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
@@ -124,8 +126,8 @@ def main() -> None:
             "redirect": f"http://127.0.0.1:{app_port}/l/{token}",
             "floor": f"http://127.0.0.1:{floor_port}/f/{token}",
         }
-        for url in targets.values():
-            warm_up(url, options.warmup, options.connections)
+        for name, url in targets.items():
+            warm_up(url, options.warmup, options.connections, name=name)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
         for round_number in range(1, options.rounds + 1):
             for name, url in targets.items():

@@ -106,18 +106,51 @@ def wrk(url: str, seconds: int, connections: int, headers: Sequence[str] = ()) -
     return {"rps": rps, "p99_ms": float(value) * UNITS_MS[unit]}
 
 
+WARM_ROUND = 2  # seconds per warm-up round
+WARM_ROUNDS = 3  # consecutive rounds that must agree
+WARM_AGREE = 0.05  # ... within this share of the fastest of them
+WARM_CAP = 120  # seconds of warm-up at most
+
+
 def warm_up(
-    url: str, seconds: int, connections: int, headers: Sequence[str] = (), limit: int = 30
-) -> None:
-    """Load ``url`` for at least ``seconds`` and until two one-second runs agree within
-    10%: gunicorn listens before its workers have imported the app, and a round that
-    starts while one of them is still booting measures the other alone."""
-    previous = 0.0
-    for second in range(limit):
-        rps = wrk(url, 1, connections, headers)["rps"]
-        if second + 1 >= seconds and previous and abs(rps - previous) <= 0.1 * previous:
-            return
-        previous = rps
+    url: str,
+    seconds: int,
+    connections: int,
+    headers: Sequence[str] = (),
+    limit: int = WARM_CAP,
+    name: str = "",
+) -> float:
+    """Load ``url`` until its throughput is stable, and say how long that took.
+
+    Stable: the last ``WARM_ROUNDS`` rounds of ``WARM_ROUND`` seconds agree within
+    ``WARM_AGREE``, after at least ``seconds`` in all; at most ``limit`` seconds. A fresh
+    server is slow for a while, and not for one reason: gunicorn listens before its
+    workers have imported the app, a fresh clone compiles every module on first import,
+    and caches (templates, routes, Redis scripts, the database's pages) fill on the
+    first requests. Two rounds agreeing was not enough: a fresh clone measured its
+    first rounds at less than half the later ones. Returns the seconds spent."""
+    started = time.monotonic()
+    recent: list[float] = []
+    label = name or url
+    while True:
+        recent = [*recent, wrk(url, WARM_ROUND, connections, headers)["rps"]][-WARM_ROUNDS:]
+        elapsed = time.monotonic() - started
+        spread = (max(recent) - min(recent)) / max(recent) if max(recent) else 1.0
+        figures = ", ".join(f"{rps:,.0f}" for rps in recent)
+        if len(recent) == WARM_ROUNDS and spread <= WARM_AGREE and elapsed >= seconds:
+            print(
+                f"warm-up {label}: {elapsed:.1f} s until {WARM_ROUNDS} rounds of {WARM_ROUND} s "
+                f"agreed within {spread:.1%} ({figures} req/s)",
+                flush=True,
+            )
+            return elapsed
+        if elapsed >= limit:
+            print(
+                f"warm-up {label}: not stable after {elapsed:.1f} s (last rounds {figures} "
+                f"req/s, {spread:.1%} apart); measuring anyway",
+                flush=True,
+            )
+            return elapsed
 
 
 def postgres_reachable(url: str = PG_SERVER_URL) -> bool:
