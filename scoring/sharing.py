@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from scoring.vocabulary import Channel
@@ -107,6 +107,80 @@ def check_share_caps(
                 earliest,
             )
     return None
+
+
+# Never the id of a real item: asks the caps about "another item" for the allowance.
+NO_ITEM = -1
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What the caps leave the employee now; None where a cap is switched off."""
+
+    caps: ShareCaps
+    today_left: int | None
+    week_left: int | None
+    per_channel_left: dict[Channel, int | None]
+    # When the next share is possible if none is now (spacing, or the day or week is used up).
+    next_allowed_at: datetime | None
+    blocked_by: str | None
+    per_item_counts: dict[int, int] = field(default_factory=dict)
+
+    def item_left(self, content_id: int) -> int | None:
+        if self.caps.per_content is None:
+            return None
+        return max(self.caps.per_content - self.per_item_counts.get(content_id, 0), 0)
+
+
+def share_allowance(
+    caps: ShareCaps,
+    prior: Sequence[PriorShare],
+    *,
+    now: datetime,
+    zone: tzinfo,
+    first_weekday: int = 0,
+    per_item_counts: dict[int, int] | None = None,
+) -> Allowance:
+    """What is left today, this week and per channel, and when the next share is
+    possible if none is now. ``prior`` holds at least this week's shares (and those
+    within the spacing); ``per_item_counts`` every share so far of the items shown."""
+    today = window_start(Window.DAY, now, zone)
+    this_week = window_start(Window.WEEK, now, zone, first_weekday)
+    todays = [s for s in prior if s.at >= today]
+
+    def left(cap: int | None, used: int) -> int | None:
+        return None if cap is None else max(cap - used, 0)
+
+    per_channel = {
+        channel: left(caps.per_channel_per_day, sum(1 for s in todays if s.channel == channel))
+        for channel in Channel
+    }
+    # The check, asked about an item not shared yet, says when the next share is
+    # possible at all.
+    refusal = check_share_caps(
+        caps,
+        prior,
+        channel=_freest_channel(per_channel),
+        content_id=NO_ITEM,
+        now=now,
+        zone=zone,
+        first_weekday=first_weekday,
+    )
+    return Allowance(
+        caps=caps,
+        today_left=left(caps.per_day, len(todays)),
+        week_left=left(caps.per_week, sum(1 for s in prior if s.at >= this_week)),
+        per_channel_left=per_channel,
+        next_allowed_at=refusal.next_allowed_at if refusal else None,
+        blocked_by=refusal.cap if refusal else None,
+        per_item_counts=per_item_counts or {},
+    )
+
+
+def _freest_channel(per_channel: dict[Channel, int | None]) -> Channel:
+    return max(
+        per_channel, key=lambda c: float("inf") if per_channel[c] is None else per_channel[c]
+    )
 
 
 # Taboo topics ----------------------------------------------------------------------

@@ -4,7 +4,6 @@ caps leave them today."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,12 +22,9 @@ from app.models import (
 )
 from app.services import policy
 from app.services.calendar import company_calendar
-from scoring.sharing import PriorShare, ShareCaps, check_share_caps
+from scoring.sharing import NO_ITEM, Allowance, PriorShare, ShareCaps, share_allowance
 from scoring.vocabulary import Channel
 from scoring.windows import Window, window_start
-
-# Never the id of a real item: asks the caps about "another item" for the allowance.
-NO_ITEM = -1
 
 
 def require_participating(employee: Employee) -> None:
@@ -116,51 +112,10 @@ def prior_shares(
     return [PriorShare(at, channel, item) for at, channel, item in rows]
 
 
-@dataclass(frozen=True)
-class Allowance:
-    """What the caps leave the employee now; None where a cap is switched off."""
-
-    caps: ShareCaps
-    today_left: int | None
-    week_left: int | None
-    per_channel_left: dict[Channel, int | None]
-    # When the next share is possible if none is now (spacing, or the day or week is used up).
-    next_allowed_at: datetime | None
-    blocked_by: str | None
-    per_item_counts: dict[int, int] = field(default_factory=dict)
-
-    def item_left(self, content_id: int) -> int | None:
-        if self.caps.per_content is None:
-            return None
-        return max(self.caps.per_content - self.per_item_counts.get(content_id, 0), 0)
-
-
 def allowance(employee: Employee, now: datetime, content_ids: list[int] = ()) -> Allowance:
     caps = policy.share_caps()
     zone, first_weekday = company_calendar()
     prior = prior_shares(employee.id, caps, now, zone, first_weekday)
-    today = window_start(Window.DAY, now, zone)
-    this_week = window_start(Window.WEEK, now, zone, first_weekday)
-    todays = [s for s in prior if s.at >= today]
-
-    def left(cap: int | None, used: int) -> int | None:
-        return None if cap is None else max(cap - used, 0)
-
-    per_channel = {
-        channel: left(caps.per_channel_per_day, sum(1 for s in todays if s.channel == channel))
-        for channel in Channel
-    }
-    # The pure check, asked about an item not shared yet, says when the next share is
-    # possible at all.
-    refusal = check_share_caps(
-        caps,
-        prior,
-        channel=_freest_channel(per_channel),
-        content_id=NO_ITEM,
-        now=now,
-        zone=zone,
-        first_weekday=first_weekday,
-    )
     counts: dict[int, int] = {}
     if content_ids and caps.per_content is not None:
         counts = dict(
@@ -170,18 +125,6 @@ def allowance(employee: Employee, now: datetime, content_ids: list[int] = ()) ->
                 .group_by(Share.content_id)
             ).all()
         )
-    return Allowance(
-        caps=caps,
-        today_left=left(caps.per_day, len(todays)),
-        week_left=left(caps.per_week, sum(1 for s in prior if s.at >= this_week)),
-        per_channel_left=per_channel,
-        next_allowed_at=refusal.next_allowed_at if refusal else None,
-        blocked_by=refusal.cap if refusal else None,
-        per_item_counts=counts,
-    )
-
-
-def _freest_channel(per_channel: dict[Channel, int | None]) -> Channel:
-    return max(
-        per_channel, key=lambda c: float("inf") if per_channel[c] is None else per_channel[c]
+    return share_allowance(
+        caps, prior, now=now, zone=zone, first_weekday=first_weekday, per_item_counts=counts
     )
