@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.errors import InvalidInput
 from app.models import ContentStatus, LineKind, RedemptionState, Role, utcnow
+from scoring.engine import version_in_force
 from scoring.participation import Network, Presence, board_name
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 from scoring.windows import Window
@@ -951,16 +952,6 @@ class RuleVersionSchema(Schema):
     created_at = fields.DateTime()
 
 
-def version_in_force(rule, moment: datetime):
-    """The version of ``rule`` that applies at ``moment``, if any."""
-    for version in rule.versions:
-        if version.valid_from <= moment and (
-            version.valid_until is None or moment < version.valid_until
-        ):
-            return version
-    return None
-
-
 class RuleSchema(Schema):
     id = Integer()
     name = fields.String()
@@ -983,7 +974,7 @@ class RuleSchema(Schema):
             "description": rule.description,
             "created_at": rule.created_at,
             "event_kind": rule.versions[-1].event_kind if rule.versions else None,
-            "current": version_in_force(rule, utcnow()),
+            "current": version_in_force(rule.versions, utcnow()),
             "retired": all(v.valid_until is not None for v in rule.versions),
             "versions": rule.versions,
         }

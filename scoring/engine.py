@@ -12,12 +12,31 @@ from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
+from typing import Protocol, TypeVar
 
 from scoring.vocabulary import Channel, EventKind
 from scoring.windows import Window, window_key
 
 # Events further ahead than this (clock skew) are refused rather than scored.
 MAX_FUTURE = timedelta(minutes=5)
+
+
+def in_force_at(valid_from: datetime, valid_until: datetime | None, moment: datetime) -> bool:
+    """A version applies from its start (inclusive) to its end (exclusive); no end: open."""
+    return valid_from <= moment and (valid_until is None or moment < valid_until)
+
+
+class Versioned(Protocol):
+    valid_from: datetime
+    valid_until: datetime | None
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+def version_in_force(versions: Iterable[V], moment: datetime) -> V | None:
+    """The version that applies at ``moment``, if any (versions of one rule never overlap)."""
+    return next((v for v in versions if in_force_at(v.valid_from, v.valid_until, moment)), None)
 
 
 @dataclass(frozen=True)
@@ -52,7 +71,7 @@ class Rule:
             raise ValueError("a rule must end after it starts")
 
     def in_force(self, moment: datetime) -> bool:
-        return self.valid_from <= moment and (self.valid_until is None or moment < self.valid_until)
+        return in_force_at(self.valid_from, self.valid_until, moment)
 
     def matches(self, event: EventFacts) -> bool:
         return (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.engine import EventFacts, FutureEvent, Rule, score_events
+from scoring.engine import EventFacts, FutureEvent, Rule, score_events, version_in_force
 from scoring.vocabulary import Channel, EventKind
 from scoring.windows import Window
 
@@ -222,3 +222,39 @@ def test_scoring_in_two_batches_equals_scoring_at_once(events, rules, split):
     lines_a, usage_a = score(first, rules)
     lines_b, usage_b = score(second, rules, usage_a)
     assert (lines_a + lines_b, usage_b) == score(events, rules)
+
+
+@dataclass(frozen=True)
+class _Version:
+    version: int
+    valid_from: datetime
+    valid_until: datetime | None
+
+
+_VERSIONS = [
+    _Version(1, START, START + timedelta(days=10)),
+    _Version(2, START + timedelta(days=10), START + timedelta(days=20)),
+    _Version(3, START + timedelta(days=25), None),
+]
+
+
+@pytest.mark.parametrize(
+    ("moment", "version"),
+    [
+        (START - timedelta(seconds=1), None),  # before the first
+        (START, 1),  # a start is inclusive
+        (START + timedelta(days=10) - timedelta(microseconds=1), 1),
+        (START + timedelta(days=10), 2),  # an end is exclusive
+        (START + timedelta(days=22), None),  # a gap: retired, then back
+        (START + timedelta(days=25), 3),
+        (START + timedelta(days=9000), 3),  # no end: open
+    ],
+)
+def test_which_version_is_in_force(moment: datetime, version: int | None):
+    found = version_in_force(_VERSIONS, moment)
+    assert (found.version if found else None) == version
+    # the rules the engine scores with agree
+    rules = [
+        Rule(1, v.version, "r", EventKind.SHARE, 1, v.valid_from, v.valid_until) for v in _VERSIONS
+    ]
+    assert [r.version for r in rules if r.in_force(moment)] == ([version] if version else [])
