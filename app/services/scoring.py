@@ -56,7 +56,7 @@ from app.services.calendar import company_calendar
 from app.services.rules import all_versions, to_domain
 from scoring.engine import MAX_FUTURE, EventFacts, cap_window_key, score_events
 from scoring.keys import award_line_key
-from scoring.participation import Presence
+from scoring.participation import is_ranked
 from scoring.ranking import EPOCH
 from scoring.vocabulary import EventKind
 
@@ -322,19 +322,20 @@ def score_pending_events(batch_size: int = 1000, now: datetime | None = None) ->
 
 
 def _visible_members(employee_ids: Collection[int] | None = None) -> set[int]:
-    """Who may appear on boards (of ``employee_ids``, or everyone): opted in, active,
-    not hidden."""
-    query = select(Employee.id).where(
-        Employee.opted_in_at.is_not(None),
-        Employee.active.is_(True),
-        Employee.erased_at.is_(None),
-        Employee.presence != Presence.HIDDEN,
-    )
+    """Who may appear on boards (of ``employee_ids``, or everyone), as
+    ``scoring.participation.is_ranked`` decides: opted in, active, not hidden."""
+    query = select(
+        Employee.id, Employee.opted_in_at, Employee.presence, Employee.active, Employee.erased_at
+    ).where(Employee.opted_in_at.is_not(None))  # the others are never shown: not read
     if employee_ids is not None:
         if not employee_ids:
             return set()
         query = query.where(_among(Employee.id, employee_ids))
-    return set(db.session.scalars(query))
+    return {
+        row.id
+        for row in db.session.execute(query)
+        if is_ranked(row.opted_in_at, row.presence, row.active and row.erased_at is None)
+    }
 
 
 def apply_pending_lines(store: BoardStore, batch_size: int = 5000) -> int:
