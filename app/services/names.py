@@ -1,4 +1,5 @@
-"""Names that must be unique whatever their case: teams, interests, rewards, taboo topics.
+"""Names that must be unique whatever their case: teams, interests, rewards, taboo topics,
+scoring rules, referral programmes and pseudonyms.
 
 Two names are the same when their Unicode case folds are equal ("Ärzte" and "ÄRZTE",
 "Straße" and "STRASSE"). The comparison runs in Python, not in SQL: SQLite's ``lower()``
@@ -24,11 +25,13 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
 
 
-def same_name_as(model, name: str, other_than: int | None = None) -> str | None:
-    """The stored name of another ``model`` row that is the same name, if any."""
+def same_name_as(column, name: str, other_than: int | None = None) -> str | None:
+    """The name stored in ``column`` (``Team.name``) by another row that is the same
+    name as ``name``, if any; ``other_than`` is the id of the row being renamed."""
     key = name_key(name)
-    for row_id, stored in db.session.execute(select(model.id, model.name)):
-        if row_id != other_than and name_key(stored) == key:
+    row_id = column.class_.id
+    for found_id, stored in db.session.execute(select(row_id, column).where(column.is_not(None))):
+        if found_id != other_than and name_key(stored) == key:
             return stored
     return None
 

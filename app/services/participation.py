@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
@@ -25,6 +25,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.board_membership import follow_on_boards
+from app.services.names import same_name_as
 from app.services.people import active_admin_count, normalize_email
 from scoring.participation import Network, Presence, board_name
 
@@ -109,12 +110,7 @@ def update_presence(employee: Employee, presence: Presence, pseudonym: str | Non
                 "A pseudonym has 3 to 40 letters, digits, spaces, dots or dashes.",
                 field="pseudonym",
             )
-        clash = db.session.scalar(
-            select(Employee.id).where(
-                func.lower(Employee.pseudonym) == pseudonym.lower(), Employee.id != employee.id
-            )
-        )
-        if clash is not None:
+        if same_name_as(Employee.pseudonym, pseudonym, other_than=employee.id) is not None:
             raise Conflict("Someone else uses this pseudonym already.", field="pseudonym")
     employee.presence = presence
     employee.pseudonym = pseudonym

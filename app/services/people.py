@@ -67,7 +67,7 @@ def _team_name(name: str) -> str:
 
 
 def _check_team_name_free(name: str, team_id: int | None = None) -> None:
-    clash = same_name_as(Team, name, other_than=team_id)
+    clash = same_name_as(Team.name, name, other_than=team_id)
     if clash is not None:
         raise Conflict(f"A team called {clash!r} exists already.", field="name")
 
@@ -196,7 +196,7 @@ def create_interest(actor: Employee | None, name: str) -> Interest:
     name = (name or "").strip()
     if not name:
         raise InvalidInput("An interest needs a name.", field="name")
-    if same_name_as(Interest, name) is not None:
+    if same_name_as(Interest.name, name) is not None:
         raise Conflict(f"The interest {name!r} exists already.", field="name")
     interest = Interest(name=name)
     db.session.add(interest)

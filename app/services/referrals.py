@@ -35,6 +35,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit, events
+from app.services.names import same_name_as
 from scoring.keys import referral_event_key
 from scoring.referrals import ProgrammeTerms, attribute
 from scoring.vocabulary import ReferralStage
@@ -108,11 +109,9 @@ def _check_programme_name(name: str, programme_id: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A programme needs a name.", field="name")
-    clash = db.session.scalar(
-        select(ReferralProgramme).where(func.lower(ReferralProgramme.name) == name.lower())
-    )
-    if clash is not None and clash.id != programme_id:
-        raise Conflict(f"A programme called {clash.name!r} exists already.", field="name")
+    clash = same_name_as(ReferralProgramme.name, name, other_than=programme_id)
+    if clash is not None:
+        raise Conflict(f"A programme called {clash!r} exists already.", field="name")
     return name
 
 

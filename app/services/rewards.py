@@ -54,7 +54,7 @@ class RedemptionRefused(Conflict):
 
 
 def _name_taken(name: str, other_than: int | None = None) -> bool:
-    return same_name_as(Reward, name, other_than=other_than) is not None
+    return same_name_as(Reward.name, name, other_than=other_than) is not None
 
 
 def create_reward(actor: Employee, data: dict) -> Reward:

@@ -17,6 +17,7 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Employee, RuleVersion, ScoringRule, Team, utcnow
 from app.services import audit
+from app.services.names import same_name_as
 from scoring.engine import Rule
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 from scoring.windows import Window
@@ -98,7 +99,7 @@ def create_rule(
     name = (name or "").strip()
     if not name:
         raise InvalidInput("A rule needs a name.", field="name")
-    if db.session.scalar(select(ScoringRule).where(func.lower(ScoringRule.name) == name.lower())):
+    if same_name_as(ScoringRule.name, name) is not None:
         raise Conflict(f"A rule called {name!r} exists already.", field="name")
     fields = {"cap_window": Window.ALL_TIME, "vesting_days": 0, **version_fields}
     _check_version(fields)

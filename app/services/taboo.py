@@ -73,7 +73,7 @@ def _clean_patterns(patterns: list[str]) -> list[str]:
 
 
 def _check_name_free(name: str, topic_id: int | None = None) -> None:
-    clash = same_name_as(TabooTopic, name, other_than=topic_id)
+    clash = same_name_as(TabooTopic.name, name, other_than=topic_id)
     if clash is not None:
         raise Conflict(f"A taboo topic called {clash!r} exists already.", field="name")
 

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from app.extensions import db
-from app.models import Interest, Reward, Role, TabooTopic, Team
+from app.models import Interest, ReferralProgramme, Reward, Role, ScoringRule, TabooTopic, Team
 from app.services import referrals
 from tests.web.api_support import Caller, anonymous, bearer_caller, count
 from tests.web.test_webhooks import deliver
@@ -140,6 +140,12 @@ def test_a_board_offset_beyond_the_bound_is_refused(admin, offset):
         ("/api/v1/teams", {"name": "ÄRZTE"}, Team),
         ("/api/v1/interests", {"name": "ÉCOLE"}, Interest),
         ("/api/v1/rewards", {"name": "ÜBERRASCHUNG", "cost": 5}, Reward),
+        ("/api/v1/rules", {"name": "ÄRGER", "event_kind": "share", "points": 1}, ScoringRule),
+        (
+            "/api/v1/referral-programmes",
+            {"name": "ÜBER UNS", "content_tag": "job"},
+            ReferralProgramme,
+        ),
         (
             "/api/v1/taboo-topics",
             {"name": "ÖL", "explanation": "Not ours to say.", "phrases": ["oil"]},
@@ -155,6 +161,15 @@ def test_a_name_differing_only_in_non_ascii_case_is_taken(app, admin, path, body
         assert_error_shape(again, 409)
         assert "name" in again.json["errors"]
     assert count(app, model) == before + 1
+
+
+def test_a_pseudonym_differing_only_in_non_ascii_case_is_taken(app):
+    first = bearer_caller(app, Role.EMPLOYEE)
+    second = bearer_caller(app, Role.EMPLOYEE)
+    chosen = {"presence": "pseudonym", "pseudonym": "Öko Fan"}
+    assert first.patch("/api/v1/me/presence", json=chosen).status_code == 200
+    response = second.patch("/api/v1/me/presence", json={**chosen, "pseudonym": "ÖKO FAN"})
+    assert "pseudonym" in assert_error_shape(response, 409)["errors"]
 
 
 def test_the_german_sharp_s_is_the_same_name_as_double_s(app, admin):

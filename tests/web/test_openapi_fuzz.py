@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
@@ -71,6 +72,11 @@ def fuzz(app: Flask, headers_for) -> list[str]:
     return failures
 
 
+def report(failures: list[str]) -> None:
+    if failures:
+        pytest.fail(f"{len(failures)} operations failed:\n\n" + "\n\n".join(failures))
+
+
 def test_the_api_as_an_admin(app: Flask):
     """A fresh admin per operation: an earlier one may have revoked its token or erased
     itself, which is allowed."""
@@ -79,8 +85,8 @@ def test_the_api_as_an_admin(app: Flask):
         token = issue_token(app, new_employee(app, Role.ADMIN, {}))
         return {"Authorization": f"Bearer {token}"}
 
-    assert fuzz(app, admin_headers) == []
+    report(fuzz(app, admin_headers))
 
 
 def test_the_api_anonymously(app: Flask):
-    assert fuzz(app, dict) == []
+    report(fuzz(app, dict))
