@@ -1,0 +1,174 @@
+"""Every page fits a 390 px phone screen, for every role: no sideways scrolling.
+
+The pages are read from the app's URL map, so a new page is checked without being
+listed here; path ids come from the seeded demo company."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.demo import DEMO_LOGINS
+from app.extensions import db
+from app.models import (
+    ContentItem,
+    Employee,
+    ReferralProgramme,
+    Reward,
+    Role,
+    ScoringRule,
+    Share,
+    TabooTopic,
+)
+from app.services.sign_in import sign_in_url
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+# GET routes that are not pages, each with the reason.
+NOT_PAGES = {
+    "static": "files",
+    "content.media": "image files",
+    "links.follow": "the tracked-link redirect",
+    "health.healthz": "JSON for monitors",
+    "profile.export": "a JSON download",
+}
+SIGNED_OUT = {"auth.sign_in", "auth.confirm_sign_in"}
+# The visible elements that reach beyond the screen's right edge, to say what to fix.
+WIDEST = """() => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getClientRects().length && !e.closest("details:not([open])")
+    && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .slice(0, 6)
+  .map((e) => e.tagName.toLowerCase() + (e.className ? "." + e.className : "")
+    + (e.id ? "#" + e.id : "") + ":" + Math.round(e.getBoundingClientRect().right))"""
+
+
+def page_endpoints(app: Flask) -> dict[str, object]:
+    return {
+        rule.endpoint: rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and not rule.rule.startswith("/api/")
+        and rule.endpoint not in NOT_PAGES
+    }
+
+
+def _first(model, *where) -> int | None:
+    return db.session.scalar(select(model.id).where(*where).order_by(model.id))
+
+
+def _path_values(me: Employee) -> dict[str, object]:
+    return {
+        "content_id": _first(ContentItem),
+        "share_id": _first(Share, Share.employee_id == me.id) or _first(Share),
+        "employee_id": _first(Employee, Employee.id != me.id),
+        "programme_id": _first(ReferralProgramme),
+        "reward_id": _first(Reward),
+        "rule_id": _first(ScoringRule),
+        "topic_id": _first(TabooTopic),
+        "token": "not-a-real-token",
+    }
+
+
+def _person(role: str) -> int:
+    """Someone of that role who takes part (so their feed and dialogs show), with shares
+    where there are any."""
+    if role in ("hr", "admin"):
+        return db.session.scalar(select(Employee.id).where(Employee.email == DEMO_LOGINS[role]))
+    of_role = select(Employee.id).where(Employee.role == Role(role)).order_by(Employee.id)
+    taking_part = of_role.where(Employee.opted_in_at.is_not(None))
+    sharing = taking_part.where(Employee.id.in_(select(Share.employee_id)))
+    return next(
+        found for query in (sharing, taking_part, of_role) if (found := db.session.scalar(query))
+    )
+
+
+@pytest.fixture
+def demo(app: Flask, runner, tmp_path, monkeypatch) -> Flask:
+    monkeypatch.setitem(app.config, "MEDIA_FOLDER", str(tmp_path / "media"))
+    result = runner.invoke(args=["seed-demo", "--no-links"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def _overflow(page) -> int:
+    return page.evaluate(
+        "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def _visit_all(page, paths: list[str], tag: str) -> list[str]:
+    wide = []
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None
+        assert response.status < 500, f"{path} answered {response.status}"
+        if (extra := _overflow(page)) > 0:
+            culprits = page.evaluate(WIDEST)
+            wide.append(f"{path} is {extra}px too wide ({', '.join(culprits)})")
+            screenshot(page, f"wide-{tag}-{path.strip('/').replace('/', '-') or 'home'}")
+    return wide
+
+
+@pytest.mark.parametrize("role", ["employee", "team_lead", "hr", "admin"])
+def test_no_page_scrolls_sideways_on_a_phone(demo, new_page, role):
+    with demo.app_context():
+        me = db.session.get(Employee, _person(role))
+        values = _path_values(me)
+        link = sign_in_url(me)
+        paths = []
+        for endpoint, rule in sorted(page_endpoints(demo).items()):
+            if endpoint in SIGNED_OUT:
+                continue
+            missing = [name for name in rule.arguments if values.get(name) is None]
+            assert not missing, f"no demo value for {missing} in {rule.rule}"
+            paths.append(rule.build({name: values[name] for name in rule.arguments})[1])
+    page = new_page(**PHONE)
+    page.goto(link)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/sign-in" not in url)
+    assert len(paths) > 40
+    wide = _visit_all(page, paths, role)
+    assert not wide, "\n".join(wide)
+
+
+def test_signed_out_pages_fit_a_phone(demo, new_page):
+    with demo.app_context():
+        paths = [
+            page_endpoints(demo)[e].build({"token": "not-a-real-token"})[1] for e in SIGNED_OUT
+        ]
+    assert _visit_all(new_page(**PHONE), sorted(paths), "anonymous") == []
+
+
+# A field's look beside that of a text field made in the same form, as the stylesheet says.
+COMPARE = """(field) => {
+  const look = (e) => {
+    const s = getComputedStyle(e);
+    return [s.paddingLeft, s.borderTopLeftRadius, s.borderTopColor];
+  };
+  const probe = document.createElement("input");
+  probe.type = "text";
+  field.form.append(probe);
+  const wanted = look(probe);
+  probe.remove();
+  return [look(field), wanted];
+}"""
+
+
+def test_redemption_decision_inputs_are_styled_like_every_field(demo, new_page):
+    with demo.app_context():
+        link = sign_in_url(db.session.get(Employee, _person("hr")))
+        assert db.session.scalar(select(Reward.id))  # the demo has redemptions to decide
+    page = new_page(**PHONE)
+    page.goto(link)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/redemptions")
+    fields = page.locator("form input[name=note], form input[name=reason]")
+    assert fields.count() >= 2
+    for index in range(fields.count()):
+        mine, wanted = fields.nth(index).evaluate(COMPARE)
+        assert mine == wanted
+        assert mine[0] != "1px"  # not the browser's own padding
