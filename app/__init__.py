@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register_error_handlers(app)  # after the Api, so that ours answer HTTP errors
     _register_blueprints(app)
     cli.init_app(app)
+    _compose_fast_paths(app)
     return app
 
 
@@ -49,6 +50,18 @@ def _limits_uri(redis_url: str) -> str:
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url.removeprefix("unix://")
     return redis_url
+
+
+def _compose_fast_paths(app: Flask) -> None:
+    """Tracked links and board reads with a token skip Flask's request machinery
+    (``app.fast_paths``); last, once every route is known. ``FAST_LANES = False`` leaves
+    them out: board reads then take their routes, tracked links have none."""
+    from app.api.leaderboards import BoardReads
+    from app.fast_paths import FastPaths
+    from app.web.redirect import TrackedLinks
+
+    if app.config.get("FAST_LANES", True):
+        app.wsgi_app = FastPaths(app, app.wsgi_app, [TrackedLinks(app), BoardReads(app)])
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -2,20 +2,19 @@
 
 Board reads are the API's most frequent call (dashboards, screens and chat bots poll
 them), and Flask's request machinery (hooks, sign-in, flask-smorest, webargs) costs more
-than the read itself. So, like the tracked link, they have a fast lane: a WSGI
-middleware in front of the app answers ``GET`` with a bearer token whose owner Redis
-still knows, in an app context alone. It answers only what it can answer exactly as the
-routes below would: a session cookie, a token Redis does not know, a weaker role, a
-query that does not validate or any error take the full route, which answers them
-(and fills the token cache). The role comes from the route's own ``@requires_role``; the
+than the read itself. So, like the tracked link, they have a fast path
+(``BoardReads``, composed in ``create_app``, see ``app.fast_paths``): ``GET`` with a
+bearer token whose owner Redis still knows is answered in an app context alone. It
+answers only what it can answer exactly as the routes below would: a session cookie, a
+token Redis does not know, a weaker role or a query that does not validate take the
+full route, which answers them (and fills the token cache); an error goes to the app's
+error handling as raised. The role comes from the route's own ``@requires_role``; the
 body from the same ``board_json``. Tests hold the two ways equal.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import time
 from collections.abc import Mapping
 from functools import lru_cache
 from types import MappingProxyType
@@ -24,13 +23,12 @@ from urllib.parse import parse_qsl
 from flask import Flask, Response, jsonify
 from flask.views import MethodView
 from marshmallow import EXCLUDE, ValidationError
-from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
 
-from app import logs
 from app.api import api_blueprint, caller
 from app.auth import bearer_secret, requires_role
 from app.errors import ChorusError
+from app.fast_paths import Answer
 from app.models import Employee, Role
 from app.schemas import BoardQuerySchema, BoardViewSchema, board_view_json
 from app.services import tokens
@@ -44,7 +42,6 @@ bp = api_blueprint(
 )
 # One instance for every request: given the class, webargs would build one per request.
 BOARD_QUERY = BoardQuerySchema()
-log = logging.getLogger("chorus.leaderboards")
 
 
 def board_json(
@@ -115,55 +112,28 @@ def board_query(query_string: str) -> Mapping | None:
         return None
 
 
-class BoardLane:
-    """WSGI middleware: board reads with a known bearer token, without the request
-    machinery; everything else goes on to the app."""
+class BoardReads:
+    """The fast path of board reads: GET under the boards' prefix with a bearer token
+    whose owner Redis still knows, and no cookie (a session's call: the full route
+    checks it). Anything it cannot answer exactly as the route would goes on to it."""
 
-    def __init__(self, app: Flask, wsgi_app):
+    endpoint = "leaderboards"
+    route = f"{bp.url_prefix}/..."  # for a log line before a route is known
+
+    def __init__(self, app: Flask):
         self.app = app
-        self.wsgi_app = wsgi_app
         self.prefix = f"{bp.url_prefix}/"
         # Matching a path reads the map and changes nothing: one adapter for all threads.
         self.routes = app.url_map.bind("")
 
-    def __call__(self, environ, start_response):
-        if (
-            environ.get("REQUEST_METHOD") != "GET"
-            or not environ.get("PATH_INFO", "").startswith(self.prefix)
-            or "HTTP_COOKIE" in environ  # a session's call: the full route checks it
-        ):
-            return self.wsgi_app(environ, start_response)
-        started = time.perf_counter()
-        with self.app.app_context():
-            try:
-                answer = self._answer(environ)
-            except Exception:  # Redis away, say: the full route answers, as the app would
-                log.exception("board lane failed; the full route answers")
-                answer = None
-        if answer is None:
-            return self.wsgi_app(environ, start_response)
-        body, rule, user_id = answer
-        request_id = logs.request_id(EnvironHeaders(environ))
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("X-Request-ID", request_id),
-            ],
+    def claims(self, environ: dict) -> bool:
+        return (
+            environ.get("REQUEST_METHOD") == "GET"
+            and environ.get("PATH_INFO", "").startswith(self.prefix)
+            and "HTTP_COOKIE" not in environ
         )
-        logs.log_request(
-            request_id=request_id,
-            method="GET",
-            route=rule.rule,
-            endpoint=rule.endpoint,
-            status=200,
-            started=started,
-            user_id=user_id,
-        )
-        return [body]
 
-    def _answer(self, environ):
+    def answer(self, environ: dict) -> Answer | None:
         secret = bearer_secret(environ.get("HTTP_AUTHORIZATION", ""))
         if secret is None:
             return None
@@ -175,21 +145,17 @@ class BoardLane:
         if view is None or getattr(view, "scope", None) is None:
             return None
         owner = tokens.kept_owner(secret)
-        if owner is None or not owner["role"].includes(view.get.required_role):
+        if owner is None or not owner.role.includes(view.get.required_role):
             return None
         query = board_query(environ.get("QUERY_STRING", ""))
         if query is None:
             return None
-        viewer = Viewer(owner["id"], owner["team_id"])
+        viewer = Viewer(owner.id, owner.team_id)
         try:
             data = board_json(viewer, view.scope, query, args.get("team_id"))
         except ChorusError:  # a team that is gone, say: the full route words the answer
             return None
         # jsonify's compact form; unsorted, which no JSON reader minds.
         body = (json.dumps(data, separators=(",", ":")) + "\n").encode()
-        return body, rule, str(viewer.id)
-
-
-@bp.record_once
-def _install_lane(state) -> None:
-    state.app.wsgi_app = BoardLane(state.app, state.app.wsgi_app)
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        return Answer("200 OK", headers, body, rule.endpoint, rule.rule, str(viewer.id))

@@ -1,11 +1,14 @@
 """API tokens for integrations: shown once, stored as a SHA-256 hash.
 
-Every API call authenticates, so the answer for a token (its owner's row) is kept in
-Redis for ``CACHE_SECONDS``: the database is asked at most once a minute per token, and
-that is also when ``last_used_at`` is written. Whatever changes a token or its owner
-drops the kept answer as it commits (``_forget_changed``): a revoked token, a
-deactivated owner or a changed role take effect at once. The lifetime bounds what a
-race between a reader filling the cache and a writer committing could leave behind.
+Every API call authenticates, so the answer for a token is kept in Redis for
+``CACHE_SECONDS``: what authorisation needs, its owner's id, role and team
+(``TokenOwner``), never a copy of their row. The token's row is read at most once a
+minute per token, and that is also when ``last_used_at`` is written; the board reads'
+fast path answers from the kept answer alone, a full request loads the owner by id.
+Whatever changes a token or its owner drops the kept answer as it commits
+(``_forget_changed``): a revoked token, a deactivated owner or a changed role take
+effect at once. The lifetime bounds what a race between a reader filling the cache
+and a writer committing could leave behind.
 
 Keys (this module owns the namespace ``{chorus:tokens}``):
 
@@ -20,19 +23,19 @@ import hashlib
 import json
 import logging
 import secrets
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 from itertools import chain
 
 import redis
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import Enum, event, select, update
-from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from app.errors import InvalidInput
 from app.extensions import after_commit, db, get_redis
-from app.models import ApiToken, Employee, UTCDateTime, utcnow
+from app.models import ApiToken, Employee, Role, utcnow
 from app.services import audit
 
 TOKEN_PREFIX = "chorus_"  # noqa: S105 - a marker, not a secret
@@ -43,15 +46,14 @@ CACHE_TAG = "{chorus:tokens}"
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = [attr.key for attr in Employee.__mapper__.column_attrs]
-_DATETIMES = [
-    a.key for a in Employee.__mapper__.column_attrs if isinstance(a.expression.type, UTCDateTime)
-]
-_ENUMS = {
-    a.key: a.expression.type.enum_class
-    for a in Employee.__mapper__.column_attrs
-    if isinstance(a.expression.type, Enum)
-}
+
+@dataclass(frozen=True)
+class TokenOwner:
+    """What authorising a call needs to know of a token's owner."""
+
+    id: int
+    role: Role
+    team_id: int | None
 
 
 def _hash(secret: str) -> str:
@@ -82,9 +84,11 @@ def revoke_token(actor: Employee, token: ApiToken) -> None:
 def authenticate(secret: str) -> Employee | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    known = known_owner(secret)
-    if known is not None:
-        return known
+    kept = kept_owner(secret)
+    if kept is not None:
+        owner = db.session.get(Employee, kept.id)
+        if owner is not None and owner.is_active:
+            return owner
     token_hash = _hash(secret)
     token = db.session.scalar(
         select(ApiToken)
@@ -119,12 +123,9 @@ def _owner_key(employee_id: int) -> str:
 
 
 def _remember_owner(token_hash: str, owner: Employee) -> None:
-    values = {key: getattr(owner, key) for key in _COLUMNS}
-    for key in _DATETIMES:
-        if values[key] is not None:
-            values[key] = values[key].isoformat()
+    kept = asdict(TokenOwner(owner.id, owner.role, owner.team_id))
     pipe = get_redis().pipeline(transaction=True)
-    pipe.set(_token_key(token_hash), json.dumps(values), ex=CACHE_SECONDS)
+    pipe.set(_token_key(token_hash), json.dumps(kept), ex=CACHE_SECONDS)
     pipe.sadd(_owner_key(owner.id), token_hash)
     pipe.expire(_owner_key(owner.id), CACHE_SECONDS)
     try:
@@ -133,9 +134,9 @@ def _remember_owner(token_hash: str, owner: Employee) -> None:
         log.warning("could not keep a token's owner in Redis", exc_info=True)
 
 
-def kept_owner(secret: str) -> dict | None:
-    """The columns of the token's owner as Redis keeps them, or None when Redis keeps
-    no answer for the token; the database is not asked."""
+def kept_owner(secret: str) -> TokenOwner | None:
+    """The token's owner as Redis keeps them, or None when Redis keeps no answer for
+    the token; the database is not asked."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     try:
@@ -146,30 +147,7 @@ def kept_owner(secret: str) -> dict | None:
     if kept is None:
         return None
     values = json.loads(kept)
-    for key in _DATETIMES:
-        if values[key] is not None:
-            values[key] = datetime.fromisoformat(values[key])
-    for key, enum in _ENUMS.items():
-        values[key] = enum(values[key])
-    return values
-
-
-def known_owner(secret: str) -> Employee | None:
-    """``kept_owner`` as a row of this session."""
-    values = kept_owner(secret)
-    if values is None:
-        return None
-    session = db.session()
-    present = session.identity_map.get(identity_key(Employee, values["id"]))
-    if present is not None:
-        return present
-    # Built as a query would load it: column values as committed state, no history to
-    # write back, no constructor's bookkeeping; then attached like a loaded row.
-    owner = Employee.__mapper__.class_manager.new_instance()
-    owner.__dict__.update(values)
-    make_transient_to_detached(owner)
-    session.add(owner)
-    return owner
+    return TokenOwner(values["id"], Role(values["role"]), values["team_id"])
 
 
 def _forget(token_hashes: set[str], owner_ids: set[int]) -> None:

@@ -33,7 +33,6 @@ def register_pages(app: Flask) -> None:
         points,
         policy,
         profile,
-        redirect,
         referrals,
         rewards,
         rules,
@@ -43,7 +42,7 @@ def register_pages(app: Flask) -> None:
     for module in (
         home, auth, participation, profile, hr, admin,  # people and participation
         content, policy, inbound_feeds,  # the content hub
-        feed, shares, redirect,  # sharing and tracking
+        feed, shares,  # sharing (tracked links are a fast path: app.fast_paths)
         referrals,
         points, leaderboards, rules,  # points and boards
         rewards,

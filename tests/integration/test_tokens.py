@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 from datetime import timedelta
 
@@ -97,11 +98,14 @@ def test_last_used_at_is_written_at_most_once_a_minute(ctx, last_used_ago, writt
 # The owner kept in Redis --------------------------------------------------------------
 
 
-def test_a_known_token_is_answered_without_the_database(app, ctx):
+def test_a_known_token_is_answered_with_its_owner_loaded_by_id_alone(app, ctx):
     owner = EmployeeFactory(role=Role.HR, name="Ada Lovelace", opted_in=True)
     _, secret = tokens.create_token(None, owner, "script")
     db.session.commit()
     assert tokens.authenticate(secret) is owner  # asks the database, keeps the answer
+    kept = json.loads(get_redis().get(tokens._token_key(tokens._hash(secret))))
+    assert kept == {"id": owner.id, "role": "hr", "team_id": owner.team_id}  # no row copy
+    assert tokens.kept_owner(secret) == tokens.TokenOwner(owner.id, Role.HR, owner.team_id)
     db.session.remove()
     with sql_statements(app) as statements:
         known = tokens.authenticate(secret)
@@ -113,7 +117,9 @@ def test_a_known_token_is_answered_without_the_database(app, ctx):
         )
         assert known in db.session
         assert not db.session.dirty
-    assert statements == []
+    assert len(statements) == 1  # the owner by primary key: no token query, no write
+    assert "employees" in statements[0]
+    assert "api_tokens" not in statements[0]
     assert 0 < get_redis().ttl(tokens._token_key(tokens._hash(secret))) <= tokens.CACHE_SECONDS
 
 
@@ -152,7 +158,7 @@ def test_a_change_rolled_back_keeps_the_answer(ctx):
     owner.active = False
     db.session.flush()
     db.session.rollback()
-    assert tokens.kept_owner(secret)["id"] == owner.id
+    assert tokens.kept_owner(secret).id == owner.id
 
 
 def test_without_redis_the_database_answers(app, ctx):

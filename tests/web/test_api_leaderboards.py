@@ -170,7 +170,8 @@ def test_team_boards_count_points_for_the_team_at_the_time(app: Flask, company, 
     (mover,) = new_people(app, team_id=red)
     (stayer,) = new_people(app, team_id=blue)
     add_event(app, mover, EventKind.REFERRAL_APPLIED)
-    add_event(app, stayer, EventKind.SHARE)
+    # The stayer reaches 5 first; the mover, with the lower id, reaches it later.
+    add_event(app, stayer, EventKind.SHARE, utcnow() - timedelta(minutes=5))
     settle(app, run_jobs)
     with app.app_context():  # moving to Blue leaves past points with Red
         db.session.get(Employee, mover).team_id = blue

@@ -7,8 +7,9 @@ import pytest
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
-from app.api.leaderboards import BoardLane, board_query
+from app.api.leaderboards import BoardReads, board_query
 from app.extensions import db
+from app.fast_paths import FastPaths
 from app.models import ApiToken, Employee
 from app.services import people, tokens
 from scoring.vocabulary import EventKind
@@ -37,7 +38,7 @@ def lane_answer(
 ) -> tuple[str, dict, bytes] | None:
     """What the lane answers by itself, or None when it hands the request on."""
     handed_on = []
-    lane = BoardLane(app, lambda env, start: handed_on.append(env) or [b""])
+    lane = FastPaths(app, lambda env, start: handed_on.append(env) or [b""], [BoardReads(app)])
     answer: dict = {}
     headers = {**caller.headers, **(headers or {})}
     builder = EnvironBuilder(path=path, method=method, headers=headers)
