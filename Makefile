@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# make run's Redis: the embedded one, in the foreground under honcho (Procfile.dev).
+DEV_REDIS_URL := unix://$(CURDIR)/instance/redis.sock
 
 .PHONY: install run test test-sqlite test-postgres lint format clean
 
@@ -20,13 +22,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The Procfile's processes as in production (gunicorn, worker, clock) plus the embedded
+# Redis, run by honcho from Procfile.dev: Ctrl-C stops every one of them. The web
+# process loads the demo first and prints its sign-in links.
 run: install
-	$(FLASK) db upgrade
-	$(FLASK) seed-demo
-	@echo "Chorus runs at http://$(HOST):$(PORT)  (Ctrl-C stops web, worker and clock)"
-	@$(FLASK) worker & worker=$$!; $(FLASK) clock & clock=$$!; \
-	  trap 'kill $$worker $$clock 2>/dev/null; wait $$worker $$clock 2>/dev/null' EXIT INT TERM; \
-	  $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+	REDIS_URL=$(DEV_REDIS_URL) $(FLASK) db upgrade
+	@echo "Chorus will run at http://$(HOST):$(PORT)  (Ctrl-C stops web, worker, clock and Redis)"
+	@PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) BASE_URL=http://$(HOST):$(PORT) \
+	  REDIS_URL=$(DEV_REDIS_URL) exec $(BIN)/honcho --procfile Procfile.dev start
 
 test: install lint test-sqlite test-postgres
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from pathlib import Path
 
 import click
+import redis
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.errors import ChorusError
-from app.extensions import db
+from app.extensions import db, get_redis
 from app.models import Employee, Role
 
 
@@ -124,11 +126,30 @@ def create_token(owner_email: str, name: str) -> None:
     click.echo(secret)
 
 
+def wait_for_redis(timeout: float = 30.0) -> None:
+    """Processes started together (``make run``, a container platform) may come up
+    before Redis answers: wait for it a little rather than fail at once."""
+    connection = get_redis()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connection.ping()
+            return
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if time.monotonic() > deadline:
+                # Not the URL itself: it may hold a password.
+                raise click.ClickException(
+                    f"Redis did not answer within {timeout:.0f} s; check REDIS_URL."
+                ) from exc
+            time.sleep(0.2)
+
+
 @click.command("seed-demo")
 @click.option("--links/--no-links", default=True, help="Print sign-in links for demo users.")
 @with_appcontext
 def seed_demo(links: bool) -> None:
     """Load the demo company (idempotent) and print sign-in links for each role."""
+    wait_for_redis()
     from app.demo import DEMO_LOGINS, load_demo
     from app.services.people import find_employee_by_email
     from app.services.sign_in import sign_in_url
@@ -139,8 +160,13 @@ def seed_demo(links: bool) -> None:
         from app.demo import load_demo_rewards
         from app.jobs import settle_points
 
-        done = settle_points(max_batches=1000)
-        click.echo(f"Demo data loaded: {done['events']} events scored into the ledger.")
+        # A worker started alongside (make run) may be scoring them already: wait for
+        # it, so that every point is in the ledger before the redemptions below.
+        done = settle_points(max_batches=1000, wait=300)
+        click.echo(
+            f"Demo data loaded: its events are in the ledger ({done['events']} scored "
+            "here, any others by the worker)."
+        )
         # Redemptions spend real balances, so they come once the points are scored.
         redeemed = load_demo_rewards()
         db.session.commit()
@@ -161,6 +187,7 @@ def worker(burst: bool) -> None:
     """Run an RQ worker with the scheduler on every Chorus queue."""
     from app.jobs import make_worker
 
+    wait_for_redis()
     make_worker(current_app._get_current_object()).work(
         burst=burst, with_scheduler=True, logging_level=current_app.config["LOG_LEVEL"]
     )
@@ -216,6 +243,7 @@ def clock() -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    wait_for_redis()
     click.echo(f"clock: {len(SCHEDULE)} scheduled jobs")
     run_clock(current_app._get_current_object(), stop)
 

@@ -169,13 +169,14 @@ def process_clicks() -> dict[str, int]:
 # Points ----------------------------------------------------------------------------
 
 
-def settle_points(max_batches: int = 50) -> dict[str, int]:
+def settle_points(max_batches: int = 50, wait: float = 0) -> dict[str, int]:
     """Score waiting events into the ledger and bring the boards up to date.
 
     One at a time (a Redis lock): a second run finds the lock taken and leaves the work
-    to the first. Each batch commits on its own, so a crash loses nothing done."""
+    to the first, unless told to ``wait`` for it that many seconds. Each batch commits on
+    its own, so a crash loses nothing done."""
     try:
-        with scoring_lock():
+        with scoring_lock(blocking_timeout=wait):
             return settle(BoardStore(get_redis()), max_batches)
     except Busy:
         log.info("settle_points: another run holds the lock")

@@ -14,11 +14,14 @@ own starts it in the background instead.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -110,17 +113,56 @@ def ensure_embedded_redis(directory: str | Path, timeout: float = 10.0) -> str:
         return url
 
 
-def run_embedded_redis(directory: str | Path) -> None:
-    """Become the embedded Redis, in the foreground, for a process manager to stop.
-    One started in the background earlier for the same directory is stopped first:
-    two servers must never share the socket and the data files."""
+def run_embedded_redis(directory: str | Path, grace: float = 3.5) -> int:
+    """Run the embedded Redis in the foreground, for a process manager to stop; returns
+    its exit status. One started in the background earlier for the same directory is
+    stopped first: two servers must never share the socket and the data files.
+
+    A process manager stops all its processes at once. Redis stops last: on SIGTERM or
+    SIGINT it waits up to ``grace`` seconds for the other processes to hang up (a worker
+    finishing its job, deregistering), then saves and stops. The server runs in a
+    process group of its own, so the manager's signal reaches this process only, and
+    it is told to stop if this process dies without stopping it."""
     directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
+    url = _url(directory)
     with open(directory / "redis.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _shut_down(_url(directory))
-    arguments = _arguments(directory)
-    os.execv(arguments[0], [*arguments, "--daemonize", "no"])  # noqa: S606
+        _shut_down(url)
+        server = subprocess.Popen(  # noqa: S603 - fixed arguments, binary found above
+            [*_arguments(directory), "--daemonize", "no"],
+            start_new_session=True,
+            preexec_fn=_stop_with_parent,  # safe: this process has no threads yet
+        )
+        _wait_until_it_answers(url, directory, timeout=10.0)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        if server.poll() is not None:  # it stopped on its own
+            return server.returncode
+    _wait_for_clients_to_leave(url, grace)
+    with suppress(redis.RedisError):
+        redis.Redis.from_url(url).shutdown(nosave=False)
+    try:
+        return server.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        return server.wait()
+
+
+def _stop_with_parent() -> None:
+    """In the server's process, before exec: SIGTERM when our parent dies (Linux)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+
+
+def _wait_for_clients_to_leave(url: str, grace: float) -> None:
+    deadline = time.monotonic() + grace
+    with suppress(redis.RedisError), redis.Redis.from_url(url) as client:
+        while time.monotonic() < deadline and client.info("clients")["connected_clients"] > 1:
+            time.sleep(0.1)
 
 
 def _shut_down(url: str, timeout: float = 10.0) -> None:
@@ -152,4 +194,4 @@ def stop_embedded_redis(directory: str | Path) -> None:
 
 
 if __name__ == "__main__":  # python -m app.redis_server DIRECTORY (the Procfile.dev line)
-    run_embedded_redis(sys.argv[1] if len(sys.argv) > 1 else "instance")
+    sys.exit(run_embedded_redis(sys.argv[1] if len(sys.argv) > 1 else "instance"))

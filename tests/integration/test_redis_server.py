@@ -90,7 +90,15 @@ def test_data_survives_a_crash_of_the_server(server_dir):
         assert client.get("board") == b"kept"
 
 
-def test_the_foreground_server_takes_over_and_stops_with_its_process_manager(server_dir):
+def _answering(url: str) -> bool:
+    try:
+        with redis.Redis.from_url(url) as client:
+            return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
+def test_the_foreground_server_takes_over_and_stops_last(server_dir):
     url = ensure_embedded_redis(server_dir)  # one left in the background by a command
     with redis.Redis.from_url(url) as client:
         client.set("kept", "yes")
@@ -100,23 +108,39 @@ def test_the_foreground_server_takes_over_and_stops_with_its_process_manager(ser
     )
     try:
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with redis.Redis.from_url(url) as client:
-                    if client.info("server")["process_id"] == foreground.pid:
-                        assert client.get("kept") == b"yes"
-                        break
-            except redis.ConnectionError:
-                pass
+        while alive(background) or not _answering(url):
+            assert time.monotonic() < deadline, "the foreground server did not take over"
             time.sleep(0.05)
-        else:
-            pytest.fail("the foreground server did not take over")
-        assert not alive(background)
-        foreground.send_signal(signal.SIGTERM)  # what honcho sends on Ctrl-C
-        assert foreground.wait(10) == 0
-        with pytest.raises(redis.ConnectionError), redis.Redis.from_url(url) as client:
-            client.ping()
+        worker = redis.Redis.from_url(url)  # another process of the stack, still at work
+        assert worker.get("kept") == b"yes"
+        server = worker.info("server")["process_id"]
+        foreground.send_signal(signal.SIGTERM)  # what honcho sends everyone on Ctrl-C
+        time.sleep(0.7)
+        assert worker.ping()  # it waits for the others to hang up...
+        worker.close()
+        assert foreground.wait(5) == 0  # ...then stops, and takes the server with it
+        assert not alive(server)
+        assert not _answering(url)
     finally:
         if foreground.poll() is None:
             foreground.kill()
             foreground.wait()
+
+
+def test_the_server_stops_when_its_foreground_process_is_killed(server_dir):
+    url = f"unix://{server_dir.resolve() / 'redis.sock'}"
+    foreground = subprocess.Popen(  # noqa: S603 - our interpreter, our module
+        [sys.executable, "-m", "app.redis_server", str(server_dir)]
+    )
+    deadline = time.monotonic() + 10
+    while not _answering(url):
+        assert time.monotonic() < deadline, "the foreground server did not start"
+        time.sleep(0.05)
+    with redis.Redis.from_url(url) as client:
+        server = client.info("server")["process_id"]
+    foreground.kill()
+    foreground.wait()
+    deadline = time.monotonic() + 10
+    while alive(server):
+        assert time.monotonic() < deadline, "the server outlived its foreground process"
+        time.sleep(0.05)
