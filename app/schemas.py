@@ -72,6 +72,19 @@ class AwareDateTime(fields.AwareDateTime):
         return moment
 
 
+class NaiveDateTime(fields.NaiveDateTime):
+    """A page form's wall-clock time (read in the company's zone later), within the same
+    years as AwareDateTime, so that adding a zone cannot leave Python's range."""
+
+    default_error_messages = {"out_of_range": AwareDateTime.default_error_messages["out_of_range"]}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_MOMENT.year <= moment.year < LATEST_MOMENT.year:
+            raise self.make_error("out_of_range")
+        return moment
+
+
 class Length(validate.Length):
     """Length messages people read, for text and for lists."""
 
@@ -1155,7 +1168,7 @@ class RuleFormSchema(RuleTermsSchema):
     cap = Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS))
     cap_window = fields.Enum(Window, by_value=True, required=True)
     vesting_days = Integer(load_default=0, validate=validate.Range(min=0, max=MAX_VESTING_DAYS))
-    effective_at = fields.NaiveDateTime(load_default=None)
+    effective_at = NaiveDateTime(load_default=None)
 
 
 class NewRuleFormSchema(RuleFormSchema):
@@ -1181,7 +1194,7 @@ class AdjustmentFormSchema(AdjustmentSchema):
 
 
 class RecalculationFormSchema(Schema):
-    since = fields.NaiveDateTime(required=True)
+    since = NaiveDateTime(required=True)
     request_id = fields.String(
         required=True, validate=validate.Regexp(r"^[0-9a-f]{16,64}$", error="Reload the page.")
     )

@@ -7,9 +7,11 @@ import json
 
 import pytest
 from flask import Flask
+from marshmallow import ValidationError
 
 from app.extensions import db
 from app.models import Interest, ReferralProgramme, Reward, Role, ScoringRule, TabooTopic, Team
+from app.schemas import RecalculationFormSchema
 from app.services import referrals
 from tests.web.api_support import Caller, anonymous, bearer_caller, count
 from tests.web.test_webhooks import deliver
@@ -303,3 +305,10 @@ def test_null_fields_in_answers_are_declared_nullable(client, admin, path, make)
         declared = properties[field]
         kinds = [declared, *declared.get("anyOf", [])]
         assert any("null" in kind.get("type", []) for kind in kinds), field
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_a_page_forms_wall_clock_time_outside_the_years_names_the_field(moment):
+    with pytest.raises(ValidationError) as refused:
+        RecalculationFormSchema().load({"since": moment, "request_id": "0" * 16})
+    assert refused.value.messages == {"since": ["Give a moment between the years 1900 and 9000."]}

@@ -28,7 +28,7 @@ from app.models import Role
 from tests.web.api_support import _new_employee as new_employee
 from tests.web.api_support import issue_token
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 FUZZ_SETTINGS = settings(
