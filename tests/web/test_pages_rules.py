@@ -102,7 +102,7 @@ def test_hr_creates_a_rule(app, client, login):
 @pytest.mark.parametrize(
     ("changes", "status", "field", "problem"),
     [
-        ({"name": ""}, 422, "name", "Length"),
+        ({"name": ""}, 422, "name", "cannot be empty"),
         ({"name": "Sharing"}, 409, "name", "exists already"),
         ({"points": ""}, 422, "points", "required"),
         ({"points": "-5"}, 422, "points", "greater than or equal to 0"),
