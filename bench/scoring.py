@@ -213,16 +213,16 @@ def run_floor(rows: list[dict], events: int, batch_size: int, how: str) -> float
     or "executemany", SQLAlchemy's executemany of a plain INSERT. Returns seconds."""
     from sqlalchemy import insert
 
+    from app.db import bulk_insert
     from app.extensions import db
     from app.models import LedgerLine
-    from app.services.scoring import _bulk_insert
 
     clear_ledger()
     per_batch = max(1, round(len(rows) * batch_size / events))
     started = time.perf_counter()
     for chunk in range(0, len(rows), per_batch):
         if how == "arrays":
-            _bulk_insert(LedgerLine.__table__, rows[chunk : chunk + per_batch])
+            bulk_insert(LedgerLine.__table__, rows[chunk : chunk + per_batch])
         else:
             db.session.execute(insert(LedgerLine), rows[chunk : chunk + per_batch])
         db.session.commit()

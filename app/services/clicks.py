@@ -24,10 +24,10 @@ import crawleruseragents
 import redis
 from sqlalchemy import select
 
+from app.db import insert_ignoring_conflicts
 from app.extensions import db, get_redis
 from app.models import ClickRecord, Employee, Event, Share
 from app.services.click_capture import STREAM, USER_AGENT_LENGTH
-from app.services.events import insert_ignoring_conflicts
 from scoring import clicks as click_rules
 from scoring.clicks import ClickKind, CrawlerList, click_kind, earns_points, first_sighting
 from scoring.keys import click_event_key

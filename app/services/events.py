@@ -8,13 +8,12 @@ cannot both win.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 
+from app.db import insert_ignoring_conflicts
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Event, utcnow
@@ -22,19 +21,6 @@ from scoring.vocabulary import Channel, EventKind
 
 # Clocks differ a little between machines; more than this in the future is an error.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-
-
-def insert_ignoring_conflicts(model, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert rows, skipping those that clash with a unique constraint; returns how
-    many were inserted. Works on PostgreSQL and SQLite."""
-    if not rows:
-        return 0
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    key = next(iter(inspect(model).primary_key))
-    # RETURNING counts what was inserted: rowcount is not reliable for multi-row inserts.
-    statement = insert(model).values(list(rows)).on_conflict_do_nothing().returning(key)
-    return len(db.session.execute(statement).all())
 
 
 def check_not_in_future(occurred_at: datetime, now: datetime | None = None) -> None:

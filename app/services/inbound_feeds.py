@@ -21,12 +21,12 @@ from urllib.parse import urlsplit
 import feedparser
 from sqlalchemy import select, update
 
+from app.db import insert_ignoring_conflicts
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import ContentItem, ContentStatus, Employee, FeedEntry, InboundFeed, utcnow
 from app.queue import enqueue
 from app.services import audit
-from app.services.events import insert_ignoring_conflicts
 
 log = logging.getLogger("chorus.feeds")
 

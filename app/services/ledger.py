@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app.db import insert, insert_ignoring_conflicts
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import (
@@ -25,7 +25,6 @@ from app.models import (
 )
 from app.services import audit
 from app.services.calendar import company_calendar
-from app.services.events import insert_ignoring_conflicts
 from app.services.rules import all_versions, to_domain
 from app.services.scoring import event_facts, upsert_usage
 from rewards.redemptions import HELD
@@ -127,8 +126,6 @@ def record_adjustment(
         return _repeated(existing, employee, points), False
     if points < 0 and balance(employee.id).lifetime + points < 0:
         raise InvalidInput("A correction cannot take the total below zero.", field="points")
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     line_id = db.session.scalar(
         insert(LedgerLine)
         .values(

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.db import insert_ignoring_conflicts
 from app.errors import ChorusError, Conflict, InvalidInput
 from app.extensions import db
 from app.models import (
@@ -321,7 +322,7 @@ def record_stage(
     )
     # The unique (candidate, stage) decides between concurrent deliveries: the loser
     # inserts nothing and answers with the winner's record.
-    inserted = events.insert_ignoring_conflicts(
+    inserted = insert_ignoring_conflicts(
         Referral,
         [
             {

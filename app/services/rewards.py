@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
+from app.db import lock_row
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import after_commit, db
 from app.mail import send_mail
@@ -144,13 +145,9 @@ def _check(reward: Reward, balance: ledger.Balance, counts: dict[int, int]) -> R
 
 def _lock_rows(employee: Employee, reward_id: int) -> Reward:
     """Lock the employee's row (their balance: spending is serialised per person) and
-    then the reward's (its stock), always in this order, until the commit. On SQLite a
-    no-op write takes the database's write lock first, which serialises everything."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        table = Employee.__table__
-        db.session.execute(update(table).where(table.c.id == employee.id).values(id=table.c.id))
-    else:
-        db.session.execute(select(Employee.id).where(Employee.id == employee.id).with_for_update())
+    then the reward's (its stock), always in this order, until the commit. On SQLite the
+    first lock serialises everything."""
+    lock_row(Employee, employee.id)
     reward = db.session.scalar(
         select(Reward)
         .where(Reward.id == reward_id)

@@ -9,35 +9,22 @@ the truth; ``rebuild_boards`` recomputes every board from it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from queue import SimpleQueue
 from time import time
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
-    Boolean,
-    ColumnElement,
-    DateTime,
-    Enum,
-    Integer,
-    String,
-    Table,
-    Text,
-    any_,
     case,
-    cast,
-    func,
-    literal,
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.boards import BoardLine, BoardStore, boards_for
+from app.db import among, bulk_insert, on_postgresql
 from app.extensions import db, get_redis
 from app.leases import Lease, LeaseTaken, leased
 from app.models import (
@@ -48,7 +35,6 @@ from app.models import (
     Event,
     LedgerLine,
     LineKind,
-    UTCDateTime,
     utcnow,
 )
 from app.queue import enqueue
@@ -82,75 +68,6 @@ def scoring_lock(blocking_timeout: float = 0, lease: float = LOCK_LEASE) -> Iter
         raise Busy("scoring is running elsewhere") from exc
 
 
-def _postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _quoted(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _utc_text(value: datetime) -> str:
-    if value.tzinfo is None:  # as UTCDateTime refuses them
-        raise ValueError("naive datetime given; use an aware UTC datetime")
-    return _quoted(value.astimezone(UTC).isoformat())
-
-
-def _array_type(column):
-    """The column's element type for a PostgreSQL array, and how one value is written
-    in an array literal (NULL stays unquoted; text is quoted and escaped)."""
-    kind = column.type
-    if isinstance(kind, UTCDateTime):
-        return DateTime(timezone=True), _utc_text
-    if isinstance(kind, Enum):
-        return String(), lambda value: _quoted(getattr(value, "value", value))
-    if isinstance(kind, Boolean):
-        return kind, lambda value: "t" if value else "f"
-    if isinstance(kind, Integer):
-        return kind, lambda value: str(int(value))
-    if isinstance(kind, String):
-        return kind, _quoted
-    raise TypeError(f"no array type for {column}")
-
-
-def _array(column, values: Iterable[Any]) -> ColumnElement:
-    """``values`` as one PostgreSQL array parameter of the column's type, for a SELECT
-    list (evaluated once). Written as an array literal here: psycopg's adaptation of a
-    list costs ~3 µs a value in Python."""
-    element, text = _array_type(column)
-    literal_text = "{" + ",".join("NULL" if v is None else text(v) for v in values) + "}"
-    return cast(literal(literal_text, Text()), postgresql.ARRAY(element))
-
-
-def _among(column, values: Collection) -> ColumnElement[bool]:
-    """``column IN values``. On PostgreSQL as ``= ANY(array)``: one parameter, so the
-    statement text stays short and the same for every batch (psycopg parses long
-    statements anew each time, which cost more than the query itself)."""
-    if _postgresql():
-        # A list psycopg adapts, not an array literal cast from text: the planner folds
-        # the former into a constant, the latter would be parsed again for every row.
-        array = postgresql.ARRAY(column.type)
-        return column == any_(cast(literal(list(values), array), array))
-    return column.in_(list(values))
-
-
-def _bulk_insert(table: Table, rows: Sequence[dict[str, Any]], on_conflict=None) -> None:
-    """Insert many rows in one statement per batch. ``on_conflict(statement)`` adds the
-    ON CONFLICT clause. PostgreSQL gets one array per column and unnests them (a short
-    statement, compiled and parsed once); SQLite an executemany of one cached INSERT."""
-    if not rows:
-        return
-    if _postgresql():
-        names = list(rows[0])
-        arrays = [func.unnest(_array(table.c[name], [row[name] for row in rows])) for name in names]
-        statement = postgresql.insert(table).from_select(names, select(*arrays))
-    else:
-        statement = sqlite.insert(table)
-    if on_conflict is not None:
-        statement = on_conflict(statement)
-    db.session.execute(statement, None if _postgresql() else list(rows))
-
-
 def event_facts(events: Sequence[Event]) -> list[EventFacts]:
     """Facts for the engine from events (models, or rows with the same attributes)."""
     return _facts(
@@ -181,7 +98,7 @@ def _facts(events: Sequence[tuple]) -> list[EventFacts]:
         for content_id, campaign, tag in db.session.execute(
             select(ContentItem.id, ContentItem.campaign_hashtag, ContentTag.tag)
             .outerjoin(ContentTag, ContentTag.content_id == ContentItem.id)
-            .where(_among(ContentItem.id, content_ids))
+            .where(among(ContentItem.id, content_ids))
         ):
             campaigns[content_id] = campaign
             if tag is not None:
@@ -222,7 +139,7 @@ def upsert_usage(usage: dict[tuple[int, int, str], int]) -> None:
         for (e, r, w), used in usage.items()
     ]
     for start in range(0, len(rows), USAGE_CHUNK):
-        _bulk_insert(CapUsage.__table__, rows[start : start + USAGE_CHUNK], _upsert_usage_statement)
+        bulk_insert(CapUsage.__table__, rows[start : start + USAGE_CHUNK], _upsert_usage_statement)
 
 
 def _cap_usage(keys: set[tuple[int, int, str]]) -> dict[tuple[int, int, str], int]:
@@ -235,9 +152,9 @@ def _cap_usage(keys: set[tuple[int, int, str]]) -> dict[tuple[int, int, str], in
     windows = {k[2] for k in keys}
     rows = db.session.execute(
         select(CapUsage.employee_id, CapUsage.rule_id, CapUsage.window_key, CapUsage.used).where(
-            _among(CapUsage.employee_id, employees),
-            _among(CapUsage.rule_id, rule_ids),
-            _among(CapUsage.window_key, windows),
+            among(CapUsage.employee_id, employees),
+            among(CapUsage.rule_id, rule_ids),
+            among(CapUsage.window_key, windows),
         )
     )
     found = {(e, r, w): used for e, r, w, used in rows}
@@ -295,7 +212,7 @@ def score_pending_events(batch_size: int = 1000, now: datetime | None = None) ->
     }
     usage = _cap_usage(keys)
     lines, new_usage = score_events(facts, rules, usage, now=now, zone=zone, week_start=week_start)
-    _bulk_insert(
+    bulk_insert(
         LedgerLine.__table__,
         [
             {
@@ -330,7 +247,7 @@ def _visible_members(employee_ids: Collection[int] | None = None) -> set[int]:
     if employee_ids is not None:
         if not employee_ids:
             return set()
-        query = query.where(_among(Employee.id, employee_ids))
+        query = query.where(among(Employee.id, employee_ids))
     return {
         row.id
         for row in db.session.execute(query)
@@ -373,7 +290,7 @@ def apply_pending_lines(store: BoardStore, batch_size: int = 5000) -> int:
         )
         db.session.execute(
             update(LedgerLine)
-            .where(_among(LedgerLine.id, [line.line_id for line in lines]))
+            .where(among(LedgerLine.id, [line.line_id for line in lines]))
             .values(boards_applied=True)
             .execution_options(synchronize_session=False)
         )
@@ -410,7 +327,7 @@ def settle(store: BoardStore, max_batches: int = 50) -> dict[str, int]:
 
     events = 0
     with ThreadPoolExecutor(max_workers=1) as boards_side:
-        following = boards_side.submit(follow) if _postgresql() else None
+        following = boards_side.submit(follow) if on_postgresql() else None
         try:
             for _ in range(max_batches):
                 scored = score_pending_events()

@@ -13,8 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from app.db import lock_row
 from app.errors import ChorusError, InvalidInput, NotFound
 from app.extensions import db
 from app.links import share_intent_url, tracked_link
@@ -114,13 +115,8 @@ def check_length(channel: Channel, final_text: str) -> None:
 
 
 def _lock(employee: Employee) -> None:
-    """Serialise this employee's shares until the commit: FOR UPDATE on PostgreSQL; on
-    SQLite a no-op write takes the database's write lock before anything is counted."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        table = Employee.__table__
-        db.session.execute(update(table).where(table.c.id == employee.id).values(id=table.c.id))
-    else:
-        db.session.execute(select(Employee.id).where(Employee.id == employee.id).with_for_update())
+    """Serialise this employee's shares until the commit (on SQLite: every writer)."""
+    lock_row(Employee, employee.id)
     # What others changed before the lock (an opt-out in another tab) counts.
     db.session.refresh(employee, ["opted_in_at", "active", "erased_at", "team_id"])
 
