@@ -53,3 +53,34 @@ def test_employee_shares_an_item_on_linkedin(app, new_page, live_url):
     response = page.request.get(link, max_redirects=0)
     assert response.status == 302
     assert f"ref={share.ref_code}" in response.headers["location"]
+
+
+def test_the_dialog_counts_the_text_as_x_will_and_the_server_agrees(app, new_page):
+    with app.app_context():
+        lena = EmployeeFactory(name="Lena Hoffmann", opted_in=True).id
+        item = ContentItemFactory(title="Our new wind farm", campaign_hashtag="#GreenGrid").id
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    _sign_in_directly(app, page, lena)
+    page.wait_for_url("**/feed")
+    page.goto(f"/content/{item}/share")
+    counter = page.locator("[data-length-counter]")
+    page.get_by_label("X", exact=True).check()
+    # " #employee #GreenGrid" and X's link (a space and 23 characters) count too.
+    page.get_by_label("Your text").fill("a" * 236)
+    assert counter.inner_text() == (
+        "281 of 280 characters on X, with the disclosure, hashtag and link: 1 too many."
+    )
+    assert "field-error" in counter.get_attribute("class")
+    page.get_by_label("Your text").fill("a" * 235)
+    assert counter.inner_text().startswith("280 of 280 characters on X")
+    page.get_by_label("LinkedIn").check()
+    assert counter.inner_text().startswith("256 of 3000 characters on LinkedIn")
+    # Whatever the page showed, the server decides: one too many is refused.
+    page.get_by_label("X", exact=True).check()
+    page.get_by_label("Your text").fill("a" * 236)
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= page.evaluate("window.innerWidth"), "a long word widens the dialog"
+    page.get_by_role("button", name="Get my link").click()
+    page.get_by_text("Your text is 281 characters").first.wait_for()
+    with app.app_context():
+        assert db.session.query(Share).count() == 0
