@@ -418,13 +418,13 @@ def load_demo_rewards() -> int:
     """The reward catalogue and a few redemptions in every state, made through the real
     checks by the people with the most points. Runs after the demo's events are scored,
     so the balances are real; returns how many redemptions were made."""
-    from app.services import ledger, rewards
+    from app.services import ledger, redemptions
 
     hr = db.session.scalar(select(Employee).where(Employee.email == DEMO_LOGINS["hr"]))
     now = utcnow()
     opened = now - timedelta(days=14)  # the catalogue opened two weeks ago
     mark = _last_audit_id()
-    catalogue = [rewards.create_reward(hr, dict(reward)) for reward in REWARDS]
+    catalogue = [redemptions.create_reward(hr, dict(reward)) for reward in REWARDS]
     for reward in catalogue:
         reward.created_at = reward.updated_at = opened
     mark = _date_audit(mark, opened, step=timedelta(minutes=3))
@@ -449,20 +449,20 @@ def load_demo_rewards() -> int:
         # One redemption every other day or so, at working hours, each decided (if it was)
         # the next day; all before now.
         asked = opened + timedelta(days=1 + 2 * made, hours=9 + 2 * made, minutes=7 * made)
-        redemption, _ = rewards.redeem(person, reward.id, f"demo-{person.id}-{reward.id}")
+        redemption, _ = redemptions.redeem(person, reward.id, f"demo-{person.id}-{reward.id}")
         redemption.created_at = asked
         mark = _date_audit(mark, asked)
         decided = asked + timedelta(days=1, hours=1, minutes=13 * made)
         if outcome in ("approve", "fulfil"):
-            rewards.approve(hr, redemption, "Sabine will get in touch about the date.")
+            redemptions.approve(hr, redemption, "Sabine will get in touch about the date.")
             redemption.decided_at = decided
             mark = _date_audit(mark, decided)
         if outcome == "fulfil":
-            rewards.fulfil(hr, redemption)
+            redemptions.fulfil(hr, redemption)
             redemption.decided_at = decided + timedelta(days=1, hours=3)
             mark = _date_audit(mark, redemption.decided_at)
         if outcome == "reject":
-            rewards.reject(hr, redemption, "Your size is sold out; new ones arrive next month.")
+            redemptions.reject(hr, redemption, "Your size is sold out; new ones arrive next month.")
             redemption.decided_at = decided
             mark = _date_audit(mark, decided)
         made += 1

@@ -26,8 +26,7 @@ from app.extensions import db, get_redis
 from app.mail import send_mail
 from app.models import Employee
 from app.queue import QUEUES, enqueue
-from app.services import clicks, inbound_feeds, scoring
-from app.services import rewards as redemptions
+from app.services import clicks, inbound_feeds, redemptions, scoring
 from app.services.ledger import recalculate
 from app.services.scoring import Busy, apply_pending_lines, restore_member, scoring_lock, settle
 from app.services.sign_in import sign_in_url

@@ -23,7 +23,7 @@ from app.schemas import (
     RewardSchema,
     RewardUpdateSchema,
 )
-from app.services import rewards
+from app.services import redemptions
 
 rewards_bp = api_blueprint(
     "rewards", "/rewards", "The non-monetary reward catalogue: HR manages it, employees read it."
@@ -59,7 +59,7 @@ class Rewards(MethodView):
     @rewards_bp.alt_response(409, response="CONFLICT", description="The name is taken")
     def post(self, data: dict) -> Reward:
         """Add a reward to the catalogue"""
-        reward = rewards.create_reward(caller(), data)
+        reward = redemptions.create_reward(caller(), data)
         db.session.commit()
         return reward
 
@@ -81,7 +81,7 @@ class RewardById(MethodView):
     def patch(self, data: dict, reward_id: int) -> Reward:
         """Change a reward; a new cost applies to redemptions from now on"""
         reward = get_or_404(Reward, reward_id)
-        rewards.update_reward(caller(), reward, data)
+        redemptions.update_reward(caller(), reward, data)
         db.session.commit()
         return reward
 
@@ -93,7 +93,7 @@ class RewardRetirement(MethodView):
     @rewards_bp.alt_response(404, response="NOT_FOUND")
     def post(self, reward_id: int) -> Reward:
         """Take a reward out of the catalogue; redemptions made go on as they are"""
-        reward = rewards.retire_reward(caller(), get_or_404(Reward, reward_id))
+        reward = redemptions.retire_reward(caller(), get_or_404(Reward, reward_id))
         db.session.commit()
         return reward
 
@@ -105,7 +105,7 @@ class Catalogue(MethodView):
     def get(self) -> dict:
         """The rewards on offer, cheapest first, with your spendable points and whether
         each can be redeemed now (and why not)"""
-        balance, entries = rewards.catalogue(caller())
+        balance, entries = redemptions.catalogue(caller())
         return {"spendable": balance.spendable, "rewards": entries}
 
 
@@ -135,7 +135,9 @@ class Redemptions(MethodView):
         cancelled. ``idempotency_key`` makes a retry safe: the same key answers 200 with
         the first redemption and changes nothing.
         """
-        redemption, created = rewards.redeem(caller(), data["reward_id"], data["idempotency_key"])
+        redemption, created = redemptions.redeem(
+            caller(), data["reward_id"], data["idempotency_key"]
+        )
         db.session.commit()
         return redemption, 201 if created else 200
 
@@ -150,7 +152,7 @@ class Redemptions(MethodView):
 
 
 def _decided(redemption_id: int, decide, *args) -> Redemption:
-    redemption = rewards.get_redemption(redemption_id)
+    redemption = redemptions.get_redemption(redemption_id)
     decide(caller(), redemption, *args)
     db.session.commit()
     return redemption
@@ -165,7 +167,7 @@ class Approval(MethodView):
     @redemptions_bp.alt_response(409, response="CONFLICT", description="Not pending")
     def post(self, data: dict, redemption_id: int) -> Redemption:
         """Approve a pending redemption; the employee is told by mail"""
-        return _decided(redemption_id, rewards.approve, data["note"])
+        return _decided(redemption_id, redemptions.approve, data["note"])
 
 
 @redemptions_bp.route("/redemptions/<int:redemption_id>/fulfil")
@@ -177,7 +179,7 @@ class Fulfilment(MethodView):
     @redemptions_bp.alt_response(409, response="CONFLICT", description="Not approved")
     def post(self, data: dict, redemption_id: int) -> Redemption:
         """Mark an approved redemption handed over: its points are spent"""
-        return _decided(redemption_id, rewards.fulfil, data["note"])
+        return _decided(redemption_id, redemptions.fulfil, data["note"])
 
 
 @redemptions_bp.route("/redemptions/<int:redemption_id>/reject")
@@ -190,7 +192,7 @@ class Rejection(MethodView):
     def post(self, data: dict, redemption_id: int) -> Redemption:
         """Reject a pending or approved redemption with a reason; points and stock come
         back exactly once (rejecting again changes nothing)"""
-        return _decided(redemption_id, rewards.reject, data["reason"])
+        return _decided(redemption_id, redemptions.reject, data["reason"])
 
 
 @redemptions_bp.route("/me/redemptions")
@@ -213,6 +215,8 @@ class MyCancellation(MethodView):
     def post(self, redemption_id: int) -> Redemption:
         """Cancel your own pending redemption: points and stock come back exactly once"""
         employee = caller()
-        redemption = rewards.cancel(employee, rewards.get_redemption(redemption_id, employee.id))
+        redemption = redemptions.cancel(
+            employee, redemptions.get_redemption(redemption_id, employee.id)
+        )
         db.session.commit()
         return redemption

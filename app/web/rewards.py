@@ -15,7 +15,7 @@ from app.errors import ChorusError
 from app.extensions import db
 from app.models import Redemption, RedemptionState, Reward, Role
 from app.schemas import RewardFormSchema, load
-from app.services import ledger, rewards
+from app.services import ledger, redemptions
 from app.web import plural
 from app.web.forms import form_failed, me, optional_int
 from app.web.points import new_form_key
@@ -36,7 +36,7 @@ QUEUE_STATES = (RedemptionState.PENDING, RedemptionState.APPROVED)
 
 
 def _render_catalogue(status: int = 200, **context: Any):
-    balance, entries = rewards.catalogue(me())
+    balance, entries = redemptions.catalogue(me())
     # Each redeem form carries a fresh key: sending the same form twice is one redemption.
     keys = {entry.reward.id: new_form_key() for entry in entries}
     page = render_template(
@@ -55,7 +55,7 @@ def catalogue():
 @requires_role(Role.EMPLOYEE)
 def redeem(reward_id: int):
     try:
-        redemption, created = rewards.redeem(
+        redemption, created = redemptions.redeem(
             me(), reward_id, request.form.get("idempotency_key", "")
         )
     except ChorusError as exc:
@@ -95,8 +95,8 @@ def my_redemptions():
 @requires_role(Role.EMPLOYEE)
 def cancel(redemption_id: int):
     employee = me()
-    redemption = rewards.get_redemption(redemption_id, owner_id=employee.id)
-    rewards.cancel(employee, redemption)
+    redemption = redemptions.get_redemption(redemption_id, owner_id=employee.id)
+    redemptions.cancel(employee, redemption)
     db.session.commit()
     flash(
         f"Cancelled: the {plural(redemption.points, 'point')} "
@@ -137,7 +137,7 @@ def new_reward():
         values = {"active": True}
         return render_template("rewards/reward.html", reward=None, values=values, errors={})
     try:
-        reward = rewards.create_reward(me(), load(RewardFormSchema(), _reward_form()))
+        reward = redemptions.create_reward(me(), load(RewardFormSchema(), _reward_form()))
     except ChorusError as exc:
         return form_failed(exc, "rewards/reward.html", reward=None)
     db.session.commit()
@@ -150,10 +150,10 @@ def new_reward():
 def edit_reward(reward_id: int):
     reward = get_or_404(Reward, reward_id)
     if request.method == "GET":
-        values = {name: getattr(reward, name) for name in rewards.REWARD_FIELDS}
+        values = {name: getattr(reward, name) for name in redemptions.REWARD_FIELDS}
         return render_template("rewards/reward.html", reward=reward, values=values, errors={})
     try:
-        rewards.update_reward(me(), reward, load(RewardFormSchema(), _reward_form()))
+        redemptions.update_reward(me(), reward, load(RewardFormSchema(), _reward_form()))
     except ChorusError as exc:
         return form_failed(exc, "rewards/reward.html", reward=reward)
     db.session.commit()
@@ -164,7 +164,7 @@ def edit_reward(reward_id: int):
 @bp.post("/rewards/<int:reward_id>/retire")
 @requires_role(Role.HR)
 def retire_reward(reward_id: int):
-    reward = rewards.retire_reward(me(), get_or_404(Reward, reward_id))
+    reward = redemptions.retire_reward(me(), get_or_404(Reward, reward_id))
     db.session.commit()
     flash(f"{reward.name} is retired; redemptions already made go on.", "success")
     return redirect(url_for("reward_pages.manage"))
@@ -196,7 +196,7 @@ def queue():
 
 
 def _decide(redemption_id: int, decide, done: str, *args):
-    redemption = rewards.get_redemption(redemption_id)
+    redemption = redemptions.get_redemption(redemption_id)
     try:
         decide(me(), redemption, *args)
     except ChorusError as exc:
@@ -212,18 +212,18 @@ def _decide(redemption_id: int, decide, done: str, *args):
 @bp.post("/redemptions/<int:redemption_id>/approve")
 @requires_role(Role.HR)
 def approve(redemption_id: int):
-    return _decide(redemption_id, rewards.approve, "approved", request.form.get("note"))
+    return _decide(redemption_id, redemptions.approve, "approved", request.form.get("note"))
 
 
 @bp.post("/redemptions/<int:redemption_id>/fulfil")
 @requires_role(Role.HR)
 def fulfil(redemption_id: int):
-    return _decide(redemption_id, rewards.fulfil, "fulfilled", request.form.get("note"))
+    return _decide(redemption_id, redemptions.fulfil, "fulfilled", request.form.get("note"))
 
 
 @bp.post("/redemptions/<int:redemption_id>/reject")
 @requires_role(Role.HR)
 def reject(redemption_id: int):
     return _decide(
-        redemption_id, rewards.reject, "rejected, points given back", request.form.get("reason")
+        redemption_id, redemptions.reject, "rejected, points given back", request.form.get("reason")
     )

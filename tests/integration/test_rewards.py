@@ -14,10 +14,11 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.jobs import notify_redemption
 from app.models import AuditEntry, Employee, LedgerLine, Redemption, RedemptionState, Reward
-from app.services import ledger, participation, rewards
+from app.services import ledger, participation
+from app.services import redemptions as rewards
 from app.services import rules as rules_service
 from app.services.leaderboards import Scope, view_board
-from app.services.rewards import RedemptionRefused
+from app.services.redemptions import RedemptionRefused
 from rewards.redemptions import Refusal
 from scoring.windows import Window
 from tests.factories import CompanySettingsFactory, EmployeeFactory, LedgerLineFactory
