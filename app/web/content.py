@@ -37,13 +37,10 @@ from scoring.vocabulary import Channel
 bp = Blueprint("content", __name__)
 
 PAGE_SIZE = 25
+# The editor says what a text for Instagram is for: it is copied, with the image.
 CHANNEL_LABELS = {
-    Channel.LINKEDIN: "LinkedIn",
-    Channel.X: "X",
-    Channel.FACEBOOK: "Facebook",
-    Channel.XING: "XING",
+    **{channel: channel.label for channel in Channel},
     Channel.INSTAGRAM: "Instagram (copied with the image)",
-    Channel.EMAIL: "E-mail",
 }
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 

@@ -20,9 +20,8 @@ from app.schemas import (
     load,
 )
 from app.services import policy, taboo
-from app.web.content import CHANNEL_LABELS
 from app.web.forms import form_failed, me, optional_int
-from scoring.vocabulary import Channel
+from scoring.vocabulary import CHANNEL_LABELS, Channel
 
 bp = Blueprint("policy", __name__)
 
