@@ -226,6 +226,7 @@ def prepare_app_database(env: dict[str, str], viewer: int, shown: list[int]) -> 
 
 def http_bench(stack: ExitStack, tmp: Path, env: dict[str, str], secret: str, options) -> dict:
     app_port, floor_port = free_port(), free_port()
+    no_lane_port = free_port() if options.no_lane else None
     start_app_and_floor(
         stack,
         tmp,
@@ -234,12 +235,17 @@ def http_bench(stack: ExitStack, tmp: Path, env: dict[str, str], secret: str, op
         floor_port=floor_port,
         workers=options.workers,
         threads=options.threads,
+        no_lane_port=no_lane_port,
     )
     targets = {
         "leaderboard": f"http://127.0.0.1:{app_port}/api/v1/leaderboards/company?window=all_time",
         "floor": f"http://127.0.0.1:{floor_port}/f/bench",
     }
     headers = {"leaderboard": [f"Authorization: Bearer {secret}"], "floor": []}
+    if no_lane_port is not None:
+        path = "/api/v1/leaderboards/company?window=all_time"
+        targets["no-lane"] = f"http://127.0.0.1:{no_lane_port}{path}"
+        headers["no-lane"] = headers["leaderboard"]
     for name, url in targets.items():
         warm_up(url, options.warmup, options.connections, headers[name], name=name)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
@@ -271,6 +277,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument(
+        "--no-lane",
+        action="store_true",
+        help="also measure the board read without its fast path, in the same rounds",
+    )
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
     if not options.no_http and shutil.which("wrk") is None:
@@ -367,6 +378,12 @@ def main() -> None:
             f"{http['floor']['rps']:,.0f} req/s; ratio "
             f"{http['leaderboard']['rps'] / http['floor']['rps']:.2f}"
         )
+        if "no-lane" in http:
+            print(
+                f"the same without the fast path: {http['no-lane']['rps']:,.0f} req/s, "
+                f"p99 {http['no-lane']['p99_ms']:.1f} ms; ratio "
+                f"{http['no-lane']['rps'] / http['floor']['rps']:.2f}"
+            )
     print(
         json.dumps(
             {

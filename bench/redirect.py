@@ -75,6 +75,11 @@ def main() -> None:
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--no-lane",
+        action="store_true",
+        help="also measure Chorus without its fast path, in the same rounds",
+    )
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk (make bench-redirect does it as root)")
@@ -85,6 +90,7 @@ def main() -> None:
         if os.environ.get("BENCH_KEEP"):  # look at the logs afterwards
             tmp = Path(tempfile.mkdtemp(prefix="chorus-bench-"))
         redis_port, app_port, floor_port = free_port(), free_port(), free_port()
+        no_lane_port = free_port() if options.no_lane else None
         start(
             stack,
             [
@@ -121,11 +127,14 @@ def main() -> None:
             worker_class=options.worker_class,
             workers=options.workers,
             threads=options.threads,
+            no_lane_port=no_lane_port,
         )
         targets = {
             "redirect": f"http://127.0.0.1:{app_port}/l/{token}",
             "floor": f"http://127.0.0.1:{floor_port}/f/{token}",
         }
+        if no_lane_port is not None:
+            targets["no-lane"] = f"http://127.0.0.1:{no_lane_port}/l/{token}"
         for name, url in targets.items():
             warm_up(url, options.warmup, options.connections, name=name)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
@@ -152,6 +161,12 @@ def main() -> None:
     for name, label in (("redirect", "Chorus GET /l/<token>"), ("floor", "Flask + XADD + 302")):
         print(f"{label:32} {median[name]['rps']:15,.0f} {median[name]['p99_ms']:16.2f}")
     print(f"{'ratio redirect / floor':32} {ratio:15.2f}")
+    if options.no_lane:
+        no_lane = median["no-lane"]
+        print(
+            f"{'Chorus without the fast path':32} {no_lane['rps']:15,.0f} {no_lane['p99_ms']:16.2f}"
+        )
+        print(f"{'ratio no fast path / floor':32} {no_lane['rps'] / median['floor']['rps']:15.2f}")
     print(f"(request log lines written by the app: {request_lines:,})")
     print(
         json.dumps(

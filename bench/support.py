@@ -93,13 +93,19 @@ def start_redis(stack: ExitStack, directory: Path) -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
-def wrk(url: str, seconds: int, connections: int, headers: Sequence[str] = ()) -> dict[str, float]:
+def wrk(
+    url: str, seconds: int, connections: int, headers: Sequence[str] = (), strict: bool = True
+) -> dict[str, float]:
+    """One wrk run: requests per second and p99. ``strict``: errors (timeouts, failed
+    answers) are fatal; otherwise they count as a round of 0 req/s."""
     args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for header in headers:
         args += ["-H", header]
     done = subprocess.run([*args, url], capture_output=True, text=True, check=True)
     text = done.stdout
     if "Non-2xx or 3xx responses" in text or "Socket errors" in text:
+        if not strict:
+            return {"rps": 0.0, "p99_ms": math.inf}
         raise RuntimeError(f"wrk saw errors against {url}:\n{text}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     value, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE).groups()
@@ -107,9 +113,31 @@ def wrk(url: str, seconds: int, connections: int, headers: Sequence[str] = ()) -
 
 
 WARM_ROUND = 2  # seconds per warm-up round
-WARM_ROUNDS = 3  # consecutive rounds that must agree
-WARM_AGREE = 0.05  # ... within this share of the fastest of them
-WARM_CAP = 120  # seconds of warm-up at most
+WARM_ROUNDS = 3  # rounds compared at a time
+WARM_AGREE = 0.05  # "agree": within this share
+WARM_RISE = 0.10  # "still rising": the median of rounds beyond the one before by this
+WARM_CAP = 60  # seconds of warm-up at most
+
+
+def settled(rounds: Sequence[float]) -> str | None:
+    """Why warm-up rounds (req/s) show a settled server, or None while it may still be
+    warming: the last ``WARM_ROUNDS`` agree within ``WARM_AGREE``; or, on a machine
+    busy enough that rounds never agree that closely, throughput stopped rising (their
+    median within ``WARM_RISE`` of the median of the rounds before, or below it). A
+    server still warming up keeps climbing; noise does not. A round with errors (0)
+    settles nothing."""
+    last = rounds[-WARM_ROUNDS:]
+    if len(last) < WARM_ROUNDS or min(last) <= 0:
+        return None
+    spread = (max(last) - min(last)) / max(last)
+    if spread <= WARM_AGREE:
+        return f"{WARM_ROUNDS} rounds agreed within {spread:.1%}"
+    if len(rounds) >= 2 * WARM_ROUNDS:
+        before = statistics.median(rounds[-2 * WARM_ROUNDS : -WARM_ROUNDS])
+        now = statistics.median(last)
+        if now <= before * (1 + WARM_RISE):
+            return f"throughput stopped rising (median {now:,.0f} after {before:,.0f} req/s)"
+    return None
 
 
 def warm_up(
@@ -120,34 +148,31 @@ def warm_up(
     limit: int = WARM_CAP,
     name: str = "",
 ) -> float:
-    """Load ``url`` until its throughput is stable, and say how long that took.
+    """Load ``url`` in rounds of ``WARM_ROUND`` seconds until its throughput has
+    ``settled``, after at least ``seconds`` and at most ``limit`` seconds; print how long
+    that took and return it.
 
-    Stable: the last ``WARM_ROUNDS`` rounds of ``WARM_ROUND`` seconds agree within
-    ``WARM_AGREE``, after at least ``seconds`` in all; at most ``limit`` seconds. A fresh
-    server is slow for a while, and not for one reason: gunicorn listens before its
-    workers have imported the app, a fresh clone compiles every module on first import,
-    and caches (templates, routes, Redis scripts, the database's pages) fill on the
-    first requests. Two rounds agreeing was not enough: a fresh clone measured its
-    first rounds at less than half the later ones. Returns the seconds spent."""
+    A fresh server is slow for a while, and not for one reason: gunicorn listens before
+    its workers have imported the app, a fresh clone compiles every module on first
+    import, and caches (templates, routes, Redis scripts, the database's pages) fill on
+    the first requests. Two one-second rounds agreeing was not enough: a fresh clone
+    measured its first rounds at less than half the later ones. A round with errors (a
+    worker still booting lets requests time out) counts as 0 req/s."""
     started = time.monotonic()
-    recent: list[float] = []
+    rounds: list[float] = []
     label = name or url
     while True:
-        recent = [*recent, wrk(url, WARM_ROUND, connections, headers)["rps"]][-WARM_ROUNDS:]
+        rounds.append(wrk(url, WARM_ROUND, connections, headers, strict=False)["rps"])
         elapsed = time.monotonic() - started
-        spread = (max(recent) - min(recent)) / max(recent) if max(recent) else 1.0
-        figures = ", ".join(f"{rps:,.0f}" for rps in recent)
-        if len(recent) == WARM_ROUNDS and spread <= WARM_AGREE and elapsed >= seconds:
-            print(
-                f"warm-up {label}: {elapsed:.1f} s until {WARM_ROUNDS} rounds of {WARM_ROUND} s "
-                f"agreed within {spread:.1%} ({figures} req/s)",
-                flush=True,
-            )
+        reason = settled(rounds)
+        figures = ", ".join(f"{rps:,.0f}" for rps in rounds)
+        if reason and elapsed >= seconds:
+            print(f"warm-up {label}: {elapsed:.1f} s, {reason} ({figures} req/s)", flush=True)
             return elapsed
         if elapsed >= limit:
             print(
-                f"warm-up {label}: not stable after {elapsed:.1f} s (last rounds {figures} "
-                f"req/s, {spread:.1%} apart); measuring anyway",
+                f"warm-up {label}: {elapsed:.1f} s, not settled, measuring anyway "
+                f"({figures} req/s)",
                 flush=True,
             )
             return elapsed
@@ -195,6 +220,18 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
 
 
+def gunicorn(worker_class: str = "gthread", workers: int = 2, threads: int = 4) -> list[str]:
+    return [
+        str(BIN / "gunicorn"),
+        "--worker-class",
+        worker_class,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
+
+
 def start_app_and_floor(
     stack: ExitStack,
     tmp: Path,
@@ -205,17 +242,11 @@ def start_app_and_floor(
     worker_class: str = "gthread",
     workers: int = 2,
     threads: int = 4,
+    no_lane_port: int | None = None,
 ) -> None:
-    """Chorus and the floor app (bench/floor.py) under the same gunicorn setup."""
-    server = [
-        str(BIN / "gunicorn"),
-        "--worker-class",
-        worker_class,
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-    ]
+    """Chorus and the floor app (bench/floor.py) under the same gunicorn setup; with
+    ``no_lane_port``, also Chorus without its fast paths (bench/no_lane.py)."""
+    server = gunicorn(worker_class, workers, threads)
     start(
         stack,
         [*server, "--bind", f"127.0.0.1:{app_port}", "app:create_app()"],
@@ -232,3 +263,12 @@ def start_app_and_floor(
         env=env,
         cwd=ROOT / "bench",
     )
+    if no_lane_port is not None:
+        start(
+            stack,
+            [*server, "--bind", f"127.0.0.1:{no_lane_port}", "no_lane:app"],
+            no_lane_port,
+            tmp / "no-lane.log",
+            env=env,
+            cwd=ROOT / "bench",
+        )
