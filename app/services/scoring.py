@@ -3,7 +3,10 @@
 Both steps run in batches inside jobs, one at a time (a Redis lock), and are safe to run
 again: an event is claimed for scoring with a conditional UPDATE, ledger lines have
 unique keys, and each line reaches the boards once (``app.boards``). The SQL ledger is
-the truth; ``rebuild_boards`` recomputes every board from it.
+the truth; ``rebuild_boards`` recomputes every board from it, and a settle run that
+finds the boards' marker gone (Redis lost its data) has them rebuilt.
+
+Keys: this module owns ``chorus:lock:scoring``, the lease of the one scoring run.
 """
 
 from __future__ import annotations
