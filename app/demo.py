@@ -27,7 +27,18 @@ from app.models import (
     Team,
     utcnow,
 )
-from app.services import participation, people
+from app.services import (
+    content,
+    events,
+    ledger,
+    participation,
+    people,
+    redemptions,
+    referrals,
+    rules,
+    sharing,
+    taboo,
+)
 from scoring.keys import click_event_key
 from scoring.participation import Network, Presence
 from scoring.vocabulary import Channel, EventKind, ReferralStage
@@ -309,8 +320,6 @@ def _content(hr, at: datetime, mark: int) -> tuple[list[ContentItem], int]:
     """HR's setup on the first day: the domain, taboo topics, the rules (saved when they
     take effect, so none needs a recalculation), the referral programme and the stories
     with their pictures."""
-    from app.services import content, referrals, rules, taboo
-
     content.add_domain(hr, DOMAIN)
     for topic in TABOO_TOPICS:
         taboo.create_topic(hr, dict(topic))
@@ -339,8 +348,6 @@ def _content(hr, at: datetime, mark: int) -> tuple[list[ContentItem], int]:
 
 def _activity(rng: random.Random, advocates, items, now: datetime) -> None:
     """Five weeks of shares, clicks and a few referrals, scored into the ledger."""
-    from app.services import events, referrals, sharing
-
     for employee in advocates:
         for _ in range(rng.randint(0, 6)):
             item = rng.choice(items)
@@ -418,8 +425,6 @@ def load_demo_rewards() -> int:
     """The reward catalogue and a few redemptions in every state, made through the real
     checks by the people with the most points. Runs after the demo's events are scored,
     so the balances are real; returns how many redemptions were made."""
-    from app.services import ledger, redemptions
-
     hr = db.session.scalar(select(Employee).where(Employee.email == DEMO_LOGINS["hr"]))
     now = utcnow()
     opened = now - timedelta(days=14)  # the catalogue opened two weeks ago
