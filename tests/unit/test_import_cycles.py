@@ -128,6 +128,37 @@ def test_there_is_no_import_cycle():
     assert cycles(import_graph(module_sources())) == []
 
 
+# Below the edge nothing needs an import inside a function: a cycle would be the only
+# reason, and the house has none.
+LAYERED = ("app.services", "app.jobs", "app.queue", "app.db", "scoring", "rewards")
+
+
+def imports_inside_functions(modules: Mapping[str, str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for module, source in modules.items():
+        hidden = {
+            target for target, in_function in _imports(module, source, modules) if in_function
+        }
+        if hidden:
+            found[module] = hidden
+    return found
+
+
+def test_services_and_jobs_import_at_the_top():
+    modules = module_sources()
+    hidden = imports_inside_functions(modules)
+    assert {m: t for m, t in hidden.items() if m.startswith(LAYERED)} == {}
+
+
+def test_the_check_finds_imports_inside_functions():
+    modules = {
+        "app.services.a": "from app.models import X\ndef f():\n    from app.services.b import g\n",
+        "app.services.b": "import json\ndef g():\n    import os\n",
+        "app.models": "",
+    }
+    assert imports_inside_functions(modules) == {"app.services.a": {"app.services.b"}}
+
+
 @pytest.mark.parametrize(
     ("modules", "expected"),
     [
