@@ -49,7 +49,17 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _has_append_only_file(directory: Path) -> bool:
+    # Redis 6 writes redis.aof; Redis 7 a folder of parts. Empty ones hold nothing.
+    parts = [directory / "redis.aof", *(directory / "appendonlydir").glob("redis.aof*")]
+    return any(part.is_file() and part.stat().st_size > 0 for part in parts)
+
+
 def _arguments(directory: Path) -> list[str]:
+    """How the server is started. A folder that only has a snapshot (as servers before
+    the append-only file left) starts from it, without the append-only file, which
+    would otherwise be read instead, empty; ``_keep_append_only`` then turns it on."""
+    append_only = _has_append_only_file(directory) or not (directory / "redis.rdb").exists()
     return [
         redis_server_binary(),
         "--port",
@@ -65,7 +75,7 @@ def _arguments(directory: Path) -> list[str]:
         # Every write in an append-only file, synced each second: a crash loses at most
         # a second, a restart nothing. Snapshots besides, as Redis's defaults keep them.
         "--appendonly",
-        "yes",
+        "yes" if append_only else "no",
         "--appendfilename",
         "redis.aof",
         "--appendfsync",
@@ -75,6 +85,22 @@ def _arguments(directory: Path) -> list[str]:
         "--dbfilename",
         "redis.rdb",
     ]
+
+
+def _keep_append_only(url: str) -> None:
+    """Turn the append-only file on for a server started from a snapshot: Redis writes
+    the file from the data it holds, and the server is as ``_arguments`` intends."""
+    client = redis.Redis.from_url(url)
+    if client.config_get("appendonly").get("appendonly") in ("yes", b"yes"):
+        return
+    client.config_set("appendonly", "yes")
+    # Until the file is written the server refuses to shut down: wait for it here.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        persistence = client.info("persistence")
+        if not (persistence["aof_rewrite_in_progress"] or persistence["aof_rewrite_scheduled"]):
+            return
+        time.sleep(0.05)
 
 
 def _url(directory: Path) -> str:
@@ -110,6 +136,7 @@ def ensure_embedded_redis(directory: str | Path, timeout: float = 10.0) -> str:
             check=True,
         )
         _wait_until_it_answers(url, directory, timeout)
+        _keep_append_only(url)
         return url
 
 
@@ -123,6 +150,9 @@ def run_embedded_redis(directory: str | Path, grace: float = 3.5) -> int:
     finishing its job, deregistering), then saves and stops. The server runs in a
     process group of its own, so the manager's signal reaches this process only, and
     it is told to stop if this process dies without stopping it."""
+    stop = threading.Event()  # first: a stop asked for while starting up is kept
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     url = _url(directory)
@@ -135,9 +165,7 @@ def run_embedded_redis(directory: str | Path, grace: float = 3.5) -> int:
             preexec_fn=_stop_with_parent,  # safe: this process has no threads yet
         )
         _wait_until_it_answers(url, directory, timeout=10.0)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        _keep_append_only(url)
     while not stop.wait(0.5):
         if server.poll() is not None:  # it stopped on its own
             return server.returncode

@@ -144,3 +144,27 @@ def test_the_server_stops_when_its_foreground_process_is_killed(server_dir):
     while alive(server):
         assert time.monotonic() < deadline, "the server outlived its foreground process"
         time.sleep(0.05)
+
+
+def test_a_folder_with_only_a_snapshot_keeps_its_data_when_append_only_starts(server_dir):
+    """Servers before the append-only file left a snapshot alone; it must be read."""
+    socket_path = server_dir.resolve() / "old.sock"
+    subprocess.run(  # noqa: S603 - the binary the project uses, fixed arguments
+        [
+            redis_server_binary(),
+            *("--port", "0", "--unixsocket", str(socket_path), "--dir", str(server_dir)),
+            *("--dbfilename", "redis.rdb", "--appendonly", "no", "--daemonize", "yes"),
+        ],
+        check=True,
+    )
+    deadline = time.monotonic() + 10
+    while not _answering(f"unix://{socket_path}"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    with redis.Redis.from_url(f"unix://{socket_path}") as old:
+        old.set("board", "from before")
+        old.shutdown(save=True)
+    url = ensure_embedded_redis(server_dir)
+    with redis.Redis.from_url(url) as client:
+        assert client.get("board") == b"from before"
+        assert client.config_get("appendonly")["appendonly"] in ("yes", b"yes")
