@@ -2,11 +2,10 @@
 fills (``app.services.click_capture``) become click records and CLICK events.
 
 What a click is (bot, self, person, duplicate) is decided in ``scoring.clicks``; this
-module reads, stores and acknowledges. It owns these Redis keys:
-
-- the consumer group ``click-workers`` on ``chorus:clicks``: an entry leaves the stream
-  only after its records are committed;
-- ``chorus:click-seen:<share>:<visitor>:<day>:<kind>``: the fast dedupe filter.
+module reads, stores and acknowledges. Workers read the stream as the consumer group
+``click-workers``; an entry leaves the stream only after its records are committed.
+This module owns the key ``chorus:click-seen:<share>:<visitor>:<day>:<kind>``, the fast
+dedupe filter.
 """
 
 from __future__ import annotations
