@@ -9,8 +9,10 @@ import pytest
 from app.boards import board_key
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
+from app.jobs import rebuild_boards as rebuild_boards_job
+from app.models import Role
 from app.schemas import BoardViewSchema, board_view_json
-from app.services import participation, people
+from app.services import ledger, participation, people
 from app.services import rules as rules_service
 from app.services.leaderboards import Scope, Viewer, store, view_board
 from app.services.scoring import apply_pending_lines, score_pending_events
@@ -170,3 +172,32 @@ def test_the_board_json_is_what_its_schema_documents(company, scope, window):
     settle()
     view = view_board(alice, scope, window)
     assert board_view_json(view) == BoardViewSchema().dump(view)
+
+
+def test_points_taken_off_this_week_for_last_weeks_work_rebuild_and_return_alike(company, run_jobs):
+    """A week board below zero: shown live, rebuilt the same, restored the same."""
+    admin = EmployeeFactory(role=Role.ADMIN)
+    alice, bob = EmployeeFactory(opted_in=True), EmployeeFactory(opted_in=True)
+    earn(alice, 3, datetime.now(UTC) - timedelta(days=8))
+    earn(bob, 1, datetime.now(UTC) - timedelta(hours=1))
+    settle()
+    ledger.adjust_points(admin, alice, -2, "Duplicate clicks last week", "dup-1")
+    db.session.commit()
+    settle()
+    week = view_board(bob, Scope.COMPANY, Window.WEEK)
+    assert [(r.rank, r.points, r.is_me) for r in week.rows] == [(1, 1, True), (2, -2, False)]
+    boards = store()
+    live = {key: boards.scores(key) for key in boards.board_keys()}
+
+    assert rebuild_boards_job() > 0
+    assert {key: boards.scores(key) for key in boards.board_keys()} == live
+
+    participation.update_presence(alice, Presence.HIDDEN, None)
+    db.session.commit()
+    run_jobs()
+    assert view_board(alice, Scope.COMPANY, Window.WEEK).my_rank is None
+    participation.update_presence(alice, Presence.NAMED, None)
+    db.session.commit()
+    run_jobs()
+    assert {key: boards.scores(key) for key in boards.board_keys()} == live
+    assert view_board(alice, Scope.COMPANY, Window.WEEK).my_points == -2
