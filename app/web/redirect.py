@@ -60,7 +60,7 @@ def _redirect_headers(destination: str) -> list[tuple[str, str]]:
 class TrackedLinks:
     """The fast path of tracked links: GET and HEAD under /l/."""
 
-    endpoint = "links.follow"
+    endpoint = "tracked_link"  # for the log line: there is no Flask endpoint
     route = ROUTE  # for the log line: never the path, which holds the token
 
     def __init__(self, app: Flask):
