@@ -18,8 +18,11 @@ Keys (this module owns the namespace ``{chorus:boards}``):
 - ``{chorus:boards}:names``: member -> the name the boards show;
 - ``{chorus:boards}:applied:<bucket>``: ids of ledger lines already applied;
 - ``{chorus:boards}:built``: present while the boards hold the whole applied ledger.
-  A rebuild or the first line ever applied writes it; a Redis that lost its data lacks
-  it, and the settle job then has the boards rebuilt (``app.services.scoring``).
+  A rebuild writes it, or a settle run that finds no line applied yet; a Redis that
+  lost its data lacks it, and the settle job then has the boards rebuilt
+  (``app.services.scoring.ensure_boards_built``). A Redis holding boards of the earlier
+  encoding (members not of fixed width, scores listed descending) lacks it too: the
+  first settle after the upgrade rebuilds them.
 
 Every key carries the hash tag ``{chorus:boards}``: the Lua scripts below touch several
 boards at once, and on Redis Cluster all keys of one script must share a slot.
