@@ -1,5 +1,6 @@
-"""``make run``'s stack, briefly: Procfile.dev under honcho serves, keeps addresses and
-tokens out of its output, and leaves no process behind when interrupted."""
+"""``make run``'s stack, briefly: Procfile.dev under honcho serves, its worker registers
+again after Redis lost its data, it keeps addresses and tokens out of its output, and
+it leaves no process behind when interrupted."""
 
 from __future__ import annotations
 
@@ -86,6 +87,11 @@ def test_the_development_stack_serves_privately_and_stops_whole(tmp_path):
             time.sleep(0.5)
         with redis.Redis.from_url(env["REDIS_URL"]) as client:
             redis_server = client.info("server")["process_id"]
+            client.flushall()  # Redis lost its data: the worker must say it is there
+        deadline = time.monotonic() + 40  # an idle worker beats every 15 s
+        while b'"workers":1' not in _get(f"http://127.0.0.1:{port}/healthz")[1]:
+            assert time.monotonic() < deadline, "the worker did not register again"
+            time.sleep(0.5)
         seen = {"X-Forwarded-For": "203.0.113.9", "User-Agent": "Mozilla/5.0 Firefox/133.0"}
         assert _get(f"http://127.0.0.1:{port}/sign-in/private-token-x7", seen)[0] == 400
         assert _get(f"http://127.0.0.1:{port}/l/private-link-q4", seen)[0] == 404
