@@ -27,9 +27,9 @@ from scoring.windows import Window
 # marshmallow's own words for a missing field, once for every field of every schema.
 fields.Field.default_error_messages["required"] = "This field is required."
 
-# The largest integer a 64-bit SQL column holds (PostgreSQL BIGINT, SQLite INTEGER).
-SQL_INTEGER_MAX = 2**63 - 1
-SQL_INTEGER_MIN = -(2**63)
+# What every integer column holds: PostgreSQL's INTEGER is 32 bits (SQLite's, 64).
+SQL_INTEGER_MAX = 2**31 - 1
+SQL_INTEGER_MIN = -(2**31)
 
 
 class Integer(fields.Integer):
@@ -46,6 +46,25 @@ class Integer(fields.Integer):
                 error="Must be a whole number between {min} and {max}.",
             ),
         )
+
+
+class _TextWithoutNul:
+    """PostgreSQL's text cannot hold the NUL character (SQLite's can): refuse it at the
+    edge, on both databases alike."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("Text cannot hold the NUL character (\\0).")
+        return text
+
+
+class String(_TextWithoutNul, fields.String):
+    """Text; every text field of every schema is one."""
+
+
+class Email(_TextWithoutNul, fields.Email):
+    """An e-mail address, as text without NUL."""
 
 
 # Aware moments must be in this range once turned to UTC: Python's datetime ends at the
@@ -120,13 +139,13 @@ def load(schema: Schema, data) -> dict:
 
 class TeamSchema(Schema):
     id = Integer(dump_only=True)
-    name = fields.String(required=True, validate=Length(min=1, max=120))
+    name = String(required=True, validate=Length(min=1, max=120))
     member_count = fields.Function(lambda team: len(team.members), dump_only=True)
 
 
 class InterestSchema(Schema):
     id = Integer(dump_only=True)
-    name = fields.String(required=True, validate=Length(min=1, max=80))
+    name = String(required=True, validate=Length(min=1, max=80))
 
 
 # Employees -------------------------------------------------------------------------
@@ -134,15 +153,15 @@ class InterestSchema(Schema):
 
 class TeamRefSchema(Schema):
     id = Integer()
-    name = fields.String()
+    name = String()
 
 
 class EmployeeSchema(Schema):
     """An employee as HR and admins see them in the directory."""
 
     id = Integer(dump_only=True)
-    email = fields.Email(required=True, validate=Length(max=254))
-    name = fields.String(required=True, validate=Length(min=1, max=120))
+    email = Email(required=True, validate=Length(max=254))
+    name = String(required=True, validate=Length(min=1, max=120))
     role = fields.Enum(Role, by_value=True, load_default=Role.EMPLOYEE)
     team_id = Integer(allow_none=True, load_default=None, load_only=True)
     team = fields.Nested(TeamRefSchema, dump_only=True, allow_none=True)
@@ -155,14 +174,14 @@ class EmployeeSchema(Schema):
 
 
 class EmployeeUpdateSchema(Schema):
-    name = fields.String(validate=Length(min=1, max=120))
+    name = String(validate=Length(min=1, max=120))
     role = fields.Enum(Role, by_value=True)
     team_id = Integer(allow_none=True)
     active = fields.Boolean()
 
 
 class EmployeeQuerySchema(Schema):
-    q = fields.String(validate=Length(max=120), metadata={"description": "name or e-mail"})
+    q = String(validate=Length(max=120), metadata={"description": "name or e-mail"})
     team_id = Integer()
     role = fields.Enum(Role, by_value=True)
 
@@ -174,9 +193,12 @@ class CsvTextField(fields.Field):
         if not isinstance(value, FileStorage) or not value.filename:
             raise ValidationError("Upload a CSV file.")
         try:
-            return value.read().decode("utf-8-sig")
+            text = value.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ValidationError("The file is not UTF-8 text; save it as CSV (UTF-8).") from exc
+        if "\x00" in text:
+            raise ValidationError("The file holds NUL characters; save it as CSV (UTF-8).")
+        return text
 
 
 class CsvImportSchema(Schema):
@@ -202,7 +224,7 @@ class ImportOptionsSchema(Schema):
 class ImportReportSchema(Schema):
     created = Integer()
     updated = Integer()
-    teams_created = fields.List(fields.String())
+    teams_created = fields.List(String())
     rejected = fields.List(fields.Dict(), metadata={"description": '[{"line", "reason"}]'})
 
 
@@ -211,7 +233,7 @@ class ImportReportSchema(Schema):
 
 class NetworkSchema(Schema):
     network = fields.Enum(Network, by_value=True, required=True)
-    handle = fields.String(allow_none=True, load_default=None, validate=Length(max=120))
+    handle = String(allow_none=True, load_default=None, validate=Length(max=120))
     audience_size = Integer(
         allow_none=True, load_default=None, validate=validate.Range(min=0, max=100_000_000)
     )
@@ -227,7 +249,7 @@ class InterestIdsSchema(Schema):
 
 class PresenceSchema(Schema):
     presence = fields.Enum(Presence, by_value=True, required=True)
-    pseudonym = fields.String(allow_none=True, load_default=None, validate=Length(max=40))
+    pseudonym = String(allow_none=True, load_default=None, validate=Length(max=40))
 
 
 class OptInSchema(Schema):
@@ -235,7 +257,7 @@ class OptInSchema(Schema):
 
 
 class EraseSchema(Schema):
-    confirm_email = fields.String(
+    confirm_email = String(
         required=True, metadata={"description": "the account's e-mail, typed again"}
     )
 
@@ -244,15 +266,15 @@ class ProfileSchema(Schema):
     """The signed-in employee's own view of themselves."""
 
     id = Integer()
-    email = fields.String()
-    name = fields.String()
+    email = String()
+    name = String()
     role = fields.Enum(Role, by_value=True)
     team = fields.Nested(TeamRefSchema, allow_none=True)
     participating = fields.Boolean()
     opted_in_at = fields.DateTime(allow_none=True)
     guidelines_version_id = Integer(allow_none=True)
     presence = fields.Enum(Presence, by_value=True)
-    pseudonym = fields.String(allow_none=True)
+    pseudonym = String(allow_none=True)
     shown_on_boards_as = fields.Function(
         lambda e: board_name(e.presence, e.name, e.pseudonym) if e.participating else None
     )
@@ -265,9 +287,9 @@ class ProfileSchema(Schema):
 
 class GuidelinesSchema(Schema):
     id = Integer(dump_only=True)
-    body = fields.String(required=True, validate=Length(min=20, max=50_000))
-    contact_name = fields.String(required=True, validate=Length(min=1, max=120))
-    contact_email = fields.Email(required=True)
+    body = String(required=True, validate=Length(min=20, max=50_000))
+    contact_name = String(required=True, validate=Length(min=1, max=120))
+    contact_email = Email(required=True)
     created_at = fields.DateTime(dump_only=True)
 
 
@@ -275,8 +297,8 @@ class GuidelinesSchema(Schema):
 
 
 class CompanySettingsSchema(Schema):
-    name = fields.String(validate=Length(min=1, max=120))
-    time_zone = fields.String(validate=_time_zone)
+    name = String(validate=Length(min=1, max=120))
+    time_zone = String(validate=_time_zone)
     week_start = Integer(
         validate=validate.Range(min=0, max=6), metadata={"description": "0 = Monday … 6 = Sunday"}
     )
@@ -288,16 +310,16 @@ class CompanySettingsSchema(Schema):
 
 class ApiTokenSchema(Schema):
     id = Integer(dump_only=True)
-    name = fields.String(required=True, validate=Length(min=1, max=80))
+    name = String(required=True, validate=Length(min=1, max=80))
     owner_id = Integer(load_default=None, metadata={"description": "defaults to the caller"})
-    prefix = fields.String(dump_only=True)
+    prefix = String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     last_used_at = fields.DateTime(dump_only=True, allow_none=True)
     revoked_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class NewApiTokenSchema(ApiTokenSchema):
-    token = fields.String(
+    token = String(
         dump_only=True, metadata={"description": "the secret; shown only in this answer"}
     )
 
@@ -306,8 +328,8 @@ class AuditEntrySchema(Schema):
     id = Integer()
     created_at = fields.DateTime()
     actor_id = Integer(allow_none=True)
-    action = fields.String()
-    target_type = fields.String(allow_none=True)
+    action = String()
+    target_type = String(allow_none=True)
     target_id = Integer(allow_none=True)
     details = fields.Dict()
 
@@ -319,14 +341,14 @@ STAGE_NAMES = [stage.value for stage in ReferralStage]
 
 class ReferralProgrammeSchema(Schema):
     id = Integer(dump_only=True)
-    name = fields.String(required=True, validate=Length(min=1, max=120))
-    content_tag = fields.String(
+    name = String(required=True, validate=Length(min=1, max=120))
+    content_tag = String(
         required=True,
         validate=Length(min=1, max=60),
         metadata={"description": 'content carrying this tag counts, e.g. "job" for job ads'},
     )
     stages = fields.List(
-        fields.String(validate=validate.OneOf(STAGE_NAMES)),
+        String(validate=validate.OneOf(STAGE_NAMES)),
         load_default=lambda: list(STAGE_NAMES),
         validate=Length(min=1),
         metadata={"description": "the stages that award points; default all"},
@@ -341,11 +363,9 @@ class ReferralProgrammeSchema(Schema):
 
 
 class ReferralProgrammeUpdateSchema(Schema):
-    name = fields.String(validate=Length(min=1, max=120))
-    content_tag = fields.String(validate=Length(min=1, max=60))
-    stages = fields.List(
-        fields.String(validate=validate.OneOf(STAGE_NAMES)), validate=Length(min=1)
-    )
+    name = String(validate=Length(min=1, max=120))
+    content_tag = String(validate=Length(min=1, max=60))
+    stages = fields.List(String(validate=validate.OneOf(STAGE_NAMES)), validate=Length(min=1))
     attribution_days = Integer(validate=validate.Range(min=1, max=3650))
     active = fields.Boolean()
 
@@ -358,7 +378,7 @@ def webhook_url(integration) -> str:
 
 class IntegrationSchema(Schema):
     id = Integer(dump_only=True)
-    name = fields.String(required=True, validate=Length(min=1, max=120))
+    name = String(required=True, validate=Length(min=1, max=120))
     secret_starts_with = fields.Function(lambda i: i.secret[:10], dump_only=True)
     webhook_url = fields.Function(webhook_url, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
@@ -367,7 +387,7 @@ class IntegrationSchema(Schema):
 
 
 class NewIntegrationSchema(IntegrationSchema):
-    secret = fields.String(
+    secret = String(
         dump_only=True, metadata={"description": "the signing secret; shown only in this answer"}
     )
 
@@ -375,12 +395,12 @@ class NewIntegrationSchema(IntegrationSchema):
 class ReferralStageSchema(Schema):
     """A candidate reaching a stage, as HR records it by hand."""
 
-    ref = fields.String(
+    ref = String(
         required=True,
         validate=Length(min=1, max=64),
         metadata={"description": "the referral code the tracked link carried (?ref=)"},
     )
-    candidate_id = fields.String(
+    candidate_id = String(
         required=True,
         validate=Length(min=1, max=200),
         metadata={"description": "the ATS's candidate id; stored only as a keyed hash"},
@@ -401,12 +421,12 @@ class WebhookDeliverySchema(ReferralStageSchema):
 
 class ReferralReceiptSchema(Schema):
     id = Integer()
-    ref = fields.String(attribute="ref_code")
+    ref = String(attribute="ref_code")
     stage = fields.Enum(ReferralStage, by_value=True)
-    outcome = fields.String(
+    outcome = String(
         metadata={"description": "awarded, backwards (nothing awarded) or unattributed"}
     )
-    reason = fields.String(
+    reason = String(
         allow_none=True,
         metadata={
             "description": "why nothing was awarded: unknown_code, no_programme, "
@@ -456,7 +476,7 @@ def _destination_problem(item) -> str | None:
 class ShareTemplateSchema(Schema):
     id = Integer(dump_only=True)
     channel = fields.Enum(Channel, by_value=True, required=True)
-    text = fields.String(
+    text = String(
         required=True,
         validate=Length(min=1, max=5000),
         metadata={"description": "checked by the taboo guard and the channel's length limit"},
@@ -466,23 +486,23 @@ class ShareTemplateSchema(Schema):
 
 class ShareTemplateUpdateSchema(Schema):
     channel = fields.Enum(Channel, by_value=True)
-    text = fields.String(validate=Length(min=1, max=5000))
+    text = String(validate=Length(min=1, max=5000))
 
 
 class ContentInputSchema(Schema):
     """A new content item. The destination must be on the allow-list; share texts pass
     the taboo guard and the channel's length limit."""
 
-    title = fields.String(required=True, validate=Length(min=1, max=200))
-    summary = fields.String(load_default="", validate=Length(max=5000))
-    destination_url = fields.String(
+    title = String(required=True, validate=Length(min=1, max=200))
+    summary = String(load_default="", validate=Length(max=5000))
+    destination_url = String(
         required=True,
         validate=Length(min=1, max=2000),
         metadata={"description": "http(s) on an allowed domain; fixed once published"},
     )
-    image_credit = fields.String(allow_none=True, load_default=None, validate=Length(max=200))
+    image_credit = String(allow_none=True, load_default=None, validate=Length(max=200))
     image_rights_confirmed = fields.Boolean(load_default=False)
-    campaign_hashtag = fields.String(
+    campaign_hashtag = String(
         allow_none=True,
         load_default=None,
         validate=Length(max=60),
@@ -492,7 +512,7 @@ class ContentInputSchema(Schema):
     valid_from = AwareDateTime(allow_none=True, load_default=None)
     valid_until = AwareDateTime(allow_none=True, load_default=None)
     tags = fields.List(
-        fields.String(validate=Length(max=60)),
+        String(validate=Length(max=60)),
         load_default=list,
         metadata={"description": "lowercased, trimmed and deduplicated"},
     )
@@ -510,16 +530,16 @@ class ContentInputSchema(Schema):
 
 
 class ContentUpdateSchema(Schema):
-    title = fields.String(validate=Length(min=1, max=200))
-    summary = fields.String(validate=Length(max=5000))
-    destination_url = fields.String(validate=Length(min=1, max=2000))
-    image_credit = fields.String(allow_none=True, validate=Length(max=200))
+    title = String(validate=Length(min=1, max=200))
+    summary = String(validate=Length(max=5000))
+    destination_url = String(validate=Length(min=1, max=2000))
+    image_credit = String(allow_none=True, validate=Length(max=200))
     image_rights_confirmed = fields.Boolean()
-    campaign_hashtag = fields.String(allow_none=True, validate=Length(max=60))
+    campaign_hashtag = String(allow_none=True, validate=Length(max=60))
     featured = fields.Boolean()
     valid_from = AwareDateTime(allow_none=True)
     valid_until = AwareDateTime(allow_none=True)
-    tags = fields.List(fields.String(validate=Length(max=60)))
+    tags = fields.List(String(validate=Length(max=60)))
     team_ids = fields.List(Integer())
     interest_ids = fields.List(Integer())
     templates = fields.List(fields.Nested(ShareTemplateSchema))
@@ -527,22 +547,22 @@ class ContentUpdateSchema(Schema):
 
 class ContentItemSchema(Schema):
     id = Integer()
-    title = fields.String()
-    summary = fields.String()
-    destination_url = fields.String()
+    title = String()
+    summary = String()
+    destination_url = String()
     destination_problem = fields.Function(
         _destination_problem,
         metadata={"description": "why the destination would not pass now (null: it does)"},
     )
     image_url = fields.Function(_image_url)
-    image_credit = fields.String(allow_none=True)
+    image_credit = String(allow_none=True)
     image_rights_confirmed = fields.Boolean()
-    campaign_hashtag = fields.String(allow_none=True)
+    campaign_hashtag = String(allow_none=True)
     featured = fields.Boolean()
     status = fields.Enum(ContentStatus, by_value=True)
     valid_from = fields.DateTime(allow_none=True)
     valid_until = fields.DateTime(allow_none=True)
-    tags = fields.List(fields.String(), attribute="tag_names")
+    tags = fields.List(String(), attribute="tag_names")
     team_ids = fields.Function(lambda item: [t.id for t in item.target_teams])
     interest_ids = fields.Function(lambda item: [i.id for i in item.target_interests])
     templates = fields.List(fields.Nested(ShareTemplateSchema))
@@ -553,8 +573,8 @@ class ContentItemSchema(Schema):
 
 class ContentQuerySchema(Schema):
     status = fields.Enum(ContentStatus, by_value=True)
-    q = fields.String(validate=Length(max=120), metadata={"description": "title or summary"})
-    tag = fields.String(validate=Length(max=60))
+    q = String(validate=Length(max=120), metadata={"description": "title or summary"})
+    tag = String(validate=Length(max=60))
 
 
 class ImageFileField(fields.Field):
@@ -577,7 +597,7 @@ class ImageFileSchema(Schema):
 
 class AllowedDomainSchema(Schema):
     id = Integer(dump_only=True)
-    domain = fields.String(
+    domain = String(
         required=True,
         validate=Length(min=1, max=253),
         metadata={"description": "a host name such as example.com; subdomains are included"},
@@ -587,19 +607,19 @@ class AllowedDomainSchema(Schema):
 
 class TabooTopicSchema(Schema):
     id = Integer(dump_only=True)
-    name = fields.String(required=True, validate=Length(min=1, max=120))
-    explanation = fields.String(
+    name = String(required=True, validate=Length(min=1, max=120))
+    explanation = String(
         required=True,
         validate=Length(min=1, max=2000),
         metadata={"description": "shown to the employee whose text touches the topic"},
     )
     phrases = fields.List(
-        fields.String(validate=Length(max=200)),
+        String(validate=Length(max=200)),
         load_default=list,
         metadata={"description": "matched as whole words, ignoring case"},
     )
     patterns = fields.List(
-        fields.String(validate=Length(max=200)),
+        String(validate=Length(max=200)),
         load_default=list,
         metadata={"description": "regular expressions, ignoring case"},
     )
@@ -607,21 +627,21 @@ class TabooTopicSchema(Schema):
 
 
 class TabooTopicUpdateSchema(Schema):
-    name = fields.String(validate=Length(min=1, max=120))
-    explanation = fields.String(validate=Length(min=1, max=2000))
-    phrases = fields.List(fields.String(validate=Length(max=200)))
-    patterns = fields.List(fields.String(validate=Length(max=200)))
+    name = String(validate=Length(min=1, max=120))
+    explanation = String(validate=Length(min=1, max=2000))
+    phrases = fields.List(String(validate=Length(max=200)))
+    patterns = fields.List(String(validate=Length(max=200)))
     active = fields.Boolean()
 
 
 class TabooCheckSchema(Schema):
-    text = fields.String(required=True, validate=Length(max=10_000))
+    text = String(required=True, validate=Length(max=10_000))
 
 
 class TabooHitSchema(Schema):
-    topic = fields.String()
-    explanation = fields.String()
-    matched = fields.String()
+    topic = String()
+    explanation = String()
+    matched = String()
 
 
 class TabooCheckResultSchema(Schema):
@@ -640,14 +660,14 @@ def _cap(description: str, maximum: int = 10_000) -> fields.Integer:
 class SharePolicySchema(Schema):
     """Disclosure, UTM medium and the share caps that protect employees' networks."""
 
-    disclosure = fields.String(
+    disclosure = String(
         validate=[
             Length(min=2, max=60),
             validate.Regexp(r"^#\w+$", error="One word starting with #, such as #employee."),
         ],
         metadata={"description": "added to every share text, e.g. #employee"},
     )
-    utm_medium = fields.String(
+    utm_medium = String(
         validate=[
             Length(min=1, max=60),
             validate.Regexp(
@@ -660,7 +680,9 @@ class SharePolicySchema(Schema):
     per_channel_per_day = _cap("shares per employee per network per day")
     per_content = _cap("shares of one item per employee")
     min_spacing_minutes = _cap("minutes between two shares", maximum=10_080)
-    updated_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(
+        dump_only=True, allow_none=True, metadata={"description": "null until HR changes it"}
+    )
 
 
 class NetworkPolicySchema(Schema):
@@ -668,13 +690,13 @@ class NetworkPolicySchema(Schema):
     share_points = fields.Boolean(
         required=True, metadata={"description": "false: shares there earn no points"}
     )
-    note = fields.String(allow_none=True, load_default=None, validate=Length(max=300))
+    note = String(allow_none=True, load_default=None, validate=Length(max=300))
 
 
 class InboundFeedSchema(Schema):
     id = Integer(dump_only=True)
-    name = fields.String(required=True, validate=Length(min=1, max=120))
-    url = fields.String(
+    name = String(required=True, validate=Length(min=1, max=120))
+    url = String(
         required=True,
         validate=Length(min=1, max=2000),
         metadata={"description": "http(s) address of an RSS or Atom feed"},
@@ -682,13 +704,13 @@ class InboundFeedSchema(Schema):
     active = fields.Boolean(load_default=True)
     created_at = fields.DateTime(dump_only=True)
     last_fetched_at = fields.DateTime(dump_only=True, allow_none=True)
-    last_error = fields.String(dump_only=True, allow_none=True)
+    last_error = String(dump_only=True, allow_none=True)
     last_error_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class InboundFeedUpdateSchema(Schema):
-    name = fields.String(validate=Length(min=1, max=120))
-    url = fields.String(validate=Length(min=1, max=2000))
+    name = String(validate=Length(min=1, max=120))
+    url = String(validate=Length(min=1, max=2000))
     active = fields.Boolean()
 
 
@@ -711,21 +733,21 @@ def _feed_image_url(entry) -> str | None:
 class FeedTemplateSchema(Schema):
     id = Integer()
     channel = fields.Enum(Channel, by_value=True)
-    text = fields.String()
+    text = String()
 
 
 class FeedItemSchema(Schema):
     """A content item as an employee sees it in their feed."""
 
     id = Integer(attribute="item.id")
-    title = fields.String(attribute="item.title")
-    summary = fields.String(attribute="item.summary")
-    destination_url = fields.String(attribute="item.destination_url")
+    title = String(attribute="item.title")
+    summary = String(attribute="item.summary")
+    destination_url = String(attribute="item.destination_url")
     image_url = fields.Function(_feed_image_url, allow_none=True)
-    image_credit = fields.String(attribute="item.image_credit", allow_none=True)
-    campaign_hashtag = fields.String(attribute="item.campaign_hashtag", allow_none=True)
+    image_credit = String(attribute="item.image_credit", allow_none=True)
+    campaign_hashtag = String(attribute="item.campaign_hashtag", allow_none=True)
     featured = fields.Boolean(attribute="item.featured")
-    tags = fields.List(fields.String(), attribute="item.tag_names")
+    tags = fields.List(String(), attribute="item.tag_names")
     valid_until = fields.DateTime(attribute="item.valid_until", allow_none=True)
     published_at = fields.DateTime(attribute="item.published_at", allow_none=True)
     templates = fields.List(fields.Nested(FeedTemplateSchema), attribute="item.templates")
@@ -744,11 +766,11 @@ class AllowanceSchema(Schema):
 
     today_left = Integer(allow_none=True)
     week_left = Integer(allow_none=True)
-    per_channel_left = fields.Dict(keys=fields.String(), values=Integer(allow_none=True))
+    per_channel_left = fields.Dict(keys=String(), values=Integer(allow_none=True))
     next_allowed_at = fields.DateTime(
         allow_none=True, metadata={"description": "set when no share is possible right now"}
     )
-    blocked_by = fields.String(
+    blocked_by = String(
         allow_none=True, metadata={"description": "the cap that blocks a share right now"}
     )
 
@@ -762,7 +784,7 @@ class ShareCreateSchema(Schema):
         strict=True,
         metadata={"description": "the item's share text to start from (default: the first)"},
     )
-    text = fields.String(
+    text = String(
         allow_none=True,
         load_default=None,
         validate=Length(max=3000),
@@ -792,19 +814,19 @@ class ClickCountsSchema(Schema):
 class ShareSchema(Schema):
     id = Integer(attribute="share.id")
     content_id = Integer(attribute="share.content_id")
-    content_title = fields.String(attribute="share.content.title")
+    content_title = String(attribute="share.content.title")
     channel = fields.Enum(Channel, by_value=True, attribute="share.channel")
-    text = fields.String(attribute="share.text")
-    ref_code = fields.String(attribute="share.ref_code")
+    text = String(attribute="share.text")
+    ref_code = String(attribute="share.ref_code")
     created_at = fields.DateTime(attribute="share.created_at")
-    link = fields.String(metadata={"description": "the tracked link to post"})
-    intent_url = fields.String(
+    link = String(metadata={"description": "the tracked link to post"})
+    intent_url = String(
         allow_none=True,
         metadata={"description": "the network's share dialog, prefilled; null for Instagram"},
     )
     clicks = fields.Nested(ClickCountsSchema)
     referrals = fields.Dict(
-        keys=fields.String(),
+        keys=String(),
         values=Integer(),
         metadata={"description": "awarded referral stages reached through this share"},
     )
@@ -838,7 +860,7 @@ class LedgerLineSchema(Schema):
     id = Integer()
     employee_id = Integer()
     points = Integer()
-    reason = fields.String(metadata={"description": "why did I get this?"})
+    reason = String(metadata={"description": "why did I get this?"})
     kind = fields.Enum(
         LineKind,
         by_value=True,
@@ -862,8 +884,8 @@ class LedgerLineSchema(Schema):
 
 
 class BoardQuerySchema(Schema):
-    window = fields.String(load_default="week", validate=validate.OneOf(BOARD_WINDOW_NAMES))
-    period = fields.String(
+    window = String(load_default="week", validate=validate.OneOf(BOARD_WINDOW_NAMES))
+    period = String(
         load_default=None,
         validate=Length(min=1, max=20),
         metadata={
@@ -885,7 +907,7 @@ class BoardQuerySchema(Schema):
 
 class BoardRowSchema(Schema):
     rank = Integer()
-    name = fields.String(metadata={"description": "the name or pseudonym each person chose"})
+    name = String(metadata={"description": "the name or pseudonym each person chose"})
     points = Integer()
     is_me = fields.Boolean()
 
@@ -897,10 +919,10 @@ class BoardStandingSchema(Schema):
 
 
 class BoardViewSchema(Schema):
-    scope = fields.String(metadata={"description": "company or team"})
+    scope = String(metadata={"description": "company or team"})
     team = fields.Nested(TeamRefSchema, allow_none=True)
-    window = fields.String()
-    period = fields.String(metadata={"description": "the window's key"})
+    window = String()
+    period = String(metadata={"description": "the window's key"})
     starts_at = fields.DateTime(allow_none=True)
     ends_at = fields.DateTime(allow_none=True, metadata={"description": "exclusive"})
     size = Integer(metadata={"description": "people on the board"})
@@ -953,10 +975,10 @@ class RuleVersionSchema(Schema):
     version = Integer()
     event_kind = fields.Enum(EventKind, by_value=True)
     points = Integer()
-    channels = fields.List(fields.String(), allow_none=True)
-    tags = fields.List(fields.String(), allow_none=True)
+    channels = fields.List(String(), allow_none=True)
+    tags = fields.List(String(), allow_none=True)
     team_ids = fields.List(Integer(), allow_none=True)
-    campaign = fields.String(allow_none=True)
+    campaign = String(allow_none=True)
     cap = Integer(allow_none=True)
     cap_window = fields.Enum(Window, by_value=True)
     vesting_days = Integer()
@@ -967,8 +989,8 @@ class RuleVersionSchema(Schema):
 
 class RuleSchema(Schema):
     id = Integer()
-    name = fields.String()
-    description = fields.String()
+    name = String()
+    description = String()
     created_at = fields.DateTime()
     event_kind = fields.Enum(EventKind, by_value=True, allow_none=True)
     current = fields.Nested(
@@ -1005,7 +1027,7 @@ class RuleTermsSchema(Schema):
         metadata={"description": "only these networks; null: any"},
     )
     tags = fields.List(
-        fields.String(validate=Length(min=1, max=60)),
+        String(validate=Length(min=1, max=60)),
         allow_none=True,
         validate=Length(min=1),
         metadata={"description": "content with at least one of these tags; null: any"},
@@ -1016,7 +1038,7 @@ class RuleTermsSchema(Schema):
         validate=Length(min=1),
         metadata={"description": "people in these teams when it happened; null: any"},
     )
-    campaign = fields.String(
+    campaign = String(
         allow_none=True,
         validate=Length(min=1, max=60),
         metadata={"description": "content of this campaign hashtag; null: any"},
@@ -1039,8 +1061,8 @@ RULE_TERMS = tuple(RuleTermsSchema._declared_fields)
 
 
 class RuleCreateSchema(RuleTermsSchema):
-    name = fields.String(required=True, validate=Length(min=1, max=120))
-    description = fields.String(load_default="", validate=Length(max=2000))
+    name = String(required=True, validate=Length(min=1, max=120))
+    description = String(load_default="", validate=Length(max=2000))
     event_kind = fields.Enum(EventKind, by_value=True, required=True)
     points = Integer(
         required=True, strict=True, validate=validate.Range(min=0, max=MAX_RULE_POINTS)
@@ -1133,12 +1155,12 @@ class AdjustmentSchema(Schema):
         validate=validate.Range(min=-MAX_RULE_POINTS, max=MAX_RULE_POINTS),
         metadata={"description": "added (or, negative, taken off); never below a total of 0"},
     )
-    reason = fields.String(
+    reason = String(
         required=True,
         validate=Length(min=1, max=300),
         metadata={"description": "the employee reads it in their ledger"},
     )
-    adjustment_id = fields.String(
+    adjustment_id = String(
         required=True,
         validate=Length(min=1, max=100),
         metadata={"description": "your idempotency key: sending it again changes nothing"},
@@ -1153,7 +1175,7 @@ class RecalculateSchema(Schema):
 
 
 class JobQueuedSchema(Schema):
-    job_id = fields.String()
+    job_id = String()
 
 
 # Points pages ----------------------------------------------------------------------
@@ -1172,8 +1194,8 @@ class RuleFormSchema(RuleTermsSchema):
 
 
 class NewRuleFormSchema(RuleFormSchema):
-    name = fields.String(required=True, validate=Length(min=1, max=120))
-    description = fields.String(load_default="", validate=Length(max=2000))
+    name = String(required=True, validate=Length(min=1, max=120))
+    description = String(load_default="", validate=Length(max=2000))
 
 
 ReferralBonusFormSchema = Schema.from_dict(
@@ -1187,7 +1209,7 @@ ReferralBonusFormSchema = Schema.from_dict(
 
 
 class AdjustmentFormSchema(AdjustmentSchema):
-    email = fields.Email(required=True, validate=Length(max=254))
+    email = Email(required=True, validate=Length(max=254))
     points = Integer(
         required=True, validate=validate.Range(min=-MAX_RULE_POINTS, max=MAX_RULE_POINTS)
     )
@@ -1195,14 +1217,14 @@ class AdjustmentFormSchema(AdjustmentSchema):
 
 class RecalculationFormSchema(Schema):
     since = NaiveDateTime(required=True)
-    request_id = fields.String(
+    request_id = String(
         required=True, validate=validate.Regexp(r"^[0-9a-f]{16,64}$", error="Reload the page.")
     )
 
 
 class BoardPageSchema(BoardQuerySchema):
-    scope = fields.String(load_default="company", validate=validate.OneOf(("company", "team")))
-    view = fields.String(load_default=None, validate=validate.OneOf(("top", "around")))
+    scope = String(load_default="company", validate=validate.OneOf(("company", "team")))
+    view = String(load_default=None, validate=validate.OneOf(("top", "around")))
 
 
 # Rewards ---------------------------------------------------------------------------
@@ -1212,8 +1234,8 @@ MAX_REWARD_COST = 1_000_000
 
 class RewardSchema(Schema):
     id = Integer(dump_only=True)
-    name = fields.String(required=True, validate=Length(min=1, max=120))
-    description = fields.String(load_default="", validate=Length(max=2000))
+    name = String(required=True, validate=Length(min=1, max=120))
+    description = String(load_default="", validate=Length(max=2000))
     cost = Integer(
         required=True,
         strict=True,
@@ -1240,8 +1262,8 @@ class RewardSchema(Schema):
 
 
 class RewardUpdateSchema(Schema):
-    name = fields.String(validate=Length(min=1, max=120))
-    description = fields.String(validate=Length(max=2000))
+    name = String(validate=Length(min=1, max=120))
+    description = String(validate=Length(max=2000))
     cost = Integer(strict=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
     stock = Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
     per_person_limit = Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
@@ -1252,19 +1274,19 @@ class CatalogueRewardSchema(Schema):
     """A reward in the catalogue, with whether the caller may redeem it now."""
 
     id = Integer(attribute="reward.id")
-    name = fields.String(attribute="reward.name")
-    description = fields.String(attribute="reward.description")
+    name = String(attribute="reward.name")
+    description = String(attribute="reward.description")
     cost = Integer(attribute="reward.cost")
     stock = Integer(attribute="reward.stock", allow_none=True)
     per_person_limit = Integer(attribute="reward.per_person_limit", allow_none=True)
     redeemed_by_me = Integer(attribute="redeemed")
     available = fields.Boolean(attribute="check.allowed")
-    unavailable_reason = fields.String(
+    unavailable_reason = String(
         attribute="check.refusal",
         allow_none=True,
         metadata={"description": "retired, stock, limit or balance; null when available"},
     )
-    message = fields.String(attribute="check.message", metadata={"description": "why not"})
+    message = String(attribute="check.message", metadata={"description": "why not"})
 
 
 class CatalogueSchema(Schema):
@@ -1274,7 +1296,7 @@ class CatalogueSchema(Schema):
 
 class RedeemSchema(Schema):
     reward_id = Integer(required=True, strict=True)
-    idempotency_key = fields.String(
+    idempotency_key = String(
         required=True,
         validate=Length(min=1, max=100),
         metadata={"description": "your key: the same again answers with the first redemption"},
@@ -1286,7 +1308,7 @@ class RedemptionSchema(Schema):
     employee_id = Integer()
     employee_name = fields.Function(lambda r: r.employee.name)
     reward_id = Integer()
-    reward_name = fields.String(attribute="reward.name")
+    reward_name = String(attribute="reward.name")
     points = Integer(metadata={"description": "the cost when it was redeemed"})
     state = fields.Enum(
         RedemptionState,
@@ -1295,7 +1317,7 @@ class RedemptionSchema(Schema):
     )
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
-    decision_note = fields.String(allow_none=True, metadata={"description": "HR's words"})
+    decision_note = String(allow_none=True, metadata={"description": "HR's words"})
 
 
 class RedemptionQuerySchema(Schema):
@@ -1303,7 +1325,7 @@ class RedemptionQuerySchema(Schema):
 
 
 class DecisionSchema(Schema):
-    note = fields.String(
+    note = String(
         load_default=None,
         allow_none=True,
         validate=Length(max=300),
@@ -1312,7 +1334,7 @@ class DecisionSchema(Schema):
 
 
 class RejectionSchema(Schema):
-    reason = fields.String(
+    reason = String(
         required=True,
         validate=Length(min=1, max=300),
         metadata={"description": "the employee reads it"},

@@ -17,6 +17,8 @@ from tests.web.api_support import Caller, anonymous, bearer_caller, count
 from tests.web.test_webhooks import deliver
 
 HUGE = 2**64  # beyond any 64-bit column: SQLite's driver overflows on it
+# Beyond PostgreSQL's INTEGER (32 bits), the type of every id column
+BEYOND = [2**31, HUGE]
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def assert_error_shape(response, status: int) -> dict:
         "/api/v1/content",
     ],
 )
-@pytest.mark.parametrize("page", [HUGE, 2**63, 2**62])
+@pytest.mark.parametrize("page", [HUGE, 2**63, 2**31, 2**25])
 def test_a_page_number_beyond_the_bound_is_refused(admin, path, page):
     body = assert_error_shape(admin.get(f"{path}?page={page}"), 422)
     assert "page" in body["errors"]
@@ -60,8 +62,12 @@ def test_a_page_number_beyond_the_bound_is_refused(admin, path, page):
         "/api/v1/taboo-topics/{id}",
     ],
 )
-def test_a_path_id_beyond_64_bits_is_not_found(admin, path):
-    assert_error_shape(admin.get(path.format(id=HUGE)), 404)
+@pytest.mark.parametrize("number", BEYOND)
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+def test_a_path_id_beyond_the_columns_is_not_found(admin, path, method, number):
+    response = admin.open(method, path.format(id=number), json={"name": "x"})
+    assert response.status_code in (404, 405)
+    assert_error_shape(response, response.status_code)
 
 
 def test_the_webhook_with_a_huge_integration_id_is_not_found_without_credentials(app):
@@ -74,7 +80,7 @@ def test_the_webhook_with_a_huge_integration_id_is_not_found_without_credentials
 def test_the_openapi_document_bounds_path_ids(client):
     spec = client.get("/api/openapi.json").json
     parameter = spec["paths"]["/api/v1/teams/{team_id}"]["parameters"][0]
-    assert parameter["schema"]["maximum"] == 2**63 - 1
+    assert parameter["schema"]["maximum"] == 2**31 - 1
 
 
 @pytest.mark.parametrize(
@@ -97,7 +103,11 @@ def test_the_openapi_document_bounds_path_ids(client):
         ("POST", "/api/v1/me/opt-in", {"guidelines_version_id": HUGE}, "guidelines_version_id"),
     ],
 )
-def test_an_id_in_a_body_beyond_64_bits_names_the_field(admin, method, path, body, field):
+@pytest.mark.parametrize("number", BEYOND)
+def test_an_id_in_a_body_beyond_the_columns_names_the_field(
+    admin, method, path, body, field, number
+):
+    body = json.loads(json.dumps(body).replace(str(HUGE), str(number)))
     response = admin.open(method, path, json=body)
     errors = assert_error_shape(response, 422)["errors"]
     assert field in errors
@@ -312,3 +322,18 @@ def test_a_page_forms_wall_clock_time_outside_the_years_names_the_field(moment):
     with pytest.raises(ValidationError) as refused:
         RecalculationFormSchema().load({"since": moment, "request_id": "0" * 16})
     assert refused.value.messages == {"since": ["Give a moment between the years 1900 and 9000."]}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/api/v1/teams", {"name": "A\x00B"}, "name"),
+        ("POST", "/api/v1/employees", {"email": "a\x00@example.com", "name": "A"}, "email"),
+        ("GET", "/api/v1/employees?q=a%00b", None, "q"),
+    ],
+)
+def test_text_with_a_nul_character_names_the_field(app, admin, method, path, body, field):
+    before = count(app, Team)
+    response = admin.open(method, path, json=body)
+    assert field in assert_error_shape(response, 422)["errors"]
+    assert count(app, Team) == before
