@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from app import auth, cli, errors, logs, routing
+    from app import auth, cli, errors, logs, routing, transactions
     from app.extensions import api, csrf, db, init_redis, limiter, migrate
     from app.redis_server import ensure_embedded_redis
 
@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_redis(app, app.config["REDIS_URL"] or ensure_embedded_redis(app.instance_path))
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_uri(app.config["REDIS_URL"]))
     db.init_app(app)
+    transactions.init_app(app)  # one commit or rollback per request
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

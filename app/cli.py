@@ -37,6 +37,7 @@ def create_admin(email: str, name: str) -> None:
     )
     from app.services.rules import install_default_rules
     from app.services.sign_in import sign_in_url
+    from app.services.single_row import stored_single_row
 
     try:
         employee = find_employee_by_email(email)
@@ -45,7 +46,7 @@ def create_admin(email: str, name: str) -> None:
         else:
             # Reactivated too: the link printed below must work. Audited like any change.
             update_employee(None, employee, {"role": Role.ADMIN, "active": True})
-        company_settings()
+        stored_single_row(company_settings())  # the environment's name and time zone
         installed = install_default_rules(employee)
         db.session.commit()
     except ChorusError as exc:

@@ -39,6 +39,7 @@ from app.services import (
     sharing,
     taboo,
 )
+from app.services.single_row import stored_single_row
 from scoring.keys import click_event_key
 from scoring.participation import Network, Presence
 from scoring.vocabulary import Channel, EventKind, ReferralStage
@@ -171,7 +172,7 @@ def load_demo(seed: int = 7) -> bool:
     now = utcnow()
     start = now - HISTORY
     mark = _last_audit_id()
-    settings = people.company_settings()
+    settings = stored_single_row(people.company_settings())
     settings.name = COMPANY
     interests = [people.create_interest(None, name) for name in INTERESTS]
     hr_contact = None

@@ -6,7 +6,6 @@ from flask.views import MethodView
 
 from app.api import api_blueprint, caller
 from app.auth import requires_role
-from app.extensions import db
 from app.models import CompanySettings, Role
 from app.schemas import CompanySettingsSchema
 from app.services import people
@@ -25,7 +24,6 @@ class Company(MethodView):
         windows each employee sees.
         """
         settings = people.company_settings()
-        db.session.commit()  # the row is created on first use
         return settings
 
     @requires_role(Role.ADMIN)
@@ -34,5 +32,4 @@ class Company(MethodView):
     def patch(self, changes: dict) -> CompanySettings:
         """Change some settings"""
         settings = people.update_company_settings(caller(), changes)
-        db.session.commit()
         return settings

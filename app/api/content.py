@@ -7,7 +7,6 @@ from flask_smorest.pagination import PaginationParameters
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
-from app.extensions import db
 from app.models import ContentItem, Role, ShareTemplate
 from app.schemas import (
     ContentInputSchema,
@@ -48,7 +47,6 @@ class ContentItems(MethodView):
         the taboo guard and, for X, 280 characters with the disclosure and hashtag.
         """
         item = content.create_content(caller(), data)
-        db.session.commit()
         return item
 
 
@@ -69,7 +67,6 @@ class ContentItemById(MethodView):
     def patch(self, changes: dict, content_id: int) -> ContentItem:
         """Change a content item; ``templates``, when sent, replaces all share texts"""
         item = content.update_content(caller(), content.get_content(content_id), changes)
-        db.session.commit()
         return item
 
     @requires_role(Role.HR)
@@ -79,7 +76,6 @@ class ContentItemById(MethodView):
     def delete(self, content_id: int) -> None:
         """Delete a draft"""
         content.delete_content(caller(), content.get_content(content_id))
-        db.session.commit()
 
 
 @bp.route("/<int:content_id>/publish")
@@ -94,7 +90,6 @@ class PublishContent(MethodView):
         expired, or a share text touches a taboo topic.
         """
         item = content.publish(caller(), content.get_content(content_id))
-        db.session.commit()
         return item
 
 
@@ -106,7 +101,6 @@ class ArchiveContent(MethodView):
     def post(self, content_id: int) -> ContentItem:
         """Archive: employees no longer see it; shared links keep working"""
         item = content.archive(caller(), content.get_content(content_id))
-        db.session.commit()
         return item
 
 
@@ -123,7 +117,6 @@ class ContentImage(MethodView):
         (PATCH the item); without them the upload is refused.
         """
         item = content.set_image(caller(), content.get_content(content_id), upload["file"])
-        db.session.commit()
         return item
 
     @requires_role(Role.HR)
@@ -132,7 +125,6 @@ class ContentImage(MethodView):
     def delete(self, content_id: int) -> ContentItem:
         """Remove the image"""
         item = content.remove_image(caller(), content.get_content(content_id))
-        db.session.commit()
         return item
 
 
@@ -153,7 +145,6 @@ class ShareTemplates(MethodView):
         """Add a share text (taboo guard and length limit apply)"""
         item = content.get_content(content_id)
         template = content.add_template(caller(), item, data["channel"], data["text"])
-        db.session.commit()
         return template
 
 
@@ -168,7 +159,6 @@ class ShareTemplateById(MethodView):
         item = content.get_content(content_id)
         template = content.get_template(item, template_id)
         template = content.update_template(caller(), item, template, changes)
-        db.session.commit()
         return template
 
     @requires_role(Role.HR)
@@ -178,4 +168,3 @@ class ShareTemplateById(MethodView):
         """Delete a share text"""
         item = content.get_content(content_id)
         content.delete_template(caller(), item, content.get_template(item, template_id))
-        db.session.commit()

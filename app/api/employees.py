@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
-from app.extensions import db
 from app.models import Employee, Role, Team
 from app.schemas import (
     CsvImportSchema,
@@ -72,7 +71,6 @@ class Employees(MethodView):
         team_id = data.pop("team_id")
         team = get_or_404(Team, team_id, "team_id") if team_id is not None else None
         employee = people.create_employee(caller(), team=team, **data)
-        db.session.commit()
         return employee
 
 
@@ -96,7 +94,6 @@ class EmployeeById(MethodView):
         Granting or removing the hr or admin role needs an admin.
         """
         employee = people.update_employee(caller(), _employee(employee_id), changes)
-        db.session.commit()
         return employee
 
 
@@ -109,7 +106,6 @@ class EraseEmployee(MethodView):
     def post(self, employee_id: int) -> None:
         """Erase an employee's personal data for good"""
         participation.erase_employee(caller(), _employee(employee_id))
-        db.session.commit()
 
 
 @bp.route("/import")
@@ -128,5 +124,4 @@ class Import(MethodView):
         report = people.import_people(
             caller(), upload["file"], create_teams=options["create_teams"]
         )
-        db.session.commit()
         return report.as_dict()

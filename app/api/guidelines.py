@@ -7,7 +7,6 @@ from flask.views import MethodView
 from app.api import api_blueprint, caller
 from app.auth import requires_role
 from app.errors import NotFound
-from app.extensions import db
 from app.models import GuidelineVersion, Role
 from app.schemas import GuidelinesSchema
 from app.services import participation
@@ -39,5 +38,4 @@ class Guidelines(MethodView):
         People who accepted an earlier version keep taking part.
         """
         version = participation.publish_guidelines(caller(), **data)
-        db.session.commit()
         return version

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
-from app.extensions import db
 from app.models import InboundFeed, Role
 from app.schemas import FetchRequestedSchema, InboundFeedSchema, InboundFeedUpdateSchema
 from app.services import inbound_feeds
@@ -35,7 +34,6 @@ class Feeds(MethodView):
     def post(self, data: dict) -> InboundFeed:
         """Register a feed"""
         feed = inbound_feeds.create_feed(caller(), **data)
-        db.session.commit()
         return feed
 
 
@@ -56,7 +54,6 @@ class FeedById(MethodView):
     def patch(self, changes: dict, feed_id: int) -> InboundFeed:
         """Rename, change the address, or (de)activate a feed"""
         feed = inbound_feeds.update_feed(caller(), inbound_feeds.get_feed(feed_id), changes)
-        db.session.commit()
         return feed
 
     @requires_role(Role.HR)
@@ -65,7 +62,6 @@ class FeedById(MethodView):
     def delete(self, feed_id: int) -> None:
         """Delete a feed; drafts imported from it stay"""
         inbound_feeds.delete_feed(caller(), inbound_feeds.get_feed(feed_id))
-        db.session.commit()
 
 
 @bp.route("/<int:feed_id>/fetch")

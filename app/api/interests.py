@@ -9,7 +9,6 @@ from sqlalchemy import select
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
-from app.extensions import db
 from app.models import Interest, Role
 from app.schemas import InterestSchema
 from app.services import people
@@ -34,7 +33,6 @@ class Interests(MethodView):
     def post(self, data: dict) -> Interest:
         """Add an interest"""
         interest = people.create_interest(caller(), data["name"])
-        db.session.commit()
         return interest
 
 
@@ -46,4 +44,3 @@ class InterestById(MethodView):
     def delete(self, interest_id: int) -> None:
         """Remove an interest; employees who picked it lose it"""
         people.delete_interest(caller(), get_or_404(Interest, interest_id))
-        db.session.commit()

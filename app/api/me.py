@@ -8,7 +8,6 @@ from flask_login import logout_user
 from app.api import api_blueprint, caller
 from app.auth import requires_role
 from app.errors import InvalidInput
-from app.extensions import db
 from app.models import Employee, Role
 from app.schemas import (
     EraseSchema,
@@ -40,7 +39,6 @@ class PresenceSetting(MethodView):
     def patch(self, data: dict) -> Employee:
         """Choose how you appear on leaderboards: named, pseudonym or hidden"""
         employee = participation.update_presence(caller(), data["presence"], data["pseudonym"])
-        db.session.commit()
         return employee
 
 
@@ -52,7 +50,6 @@ class Networks(MethodView):
     def put(self, data: dict) -> Employee:
         """Replace your connected networks"""
         employee = participation.set_networks(caller(), data["networks"])
-        db.session.commit()
         return employee
 
 
@@ -64,7 +61,6 @@ class Interests(MethodView):
     def put(self, data: dict) -> Employee:
         """Replace your interests"""
         employee = participation.set_interests(caller(), data["interest_ids"])
-        db.session.commit()
         return employee
 
 
@@ -81,7 +77,6 @@ class OptIn(MethodView):
         meanwhile, the answer is 409 and nothing changes.
         """
         employee = participation.opt_in(caller(), data["guidelines_version_id"])
-        db.session.commit()
         return employee
 
 
@@ -92,7 +87,6 @@ class OptOut(MethodView):
     def post(self) -> Employee:
         """Stop taking part: nothing about you is tracked, scored or ranked from now on"""
         employee = participation.opt_out(caller())
-        db.session.commit()
         return employee
 
 
@@ -124,5 +118,4 @@ class Erase(MethodView):
                 "Type your account's e-mail address to confirm.", field="confirm_email"
             )
         participation.erase_employee(employee, employee)
-        db.session.commit()
         logout_user()

@@ -14,7 +14,7 @@ from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
 from app.errors import InvalidInput
-from app.extensions import after_commit, db
+from app.extensions import after_commit
 from app.models import Employee, LedgerLine, Role, RuleVersion, utcnow
 from app.queue import enqueue
 from app.schemas import (
@@ -82,7 +82,6 @@ class Adjustments(MethodView):
         )
         if created:
             after_commit(_settle_soon)
-        db.session.commit()
         return line, 201 if created else 200
 
 

@@ -33,7 +33,6 @@ class SharePolicyView(MethodView):
         Readable by everyone: the feed explains the caps to each employee.
         """
         current = policy.share_policy()
-        db.session.commit()  # the row is created on first use
         return current
 
     @requires_role(Role.HR)
@@ -42,7 +41,6 @@ class SharePolicyView(MethodView):
     def patch(self, changes: dict) -> SharePolicy:
         """Change the disclosure, UTM medium or caps (null switches a cap off)"""
         current = policy.update_share_policy(caller(), changes)
-        db.session.commit()
         return current
 
 
@@ -73,7 +71,6 @@ class NetworkPolicyByChannel(MethodView):
         row = policy.set_network_policy(
             caller(), _channel(channel), share_points=data["share_points"], note=data["note"]
         )
-        db.session.commit()
         return row
 
 
@@ -94,7 +91,6 @@ class AllowedDomains(MethodView):
     def post(self, data: dict) -> AllowedDomain:
         """Allow a domain and its subdomains"""
         row = content.add_domain(caller(), data["domain"])
-        db.session.commit()
         return row
 
 
@@ -109,4 +105,3 @@ class AllowedDomainById(MethodView):
         if row is None:
             raise NotFound(f"No allowed domain with id {domain_id}.", field="id")
         content.remove_domain(caller(), row)
-        db.session.commit()

@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
-from app.extensions import db
 from app.models import Integration, Referral, ReferralProgramme, Role, Share
 from app.schemas import (
     IntegrationSchema,
@@ -59,7 +58,6 @@ class Programmes(MethodView):
     def post(self, data: dict) -> ReferralProgramme:
         """Create a referral programme"""
         programme = referrals.create_programme(caller(), **data)
-        db.session.commit()
         return programme
 
 
@@ -81,7 +79,6 @@ class ProgrammeById(MethodView):
         """Change a referral programme; changes apply to stages reported from now on"""
         programme = get_or_404(ReferralProgramme, programme_id)
         referrals.update_programme(caller(), programme, data)
-        db.session.commit()
         return programme
 
     @requires_role(Role.HR)
@@ -93,7 +90,6 @@ class ProgrammeById(MethodView):
     def delete(self, programme_id: int) -> None:
         """Delete a programme nothing was recorded under"""
         referrals.delete_programme(caller(), get_or_404(ReferralProgramme, programme_id))
-        db.session.commit()
 
 
 # Integrations ----------------------------------------------------------------------
@@ -120,7 +116,6 @@ class Integrations(MethodView):
         shown again. ``webhook_url`` is where the ATS posts.
         """
         integration, _ = referrals.create_integration(caller(), data["name"])
-        db.session.commit()
         return integration
 
 
@@ -133,7 +128,6 @@ class IntegrationById(MethodView):
         """Revoke an integration; its deliveries are refused from now on"""
         integration = get_or_404(Integration, integration_id)
         referrals.revoke_integration(caller(), integration)
-        db.session.commit()
 
 
 @integrations_bp.route("/<int:integration_id>/rotate")
@@ -149,7 +143,6 @@ class IntegrationRotation(MethodView):
         """
         integration = get_or_404(Integration, integration_id)
         replacement, _ = referrals.rotate_integration(caller(), integration)
-        db.session.commit()
         return replacement
 
 
@@ -190,5 +183,4 @@ class Referrals(MethodView):
             occurred_at=data["occurred_at"],
             recorded_by=caller(),
         )
-        db.session.commit()
         return result.referral, 201 if result.created else 200

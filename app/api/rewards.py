@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
-from app.extensions import db
 from app.models import Redemption, Reward, Role
 from app.schemas import (
     CatalogueSchema,
@@ -60,7 +59,6 @@ class Rewards(MethodView):
     def post(self, data: dict) -> Reward:
         """Add a reward to the catalogue"""
         reward = redemptions.create_reward(caller(), data)
-        db.session.commit()
         return reward
 
 
@@ -82,7 +80,6 @@ class RewardById(MethodView):
         """Change a reward; a new cost applies to redemptions from now on"""
         reward = get_or_404(Reward, reward_id)
         redemptions.update_reward(caller(), reward, data)
-        db.session.commit()
         return reward
 
 
@@ -94,7 +91,6 @@ class RewardRetirement(MethodView):
     def post(self, reward_id: int) -> Reward:
         """Take a reward out of the catalogue; redemptions made go on as they are"""
         reward = redemptions.retire_reward(caller(), get_or_404(Reward, reward_id))
-        db.session.commit()
         return reward
 
 
@@ -138,7 +134,6 @@ class Redemptions(MethodView):
         redemption, created = redemptions.redeem(
             caller(), data["reward_id"], data["idempotency_key"]
         )
-        db.session.commit()
         return redemption, 201 if created else 200
 
     @requires_role(Role.HR)
@@ -154,7 +149,6 @@ class Redemptions(MethodView):
 def _decided(redemption_id: int, decide, *args) -> Redemption:
     redemption = redemptions.get_redemption(redemption_id)
     decide(caller(), redemption, *args)
-    db.session.commit()
     return redemption
 
 
@@ -218,5 +212,4 @@ class MyCancellation(MethodView):
         redemption = redemptions.cancel(
             employee, redemptions.get_redemption(redemption_id, employee.id)
         )
-        db.session.commit()
         return redemption

@@ -15,7 +15,6 @@ from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
 from app.errors import InvalidInput, NotFound
-from app.extensions import db
 from app.models import Role, RuleVersion, ScoringRule, utcnow
 from app.schemas import (
     RULE_TERMS,
@@ -113,7 +112,6 @@ class Rules(MethodView):
             event_kind=data["event_kind"],
             **_terms(data),
         )
-        db.session.commit()
         return rule
 
 
@@ -146,7 +144,6 @@ class RuleVersions(MethodView):
         now = utcnow()
         effective_at = _at(data["effective_at"], now)
         version = rules_service.edit_rule(caller(), rule, _terms(data), effective_at)
-        db.session.commit()
         return _change(rule, version, effective_at, now)
 
 
@@ -166,7 +163,6 @@ class RuleRetirement(MethodView):
         effective_at = _at(data["effective_at"], now)
         closing = rules_service.open_version(rule)
         rules_service.retire_rule(caller(), rule, effective_at)
-        db.session.commit()
         return _change(rule, closing, effective_at, now)
 
 
@@ -257,6 +253,5 @@ class ReferralBonusByStage(MethodView):
             vesting_days=data["vesting_days"],
             effective_at=effective_at,
         )
-        db.session.commit()
         rule = version.rule if version else rules_service.referral_bonus(referral_stage)[0]
         return _change(rule, version, effective_at, now)

@@ -91,7 +91,6 @@ class Shares(MethodView):
             share = sharing.create_share(caller(), **data)
         except sharing.ShareCapReached as exc:
             return cap_refusal(exc)
-        db.session.commit()
         sharing.warm_link(share)
         return share_body(share)
 

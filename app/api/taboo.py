@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
-from app.extensions import db
 from app.models import Role, TabooTopic
 from app.schemas import (
     TabooCheckResultSchema,
@@ -40,7 +39,6 @@ class TabooTopics(MethodView):
     def post(self, data: dict) -> TabooTopic:
         """Add a topic; patterns must be valid regular expressions"""
         topic = taboo.create_topic(caller(), data)
-        db.session.commit()
         return topic
 
 
@@ -61,7 +59,6 @@ class TabooTopicById(MethodView):
     def patch(self, changes: dict, topic_id: int) -> TabooTopic:
         """Change a topic"""
         topic = taboo.update_topic(caller(), taboo.get_topic(topic_id), changes)
-        db.session.commit()
         return topic
 
     @requires_role(Role.HR)
@@ -70,7 +67,6 @@ class TabooTopicById(MethodView):
     def delete(self, topic_id: int) -> None:
         """Delete a topic"""
         taboo.delete_topic(caller(), taboo.get_topic(topic_id))
-        db.session.commit()
 
 
 @bp.route("/taboo-check")

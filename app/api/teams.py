@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 from app.api import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
-from app.extensions import db
 from app.models import Role, Team
 from app.schemas import TeamSchema
 from app.services import people
@@ -40,7 +39,6 @@ class Teams(MethodView):
     def post(self, data: dict) -> Team:
         """Create a team"""
         team = people.create_team(caller(), data["name"])
-        db.session.commit()
         return team
 
 
@@ -61,7 +59,6 @@ class TeamById(MethodView):
     def patch(self, data: dict, team_id: int) -> Team:
         """Rename a team"""
         team = people.rename_team(caller(), _team(team_id), data["name"])
-        db.session.commit()
         return team
 
     @requires_role(Role.HR)
@@ -70,4 +67,3 @@ class TeamById(MethodView):
     def delete(self, team_id: int) -> None:
         """Delete a team; its members stay in the directory without a team"""
         people.delete_team(caller(), _team(team_id))
-        db.session.commit()

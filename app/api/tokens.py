@@ -40,7 +40,6 @@ class Tokens(MethodView):
         owner_id = data["owner_id"]
         owner = caller() if owner_id is None else get_or_404(Employee, owner_id, "owner_id")
         token, secret = tokens.create_token(caller(), owner, data["name"])
-        db.session.commit()
         token.token = secret  # dumped once by NewApiTokenSchema, never stored
         return token
 
@@ -56,4 +55,3 @@ class TokenById(MethodView):
         if token is None:
             raise NotFound(f"No API token with id {token_id}.", field="id")
         tokens.revoke_token(caller(), token)
-        db.session.commit()

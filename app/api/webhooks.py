@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from app.api import api_blueprint
 from app.auth import public
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.models import Referral
 from app.schemas import ReferralReceiptSchema, WebhookDeliverySchema
 from app.services import referrals
@@ -97,5 +97,4 @@ class AtsWebhook(MethodView):
             occurred_at=data["occurred_at"],
             integration=g.integration,
         )
-        db.session.commit()
         return result.referral

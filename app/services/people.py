@@ -41,7 +41,8 @@ def find_employee_by_email(email: str) -> Employee | None:
 
 
 def company_settings() -> CompanySettings:
-    """The settings row, created from the environment's defaults on first use."""
+    """The settings row; until an admin changes one, an unsaved row with the
+    environment's defaults (``single_row``)."""
     return single_row(
         CompanySettings,
         name=current_app.config["COMPANY_NAME"],

@@ -17,7 +17,8 @@ CAP_FIELDS = ("per_day", "per_week", "per_channel_per_day", "per_content", "min_
 
 
 def share_policy() -> SharePolicy:
-    """The policy row, created with gentle defaults on first use."""
+    """The policy row; until HR changes it, an unsaved row with gentle defaults
+    (``single_row``)."""
     return single_row(
         SharePolicy,
         disclosure="#employee",

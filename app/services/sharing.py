@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.db import lock_row
 from app.errors import ChorusError, InvalidInput, NotFound
-from app.extensions import db
+from app.extensions import after_commit, db
 from app.links import share_intent_url, tracked_link
 from app.models import (
     ClickKind,
@@ -207,11 +207,13 @@ def record_share(
 
 
 def warm_link(share: Share) -> None:
-    """After the commit: put the destination where the redirect finds it. (Before it, a
-    rolled-back id could be handed to another share with a stale destination.)"""
+    """Once the request commits, put the destination where the redirect finds it.
+    (Before it, a rolled-back id could be handed to another share with a stale
+    destination.)"""
     medium = policy.share_policy().utm_medium
     destination = click_capture.final_destination(share, share.content, medium)
-    click_capture.cache_destination(share.id, destination)
+    share_id = share.id
+    after_commit(lambda: click_capture.cache_destination(share_id, destination))
 
 
 def package(share: Share) -> SharePackage:

@@ -128,7 +128,6 @@ def settings():
         people.update_company_settings(me(), changes)
     except ChorusError as exc:
         return form_failed(exc, "admin/settings.html", **context)
-    db.session.commit()
     flash("Company settings saved.", "success")
     return redirect(url_for("admin.settings"))
 
@@ -169,7 +168,6 @@ def create_token():
         return _render_tokens(
             exc.status, errors=exc.errors, error_message=exc.message, values=request.form
         )
-    db.session.commit()
     # The secret exists only in this answer: it is not stored, so it cannot be redirected
     # to or shown again (no-store keeps it out of the browser cache too).
     return _render_tokens(201, new_token=token, new_secret=secret)
@@ -180,7 +178,6 @@ def create_token():
 def revoke_token(token_id: int):
     token = get_or_404(ApiToken, token_id)
     tokens.revoke_token(me(), token)
-    db.session.commit()
     flash(f"The token {token.name} is revoked; calls with it are refused from now on.", "success")
     return redirect(url_for("admin.api_tokens"))
 

@@ -58,7 +58,6 @@ def sign_in():
             "auth/sign_in.html", next=next_url, email=email, error=exc.message
         ), 422
     sign_in_service.request_sign_in_link(email)
-    db.session.commit()
     return render_template("auth/link_sent.html", email=email)
 
 
@@ -88,7 +87,6 @@ def complete_sign_in(token: str):
     except InvalidInput as exc:
         db.session.rollback()
         return render_template("auth/link_invalid.html", message=exc.message), 400
-    db.session.commit()
     # The session cookie and the remember cookie then last SESSION_LIFETIME alike.
     session.permanent = True
     login_user(employee, remember=True)
@@ -102,7 +100,6 @@ def sign_out():
     if current_user.is_authenticated:
         # Ends this session and every copy of it (and of the remember cookie) for good.
         end_sessions(current_user)
-        db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.sign_in"))

@@ -222,7 +222,6 @@ def new_content():
         item = content.create_content(me(), data, image=_uploaded_image())
     except ChorusError as exc:
         return _refused(exc, None, form, slots)
-    db.session.commit()
     flash(f"Draft “{item.title}” saved. Publish it when it is ready.", "success")
     return redirect(url_for("content.edit_content", content_id=item.id))
 
@@ -246,7 +245,6 @@ def edit_content(content_id: int):
         )
     except ChorusError as exc:
         return _refused(exc, content_id, form, slots)
-    db.session.commit()
     flash(f"Saved “{item.title}”.", "success")
     return redirect(url_for("content.edit_content", content_id=item.id))
 
@@ -260,7 +258,6 @@ def _status_action(content_id: int, action, done: str):
         item = content.get_content(content_id)
         context = _editor_context(item)
         return form_failed(exc, "content/edit.html", values=_item_values(item), **context)
-    db.session.commit()
     flash(done.format(title=item.title), "success")
     return redirect(url_for("content.edit_content", content_id=content_id))
 
@@ -291,7 +288,6 @@ def delete_content(content_id: int):
         item = content.get_content(content_id)
         context = _editor_context(item)
         return form_failed(exc, "content/edit.html", values=_item_values(item), **context)
-    db.session.commit()
     flash(f"Draft “{title}” deleted.", "success")
     return redirect(url_for("content.content_list"))
 
@@ -334,7 +330,6 @@ def add_domain():
         return _render_domains(
             exc.status, errors=exc.errors, error_message=exc.message, values=request.form
         )
-    db.session.commit()
     flash(f"{row.domain} and its subdomains are allowed now.", "success")
     return redirect(url_for("content.allowed_domains"))
 
@@ -347,6 +342,5 @@ def remove_domain(domain_id: int):
         abort(404)
     domain = row.domain
     content.remove_domain(me(), row)
-    db.session.commit()
     flash(f"{domain} removed. Existing content keeps its destination.", "success")
     return redirect(url_for("content.allowed_domains"))

@@ -147,7 +147,6 @@ def share(content_id: int):
             cap=getattr(exc, "cap", None),
             next_allowed_at=getattr(exc, "next_allowed_at", None),
         )
-    db.session.commit()
     sharing.warm_link(created)
     flash("Your share is ready: post it with the button below.", "success")
     return redirect(url_for("share_pages.detail", share_id=created.id))

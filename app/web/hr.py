@@ -94,7 +94,6 @@ def new_employee():
         )
     except ChorusError as exc:
         return form_failed(exc, "hr/employee_new.html", **context)
-    db.session.commit()
     flash(f"{employee.name} is in the directory now.", "success")
     return redirect(url_for("hr.people_list"))
 
@@ -120,7 +119,6 @@ def edit_employee(employee_id: int):
         people.update_employee(me(), employee, changes)
     except ChorusError as exc:
         return form_failed(exc, "hr/employee_edit.html", values=form, **context)
-    db.session.commit()
     flash(f"Saved {employee.name}.", "success")
     return redirect(url_for("hr.people_list"))
 
@@ -138,7 +136,6 @@ def import_people():
         )
     except ChorusError as exc:
         return form_failed(exc, "hr/import.html")
-    db.session.commit()
     # The report is the result of this upload, shown once: no redirect, nothing to resubmit
     # by accident since a second upload only updates the same people again.
     return render_template("hr/import.html", errors={}, report=report, filename=upload.filename)
@@ -178,7 +175,6 @@ def create_team():
         return _render_teams(
             exc.status, errors=exc.errors, error_message=exc.message, values=request.form
         )
-    db.session.commit()
     flash(f"Team {team.name} created.", "success")
     return redirect(url_for("hr.teams"))
 
@@ -198,7 +194,6 @@ def rename_team(team_id: int):
             team_values={team_id: request.form.get("name", "")},
             error_message=exc.message,
         )
-    db.session.commit()
     flash(f"Team renamed to {team.name}.", "success")
     return redirect(url_for("hr.teams"))
 
@@ -209,7 +204,6 @@ def delete_team(team_id: int):
     team = get_or_404(Team, team_id)
     name, members = team.name, len(team.members)
     people.delete_team(me(), team)
-    db.session.commit()
     flash(f"Team {name} deleted; its {members} member(s) now have no team.", "success")
     return redirect(url_for("hr.teams"))
 
@@ -241,7 +235,6 @@ def create_interest():
         return _render_interests(
             exc.status, errors=exc.errors, error_message=exc.message, values=request.form
         )
-    db.session.commit()
     flash(f"Interest {interest.name} added.", "success")
     return redirect(url_for("hr.interests"))
 
@@ -252,7 +245,6 @@ def delete_interest(interest_id: int):
     interest = get_or_404(Interest, interest_id)
     name = interest.name
     people.delete_interest(me(), interest)
-    db.session.commit()
     flash(f"Interest {name} deleted.", "success")
     return redirect(url_for("hr.interests"))
 
@@ -279,6 +271,5 @@ def edit_guidelines():
         version = participation.publish_guidelines(me(), **data)
     except ChorusError as exc:
         return form_failed(exc, "hr/guidelines.html", current=current)
-    db.session.commit()
     flash(f"Guidelines version {version.id} is published.", "success")
     return redirect(url_for("hr.edit_guidelines"))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.auth import requires_role
 from app.errors import ChorusError
-from app.extensions import db
+from app.extensions import after_commit, db
 from app.models import InboundFeed, Role
 from app.schemas import InboundFeedSchema, load
 from app.services import inbound_feeds
@@ -44,8 +44,7 @@ def create_feed():
         return _render_feeds(
             exc.status, errors=exc.errors, error_message=exc.message, values=request.form
         )
-    db.session.commit()
-    inbound_feeds.request_fetch(feed)  # a first import right away
+    after_commit(lambda: inbound_feeds.request_fetch(feed))  # a first import, once it is stored
     flash(f"Feed {feed.name} added; its entries arrive as drafts in a moment.", "success")
     return redirect(url_for("feeds.feed_list"))
 
@@ -67,7 +66,6 @@ def toggle_feed(feed_id: int):
     feed = inbound_feeds.get_feed(feed_id)
     active = request.form.get("active") == "on"
     inbound_feeds.update_feed(me(), feed, {"active": active})
-    db.session.commit()
     state = "is imported again" if active else "is switched off; nothing is imported from it"
     flash(f"{feed.name} {state}.", "success")
     return redirect(url_for("feeds.feed_list"))
@@ -79,6 +77,5 @@ def delete_feed(feed_id: int):
     feed = inbound_feeds.get_feed(feed_id)
     name = feed.name
     inbound_feeds.delete_feed(me(), feed)
-    db.session.commit()
     flash(f"Feed {name} deleted; drafts imported from it stay.", "success")
     return redirect(url_for("feeds.feed_list"))

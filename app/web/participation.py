@@ -7,7 +7,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.auth import requires_role
 from app.errors import ChorusError, InvalidInput
-from app.extensions import db
 from app.models import Role
 from app.schemas import OptInSchema, load
 from app.services import participation as service
@@ -37,7 +36,6 @@ def opt_in():
         return form_failed(
             exc, "participation/guidelines.html", guidelines=service.current_guidelines()
         )
-    db.session.commit()
     flash(
         "You take part now. Thank you! You can opt out at any time from the Opt out page.",
         "success",
@@ -62,7 +60,6 @@ def opt_out_page():
 @requires_role(Role.EMPLOYEE)
 def opt_out():
     service.opt_out(me())
-    db.session.commit()
     flash(
         "You opted out. From now on nothing about you is tracked, scored or ranked, "
         "and you are off every board.",

@@ -147,7 +147,6 @@ def adjust():
         )
     except ChorusError as exc:
         return _failed(exc, "adjust")
-    db.session.commit()  # the boards pick the line up with the next settle_points run
     flash(
         f"{line.points:+d} point{'' if abs(line.points) == 1 else 's'} for {employee.name}: "
         f"{line.reason}. "

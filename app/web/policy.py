@@ -75,7 +75,6 @@ def sharing_policy():
     current = policy.share_policy()
     if request.method == "GET":
         values = _policy_values(current)
-        db.session.commit()  # the row is created with its gentle defaults on first use
         return render_template(
             "policy/sharing.html", values=values, errors={}, network_errors={}, **_policy_context()
         )
@@ -90,7 +89,6 @@ def sharing_policy():
         policy.update_share_policy(me(), changes)
     except ChorusError as exc:
         return form_failed(exc, "policy/sharing.html", network_errors={}, **_policy_context())
-    db.session.commit()
     flash("The sharing policy is saved; it applies to the next share.", "success")
     return redirect(url_for("policy.sharing_policy"))
 
@@ -123,7 +121,6 @@ def network_policy(channel: str):
             **_policy_context(),
         )
         return page, exc.status
-    db.session.commit()
     state = "earn share points" if data["share_points"] else "earn no share points"
     flash(f"Shares on {CHANNEL_LABELS[chosen]} {state} now.", "success")
     return redirect(url_for("policy.sharing_policy"))
@@ -171,7 +168,6 @@ def create_topic():
         return _render_topics(
             exc.status, errors=exc.errors, error_message=exc.message, values=request.form
         )
-    db.session.commit()
     flash(f"Taboo topic “{topic.name}” added.", "success")
     return redirect(url_for("policy.taboo_topics"))
 
@@ -208,7 +204,6 @@ def edit_topic(topic_id: int):
     except ChorusError as exc:
         values = {**request.form, "active": request.form.get("active") == "on"}
         return form_failed(exc, "policy/taboo_edit.html", topic=topic, values=values)
-    db.session.commit()
     flash(f"Taboo topic “{topic.name}” saved.", "success")
     return redirect(url_for("policy.taboo_topics"))
 
@@ -219,6 +214,5 @@ def delete_topic(topic_id: int):
     topic = taboo.get_topic(topic_id)
     name = topic.name
     taboo.delete_topic(me(), topic)
-    db.session.commit()
     flash(f"Taboo topic “{name}” deleted.", "success")
     return redirect(url_for("policy.taboo_topics"))

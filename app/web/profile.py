@@ -100,7 +100,6 @@ def update_networks():
         service.set_networks(me(), chosen)
     except ChorusError as exc:
         return _failed(exc, "networks", {"networks": entered})
-    db.session.commit()
     flash("Your networks are saved.", "success")
     return redirect(url_for("profile.show") + "#networks")
 
@@ -117,7 +116,6 @@ def update_interests():
         if "interest_ids" in exc.errors:  # the schema's name for what the page calls interests
             exc.errors["interests"] = exc.errors.pop("interest_ids")
         return _failed(exc, "interests", entered)
-    db.session.commit()
     flash("Your interests are saved.", "success")
     return redirect(url_for("profile.show") + "#interests")
 
@@ -139,7 +137,6 @@ def update_presence():
         service.update_presence(me(), data["presence"], data["pseudonym"])
     except ChorusError as exc:
         return _failed(exc, "presence", entered)
-    db.session.commit()
     flash("Your leaderboard presence is saved.", "success")
     return redirect(url_for("profile.show") + "#presence")
 
@@ -172,7 +169,6 @@ def erase():
         service.erase_employee(me(), me())
     except ChorusError as exc:
         return form_failed(exc, "profile/erase.html")
-    db.session.commit()
     logout_user()
     flash("Your personal data was erased and you are signed out. Goodbye!", "success")
     return redirect(url_for("auth.sign_in"))

@@ -112,7 +112,6 @@ def record_stage():
         return _render_record(
             exc.status, errors=exc.errors, error_message=exc.message, values=request.form
         )
-    db.session.commit()
     referral = result.referral
     if not result.created:
         message = f"This candidate's {referral.stage.value} stage was recorded before; unchanged."
@@ -173,7 +172,6 @@ def new_programme():
     except ChorusError as exc:
         values = _form_values({"attribution_days": None, **form})
         return form_failed(exc, "referrals/programme.html", values=values, **context)
-    db.session.commit()
     flash(f"The programme {programme.name} is set up.", "success")
     return redirect(url_for("referral_pages.programmes"))
 
@@ -201,7 +199,6 @@ def edit_programme(programme_id: int):
         referrals.update_programme(me(), programme, changes)
     except ChorusError as exc:
         return form_failed(exc, "referrals/programme.html", values=_form_values(form), **context)
-    db.session.commit()
     flash(f"Saved the programme {programme.name}.", "success")
     return redirect(url_for("referral_pages.programmes"))
 
@@ -216,7 +213,6 @@ def delete_programme(programme_id: int):
     except ChorusError as exc:
         db.session.rollback()
         return _render_programmes(exc.status, error_message=exc.message)
-    db.session.commit()
     flash(f"The programme {name} is deleted.", "success")
     return redirect(url_for("referral_pages.programmes"))
 
@@ -254,7 +250,6 @@ def create_integration():
         return _render_integrations(
             exc.status, errors=exc.errors, error_message=exc.message, values=request.form
         )
-    db.session.commit()
     # Like API tokens: the secret is in this answer only, never behind a redirect.
     return _render_integrations(201, new_integration=integration, new_secret=secret)
 
@@ -265,7 +260,6 @@ def revoke_integration(integration_id: int):
     integration = get_or_404(Integration, integration_id)
     name = integration.name
     referrals.revoke_integration(me(), integration)
-    db.session.commit()
     flash(f"The integration {name} is revoked; its deliveries are refused from now on.", "success")
     return redirect(url_for("referral_pages.integrations"))
 
@@ -279,5 +273,4 @@ def rotate_integration(integration_id: int):
     except ChorusError as exc:
         db.session.rollback()
         return _render_integrations(exc.status, error_message=exc.message)
-    db.session.commit()
     return _render_integrations(201, new_integration=replacement, new_secret=secret)

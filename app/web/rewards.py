@@ -61,7 +61,6 @@ def redeem(reward_id: int):
     except ChorusError as exc:
         db.session.rollback()
         return _render_catalogue(exc.status, error_message=exc.message, refused=reward_id)
-    db.session.commit()
     if created:
         flash(
             f"You redeemed {redemption.reward.name} for {plural(redemption.points, 'point')}. "
@@ -97,7 +96,6 @@ def cancel(redemption_id: int):
     employee = me()
     redemption = redemptions.get_redemption(redemption_id, owner_id=employee.id)
     redemptions.cancel(employee, redemption)
-    db.session.commit()
     flash(
         f"Cancelled: the {plural(redemption.points, 'point')} "
         f"{'is' if redemption.points == 1 else 'are'} yours to spend again.",
@@ -140,7 +138,6 @@ def new_reward():
         reward = redemptions.create_reward(me(), load(RewardFormSchema(), _reward_form()))
     except ChorusError as exc:
         return form_failed(exc, "rewards/reward.html", reward=None)
-    db.session.commit()
     flash(f"{reward.name} is in the catalogue.", "success")
     return redirect(url_for("reward_pages.manage"))
 
@@ -156,7 +153,6 @@ def edit_reward(reward_id: int):
         redemptions.update_reward(me(), reward, load(RewardFormSchema(), _reward_form()))
     except ChorusError as exc:
         return form_failed(exc, "rewards/reward.html", reward=reward)
-    db.session.commit()
     flash(f"Saved {reward.name}.", "success")
     return redirect(url_for("reward_pages.manage"))
 
@@ -165,7 +161,6 @@ def edit_reward(reward_id: int):
 @requires_role(Role.HR)
 def retire_reward(reward_id: int):
     reward = redemptions.retire_reward(me(), get_or_404(Reward, reward_id))
-    db.session.commit()
     flash(f"{reward.name} is retired; redemptions already made go on.", "success")
     return redirect(url_for("reward_pages.manage"))
 
@@ -204,7 +199,6 @@ def _decide(redemption_id: int, decide, done: str, *args):
         return _render_queue(
             exc.status, error_message=exc.message, errors=exc.errors, failed=redemption_id
         )
-    db.session.commit()
     flash(f"{redemption.reward.name} for {redemption.employee.name}: {done}.", "success")
     return redirect(url_for("reward_pages.queue"))
 

@@ -185,7 +185,6 @@ def new_rule():
             **_context(),
         )
         return page, exc.status
-    db.session.commit()
     flash(f"The rule {rule.name} is in force from {_when(rule.versions[0].valid_from)}.", "success")
     return redirect(url_for("rule_pages.edit_rule", rule_id=rule.id))
 
@@ -243,7 +242,6 @@ def edit_rule(rule_id: int):
         return _render_edit(
             rule, exc.status, values=entered, errors=exc.errors, error_message=exc.message
         )
-    db.session.commit()
     if effective is not None and effective < now - LATE_AFTER:
         flash(
             f"Version {version.version} is saved, effective {_when(version.valid_from)}. "
@@ -267,7 +265,6 @@ def retire_rule(rule_id: int):
     except ChorusError as exc:
         db.session.rollback()
         return _render_edit(rule, exc.status, error_message=exc.message)
-    db.session.commit()
     flash(f"The rule {rule.name} is retired: it awards nothing from now on.", "success")
     return redirect(url_for("rule_pages.rule_list"))
 
@@ -334,7 +331,6 @@ def referral_bonuses():
         return _render_bonuses(
             exc.status, values=entered, errors=exc.errors, error_message=exc.message
         )
-    db.session.commit()
     if changed:
         flash(f"New referral bonuses for {', '.join(changed)}, in force from now.", "success")
     else:

@@ -25,14 +25,29 @@ def audit_actions(target=None) -> list[str]:
 # Company settings --------------------------------------------------------------------
 
 
-def test_company_settings_are_created_once_from_the_config(ctx):
+def _settings_rows() -> int:
+    return db.session.scalar(select(func.count()).select_from(CompanySettings))
+
+
+def test_company_settings_come_from_the_config_and_the_first_change_stores_them(ctx):
     settings = people.company_settings()
     assert settings.name == ctx.config["COMPANY_NAME"]
     assert settings.time_zone == ctx.config["COMPANY_TIME_ZONE"]
     assert (settings.week_start, settings.min_group_size) == (0, 5)
-    assert people.company_settings() is settings
+    assert _settings_rows() == 0  # reading stores nothing
+
+    admin = EmployeeFactory(role=Role.ADMIN)
+    people.update_company_settings(admin, {"week_start": 6})
+    people.update_company_settings(admin, {"min_group_size": 3})
     db.session.commit()
-    assert db.session.scalar(select(func.count()).select_from(CompanySettings)) == 1
+    assert _settings_rows() == 1
+    stored = people.company_settings()
+    assert (stored.name, stored.time_zone, stored.week_start, stored.min_group_size) == (
+        ctx.config["COMPANY_NAME"],
+        ctx.config["COMPANY_TIME_ZONE"],
+        6,
+        3,
+    )
 
 
 # Teams -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import ContentStatus, Employee, Event, Share, SharePolicy
 from app.services import feed, sharing
 from app.services.calendar import company_calendar
+from app.services.policy import share_policy
 from scoring.vocabulary import Channel, EventKind
 from tests.factories import (
     CompanySettingsFactory,
@@ -416,5 +417,6 @@ def test_two_fast_clicks_cannot_both_pass_a_cap_of_one(app, advocate, item, monk
 
 def test_policy_defaults_are_gentle(advocate, item):
     sharing.create_share(advocate, content_id=item.id, channel=Channel.X)
-    policy = db.session.scalar(select(SharePolicy))
+    policy = share_policy()
     assert (policy.per_day, policy.per_week, policy.min_spacing_minutes) == (3, 10, 30)
+    assert db.session.scalar(select(SharePolicy)) is None  # a share reads it, stores nothing

@@ -45,15 +45,23 @@ def test_everyone_reads_the_settings(app: Flask, example_ag):
     assert response.json == DEFAULTS
 
 
-def test_the_settings_come_from_the_environment_on_first_read(app: Flask):
-    response = session_caller(app).get("/api/v1/company")
-    assert response.status_code == 200
-    assert response.json == {
+def test_the_settings_come_from_the_environment_until_an_admin_changes_one(app: Flask):
+    from_environment = {
         "name": app.config["COMPANY_NAME"],
         "time_zone": app.config["COMPANY_TIME_ZONE"],
         "week_start": 0,
         "min_group_size": 5,
     }
+    response = session_caller(app).get("/api/v1/company")
+    assert response.status_code == 200
+    assert response.json == from_environment
+    with app.app_context():
+        assert db.session.query(CompanySettings).count() == 0  # reading stores nothing
+
+    response = session_caller(app, Role.ADMIN).patch("/api/v1/company", json={"week_start": 6})
+    assert response.status_code == 200
+    assert response.json == {**from_environment, "week_start": 6}
+    assert settings(app) == {**from_environment, "week_start": 6}
     with app.app_context():
         assert db.session.query(CompanySettings).count() == 1
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AllowedDomain, NetworkPolicy, Role, SharePolicy, TabooTopic
+from app.services.policy import share_policy
 from tests.factories import AllowedDomainFactory, TabooTopicFactory
 from tests.web.api_support import (
     INVALID_JSON,
@@ -28,8 +28,9 @@ def hr(app: Flask):
 
 
 def policy_row(app: Flask) -> tuple:
+    """The policy as stored, or its defaults before HR changed it."""
     with app.app_context():
-        row = db.session.scalar(select(SharePolicy))
+        row = share_policy()
         return (row.disclosure, row.per_day, row.per_week, row.min_spacing_minutes)
 
 
@@ -40,7 +41,7 @@ def test_everyone_reads_the_policy(app: Flask):
     response = session_caller(app, Role.EMPLOYEE).get("/api/v1/share-policy")
     assert response.status_code == 200
     body = response.json
-    body.pop("updated_at")
+    assert body.pop("updated_at") is None  # the defaults, never changed and not stored
     assert body == {
         "disclosure": "#employee",
         "utm_medium": "employee_advocacy",
@@ -87,12 +88,12 @@ def test_hr_changes_the_policy(app: Flask, hr):
     ],
 )
 def test_bad_policy_changes_change_nothing(app: Flask, hr, body, status, errors):
-    hr.get("/api/v1/share-policy")  # create the row
     response = hr.raw("PATCH", "/api/v1/share-policy", body)
     assert response.status_code == status
     if errors is not None:
         assert response.json == invalid(errors)
     assert policy_row(app) == ("#employee", 3, 10, 30)
+    assert count(app, SharePolicy) == 0  # not even stored with its defaults
 
 
 # Network policies --------------------------------------------------------------------

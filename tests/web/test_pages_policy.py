@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry, NetworkPolicy, Role, SharePolicy, TabooTopic
+from app.services.policy import share_policy
 from scoring.vocabulary import Channel
 from tests.conftest import csrf_token
 from tests.factories import TabooTopicFactory
@@ -39,9 +40,10 @@ def _post(client, path: str, data: dict, **kwargs):
 
 
 def policy_row(app) -> tuple:
+    """The policy as stored, or its defaults before HR changed it."""
     with app.app_context():
         db.session.expire_all()
-        row = db.session.scalar(select(SharePolicy))
+        row = share_policy()
         return (row.disclosure, row.per_day, row.per_week, row.min_spacing_minutes)
 
 
@@ -95,6 +97,8 @@ def test_bad_policies_change_nothing(app, client, login, data, field):
     assert response.status_code == 422
     assert f'id="{field}-error"' in response.get_data(as_text=True)
     assert policy_row(app) == ("#employee", 3, 10, 30)
+    with app.app_context():
+        assert db.session.scalar(select(SharePolicy)) is None  # not stored, not even by the GET
 
 
 def test_network_policy(app, client, login):
