@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from app.extensions import db
+from app.jobs import rebuild_boards
 from app.models import Employee, utcnow
 from app.services import participation
 from scoring.participation import Presence
@@ -223,3 +224,36 @@ def test_bad_queries_are_422_naming_the_field(app: Flask, company, query: str, f
 def test_boards_need_a_signed_in_caller(app: Flask):
     response = anonymous(app).get("/api/v1/leaderboards/company")
     assert response.status_code == 401
+
+
+def test_a_tie_reached_in_one_moment_lists_the_lowest_id_first_everywhere(
+    app: Flask, company, run_jobs
+):
+    """Ids 8, 9 and 10 reach 25 at the same moment: 8, 9, 10 on every board and window,
+    in pages and around me, by the fast path and by the full route, and after a rebuild."""
+    team = new_team(app, "Red")
+    ids = [new_people(app, id=member, team_id=team)[0] for member in (10, 9, 8)]
+    moment = utcnow() - timedelta(minutes=10)
+    for member in ids:
+        add_event(app, member, EventKind.REFERRAL_APPLIED, moment)
+    settle(app, run_jobs)
+    caller = bearer_for(app, 9)
+
+    def listed(path: str, **headers) -> list[tuple[int, int]]:
+        response = caller.get(path, headers=headers)
+        assert response.status_code == 200
+        return [(row["rank"], row["points"]) for row in response.json["rows"]], [
+            row["is_me"] for row in response.json["rows"]
+        ]
+
+    expected = ([(1, 25), (1, 25), (1, 25)], [False, True, False])  # 8, then 9 (me), 10
+    for scope in ("company", f"teams/{team}"):
+        for window in ("all_time", "month", "week"):
+            path = f"/api/v1/leaderboards/{scope}?window={window}"
+            assert listed(path) == expected, path
+            assert listed(path, Cookie="theme=dark") == expected, path  # the full route
+            assert listed(path + "&limit=1&offset=1") == ([(1, 25)], [True])
+            assert listed(path + "&limit=2&around_me=true") == (expected[0][:2], [False, True])
+    with app.app_context():
+        rebuild_boards()
+    assert listed("/api/v1/leaderboards/company?window=all_time") == expected
