@@ -239,7 +239,7 @@ def test_a_tie_reached_in_one_moment_lists_the_lowest_id_first_everywhere(
     settle(app, run_jobs)
     caller = bearer_for(app, 9)
 
-    def listed(path: str, **headers) -> list[tuple[int, int]]:
+    def listed(path: str, **headers) -> tuple[list[tuple[int, int]], list[bool]]:
         response = caller.get(path, headers=headers)
         assert response.status_code == 200
         return [(row["rank"], row["points"]) for row in response.json["rows"]], [
