@@ -183,14 +183,21 @@ def seed_demo(links: bool) -> None:
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="Log only RQ's warnings and errors, not every job's start and end (make run).",
+)
 @with_appcontext
-def worker(burst: bool) -> None:
+def worker(burst: bool, quiet: bool) -> None:
     """Run an RQ worker with the scheduler on every Chorus queue."""
     from app.jobs import make_worker
 
     wait_for_redis()
     make_worker(current_app._get_current_object()).work(
-        burst=burst, with_scheduler=True, logging_level=current_app.config["LOG_LEVEL"]
+        burst=burst,
+        with_scheduler=True,
+        logging_level="WARNING" if quiet else current_app.config["LOG_LEVEL"],
     )
 
 
