@@ -171,7 +171,7 @@ def run_embedded_redis(directory: str | Path, grace: float = 3.5) -> int:
             return server.returncode
     _wait_for_clients_to_leave(url, grace)
     with suppress(redis.RedisError):
-        redis.Redis.from_url(url).shutdown(nosave=False)
+        _ask_to_stop(redis.Redis.from_url(url), time.monotonic() + 3)
     try:
         return server.wait(timeout=5)
     except subprocess.TimeoutExpired:
@@ -199,12 +199,24 @@ def _shut_down(url: str, timeout: float = 10.0) -> None:
         return
     client = redis.Redis.from_url(url)
     pid = client.info("server")["process_id"]
-    with suppress(redis.ConnectionError):  # it hangs up as it goes
-        client.shutdown(nosave=False)
-    # Gone only once the process has ended: it writes its files until then.
     deadline = time.monotonic() + timeout
+    _ask_to_stop(client, deadline)
+    # Gone only once the process has ended: it writes its files until then.
     while _process_exists(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def _ask_to_stop(client: redis.Redis, deadline: float) -> None:
+    """SHUTDOWN, saving; asked again while the server refuses because it is writing
+    its append-only file."""
+    while True:
+        try:
+            client.shutdown(nosave=False)
+            return
+        except redis.ResponseError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _process_exists(pid: int) -> bool:
