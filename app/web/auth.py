@@ -98,8 +98,9 @@ def complete_sign_in(token: str):
 @public
 def sign_out():
     if current_user.is_authenticated:
-        # Ends this session and every copy of it (and of the remember cookie) for good.
+        # Ends this session and every copy of it (and of the remember cookie) for good,
+        # on every device: they all carry the same session epoch.
         end_sessions(current_user)
     logout_user()
-    flash("You are signed out.", "info")
+    flash("You are signed out, on every device.", "info")
     return redirect(url_for("auth.sign_in"))

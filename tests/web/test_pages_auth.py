@@ -245,6 +245,7 @@ def test_signing_out_ends_copies_of_the_session_and_the_remember_cookie(app, cli
     assert _client_with(app, copied).get("/me").status_code == 200  # the copy works...
     response = client.post("/sign-out", data={"csrf_token": csrf_token(client, "/me")})
     assert response.headers["Location"] == "/sign-in"
+    assert "signed out, on every device" in client.get("/sign-in").get_data(as_text=True)
     stale = _client_with(app, copied).get("/me")  # ...until its owner signs out
     assert stale.status_code == 302
     assert stale.headers["Location"].startswith("/sign-in")
