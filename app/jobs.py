@@ -3,8 +3,9 @@
 Jobs are thin functions that take ids, enqueued by dotted name on named queues with
 deterministic ids, JSON-serialised, with retries and timeouts. They may run twice:
 correctness rests on database constraints, never on a job running once. The worker
-runs each job in a fresh application context, so each has its own database session and
-commits once.
+runs each job in a fresh application context, so each has its own database session. The
+services flush; a job commits, here, where its work ends (a batched job once per batch,
+so that a crash loses nothing done).
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from queue import SimpleQueue
 
 import redis
 from flask import Flask, current_app
@@ -22,13 +26,21 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from app.boards import BoardStore
+from app.db import on_postgresql
 from app.extensions import db, get_redis
 from app.mail import send_mail
 from app.models import Employee
 from app.queue import QUEUES, enqueue
 from app.services import clicks, inbound_feeds, redemptions, scoring
 from app.services.ledger import recalculate
-from app.services.scoring import Busy, apply_pending_lines, restore_member, scoring_lock, settle
+from app.services.scoring import (
+    Busy,
+    apply_pending_lines,
+    ensure_boards_built,
+    restore_member,
+    score_pending_events,
+    scoring_lock,
+)
 from app.services.sign_in import sign_in_url
 from app.worker_status import JOB_HEARTBEAT, WORKER_TTL, record_abandoned
 
@@ -149,7 +161,10 @@ def send_sign_in_link(employee_id: int, nonce: str) -> None:
 
 def import_feed(feed_id: int) -> None:
     """Import one feed's new entries as drafts; a failure is kept on the feed."""
-    inbound_feeds.import_feed(feed_id)
+    try:
+        inbound_feeds.import_feed(feed_id)
+    finally:  # the drafts, or why there are none (a bug's note too, before RQ retries)
+        db.session.commit()
 
 
 def import_all_feeds() -> None:
@@ -160,12 +175,61 @@ def import_all_feeds() -> None:
 # Clicks ----------------------------------------------------------------------------
 
 
-def process_clicks() -> dict[str, int]:
-    """Turn the raw clicks waiting in Redis into click records and CLICK events."""
-    return clicks.process_clicks()
+def process_clicks(**options: int) -> dict[str, int]:
+    """Turn the raw clicks waiting in Redis into click records and CLICK events; the
+    options are ``clicks.store_clicks``'s batch sizes."""
+    stats: Counter = Counter()
+    for _batch in clicks.store_clicks(stats, **options):
+        db.session.commit()  # batch by batch: its entries leave the stream once stored
+    return dict(stats)
 
 
 # Points ----------------------------------------------------------------------------
+
+
+def settle(store: BoardStore, max_batches: int = 50) -> dict[str, int]:
+    """Score up to ``max_batches`` batches of waiting events and bring the boards up to
+    date; returns how many events and lines were handled. Every batch commits on its
+    own, here: the services score and apply, and flush. The caller holds the scoring
+    lock.
+
+    On PostgreSQL the boards follow in a second thread with a session of its own: each
+    scored batch, once committed, goes on the boards while the next one is scored.
+    Scoring waits mostly on the database and the boards on Redis, so each step runs
+    in the other's waits. SQLite has a single writer: there the boards follow after."""
+    app = current_app._get_current_object()
+    committed: SimpleQueue[bool] = SimpleQueue()  # True per scored batch, then False
+
+    def follow() -> int:
+        with app.app_context():
+            ensure_boards_built(store)
+            lines = 0
+            while committed.get():
+                lines += apply_pending_lines(store)
+                db.session.commit()
+            for _ in range(max_batches):  # whatever is left, added by others too
+                applied = apply_pending_lines(store)
+                db.session.commit()
+                lines += applied
+                if not applied:
+                    break
+            return lines
+
+    events = 0
+    with ThreadPoolExecutor(max_workers=1) as boards_side:
+        following = boards_side.submit(follow) if on_postgresql() else None
+        try:
+            for _ in range(max_batches):
+                scored = score_pending_events()
+                db.session.commit()
+                if not scored:
+                    break
+                events += scored
+                committed.put(True)
+        finally:
+            committed.put(False)  # the boards finish what is committed, even after an error
+        lines = following.result() if following else follow()
+    return {"events": events, "lines": lines}
 
 
 def settle_points(max_batches: int = 50, wait: float = 0) -> dict[str, int]:

@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -24,7 +24,7 @@ import redis
 from sqlalchemy import select
 
 from app.db import insert_ignoring_conflicts
-from app.extensions import db, get_redis
+from app.extensions import after_commit, db, get_redis
 from app.models import ClickRecord, Employee, Event, Share
 from app.services.click_capture import STREAM, USER_AGENT_LENGTH
 from scoring import clicks as click_rules
@@ -152,8 +152,11 @@ def _new_ones(connection: redis.Redis, candidates: Sequence[tuple[RawClick, Clic
     return fresh
 
 
-def _store(entries: Sequence[tuple[bytes, dict | None]], stats: Counter) -> list:
-    """Records and events for one batch, committed; returns the entry ids handled."""
+def _store(
+    connection: redis.Redis, entries: Sequence[tuple[bytes, dict | None]], stats: Counter
+) -> None:
+    """Records and events for one batch, flushed; its entries leave the stream once the
+    batch is committed."""
     handled = [entry_id for entry_id, _ in entries]
     clicks = []
     for entry_id, fields in entries:
@@ -207,8 +210,7 @@ def _store(entries: Sequence[tuple[bytes, dict | None]], stats: Counter) -> list
         stats["recorded"] += insert_ignoring_conflicts(ClickRecord, records[start : start + 100])
     for start in range(0, len(events), 100):
         stats["events"] += insert_ignoring_conflicts(Event, events[start : start + 100])
-    db.session.commit()
-    return handled
+    after_commit(lambda: _acknowledge(connection, handled))
 
 
 def _acknowledge(connection: redis.Redis, entry_ids: list) -> None:
@@ -219,17 +221,17 @@ def _acknowledge(connection: redis.Redis, entry_ids: list) -> None:
         pipe.execute()
 
 
-def process_clicks(
-    batch_size: int = 500, min_idle_ms: int = 60_000, max_batches: int = 40
-) -> dict[str, int]:
-    """Turn raw clicks into click records and CLICK events, in batches. Entries another
-    worker took but did not acknowledge for ``min_idle_ms`` are taken over first; an
-    entry is acknowledged and deleted only after its batch is committed. Safe to run
-    concurrently and twice."""
+def store_clicks(
+    stats: Counter, batch_size: int = 500, min_idle_ms: int = 60_000, max_batches: int = 40
+) -> Iterator[int]:
+    """Turn raw clicks into click records and CLICK events, a batch at a time: yields
+    each batch's size once it is flushed, for the caller (the job) to commit it. Entries
+    another worker took but did not acknowledge for ``min_idle_ms`` are taken over
+    first; an entry is acknowledged and deleted only once its batch is committed
+    (``after_commit``). Counts go to ``stats``. Safe to run concurrently and twice."""
     connection = get_redis()
     ensure_group(connection)
     consumer = f"{socket.gethostname()}-{os.getpid()}"
-    stats: Counter = Counter()
     start = "0-0"
     while True:  # stale entries of a crashed worker
         next_start, claimed, *_ = connection.xautoclaim(
@@ -237,7 +239,8 @@ def process_clicks(
         )
         if claimed:
             stats["reclaimed"] += len(claimed)
-            _acknowledge(connection, _store(claimed, stats))
+            _store(connection, claimed, stats)
+            yield len(claimed)
         next_start = next_start.decode() if isinstance(next_start, bytes) else next_start
         if next_start == "0-0":
             break
@@ -248,9 +251,9 @@ def process_clicks(
         if not entries:
             break
         stats["read"] += len(entries)
-        _acknowledge(connection, _store(entries, stats))
+        _store(connection, entries, stats)
+        yield len(entries)
         if len(entries) < batch_size:
             break
     if stats:
         log.info("clicks processed", extra={"fields": dict(stats)})
-    return dict(stats)

@@ -280,8 +280,9 @@ def import_entries(feed: InboundFeed, entries: list[ParsedEntry]) -> int:
 
 
 def import_feed(feed_id: int) -> int:
-    """Fetch one feed and import its new entries; commits once. Returns the number of
-    drafts made (0 on failure, with the reason kept on the feed)."""
+    """Fetch one feed and import its new entries; the job commits. Returns the number of
+    drafts made (0 on failure, with the reason kept on the feed; an unexpected failure
+    is kept too, then raised)."""
     feed = db.session.get(InboundFeed, feed_id)
     if feed is None or not feed.active:
         return 0
@@ -304,7 +305,7 @@ def import_feed(feed_id: int) -> int:
     feed.last_error_at = None
     feed.etag = (fetched.etag or "")[:200] or None
     feed.modified = (fetched.modified or "")[:100] or None
-    db.session.commit()
+    db.session.flush()
     log.info("feed %s: %s new draft(s)", feed_id, created)
     return created
 
@@ -317,7 +318,7 @@ def _record_failure(feed_id: int, message: str) -> None:
     feed.last_fetched_at = now
     feed.last_error = message
     feed.last_error_at = now
-    db.session.commit()
+    db.session.flush()
     log.warning("feed %s: %s", feed_id, message)
 
 

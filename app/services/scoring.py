@@ -16,10 +16,8 @@ from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
-from queue import SimpleQueue
 from time import time
 
-from flask import current_app
 from sqlalchemy import (
     case,
     select,
@@ -27,7 +25,7 @@ from sqlalchemy import (
 )
 
 from app.boards import BoardLine, BoardStore, boards_for
-from app.db import among, bulk_insert, on_postgresql
+from app.db import among, bulk_insert
 from app.extensions import db, get_redis
 from app.leases import Lease, LeaseTaken, leased
 from app.models import (
@@ -299,50 +297,6 @@ def apply_pending_lines(store: BoardStore, batch_size: int = 5000) -> int:
         )
         applying.result()
     return len(lines)
-
-
-def settle(store: BoardStore, max_batches: int = 50) -> dict[str, int]:
-    """Score up to ``max_batches`` batches of waiting events and bring the boards up to
-    date; returns how many events and lines were handled. Every batch commits on its
-    own. The caller holds the scoring lock.
-
-    On PostgreSQL the boards follow in a second thread with a session of its own: each
-    scored batch, once committed, goes on the boards while the next one is scored.
-    Scoring waits mostly on the database and the boards on Redis, so each step runs
-    in the other's waits. SQLite has a single writer: there the boards follow after."""
-    app = current_app._get_current_object()
-    committed: SimpleQueue[bool] = SimpleQueue()  # True per scored batch, then False
-
-    def follow() -> int:
-        with app.app_context():
-            ensure_boards_built(store)
-            lines = 0
-            while committed.get():
-                lines += apply_pending_lines(store)
-                db.session.commit()
-            for _ in range(max_batches):  # whatever is left, added by others too
-                applied = apply_pending_lines(store)
-                db.session.commit()
-                lines += applied
-                if not applied:
-                    break
-            return lines
-
-    events = 0
-    with ThreadPoolExecutor(max_workers=1) as boards_side:
-        following = boards_side.submit(follow) if on_postgresql() else None
-        try:
-            for _ in range(max_batches):
-                scored = score_pending_events()
-                db.session.commit()
-                if not scored:
-                    break
-                events += scored
-                committed.put(True)
-        finally:
-            committed.put(False)  # the boards finish what is committed, even after an error
-        lines = following.result() if following else follow()
-    return {"events": events, "lines": lines}
 
 
 def ensure_boards_built(store: BoardStore, now: float | None = None) -> bool:

@@ -10,6 +10,7 @@ import crawleruseragents
 import pytest
 from sqlalchemy import func, select
 
+from app import jobs
 from app.extensions import db, get_redis
 from app.jobs import SCHEDULE
 from app.links import make_token
@@ -41,7 +42,7 @@ def click(client, token: str, *, ua: str | None = BROWSER, ip: str = "203.0.113.
 
 def process(app, **options) -> dict:
     with app.app_context():
-        return clicks.process_clicks(**options)
+        return jobs.process_clicks(**options)
 
 
 def records(app) -> list[tuple]:

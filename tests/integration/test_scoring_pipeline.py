@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 
 from app.boards import BoardStore, board_key
 from app.extensions import db, get_redis
+from app.jobs import settle
 from app.models import CapUsage, Event, LedgerLine, Role
 from app.services import rules as rules_service
 from app.services.scoring import (
@@ -21,7 +22,6 @@ from app.services.scoring import (
     restore_member,
     score_pending_events,
     scoring_lock,
-    settle,
 )
 from scoring.participation import Presence
 from scoring.vocabulary import Channel, EventKind
