@@ -10,8 +10,9 @@ here.
 - ``{chorus:tokens}:``: API tokens' owners kept for a minute; ``app.services.tokens``;
 - ``chorus:link:``: the destination cache of tracked links;
   ``app.services.click_capture``;
-- ``chorus:clicks``: the stream of raw clicks and its consumer group;
-  ``app.services.click_capture``;
+- ``chorus:clicks``: the stream of raw clicks; ``app.services.click_capture`` (the
+  redirect appends to it; the worker's consumer group ``click-workers`` is
+  ``app.services.clicks``'s, which reads it through the stream name the owner exports);
 - ``chorus:click-seen:``: the visitor dedupe of clicks (SET NX EX);
   ``app.services.clicks``;
 - ``chorus:lock:``: the scoring lease; ``app.services.scoring``;

@@ -185,10 +185,11 @@ def vacuum() -> None:
 
 
 def run_pipeline() -> dict[str, float]:
-    """The settle job's work (app.services.scoring.settle), timed."""
+    """The settle job's work (app.jobs.settle), timed."""
     from app.boards import BoardStore
     from app.extensions import get_redis
-    from app.services.scoring import scoring_lock, settle
+    from app.jobs import settle
+    from app.services.scoring import scoring_lock
 
     started = time.perf_counter()
     with scoring_lock():
