@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1: one flask-smorest blueprint per feature.
+"""The JSON API under /api/v1: one flask-smorest blueprint per feature. What the
+blueprints share lives in ``app.api.support``.
 
 Conventions (also in the OpenAPI document at /api/openapi.json):
 - authentication: ``Authorization: Bearer <token>``, or the session cookie plus an
@@ -10,209 +11,70 @@ Conventions (also in the OpenAPI document at /api/openapi.json):
 
 from __future__ import annotations
 
-import json
-from typing import Any, NoReturn
+from flask import Flask
+from flask_smorest import Blueprint
 
-from flask import Flask, Request
-from flask.views import MethodView
-from flask_login import current_user
-from flask_smorest import Blueprint, abort
-from flask_smorest.pagination import PaginationParameters
-from marshmallow import validate
-from sqlalchemy import Select, func, select
-from webargs.flaskparser import FlaskParser
+from app.api import (
+    audit,
+    company,
+    content,
+    employees,
+    feed,
+    guidelines,
+    inbound_feeds,
+    interests,
+    leaderboards,
+    me,
+    points,
+    policy,
+    referrals,
+    rewards,
+    rules,
+    shares,
+    taboo,
+    teams,
+    tokens,
+    webhooks,
+)
+from app.extensions import api
 
-from app.auth import UNSAFE_METHODS, protect_api_from_csrf
-from app.extensions import api, csrf, db
-from app.models import Employee, Role
-from app.schemas import SQL_INTEGER_MAX, Integer
-
-API_PREFIX = "/api/v1"
-
-
-class ApiParser(FlaskParser):
-    """webargs' parser, with one answer for any body that is not JSON."""
-
-    def _raw_load_json(self, req: Request) -> Any:
-        try:
-            return super()._raw_load_json(req)
-        except RecursionError as exc:  # thousands of nested brackets
-            raise json.JSONDecodeError("Nested too deeply", "[", 0) from exc
-
-    def _handle_invalid_json_error(self, error: Exception, req: Request, *_: Any) -> NoReturn:
-        abort(400, message="The request body is not valid JSON.", messages={"json": ["Not JSON."]})
-
-
-class ApiBlueprint(Blueprint):
-    """A flask-smorest blueprint whose operations all document who may call them.
-
-    Each view's ``required_role`` (set by ``@requires_role``) is copied into its OpenAPI
-    doc at route time, so a view without a declared role fails at import, not in
-    production; every operation then lists the bearer scheme and its 401/403 answers.
-    """
-
-    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
-    ARGUMENTS_PARSER = ApiParser()
-    PAGINATION_ARGUMENTS_PARSER = ApiParser()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._prepare_doc_cbks.append(self._prepare_access_doc)
-
-    def route(self, rule: str, *, parameters=None, tags=None, **options: Any):
-        register = super().route(rule, parameters=parameters, tags=tags, **options)
-
-        def decorator(view):
-            methods = (
-                [getattr(view, m.lower()) for m in view.methods]
-                if isinstance(view, type) and issubclass(view, MethodView)
-                else [view]
-            )
-            for function in methods:
-                if not hasattr(function, "required_role"):
-                    raise TypeError(f"{rule}: {function.__qualname__} has no @requires_role")
-                function._apidoc = {
-                    **getattr(function, "_apidoc", {}),
-                    "required_role": function.required_role,
-                }
-            return register(view)
-
-        return decorator
-
-    def paginate(self, pager=None, **parameters: Any):
-        """flask-smorest's pagination, with the page number bounded like every integer:
-        the first row of the last page (``(page - 1) * page_size``) fits a SQL OFFSET."""
-        paginated = super().paginate(pager, **parameters)
-        max_page_size = (
-            parameters.get("max_page_size") or self.DEFAULT_PAGINATION_PARAMETERS["max_page_size"]
-        )
-
-        def decorator(function):
-            wrapper = paginated(function)
-            schema = wrapper._apidoc["pagination"]["parameters"]["schema"]
-            page = schema._declared_fields["page"]
-            schema._declared_fields["page"] = Integer(
-                load_default=page.load_default,
-                validate=validate.Range(
-                    min=1,
-                    max=SQL_INTEGER_MAX // max_page_size,
-                    error="Pages are numbered from {min} to {max}.",
-                ),
-            )
-            return wrapper
-
-        return decorator
-
-    @staticmethod
-    def _prepare_access_doc(doc: dict, doc_info: dict, *, method: str, **_: Any) -> dict:
-        role: Role | None = doc_info["required_role"]
-        if role is None:  # @public: open to everyone, on purpose
-            doc["security"] = []
-            return doc
-        doc["security"] = [{"bearer": []}]
-        doc["x-required-role"] = role.value
-        responses = doc.setdefault("responses", {})
-        responses["401"] = "UNAUTHORIZED"
-        if role is not Role.EMPLOYEE:  # everyone signed in is at least an employee
-            responses["403"] = "FORBIDDEN"
-        if method.upper() in UNSAFE_METHODS:
-            # A session call without the X-CSRFToken header; bearer calls need none.
-            responses.setdefault("400", "BAD_REQUEST")
-        return doc
-
-
-def _protect_session_calls() -> None:
-    """Anonymous calls are answered 401 by ``requires_role``; the CSRF check guards the
-    ambient credential of a signed-in session, so it only runs when there is one."""
-    if current_user.is_authenticated:
-        protect_api_from_csrf()
-
-
-def api_blueprint(name: str, path: str, description: str) -> ApiBlueprint:
-    bp = ApiBlueprint(name, __name__, url_prefix=f"{API_PREFIX}{path}", description=description)
-    csrf.exempt(bp)  # checked in protect_api_from_csrf unless a bearer token is sent
-    bp.before_request(_protect_session_calls)
-    return bp
-
-
-def caller() -> Employee:
-    """The employee making the request (a session or a token's owner)."""
-    return current_user._get_current_object()
-
-
-def paginate_select(statement: Select, pagination: PaginationParameters) -> list:
-    """One page of ``statement``'s rows; sets the total for the X-Pagination header."""
-    count = select(func.count()).select_from(statement.order_by(None).subquery())
-    pagination.item_count = db.session.scalar(count)
-    page = statement.limit(pagination.page_size).offset(pagination.first_item)
-    return list(db.session.scalars(page))
-
-
-def _feature_blueprints() -> list[Blueprint]:
-    from app.api import audit, company, employees, guidelines, interests, me, teams, tokens
-
-    return [
-        me.bp,
-        guidelines.bp,
-        company.bp,
-        teams.bp,
-        employees.bp,
-        interests.bp,
-        tokens.bp,
-        audit.bp,
-        *_referral_blueprints(),
-        *_content_blueprints(),
-        *_sharing_blueprints(),
-        *_points_blueprints(),
-        *_reward_blueprints(),
-    ]
-
-
-def _reward_blueprints() -> list[Blueprint]:
-    from app.api import rewards
-
-    return [rewards.rewards_bp, rewards.redemptions_bp]
-
-
-def _points_blueprints() -> list[Blueprint]:
-    from app.api import leaderboards, points, rules
-
-    return [points.bp, leaderboards.bp, rules.bp, rules.bonuses_bp]
-
-
-def _sharing_blueprints() -> list[Blueprint]:
-    from app.api import feed, shares
-
-    return [feed.bp, shares.bp]
-
-
-def _content_blueprints() -> list[Blueprint]:
-    from app.api import content, inbound_feeds, policy, taboo
-
-    return [content.bp, policy.bp, taboo.bp, inbound_feeds.bp]
-
-
-def _referral_blueprints() -> list[Blueprint]:
-    from app.api import referrals, webhooks
-
-    return [
-        referrals.programmes_bp,
-        referrals.integrations_bp,
-        referrals.referrals_bp,
-        webhooks.bp,
-    ]
+# Every API blueprint, in the order of the OpenAPI document.
+BLUEPRINTS: list[Blueprint] = [
+    me.bp,
+    guidelines.bp,
+    company.bp,
+    teams.bp,
+    employees.bp,
+    interests.bp,
+    tokens.bp,
+    audit.bp,
+    # referrals
+    referrals.programmes_bp,
+    referrals.integrations_bp,
+    referrals.referrals_bp,
+    webhooks.bp,
+    # the content hub
+    content.bp,
+    policy.bp,
+    taboo.bp,
+    inbound_feeds.bp,
+    # sharing
+    feed.bp,
+    shares.bp,
+    # points and boards
+    points.bp,
+    leaderboards.bp,
+    rules.bp,
+    rules.bonuses_bp,
+    # rewards
+    rewards.rewards_bp,
+    rewards.redemptions_bp,
+]
 
 
 def register_api(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An API token"}
     )
-    if not BLUEPRINTS:
-        BLUEPRINTS.extend(_feature_blueprints())
     for bp in BLUEPRINTS:
         api.register_blueprint(bp)
-
-
-# Every API blueprint, filled on first registration (importing the features needs the
-# helpers above, so they cannot be imported at the top of this module).
-BLUEPRINTS: list[Blueprint] = []

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
-from app.api import api_blueprint, paginate_select
+from app.api.support import api_blueprint, paginate_select
 from app.auth import requires_role
 from app.models import AuditEntry, Role
 from app.schemas import AuditEntrySchema

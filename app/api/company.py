@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from app.api import api_blueprint, caller
+from app.api.support import api_blueprint, caller
 from app.auth import requires_role
 from app.models import CompanySettings, Role
 from app.schemas import CompanySettingsSchema

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
-from app.api import api_blueprint, caller, paginate_select
+from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.models import Role, utcnow
 from app.schemas import AllowanceSchema, FeedItemSchema

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
-from app.api import api_blueprint, caller, paginate_select
+from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.models import InboundFeed, Role
 from app.schemas import FetchRequestedSchema, InboundFeedSchema, InboundFeedUpdateSchema

@@ -25,7 +25,7 @@ from flask.views import MethodView
 from marshmallow import EXCLUDE, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from app.api import api_blueprint, caller
+from app.api.support import api_blueprint, caller
 from app.auth import bearer_secret, requires_role
 from app.errors import ChorusError
 from app.fast_paths import Answer

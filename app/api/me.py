@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_login import logout_user
 
-from app.api import api_blueprint, caller
+from app.api.support import api_blueprint, caller
 from app.auth import requires_role
 from app.errors import InvalidInput
 from app.models import Employee, Role

@@ -8,7 +8,7 @@ from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.api import api_blueprint, caller, paginate_select
+from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
 from app.models import Redemption, Reward, Role

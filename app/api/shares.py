@@ -9,7 +9,7 @@ from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
-from app.api import api_blueprint, caller, paginate_select
+from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.extensions import db
 from app.models import Role, Share, utcnow

@@ -8,7 +8,7 @@ from functools import wraps
 from flask import g, request
 from flask.views import MethodView
 
-from app.api import api_blueprint
+from app.api.support import api_blueprint
 from app.auth import public
 from app.extensions import limiter
 from app.models import Referral

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import ApiToken, AuditEntry, CompanySettings, Employee, Role
 from app.schemas import ApiTokenSchema, CompanySettingsSchema, load
 from app.services import people, tokens
-from app.web.forms import form_failed, me, optional_int, page_number
+from app.web.pages import form_failed, me, optional_int, page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

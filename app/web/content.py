@@ -30,8 +30,8 @@ from app.schemas import (
     load,
 )
 from app.services import content, inbound_feeds, policy
-from app.web import _company_zone
-from app.web.forms import form_failed, me, page_number
+from app.web.pages import company_zone as _company_zone
+from app.web.pages import form_failed, me, page_number
 from scoring.vocabulary import Channel
 
 bp = Blueprint("content", __name__)

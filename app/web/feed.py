@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import ContentItem, Employee, Role, utcnow
 from app.schemas import ShareFormSchema, load
 from app.services import content, feed, policy, sharing
-from app.web.forms import me, optional_int, page_number
+from app.web.pages import me, optional_int, page_number
 from scoring.sharing import with_disclosure
 from scoring.vocabulary import CHANNEL_LABELS, Channel
 

@@ -23,7 +23,7 @@ from app.schemas import (
     load,
 )
 from app.services import participation, people
-from app.web.forms import form_failed, me, optional_int, page_number
+from app.web.pages import form_failed, me, optional_int, page_number
 
 bp = Blueprint("hr", __name__)
 

@@ -14,7 +14,7 @@ from app.extensions import after_commit, db
 from app.models import InboundFeed, Role
 from app.schemas import InboundFeedSchema, load
 from app.services import inbound_feeds
-from app.web.forms import me
+from app.web.pages import me
 
 bp = Blueprint("feeds", __name__)
 

@@ -14,7 +14,7 @@ from app.models import Role, utcnow
 from app.schemas import BoardPageSchema, load
 from app.services.calendar import company_calendar
 from app.services.leaderboards import PAGE_SIZE, Scope, view_board
-from app.web.forms import me
+from app.web.pages import me
 from scoring.participation import Presence
 from scoring.windows import Window, window_key, window_start
 

@@ -10,7 +10,7 @@ from app.errors import ChorusError, InvalidInput
 from app.models import Role
 from app.schemas import OptInSchema, load
 from app.services import participation as service
-from app.web.forms import form_failed, me
+from app.web.pages import form_failed, me
 
 bp = Blueprint("participation", __name__)
 

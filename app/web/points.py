@@ -21,7 +21,7 @@ from app.queue import enqueue
 from app.schemas import AdjustmentFormSchema, RecalculationFormSchema, load
 from app.services import ledger, people
 from app.services.calendar import company_calendar
-from app.web.forms import me, optional_int
+from app.web.pages import me, optional_int
 from scoring.participation import Presence
 from scoring.windows import Window
 

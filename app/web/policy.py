@@ -20,7 +20,7 @@ from app.schemas import (
     load,
 )
 from app.services import policy, taboo
-from app.web.forms import form_failed, me, optional_int
+from app.web.pages import form_failed, me, optional_int
 from scoring.vocabulary import CHANNEL_LABELS, Channel
 
 bp = Blueprint("policy", __name__)

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Interest, Role
 from app.schemas import EraseSchema, InterestIdsSchema, NetworkSchema, PresenceSchema, load
 from app.services import participation as service
-from app.web.forms import form_failed, me, optional_int
+from app.web.pages import form_failed, me, optional_int
 from scoring.participation import Network, Presence, board_name
 
 bp = Blueprint("profile", __name__, url_prefix="/me")

@@ -23,8 +23,8 @@ from app.schemas import (
     webhook_url,
 )
 from app.services import referrals
-from app.web import _company_zone
-from app.web.forms import form_failed, me, optional_int, page_number
+from app.web.pages import company_zone as _company_zone
+from app.web.pages import form_failed, me, optional_int, page_number
 from scoring.referrals import REASON_TEXT
 from scoring.vocabulary import ReferralStage
 

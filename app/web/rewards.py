@@ -16,8 +16,7 @@ from app.extensions import db
 from app.models import Redemption, RedemptionState, Reward, Role
 from app.schemas import RewardFormSchema, load
 from app.services import ledger, redemptions
-from app.web import plural
-from app.web.forms import form_failed, me, optional_int
+from app.web.pages import form_failed, me, optional_int, plural
 from app.web.points import new_form_key
 
 bp = Blueprint("reward_pages", __name__)

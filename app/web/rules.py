@@ -19,9 +19,8 @@ from app.models import Role, RuleVersion, ScoringRule, Team, utcnow
 from app.schemas import NewRuleFormSchema, ReferralBonusFormSchema, RuleFormSchema, load
 from app.services import ledger
 from app.services import rules as service
-from app.web import localtime
 from app.web.feed import CHANNEL_LABELS
-from app.web.forms import me, optional_int
+from app.web.pages import localtime, me, optional_int
 from app.web.points import WINDOW_WORDS, local_datetime, new_form_key
 from scoring.vocabulary import EventKind, ReferralStage
 from scoring.windows import Window

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Role
 from app.services import sharing
 from app.web.feed import CHANNEL_LABELS
-from app.web.forms import me, page_number
+from app.web.pages import me, page_number
 
 bp = Blueprint("share_pages", __name__, url_prefix="/me/shares")
 

@@ -3,11 +3,9 @@
 The imports of every module in ``app/``, ``scoring/`` and ``rewards/`` are read with
 ``ast``, those at the top and those inside functions alike (an import inside a function
 to dodge a cycle is still a cycle), and any strongly connected group of modules fails.
-
-One kind of edge is not counted: a package's ``__init__`` importing its own submodules
-inside a function. That is how ``create_app``, ``register_api`` and ``register_pages``
-gather the blueprints when the app is built; the blueprints in turn use helpers that
-their package defines.
+A package's ``__init__`` is a module like any other: ``app.api`` and ``app.web`` import
+their blueprints at the top, and the blueprints take what they share from
+``app.api.support`` and ``app.web.pages``.
 """
 
 from __future__ import annotations
@@ -72,15 +70,10 @@ def _imports(module: str, source: str, modules: Mapping[str, str]) -> set[tuple[
 
 
 def import_graph(modules: Mapping[str, str]) -> dict[str, set[str]]:
-    graph: dict[str, set[str]] = {}
-    for module, source in modules.items():
-        graph[module] = {
-            target
-            for target, in_function in _imports(module, source, modules)
-            # a package gathering its own blueprints when the app is built
-            if not (in_function and target.startswith(module + "."))
-        }
-    return graph
+    return {
+        module: {target for target, _ in _imports(module, source, modules)}
+        for module, source in modules.items()
+    }
 
 
 def cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
@@ -193,21 +186,30 @@ def test_the_check_finds_imports_inside_functions():
         ),
         # a layered house: no cycle
         ({"app.queue": "import rq", "app.jobs": "from app.queue import enqueue"}, []),
-        # a package gathering its blueprints in a function, which use its helpers: allowed
+        # a package whose blueprints use helpers it defines, gathered in a function or not
         (
             {
                 "app.api": "def register():\n    from app.api import teams\n",
                 "app.api.teams": "from app.api import api_blueprint",
             },
-            [],
+            [["app.api", "app.api.teams"]],
         ),
-        # ... but not at import time
         (
             {
                 "app.api": "from app.api import teams\n",
                 "app.api.teams": "from app.api import api_blueprint",
             },
             [["app.api", "app.api.teams"]],
+        ),
+        # the helpers in a module of their own: no cycle
+        (
+            {
+                "app.api": "from app.api import teams\n",
+                "app.api.teams": "from app.api.support import api_blueprint",
+                "app.api.support": "from app.models import Role",
+                "app.models": "",
+            },
+            [],
         ),
     ],
 )

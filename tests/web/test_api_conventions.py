@@ -10,7 +10,8 @@ from flask import Flask
 from flask.views import MethodView
 from sqlalchemy import select
 
-from app.api import BLUEPRINTS, api_blueprint
+from app.api import BLUEPRINTS
+from app.api.support import api_blueprint
 from app.extensions import db
 from app.models import ApiToken, Employee, Role, Team
 from app.services.tokens import revoke_token
