@@ -27,6 +27,7 @@ from app.api import (
     me,
     points,
     policy,
+    reference,
     referrals,
     rewards,
     rules,
@@ -78,3 +79,4 @@ def register_api(app: Flask) -> None:
     )
     for bp in BLUEPRINTS:
         api.register_blueprint(bp)
+    app.register_blueprint(reference.bp)  # /api/docs: the document, readable
