@@ -30,6 +30,7 @@ from app.services.scoring import event_facts, upsert_usage
 from rewards.redemptions import HELD
 from scoring.engine import score_events
 from scoring.keys import adjustment_line_key, recalculation_line_key
+from scoring.ranking import MAX_POINTS
 from scoring.vocabulary import Channel
 from scoring.windows import Window, window_key, window_start
 
@@ -124,8 +125,13 @@ def record_adjustment(
     existing = _adjustment_line(key)
     if existing is not None:
         return _repeated(existing, employee, points), False
-    if points < 0 and balance(employee.id).lifetime + points < 0:
+    lifetime = balance(employee.id).lifetime
+    if points < 0 and lifetime + points < 0:
         raise InvalidInput("A correction cannot take the total below zero.", field="points")
+    if lifetime + points > MAX_POINTS:  # a board holds totals up to this exactly
+        raise InvalidInput(
+            f"A total cannot go above {MAX_POINTS:,} points on the boards.", field="points"
+        )
     line_id = db.session.scalar(
         insert(LedgerLine)
         .values(

@@ -13,6 +13,7 @@ from app.models import AuditEntry, CapUsage, LedgerLine, LineKind, Role
 from app.services import ledger
 from app.services import rules as rules_service
 from app.services.scoring import apply_pending_lines, rebuild_boards
+from scoring.ranking import MAX_POINTS
 from scoring.vocabulary import EventKind
 from tests.factories import EmployeeFactory
 from tests.integration.scoring_support import COMPANY, NOW, T0, event, run_pipeline
@@ -135,3 +136,19 @@ def test_a_preview_shows_what_a_change_would_have_given_and_writes_nothing(store
         events=5, current_points=20, proposed_points=40, employees=2, people=2
     )
     assert db.session.scalar(select(func.count()).select_from(LedgerLine)) == lines_before
+
+
+def test_an_adjustment_cannot_take_a_total_beyond_what_the_boards_hold_exactly(store):
+    """Boards hold totals up to MAX_POINTS exactly; the API must not accept a total that
+    the board script and a rebuild would then both refuse."""
+    admin, bob = EmployeeFactory(role=Role.ADMIN), EmployeeFactory(opted_in=True)
+    for number in range(MAX_POINTS // 100_000):
+        ledger.adjust_points(admin, bob, 100_000, "Large", f"big-{number}")
+    db.session.commit()
+    total = ledger.balance(bob.id).lifetime
+    with pytest.raises(InvalidInput, match="above"):
+        ledger.adjust_points(admin, bob, MAX_POINTS - total + 1, "One too many", "over")
+    ledger.adjust_points(admin, bob, MAX_POINTS - total, "Exactly the most", "most")
+    db.session.commit()
+    apply_pending_lines(store)
+    assert store.standing(COMPANY, bob.id).points == MAX_POINTS
