@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter, Map
 
-from app.schemas import SQL_INTEGER_MAX
+from app.schemas.fields import SQL_INTEGER_MAX
 
 
 class RowIdConverter(IntegerConverter):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.api.support import api_blueprint, paginate_select
 from app.auth import requires_role
 from app.models import AuditEntry, Role
-from app.schemas import AuditEntrySchema
+from app.schemas.admin import AuditEntrySchema
 
 bp = api_blueprint("audit", "/audit", "Who changed what, and when.")
 

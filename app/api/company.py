@@ -7,7 +7,7 @@ from flask.views import MethodView
 from app.api.support import api_blueprint, caller
 from app.auth import requires_role
 from app.models import CompanySettings, Role
-from app.schemas import CompanySettingsSchema
+from app.schemas.admin import CompanySettingsSchema
 from app.services import people
 
 bp = api_blueprint("company", "/company", "Company-wide settings.")

@@ -8,7 +8,7 @@ from flask_smorest.pagination import PaginationParameters
 from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.models import ContentItem, Role, ShareTemplate
-from app.schemas import (
+from app.schemas.content import (
     ContentInputSchema,
     ContentItemSchema,
     ContentQuerySchema,

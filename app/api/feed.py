@@ -8,7 +8,7 @@ from flask_smorest.pagination import PaginationParameters
 from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.models import Role, utcnow
-from app.schemas import AllowanceSchema, FeedItemSchema
+from app.schemas.sharing import AllowanceSchema, FeedItemSchema
 from app.services import feed
 
 bp = api_blueprint("feed", "/feed", "Your feed of content to share, and your share allowance.")

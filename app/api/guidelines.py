@@ -8,7 +8,7 @@ from app.api.support import api_blueprint, caller
 from app.auth import requires_role
 from app.errors import NotFound
 from app.models import GuidelineVersion, Role
-from app.schemas import GuidelinesSchema
+from app.schemas.policy import GuidelinesSchema
 from app.services import participation
 
 bp = api_blueprint("guidelines", "/guidelines", "Social-media guidelines, versioned.")

@@ -9,7 +9,11 @@ from sqlalchemy import select
 from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.models import InboundFeed, Role
-from app.schemas import FetchRequestedSchema, InboundFeedSchema, InboundFeedUpdateSchema
+from app.schemas.inbound_feeds import (
+    FetchRequestedSchema,
+    InboundFeedSchema,
+    InboundFeedUpdateSchema,
+)
 from app.services import inbound_feeds
 
 bp = api_blueprint(

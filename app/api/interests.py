@@ -10,7 +10,7 @@ from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
 from app.models import Interest, Role
-from app.schemas import InterestSchema
+from app.schemas.people import InterestSchema
 from app.services import people
 
 bp = api_blueprint("interests", "/interests", "Interests and personas HR curates.")

@@ -30,7 +30,7 @@ from app.auth import bearer_secret, requires_role
 from app.errors import ChorusError
 from app.fast_paths import Answer
 from app.models import Employee, Role
-from app.schemas import BoardQuerySchema, BoardViewSchema, board_view_json
+from app.schemas.leaderboards import BoardQuerySchema, BoardViewSchema, board_view_json
 from app.services import tokens
 from app.services.leaderboards import Scope, Viewer, view_board
 from scoring.windows import Window

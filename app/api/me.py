@@ -9,7 +9,7 @@ from app.api.support import api_blueprint, caller
 from app.auth import requires_role
 from app.errors import InvalidInput
 from app.models import Employee, Role
-from app.schemas import (
+from app.schemas.profile import (
     EraseSchema,
     InterestIdsSchema,
     NetworksSchema,

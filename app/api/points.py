@@ -17,7 +17,7 @@ from app.errors import InvalidInput
 from app.extensions import after_commit
 from app.models import Employee, LedgerLine, Role, RuleVersion, utcnow
 from app.queue import enqueue
-from app.schemas import (
+from app.schemas.points import (
     AdjustmentSchema,
     BalanceSchema,
     JobQueuedSchema,

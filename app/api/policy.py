@@ -11,7 +11,7 @@ from app.auth import requires_role
 from app.errors import NotFound
 from app.extensions import db
 from app.models import AllowedDomain, NetworkPolicy, Role, SharePolicy
-from app.schemas import AllowedDomainSchema, NetworkPolicySchema, SharePolicySchema
+from app.schemas.policy import AllowedDomainSchema, NetworkPolicySchema, SharePolicySchema
 from app.services import content, policy
 from scoring.vocabulary import Channel
 

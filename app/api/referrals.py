@@ -11,7 +11,7 @@ from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
 from app.models import Integration, Referral, ReferralProgramme, Role, Share
-from app.schemas import (
+from app.schemas.referrals import (
     IntegrationSchema,
     NewIntegrationSchema,
     ReferralProgrammeSchema,

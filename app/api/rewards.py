@@ -12,7 +12,7 @@ from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
 from app.models import Redemption, Reward, Role
-from app.schemas import (
+from app.schemas.rewards import (
     CatalogueSchema,
     DecisionSchema,
     RedeemSchema,

@@ -16,7 +16,7 @@ from app.auth import requires_role
 from app.db import get_or_404
 from app.errors import InvalidInput, NotFound
 from app.models import Role, RuleVersion, ScoringRule, utcnow
-from app.schemas import (
+from app.schemas.points import (
     RULE_TERMS,
     PreviewSchema,
     ReferralBonusEditSchema,

@@ -13,7 +13,7 @@ from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.extensions import db
 from app.models import Role, Share, utcnow
-from app.schemas import ShareCreateSchema, ShareSchema
+from app.schemas.sharing import ShareCreateSchema, ShareSchema
 from app.services import sharing
 
 bp = api_blueprint("shares", "/shares", "Your shares, their tracked links, clicks and referrals.")

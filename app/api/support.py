@@ -18,7 +18,7 @@ from webargs.flaskparser import FlaskParser
 from app.auth import UNSAFE_METHODS, protect_api_from_csrf
 from app.extensions import csrf, db
 from app.models import Employee, Role
-from app.schemas import SQL_INTEGER_MAX, Integer
+from app.schemas.fields import SQL_INTEGER_MAX, Integer
 
 API_PREFIX = "/api/v1"
 

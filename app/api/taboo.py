@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.models import Role, TabooTopic
-from app.schemas import (
+from app.schemas.policy import (
     TabooCheckResultSchema,
     TabooCheckSchema,
     TabooTopicSchema,

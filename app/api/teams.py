@@ -11,7 +11,7 @@ from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
 from app.models import Role, Team
-from app.schemas import TeamSchema
+from app.schemas.people import TeamSchema
 from app.services import people
 
 bp = api_blueprint("teams", "/teams", "Teams of the company directory.")

@@ -12,7 +12,7 @@ from app.db import get_or_404
 from app.errors import NotFound
 from app.extensions import db
 from app.models import ApiToken, Employee, Role
-from app.schemas import ApiTokenSchema, NewApiTokenSchema
+from app.schemas.admin import ApiTokenSchema, NewApiTokenSchema
 from app.services import tokens
 
 bp = api_blueprint("tokens", "/tokens", "API tokens; each acts with its owner's role.")

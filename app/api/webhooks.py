@@ -12,7 +12,7 @@ from app.api.support import api_blueprint
 from app.auth import public
 from app.extensions import limiter
 from app.models import Referral
-from app.schemas import ReferralReceiptSchema, WebhookDeliverySchema
+from app.schemas.referrals import ReferralReceiptSchema, WebhookDeliverySchema
 from app.services import referrals
 
 TIMESTAMP_HEADER = "X-Chorus-Timestamp"

@@ -13,7 +13,8 @@ from app.db import get_or_404
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db
 from app.models import ApiToken, AuditEntry, CompanySettings, Employee, Role
-from app.schemas import ApiTokenSchema, CompanySettingsSchema, load
+from app.schemas.admin import ApiTokenSchema, CompanySettingsSchema
+from app.schemas.fields import load
 from app.services import people, tokens
 from app.web.pages import form_failed, me, optional_int, page_number
 

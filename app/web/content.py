@@ -22,13 +22,9 @@ from app.auth import requires_role
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db
 from app.models import AllowedDomain, ContentItem, ContentStatus, Interest, Role, Team
-from app.schemas import (
-    AllowedDomainSchema,
-    ContentInputSchema,
-    ContentQuerySchema,
-    ContentUpdateSchema,
-    load,
-)
+from app.schemas.content import ContentInputSchema, ContentQuerySchema, ContentUpdateSchema
+from app.schemas.fields import load
+from app.schemas.policy import AllowedDomainSchema
 from app.services import content, inbound_feeds, policy
 from app.web.pages import company_zone as _company_zone
 from app.web.pages import form_failed, me, page_number

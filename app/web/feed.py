@@ -9,7 +9,8 @@ from app.auth import requires_role
 from app.errors import ChorusError
 from app.extensions import db
 from app.models import ContentItem, Employee, Role, utcnow
-from app.schemas import ShareFormSchema, load
+from app.schemas.fields import load
+from app.schemas.sharing import ShareFormSchema
 from app.services import content, feed, policy, sharing
 from app.web.pages import me, optional_int, page_number
 from scoring.sharing import with_disclosure

@@ -12,16 +12,16 @@ from app.db import get_or_404
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db
 from app.models import Employee, Interest, Role, Team
-from app.schemas import (
+from app.schemas.fields import load
+from app.schemas.people import (
     CsvImportSchema,
     EmployeeQuerySchema,
     EmployeeSchema,
     EmployeeUpdateSchema,
-    GuidelinesSchema,
     InterestSchema,
     TeamSchema,
-    load,
 )
+from app.schemas.policy import GuidelinesSchema
 from app.services import participation, people
 from app.web.pages import form_failed, me, optional_int, page_number
 

@@ -12,7 +12,8 @@ from app.auth import requires_role
 from app.errors import ChorusError
 from app.extensions import after_commit, db
 from app.models import InboundFeed, Role
-from app.schemas import InboundFeedSchema, load
+from app.schemas.fields import load
+from app.schemas.inbound_feeds import InboundFeedSchema
 from app.services import inbound_feeds
 from app.web.pages import me
 

@@ -11,7 +11,8 @@ from flask import Blueprint, render_template, request
 from app.auth import requires_role
 from app.errors import ChorusError
 from app.models import Role, utcnow
-from app.schemas import BoardPageSchema, load
+from app.schemas.fields import load
+from app.schemas.leaderboards import BoardPageSchema
 from app.services.calendar import company_calendar
 from app.services.leaderboards import PAGE_SIZE, Scope, view_board
 from app.web.pages import me

@@ -8,7 +8,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from app.auth import requires_role
 from app.errors import ChorusError, InvalidInput
 from app.models import Role
-from app.schemas import OptInSchema, load
+from app.schemas.fields import load
+from app.schemas.profile import OptInSchema
 from app.services import participation as service
 from app.web.pages import form_failed, me
 

@@ -18,7 +18,8 @@ from app.errors import ChorusError, InvalidInput
 from app.extensions import db, get_redis
 from app.models import LedgerLine, Role, utcnow
 from app.queue import enqueue
-from app.schemas import AdjustmentFormSchema, RecalculationFormSchema, load
+from app.schemas.fields import load
+from app.schemas.points import AdjustmentFormSchema, RecalculationFormSchema
 from app.services import ledger, people
 from app.services.calendar import company_calendar
 from app.web.pages import me, optional_int

@@ -11,13 +11,13 @@ from app.auth import requires_role
 from app.errors import ChorusError
 from app.extensions import db
 from app.models import Role
-from app.schemas import (
+from app.schemas.fields import load
+from app.schemas.policy import (
     NetworkPolicySchema,
     SharePolicySchema,
     TabooCheckSchema,
     TabooTopicSchema,
     TabooTopicUpdateSchema,
-    load,
 )
 from app.services import policy, taboo
 from app.web.pages import form_failed, me, optional_int

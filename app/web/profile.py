@@ -13,7 +13,8 @@ from app.auth import requires_role
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db
 from app.models import Interest, Role
-from app.schemas import EraseSchema, InterestIdsSchema, NetworkSchema, PresenceSchema, load
+from app.schemas.fields import load
+from app.schemas.profile import EraseSchema, InterestIdsSchema, NetworkSchema, PresenceSchema
 from app.services import participation as service
 from app.web.pages import form_failed, me, optional_int
 from scoring.participation import Network, Presence, board_name

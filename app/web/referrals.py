@@ -14,12 +14,12 @@ from app.db import get_or_404
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db
 from app.models import Integration, Referral, ReferralOutcome, ReferralProgramme, Role, Share
-from app.schemas import (
+from app.schemas.fields import load
+from app.schemas.referrals import (
     IntegrationSchema,
     ReferralProgrammeSchema,
     ReferralProgrammeUpdateSchema,
     ReferralStageSchema,
-    load,
     webhook_url,
 )
 from app.services import referrals

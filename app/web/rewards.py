@@ -14,7 +14,8 @@ from app.db import get_or_404
 from app.errors import ChorusError
 from app.extensions import db
 from app.models import Redemption, RedemptionState, Reward, Role
-from app.schemas import RewardFormSchema, load
+from app.schemas.fields import load
+from app.schemas.rewards import RewardFormSchema
 from app.services import ledger, redemptions
 from app.web.pages import form_failed, me, optional_int, plural
 from app.web.points import new_form_key

@@ -16,7 +16,8 @@ from app.db import get_or_404
 from app.errors import ChorusError, InvalidInput
 from app.extensions import db
 from app.models import Role, RuleVersion, ScoringRule, Team, utcnow
-from app.schemas import NewRuleFormSchema, ReferralBonusFormSchema, RuleFormSchema, load
+from app.schemas.fields import load
+from app.schemas.points import NewRuleFormSchema, ReferralBonusFormSchema, RuleFormSchema
 from app.services import ledger
 from app.services import rules as service
 from app.web.feed import CHANNEL_LABELS

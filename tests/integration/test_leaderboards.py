@@ -11,7 +11,7 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.jobs import rebuild_boards as rebuild_boards_job
 from app.models import Role
-from app.schemas import BoardViewSchema, board_view_json
+from app.schemas.leaderboards import BoardViewSchema, board_view_json
 from app.services import ledger, participation, people
 from app.services import rules as rules_service
 from app.services.leaderboards import Scope, Viewer, store, view_board

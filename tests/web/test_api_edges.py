@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from app.extensions import db
 from app.models import Interest, ReferralProgramme, Reward, Role, ScoringRule, TabooTopic, Team
-from app.schemas import RecalculationFormSchema
+from app.schemas.points import RecalculationFormSchema
 from app.services import referrals
 from tests.web.api_support import Caller, anonymous, bearer_caller, count
 from tests.web.test_webhooks import deliver

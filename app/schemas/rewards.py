@@ -1,0 +1,127 @@
+"""Rewards, the catalogue, redemptions and HR's decisions on them."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.models import RedemptionState
+from app.schemas.fields import Integer, Length, String
+
+MAX_REWARD_COST = 1_000_000
+
+
+class RewardSchema(Schema):
+    id = Integer(dump_only=True)
+    name = String(required=True, validate=Length(min=1, max=120))
+    description = String(load_default="", validate=Length(max=2000))
+    cost = Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_REWARD_COST),
+        metadata={"description": "points; redemptions made before a change keep their cost"},
+    )
+    stock = Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "units left; null: unlimited"},
+    )
+    per_person_limit = Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "redemptions per person, rejected and cancelled not counted"},
+    )
+    active = fields.Boolean(load_default=True, metadata={"description": "in the catalogue"})
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class RewardUpdateSchema(Schema):
+    name = String(validate=Length(min=1, max=120))
+    description = String(validate=Length(max=2000))
+    cost = Integer(strict=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
+    stock = Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
+    per_person_limit = Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
+    active = fields.Boolean()
+
+
+class CatalogueRewardSchema(Schema):
+    """A reward in the catalogue, with whether the caller may redeem it now."""
+
+    id = Integer(attribute="reward.id")
+    name = String(attribute="reward.name")
+    description = String(attribute="reward.description")
+    cost = Integer(attribute="reward.cost")
+    stock = Integer(attribute="reward.stock", allow_none=True)
+    per_person_limit = Integer(attribute="reward.per_person_limit", allow_none=True)
+    redeemed_by_me = Integer(attribute="redeemed")
+    available = fields.Boolean(attribute="check.allowed")
+    unavailable_reason = String(
+        attribute="check.refusal",
+        allow_none=True,
+        metadata={"description": "retired, stock, limit or balance; null when available"},
+    )
+    message = String(attribute="check.message", metadata={"description": "why not"})
+
+
+class CatalogueSchema(Schema):
+    spendable = Integer(metadata={"description": "what the caller can spend now"})
+    rewards = fields.List(fields.Nested(CatalogueRewardSchema))
+
+
+class RedeemSchema(Schema):
+    reward_id = Integer(required=True, strict=True)
+    idempotency_key = String(
+        required=True,
+        validate=Length(min=1, max=100),
+        metadata={"description": "your key: the same again answers with the first redemption"},
+    )
+
+
+class RedemptionSchema(Schema):
+    id = Integer()
+    employee_id = Integer()
+    employee_name = fields.Function(lambda r: r.employee.name)
+    reward_id = Integer()
+    reward_name = String(attribute="reward.name")
+    points = Integer(metadata={"description": "the cost when it was redeemed"})
+    state = fields.Enum(
+        RedemptionState,
+        by_value=True,
+        metadata={"description": "pending, approved, fulfilled, rejected or cancelled"},
+    )
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    decision_note = String(allow_none=True, metadata={"description": "HR's words"})
+
+
+class RedemptionQuerySchema(Schema):
+    state = fields.Enum(RedemptionState, by_value=True, load_default=RedemptionState.PENDING)
+
+
+class DecisionSchema(Schema):
+    note = String(
+        load_default=None,
+        allow_none=True,
+        validate=Length(max=300),
+        metadata={"description": "for the employee, e.g. where to pick it up"},
+    )
+
+
+class RejectionSchema(Schema):
+    reason = String(
+        required=True,
+        validate=Length(min=1, max=300),
+        metadata={"description": "the employee reads it"},
+    )
+
+
+class RewardFormSchema(RewardSchema):
+    """The page form: numbers arrive as text and an empty field means none."""
+
+    cost = Integer(required=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
+    stock = Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    per_person_limit = Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
