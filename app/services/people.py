@@ -18,7 +18,7 @@ from app.models import CompanySettings, Employee, Interest, Role, Team
 from app.services import audit
 from app.services.board_membership import follow_on_boards
 from app.services.calendar import forget_company_calendar
-from app.services.names import flush_unique, same_name_as
+from app.services.names import flush_unique, name_key, same_name_as
 from app.services.single_row import single_row, update_single_row
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -257,9 +257,9 @@ def _rows(reader: csv.DictReader) -> list[tuple[int, dict]]:
 
 def closest_name(name: str, names: list[str]) -> str | None:
     """The existing name a misspelt one most likely meant, if any is close."""
-    by_lower = {n.lower(): n for n in names}
-    found = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
-    return by_lower[found[0]] if found else None
+    by_key = {name_key(n): n for n in names}
+    found = difflib.get_close_matches(name_key(name), list(by_key), n=1, cutoff=0.6)
+    return by_key[found[0]] if found else None
 
 
 def _unknown_team(name: str, teams: dict[str, Team]) -> InvalidInput:
@@ -281,7 +281,8 @@ def import_people(actor: Employee | None, text: str, *, create_teams: bool = Fal
     """
     report = ImportReport()
     reader = _read_csv(text)
-    teams = {t.name.lower(): t for t in db.session.scalars(select(Team))}
+    # Keyed like every unique name (Unicode case fold), so "STRASSE" is the team "Straße".
+    teams = {name_key(t.name): t for t in db.session.scalars(select(Team))}
     seen: set[str] = set()
     for line, row in _rows(reader):
         values = {k: (v or "").strip() for k, v in row.items() if k}
@@ -309,7 +310,7 @@ def import_people(actor: Employee | None, text: str, *, create_teams: bool = Fal
                 ) from exc
             _check_role_change(actor, existing.role if existing else None, role)
             team_name = values.get("team", "")
-            if team_name and not create_teams and team_name.lower() not in teams:
+            if team_name and not create_teams and name_key(team_name) not in teams:
                 raise _unknown_team(team_name, teams)
             if existing is not None:
                 if existing.erased_at is not None:
@@ -320,9 +321,9 @@ def import_people(actor: Employee | None, text: str, *, create_teams: bool = Fal
             report.rejected.append({"line": line, "reason": exc.message})
             continue
         # Validated above, so the writes below cannot fail half-way through a row.
-        team = teams.get(team_name.lower()) if team_name else None
+        team = teams.get(name_key(team_name)) if team_name else None
         if team_name and team is None:
-            team = teams[team_name.lower()] = create_team(actor, team_name)
+            team = teams[name_key(team_name)] = create_team(actor, team_name)
             report.teams_created.append(team.name)
         if existing is None:
             create_employee(actor, email=email, name=name, role=role, team=team)
