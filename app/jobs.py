@@ -28,6 +28,7 @@ from rq.serializers import JSONSerializer
 from app.boards import BoardStore
 from app.db import on_postgresql
 from app.extensions import db, get_redis
+from app.leases import Lease
 from app.mail import send_mail
 from app.models import Employee
 from app.queue import QUEUES, enqueue
@@ -187,11 +188,12 @@ def process_clicks(**options: int) -> dict[str, int]:
 # Points ----------------------------------------------------------------------------
 
 
-def settle(store: BoardStore, max_batches: int = 50) -> dict[str, int]:
+def settle(store: BoardStore, max_batches: int = 50, lease: Lease | None = None) -> dict[str, int]:
     """Score up to ``max_batches`` batches of waiting events and bring the boards up to
     date; returns how many events and lines were handled. Every batch commits on its
     own, here: the services score and apply, and flush. The caller holds the scoring
-    lock.
+    lock; once its ``lease`` is lost (this run stalled past it, so another may have
+    started) no new batch is scored.
 
     On PostgreSQL the boards follow in a second thread with a session of its own: each
     scored batch, once committed, goes on the boards while the next one is scored.
@@ -220,6 +222,8 @@ def settle(store: BoardStore, max_batches: int = 50) -> dict[str, int]:
         following = boards_side.submit(follow) if on_postgresql() else None
         try:
             for _ in range(max_batches):
+                if lease is not None and lease.lost:
+                    break
                 scored = score_pending_events()
                 db.session.commit()
                 if not scored:
@@ -239,8 +243,8 @@ def settle_points(max_batches: int = 50, wait: float = 0) -> dict[str, int]:
     to the first, unless told to ``wait`` for it that many seconds. Each batch commits on
     its own, so a crash loses nothing done."""
     try:
-        with scoring_lock(blocking_timeout=wait):
-            return settle(BoardStore(get_redis()), max_batches)
+        with scoring_lock(blocking_timeout=wait) as lease:
+            return settle(BoardStore(get_redis()), max_batches, lease)
     except Busy:
         log.info("settle_points: another run holds the lock")
     return {"events": 0, "lines": 0}

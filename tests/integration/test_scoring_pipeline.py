@@ -255,6 +255,19 @@ def test_only_one_scoring_job_runs_at_a_time(store):
         pass
 
 
+def test_a_run_whose_lease_was_lost_scores_no_further_batch(store):
+    """A holder that stalled past its lease may have a successor at work: it stops."""
+    alice = EmployeeFactory(opted_in=True)
+    event(alice)
+    db.session.commit()
+    with scoring_lock() as lease:
+        lease.lost = True
+        assert settle(store, max_batches=5, lease=lease)["events"] == 0
+    assert db.session.scalar(select(func.count()).select_from(LedgerLine)) == 0
+    with scoring_lock() as lease:
+        assert settle(store, max_batches=5, lease=lease)["events"] == 1
+
+
 def test_unused_rule_kinds_do_not_award(store):
     alice = EmployeeFactory(opted_in=True, role=Role.EMPLOYEE)
     event(alice, EventKind.REFERRAL_HIRED)
