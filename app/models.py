@@ -24,10 +24,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
+from app.services.names import name_key as fold_name
 from rewards.redemptions import State as RedemptionState
 from scoring.clicks import ClickKind
 from scoring.participation import Network, Presence, is_participating
@@ -38,6 +39,17 @@ from scoring.windows import Window
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UniqueName:
+    """A name unique whatever its case. ``name_key`` holds the name's case fold
+    (``app.services.names``) and carries the unique constraint, so the database refuses
+    "STRASSE" beside "Straße" even when two requests pass the service's check at once."""
+
+    @validates("name")
+    def _set_name_key(self, _attribute: str, name: str) -> str:
+        self.name_key = fold_name(name)
+        return name
 
 
 def new_login_nonce() -> str:
@@ -111,11 +123,12 @@ class CompanySettings(db.Model):
     )
 
 
-class Team(db.Model):
+class Team(UniqueName, db.Model):
     __tablename__ = "teams"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(Text, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     members: Mapped[list[Employee]] = relationship(back_populates="team")
@@ -129,14 +142,15 @@ employee_interests = Table(
 )
 
 
-class Interest(db.Model):
+class Interest(UniqueName, db.Model):
     """A topic or persona HR curates ("Engineering", "Careers", "Sales"); employees pick
     theirs and content is targeted at them."""
 
     __tablename__ = "interests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_key: Mapped[str] = mapped_column(Text, unique=True)
 
 
 class GuidelineVersion(db.Model):
@@ -181,7 +195,9 @@ class Employee(UserMixin, db.Model):
         ForeignKey("guideline_versions.id", ondelete="SET NULL")
     )
     presence: Mapped[Presence] = mapped_column(_enum(Presence, "presence"), default=Presence.NAMED)
-    pseudonym: Mapped[str | None] = mapped_column(String(40), unique=True)
+    pseudonym: Mapped[str | None] = mapped_column(String(40))
+    # Unique whatever its case, like the names of ``UniqueName``; NULLs do not collide.
+    pseudonym_key: Mapped[str | None] = mapped_column(Text, unique=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team | None] = relationship(back_populates="members")
@@ -194,6 +210,11 @@ class Employee(UserMixin, db.Model):
     accepted_guidelines: Mapped[GuidelineVersion | None] = relationship(
         foreign_keys=[guidelines_version_id]
     )
+
+    @validates("pseudonym")
+    def _set_pseudonym_key(self, _attribute: str, pseudonym: str | None) -> str | None:
+        self.pseudonym_key = None if pseudonym is None else fold_name(pseudonym)
+        return pseudonym
 
     def get_id(self) -> str:  # Flask-Login: what sessions and remember cookies hold
         return f"{self.id}:{self.session_epoch}"
@@ -406,13 +427,14 @@ class ShareTemplate(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TabooTopic(db.Model):
+class TabooTopic(UniqueName, db.Model):
     """Something not to post about, with the words that give it away and why."""
 
     __tablename__ = "taboo_topics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(Text, unique=True)
     explanation: Mapped[str] = mapped_column(Text)
     phrases: Mapped[list[str]] = mapped_column(JSON, default=list)
     patterns: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -495,14 +517,15 @@ class ClickRecord(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
 
-class ReferralProgramme(db.Model):
+class ReferralProgramme(UniqueName, db.Model):
     """Which content counts for referrals (items tagged ``content_tag``), which stages
     award, and how long after a click an application is attributed."""
 
     __tablename__ = "referral_programmes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(Text, unique=True)
     content_tag: Mapped[str] = mapped_column(String(60))
     stages: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(ReferralStage))
     attribution_days: Mapped[int] = mapped_column(Integer, default=90)
@@ -602,13 +625,14 @@ class LineKind(StrEnum):
     ADJUSTMENT = "adjustment"  # an admin's correction, with a reason
 
 
-class ScoringRule(db.Model):
+class ScoringRule(UniqueName, db.Model):
     """A rule's identity; what it awards lives in its versions."""
 
     __tablename__ = "scoring_rules"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(Text, unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -716,7 +740,7 @@ class CapUsage(db.Model):
 # Rewards ---------------------------------------------------------------------------
 
 
-class Reward(db.Model):
+class Reward(UniqueName, db.Model):
     """Something non-monetary employees can spend points on. Retired, never deleted:
     redemptions keep pointing at it."""
 
@@ -730,7 +754,8 @@ class Reward(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(Text, unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     cost: Mapped[int] = mapped_column(Integer)
     # Units left (a redemption takes one, a refund gives it back); NULL: unlimited.

@@ -2,11 +2,13 @@
 scoring rules, referral programmes and pseudonyms.
 
 Two names are the same when their Unicode case folds are equal ("Ärzte" and "ÄRZTE",
-"Straße" and "STRASSE"). The comparison runs in Python, not in SQL: SQLite's ``lower()``
-folds ASCII letters only and PostgreSQL's follows the server's locale, so a check in SQL
-would answer differently on the two databases. These catalogues hold tens of names, so
-reading them all is cheap. The column's own unique constraint still refuses an exact
-duplicate written by a concurrent request; ``flush_unique`` turns that into a 409.
+"Straße" and "STRASSE"). The fold is computed in Python, not in SQL: SQLite's ``lower()``
+folds ASCII letters only and PostgreSQL's follows the server's locale, so a fold in SQL
+would answer differently on the two databases. Each model stores the fold of its name
+beside it (``name_key``, ``pseudonym_key``; set by ``app.models`` whenever the name is
+set) under a unique constraint, so the database is the judge: the service's check gives
+the friendly 409 first, and when two requests pass it at the same moment the second
+write breaks the constraint, which ``flush_unique`` turns into the same 409.
 """
 
 from __future__ import annotations
@@ -21,24 +23,39 @@ from app.extensions import db
 
 
 def name_key(name: str) -> str:
-    """What two names share when they are the same name."""
+    """What two names share when they are the same name. The migration that added the
+    key columns keeps a copy of this: change both, and refill the columns, or neither."""
     return unicodedata.normalize("NFKC", name).casefold()
+
+
+def key_column(column):
+    """The stored key of a name column: ``Team.name`` -> ``Team.name_key``."""
+    return getattr(column.class_, f"{column.key}_key")
 
 
 def same_name_as(column, name: str, other_than: int | None = None) -> str | None:
     """The name stored in ``column`` (``Team.name``) by another row that is the same
     name as ``name``, if any; ``other_than`` is the id of the row being renamed."""
-    key = name_key(name)
-    row_id = column.class_.id
-    for found_id, stored in db.session.execute(select(row_id, column).where(column.is_not(None))):
-        if found_id != other_than and name_key(stored) == key:
-            return stored
-    return None
+    query = select(column).where(key_column(column) == name_key(name))
+    if other_than is not None:
+        query = query.where(column.class_.id != other_than)
+    return db.session.scalars(query.limit(1)).first()
 
 
-def flush_unique(message: str) -> None:
-    """Flush; a unique name taken meanwhile by another request answers 409."""
+def _breaks_unique_key(error: IntegrityError, column) -> bool:
+    # PostgreSQL names the constraint (uq_teams_name_key), SQLite the column
+    # (teams.name_key); any other integrity error is not a name clash.
+    key = key_column(column)
+    table = column.class_.__tablename__
+    text = str(error.orig)
+    return f"uq_{table}_{key.key}" in text or f"{table}.{key.key}" in text
+
+
+def flush_unique(column, message: str, field: str = "name") -> None:
+    """Flush; a name in ``column`` taken meanwhile by another request answers 409."""
     try:
         db.session.flush()
     except IntegrityError as exc:  # the error handler rolls the request back
-        raise Conflict(message, field="name") from exc
+        if not _breaks_unique_key(exc, column):
+            raise
+        raise Conflict(message, field=field) from exc

@@ -25,7 +25,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.board_membership import follow_on_boards
-from app.services.names import same_name_as
+from app.services.names import flush_unique, same_name_as
 from app.services.people import active_admin_count, normalize_email
 from scoring.participation import Network, Presence, board_name
 
@@ -114,6 +114,7 @@ def update_presence(employee: Employee, presence: Presence, pseudonym: str | Non
             raise Conflict("Someone else uses this pseudonym already.", field="pseudonym")
     employee.presence = presence
     employee.pseudonym = pseudonym
+    flush_unique(Employee.pseudonym, "Someone else uses this pseudonym already.", "pseudonym")
     follow_on_boards(employee)
     return employee
 

@@ -78,7 +78,7 @@ def create_team(actor: Employee | None, name: str) -> Team:
     _check_team_name_free(name)
     team = Team(name=name)
     db.session.add(team)
-    flush_unique(f"A team called {name!r} exists already.")
+    flush_unique(Team.name, f"A team called {name!r} exists already.")
     audit.record(actor, "team.create", team, name=name)
     return team
 
@@ -88,6 +88,7 @@ def rename_team(actor: Employee, team: Team, name: str) -> Team:
     _check_team_name_free(name, team.id)
     audit.record(actor, "team.rename", team, old=team.name, new=name)
     team.name = name
+    flush_unique(Team.name, f"A team called {name!r} exists already.")
     return team
 
 
@@ -201,7 +202,7 @@ def create_interest(actor: Employee | None, name: str) -> Interest:
         raise Conflict(f"The interest {name!r} exists already.", field="name")
     interest = Interest(name=name)
     db.session.add(interest)
-    flush_unique(f"The interest {name!r} exists already.")
+    flush_unique(Interest.name, f"The interest {name!r} exists already.")
     audit.record(actor, "interest.create", interest, name=name)
     return interest
 

@@ -23,7 +23,7 @@ from app.mail import send_mail
 from app.models import Employee, Redemption, RedemptionState, Reward, utcnow
 from app.queue import enqueue
 from app.services import audit, ledger
-from app.services.names import same_name_as
+from app.services.names import flush_unique, same_name_as
 from rewards.redemptions import (
     COUNTED,
     REFUNDED,
@@ -64,7 +64,7 @@ def create_reward(actor: Employee, data: dict) -> Reward:
         raise Conflict(f"There is a reward called {name} already.", field="name")
     reward = Reward(**{**{k: v for k, v in data.items() if k in REWARD_FIELDS}, "name": name})
     db.session.add(reward)
-    db.session.flush()
+    flush_unique(Reward.name, f"There is a reward called {name} already.")
     audit.record(actor, "reward.create", reward, name=name, cost=reward.cost)
     return reward
 
@@ -80,7 +80,7 @@ def update_reward(actor: Employee, reward: Reward, changes: dict) -> Reward:
     changed = {k: v for k, v in changes.items() if getattr(reward, k) != v}
     for key, value in changed.items():
         setattr(reward, key, value)
-    db.session.flush()
+    flush_unique(Reward.name, f"There is a reward called {reward.name} already.")
     if changed:
         audit.record(actor, "reward.update", reward, changes=sorted(changed))
     return reward

@@ -36,7 +36,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit, events
-from app.services.names import same_name_as
+from app.services.names import flush_unique, same_name_as
 from scoring.keys import referral_event_key
 from scoring.referrals import ProgrammeTerms, attribute
 from scoring.vocabulary import ReferralStage
@@ -140,7 +140,7 @@ def create_programme(
         active=active,
     )
     db.session.add(programme)
-    db.session.flush()
+    flush_unique(ReferralProgramme.name, f"A programme called {programme.name!r} exists already.")
     audit.record(actor, "referral_programme.create", programme, **_programme_details(programme))
     return programme
 
@@ -168,6 +168,7 @@ def update_programme(
     for key in ("attribution_days", "active"):
         if key in changes:
             setattr(programme, key, changes[key])
+    flush_unique(ReferralProgramme.name, f"A programme called {programme.name!r} exists already.")
     audit.record(actor, "referral_programme.update", programme, **_programme_details(programme))
     return programme
 

@@ -17,7 +17,7 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Employee, RuleVersion, ScoringRule, Team, utcnow
 from app.services import audit
-from app.services.names import same_name_as
+from app.services.names import flush_unique, same_name_as
 from scoring.engine import Rule
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 from scoring.windows import Window
@@ -113,7 +113,7 @@ def create_rule(
         )
     )
     db.session.add(rule)
-    db.session.flush()
+    flush_unique(ScoringRule.name, f"A rule called {name!r} exists already.")
     audit.record(actor, "rule.create", rule, name=name)
     return rule
 

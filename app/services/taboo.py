@@ -11,7 +11,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Employee, TabooTopic
 from app.services import audit
-from app.services.names import same_name_as
+from app.services.names import flush_unique, same_name_as
 from scoring import sharing
 
 # Every share text runs every pattern: keep them short.
@@ -105,7 +105,7 @@ def create_topic(actor: Employee, data: dict[str, Any]) -> TabooTopic:
     with db.session.no_autoflush:
         _apply(topic, {"name": "", "explanation": "", **data})
     db.session.add(topic)
-    db.session.flush()
+    flush_unique(TabooTopic.name, f"A taboo topic called {topic.name!r} exists already.")
     audit.record(actor, "taboo_topic.create", topic, name=topic.name)
     return topic
 
@@ -113,6 +113,7 @@ def create_topic(actor: Employee, data: dict[str, Any]) -> TabooTopic:
 def update_topic(actor: Employee, topic: TabooTopic, changes: dict[str, Any]) -> TabooTopic:
     with db.session.no_autoflush:
         _apply(topic, changes)
+    flush_unique(TabooTopic.name, f"A taboo topic called {topic.name!r} exists already.")
     audit.record(actor, "taboo_topic.update", topic, fields=sorted(changes))
     return topic
 
