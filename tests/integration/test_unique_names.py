@@ -200,3 +200,24 @@ def test_the_migration_keys_existing_names_and_suffixes_later_clashes(app):
             db.session.rollback()
             db.session.remove()
             upgrade()  # whatever failed above, later tests get the whole schema
+
+
+def test_an_erased_pseudonym_is_free_for_someone_else(ctx):
+    fuchs = factories.EmployeeFactory(opted_in=True)
+    participation.update_presence(fuchs, Presence.PSEUDONYM, "Fuchs")
+    db.session.commit()
+    participation.erase_employee(None, fuchs)
+    db.session.commit()
+    assert fuchs.pseudonym_key is None
+    other = factories.EmployeeFactory(opted_in=True)
+    participation.update_presence(other, Presence.PSEUDONYM, "FUCHS")
+    db.session.commit()
+    assert other.pseudonym_key == "fuchs"
+
+
+def test_a_renamed_team_frees_its_old_name(ctx):
+    team = people.create_team(None, "Straße")
+    people.rename_team(None, team, "Vertrieb")
+    db.session.commit()
+    assert team.name_key == "vertrieb"
+    assert people.create_team(None, "STRASSE").name_key == "strasse"
