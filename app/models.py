@@ -28,9 +28,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
-from app.services.names import name_key as fold_name
 from rewards.redemptions import State as RedemptionState
 from scoring.clicks import ClickKind
+from scoring.names import name_key as fold_name
 from scoring.participation import Network, Presence, is_participating
 from scoring.referrals import ReferralOutcome
 from scoring.vocabulary import Channel, EventKind, ReferralStage

@@ -1,31 +1,25 @@
 """Names that must be unique whatever their case: teams, interests, rewards, taboo topics,
 scoring rules, referral programmes and pseudonyms.
 
-Two names are the same when their Unicode case folds are equal ("Ärzte" and "ÄRZTE",
-"Straße" and "STRASSE"). The fold is computed in Python, not in SQL: SQLite's ``lower()``
-folds ASCII letters only and PostgreSQL's follows the server's locale, so a fold in SQL
-would answer differently on the two databases. Each model stores the fold of its name
-beside it (``name_key``, ``pseudonym_key``; set by ``app.models`` whenever the name is
-set) under a unique constraint, so the database is the judge: the service's check gives
-the friendly 409 first, and when two requests pass it at the same moment the second
-write breaks the constraint, which ``flush_unique`` turns into the same 409.
+Two names are the same when their Unicode case folds are equal (``scoring.names``:
+"Ärzte" and "ÄRZTE", "Straße" and "STRASSE"). The fold is computed in Python, not in
+SQL: SQLite's ``lower()`` folds ASCII letters only and PostgreSQL's follows the server's
+locale, so a fold in SQL would answer differently on the two databases. Each model
+stores the fold of its name beside it (``name_key``, ``pseudonym_key``; set by
+``app.models`` whenever the name is set) under a unique constraint, so the database is
+the judge: the service's check gives the friendly 409 first, and when two requests pass
+it at the same moment the second write breaks the constraint, which ``flush_unique``
+turns into the same 409.
 """
 
 from __future__ import annotations
-
-import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict
 from app.extensions import db
-
-
-def name_key(name: str) -> str:
-    """What two names share when they are the same name. The migration that added the
-    key columns keeps a copy of this: change both, and refill the columns, or neither."""
-    return unicodedata.normalize("NFKC", name).casefold()
+from scoring.names import name_key
 
 
 def key_column(column):
