@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,9 +29,35 @@ CHROMIUM_ARGS = [
 SHOTS = Path("/tmp/chorus-shots")  # noqa: S108 - screenshots to look at, never committed
 
 
+class _ClosingRequestHandler(WSGIRequestHandler):
+    """Werkzeug's server skips closing the answer when the browser drops the connection
+    mid-answer (it navigated on while an image was sent): the file behind the answer
+    would stay open, a ResourceWarning. Close it here, as a production server does."""
+
+    def connection_dropped(self, error, environ=None) -> None:
+        answer = (environ or {}).get("chorus.test.answer")
+        if answer is not None and hasattr(answer, "close"):
+            answer.close()
+
+
+def _remembering_answers(app: Flask):
+    def serve(environ, start_response):
+        answer = app(environ, start_response)
+        environ["chorus.test.answer"] = answer
+        return answer
+
+    return serve
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        _remembering_answers(app),
+        threaded=True,
+        request_handler=_ClosingRequestHandler,
+    )
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
