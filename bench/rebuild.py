@@ -43,10 +43,12 @@ def build_ledger(lines: int, employees: int, teams: int, days: int, seed: int) -
     from app.extensions import db
     from app.models import Employee, Team
     from app.services.people import company_settings
+    from scoring.names import name_key
 
     upgrade()
     company_settings()
-    db.session.execute(insert(Team), [{"name": f"Team {i}"} for i in range(teams)])
+    names = [f"Team {i}" for i in range(teams)]
+    db.session.execute(insert(Team), [{"name": n, "name_key": name_key(n)} for n in names])
     team_ids = list(db.session.scalars(select(Team.id)))
     rng = random.Random(seed)
     end = datetime.now(UTC).replace(microsecond=0)

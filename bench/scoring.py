@@ -75,13 +75,15 @@ def build_company(days: int) -> None:
     from app.models import ContentItem, ContentStatus, ContentTag, Employee, Team
     from app.services.people import company_settings
     from app.services.rules import install_default_rules
+    from scoring.names import name_key
 
     upgrade()
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(days=days)
     company_settings()
     install_default_rules(effective_at=start - timedelta(days=1))
-    db.session.execute(insert(Team), [{"name": f"Team {i}"} for i in range(TEAMS)])
+    names = [f"Team {i}" for i in range(TEAMS)]
+    db.session.execute(insert(Team), [{"name": n, "name_key": name_key(n)} for n in names])
     team_ids = list(db.session.scalars(db.select(Team.id)))
     rng = random.Random(1)
     db.session.execute(

@@ -1,0 +1,48 @@
+"""The benchmarks behind ``make bench-*`` still run: each at a tiny size, to its JSON line.
+
+They measure nothing here (the figures come from the full runs); this only keeps the
+entry points working as the code under them moves. bench-redirect needs wrk and a few
+minutes of load, so only its argument parsing is not covered here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RUNS = {
+    "scoring": (
+        ["--sqlite-only", "--events", "300", "--rounds", "1"],
+        {"events_per_s", "floor_events_per_s", "ratio", "database"},
+    ),
+    "rebuild": (
+        ["--lines", "3000", "--employees", "200", "--teams", "5", "--days", "20"],
+        {"lines", "seconds", "boards", "database"},
+    ),
+    "boards": (
+        ["--sizes", "2000", "--no-http", "--samples", "50", "--sql-samples", "5"],
+        {"members", "p99_ms"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_a_benchmark_runs_to_its_json_line(name: str):
+    arguments, keys = RUNS[name]
+    done = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [sys.executable, str(ROOT / "bench" / f"{name}.py"), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert keys <= set(figures)
