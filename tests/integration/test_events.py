@@ -11,6 +11,7 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Event, Team, utcnow
 from app.services import events
+from scoring.names import name_key
 from scoring.vocabulary import Channel, EventKind
 from tests.factories import EmployeeFactory, ShareFactory
 
@@ -106,10 +107,15 @@ def test_check_not_in_future_uses_the_given_now(ctx):
         events.check_not_in_future(now + timedelta(minutes=5, seconds=1), now)
 
 
+def team_row(name: str) -> dict:
+    """A team as a bulk insert writes it: the name and its key (the unique one)."""
+    return {"name": name, "name_key": name_key(name)}
+
+
 def test_insert_ignoring_conflicts_counts_only_new_rows(ctx):
-    rows = [{"name": "Sales"}, {"name": "Support"}]
+    rows = [team_row("Sales"), team_row("Support")]
     assert events.insert_ignoring_conflicts(Team, rows) == 2
-    assert events.insert_ignoring_conflicts(Team, [*rows, {"name": "Legal"}]) == 1
+    assert events.insert_ignoring_conflicts(Team, [*rows, team_row("Legal")]) == 1
     assert events.insert_ignoring_conflicts(Team, []) == 0
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Team)) == 3
@@ -117,7 +123,7 @@ def test_insert_ignoring_conflicts_counts_only_new_rows(ctx):
 
 
 def test_a_conflict_inside_one_batch_keeps_the_first(ctx):
-    inserted = events.insert_ignoring_conflicts(Team, [{"name": "Ops"}, {"name": "Ops"}])
+    inserted = events.insert_ignoring_conflicts(Team, [team_row("Ops"), team_row("Ops")])
     db.session.commit()
     assert inserted == 1
     assert list(db.session.scalars(select(Team.name))) == ["Ops"]
