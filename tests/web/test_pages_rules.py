@@ -343,7 +343,9 @@ def test_a_stage_without_a_rule_gets_one(app, client, login):
     assert _post(client, "/referral-bonuses", _bonus_form(points_applied="30")).status_code == 302
     with app.app_context():
         rules = db.session.scalars(
-            select(ScoringRule).where(ScoringRule.name.like("Referral: applied%"))
+            select(ScoringRule)
+            .where(ScoringRule.name.like("Referral: applied%"))
+            .order_by(ScoringRule.id)  # the new rule last, on every database
         ).all()
         assert len(rules) == 2
         assert rules[-1].versions[0].points == 30
