@@ -43,3 +43,27 @@ def recalculation_line_key(event_id: int, rule_id: int, earlier_lines: int) -> s
     """A compensating line. The count of the event's earlier lines under the rule makes
     it deterministic: a second run that finds the same state writes the same key."""
     return f"recalc:{event_id}:{rule_id}:{earlier_lines}"
+
+
+# Challenge prizes ------------------------------------------------------------------
+
+
+def challenge_place_award_key(challenge_id: int, employee_id: int, prize_kind: str) -> str:
+    """A prize for a place: one per challenge, employee and kind of prize (a badge,
+    bonus points, a reward), however often settlement runs. Also the key of the
+    ledger line that pays a points prize."""
+    return f"challenge:{challenge_id}:place:{employee_id}:{prize_kind}"
+
+
+def challenge_qualified_award_key(challenge_id: int, employee_id: int, prize_kind: str) -> str:
+    """A prize for everyone who qualifies: one per challenge, employee and kind."""
+    return f"challenge:{challenge_id}:qualified:{employee_id}:{prize_kind}"
+
+
+# Badge grants ----------------------------------------------------------------------
+
+
+def badge_grant_key(badge_id: str, level: str, employee_id: int, period: str) -> str:
+    """One grant per badge, level, employee and period ("all" for a badge earned once per
+    level). By the badge's stable id, never its name, so an edit does not re-award."""
+    return f"badge:{badge_id}:{level}:{employee_id}:{period}"
