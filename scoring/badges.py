@@ -1,0 +1,490 @@
+"""Badges, streaks and levels: which badges a person has earned, and when.
+
+A badge is data that HR edits (``parse_badge`` turns a plain dict into a ``Badge`` or
+names the field that is wrong). Its identity is its ``id``, a slug that never changes:
+renaming a badge or moving its thresholds does not award it again.
+
+``evaluate`` reads one person's whole history and returns every grant it contains, each
+dated when its threshold was actually crossed (the Nth qualifying item, the item whose
+running sum of points first reached the threshold, the share that completed the Nth
+week). It finds the first crossing: a later negative line or a dip below the threshold
+does not undo a grant, so badges are never taken back. Storing grants under their
+natural keys (``scoring.keys.badge_grant_key``) with insert-if-absent makes a re-run,
+a backfill and a nightly pass all write each grant once.
+
+Weeks are the company calendar's (``scoring.windows``): its time zone and week start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from enum import StrEnum
+
+from scoring.vocabulary import EventKind
+from scoring.windows import Window, window_start
+
+# Grants dated more than this before the evaluation are backfill: stored, announced to
+# no one (a badge switched on over years of history must not flood everyone).
+QUIET_AFTER = timedelta(days=2)
+
+# The period of a badge that is earned once per level.
+ONCE_PERIOD = "all"
+
+# A ledger line that is not an event (an adjustment, a prize, a compensation): it moves
+# points and counts toward nothing else.
+POINTS_LINE = "points"
+
+
+class BadgeDefinitionError(ValueError):
+    """A badge definition that cannot be used; ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class CriterionKind(StrEnum):
+    COUNT = "count"  # how many, or how many points, with bronze/silver/gold levels
+    FIRST = "first"  # the first of something
+    STREAK = "streak"  # a share in N consecutive company weeks
+    PLACING = "placing"  # placed in the top N of challenges
+
+
+class Measure(StrEnum):
+    SHARES = "shares"
+    CLICKS = "clicks"
+    REFERRAL_STAGES = "referral_stages"
+    HIRES = "hires"
+    POINTS = "points"
+
+
+# The event kinds each measure counts (points are summed, not counted).
+MEASURED_KINDS: dict[Measure, frozenset[str]] = {
+    Measure.SHARES: frozenset({EventKind.SHARE}),
+    Measure.CLICKS: frozenset({EventKind.CLICK}),
+    Measure.REFERRAL_STAGES: frozenset(
+        {EventKind.REFERRAL_APPLIED, EventKind.REFERRAL_INTERVIEWED, EventKind.REFERRAL_HIRED}
+    ),
+    Measure.HIRES: frozenset({EventKind.REFERRAL_HIRED}),
+}
+
+
+class Level(StrEnum):
+    ONCE = "once"  # a badge without levels
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+
+
+GRADED_LEVELS = (Level.BRONZE, Level.SILVER, Level.GOLD)
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+MAX_SLUG = 64
+MAX_NAME = 120
+MAX_GRACE_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class Badge:
+    id: str
+    name: str
+    kind: CriterionKind
+    # Thresholds by level, lowest first: counts, points, weeks or placings.
+    levels: tuple[tuple[Level, int], ...]
+    measure: Measure | None = None  # count and first
+    grace_weeks: int = 0  # streak: this many empty weeks in a row don't break it
+    top: int = 0  # placing: a place this good or better counts
+    per_challenge: bool = False  # placing: one grant per challenge placed in
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One item of a person's history. ``kind`` is an event kind (counted) or
+    ``POINTS_LINE``; every item's points add to the points measure."""
+
+    occurred_at: datetime
+    kind: str
+    points: int = 0
+
+
+@dataclass(frozen=True)
+class Placing:
+    challenge_id: int
+    place: int
+    settled_at: datetime
+
+
+@dataclass(frozen=True)
+class Grant:
+    badge_id: str
+    level: Level
+    granted_at: datetime
+    period: str = ONCE_PERIOD
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Toward the next level not yet earned; ``threshold`` is None once all are earned."""
+
+    current: int
+    threshold: int | None
+    next_level: Level | None
+
+    @property
+    def percent(self) -> int:
+        if self.threshold is None:
+            return 100
+        return min(100, max(0, self.current) * 100 // self.threshold)
+
+
+# Definitions ---------------------------------------------------------------------
+
+
+def parse_badge(data: Mapping[str, object]) -> Badge:
+    """A badge from its plain-dict form, or ``BadgeDefinitionError`` naming the field."""
+    if not isinstance(data, Mapping):
+        raise BadgeDefinitionError("badge", "must be an object")
+    known = {"id", "name", "description", "kind", "measure", "levels"}
+    known |= {"grace_weeks", "top", "per_challenge"}
+    for field in data:
+        if field not in known:
+            raise BadgeDefinitionError(str(field), "is not a badge field")
+    badge_id = _text(data, "id", MAX_SLUG)
+    if not SLUG.match(badge_id):
+        raise BadgeDefinitionError("id", "use lowercase letters, digits and single dashes")
+    name = _text(data, "name", MAX_NAME)
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise BadgeDefinitionError("description", "must be text")
+    try:
+        kind = CriterionKind(data.get("kind"))
+    except ValueError:
+        raise BadgeDefinitionError("kind", f"must be one of {_choices(CriterionKind)}") from None
+
+    allowed = {
+        CriterionKind.COUNT: {"measure", "levels"},
+        CriterionKind.FIRST: {"measure"},
+        CriterionKind.STREAK: {"levels", "grace_weeks"},
+        CriterionKind.PLACING: {"levels", "top", "per_challenge"},
+    }[kind]
+    for field in ("measure", "levels", "grace_weeks", "top", "per_challenge"):
+        if field in data and field not in allowed:
+            raise BadgeDefinitionError(field, f"does not apply to a {kind.value} badge")
+
+    measure = None
+    if kind in (CriterionKind.COUNT, CriterionKind.FIRST):
+        try:
+            measure = Measure(data.get("measure"))
+        except ValueError:
+            raise BadgeDefinitionError("measure", f"must be one of {_choices(Measure)}") from None
+        if kind is CriterionKind.FIRST and measure is Measure.POINTS:
+            raise BadgeDefinitionError("measure", "a first badge counts shares, clicks or stages")
+
+    per_challenge = data.get("per_challenge", False)
+    if not isinstance(per_challenge, bool):
+        raise BadgeDefinitionError("per_challenge", "must be true or false")
+    if kind is CriterionKind.FIRST or per_challenge:
+        if "levels" in data:
+            raise BadgeDefinitionError("levels", "a badge earned once has no levels")
+        levels: tuple[tuple[Level, int], ...] = ((Level.ONCE, 1),)
+    else:
+        levels = _levels(data.get("levels"))
+
+    grace_weeks = _whole(data, "grace_weeks", 0, 0, MAX_GRACE_WEEKS)
+    top = 0
+    if kind is CriterionKind.PLACING:
+        if "top" not in data:
+            raise BadgeDefinitionError("top", "is required")
+        top = _whole(data, "top", 0, 1, 1000)
+    return Badge(
+        id=badge_id,
+        name=name,
+        kind=kind,
+        levels=levels,
+        measure=measure,
+        grace_weeks=grace_weeks,
+        top=top,
+        per_challenge=per_challenge,
+        description=description.strip(),
+    )
+
+
+def _choices(enum: type[StrEnum]) -> str:
+    return ", ".join(member.value for member in enum)
+
+
+def _text(data: Mapping[str, object], field: str, longest: int) -> str:
+    value = data.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise BadgeDefinitionError(field, "is required")
+    value = value.strip()
+    if len(value) > longest:
+        raise BadgeDefinitionError(field, f"must be at most {longest} characters")
+    return value
+
+
+def _whole(data: Mapping[str, object], field: str, default: int, least: int, most: int) -> int:
+    value = data.get(field, default)
+    # bool is an int in Python; true is not a number of weeks.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadgeDefinitionError(field, "must be a whole number")
+    if not least <= value <= most:
+        raise BadgeDefinitionError(field, f"must be between {least} and {most}")
+    return value
+
+
+def _levels(value: object) -> tuple[tuple[Level, int], ...]:
+    if not isinstance(value, Mapping) or not value:
+        raise BadgeDefinitionError("levels", "give a threshold for bronze, silver or gold")
+    graded = {level.value for level in GRADED_LEVELS}
+    for name in value:
+        if name not in graded:
+            raise BadgeDefinitionError(f"levels.{name}", "levels are bronze, silver and gold")
+    levels = []
+    for level in GRADED_LEVELS:
+        if level.value not in value:
+            continue
+        threshold = value[level.value]
+        if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+            raise BadgeDefinitionError(f"levels.{level.value}", "must be a whole number above 0")
+        if levels and threshold <= levels[-1][1]:
+            raise BadgeDefinitionError(
+                f"levels.{level.value}", f"must be above the {levels[-1][0].value} threshold"
+            )
+        levels.append((level, threshold))
+    return tuple(levels)
+
+
+# Weeks of the company calendar -----------------------------------------------------
+
+
+def week_of(moment: datetime, zone: tzinfo, week_start: int = 0) -> date:
+    """The local date the company week containing ``moment`` starts on."""
+    return window_start(Window.WEEK, moment, zone, week_start).date()
+
+
+def _weeks_between(earlier: date, later: date) -> int:
+    # Both are week-start dates, whole weeks apart whatever DST did in between.
+    return (later - earlier).days // 7
+
+
+@dataclass(frozen=True)
+class Streak:
+    current: int  # weeks with a share in the run still alive at ``now``
+    longest: int
+
+
+def share_weeks(facts: Iterable[Fact], zone: tzinfo, week_start: int = 0) -> list[date]:
+    """The distinct weeks with a share, in order."""
+    weeks = sorted({week_of(f.occurred_at, zone, week_start) for f in facts if _is_share(f)})
+    return weeks
+
+
+def _is_share(fact: Fact) -> bool:
+    return fact.kind == EventKind.SHARE
+
+
+def streak(
+    facts: Iterable[Fact],
+    now: datetime,
+    zone: tzinfo,
+    week_start: int = 0,
+    grace_weeks: int = 0,
+) -> Streak:
+    """The current and the longest streak, in weeks with a share, as of ``now``.
+
+    Only shares before ``now`` count. A gap of up to ``grace_weeks`` empty weeks joins
+    two runs (the empty weeks themselves don't count). The run is still current while
+    the week after its last share, plus the grace, has not fully passed: this week can
+    still be shared in.
+    """
+    weeks = share_weeks((f for f in facts if f.occurred_at <= now), zone, week_start)
+    longest = run = 0
+    previous: date | None = None
+    for week in weeks:
+        joined = previous is not None and _weeks_between(previous, week) <= 1 + grace_weeks
+        run = run + 1 if joined else 1
+        longest = max(longest, run)
+        previous = week
+    alive = previous is not None and (
+        _weeks_between(previous, week_of(now, zone, week_start)) <= 1 + grace_weeks
+    )
+    return Streak(current=run if alive else 0, longest=longest)
+
+
+def describe_streak(weeks: int) -> str:
+    """Never loss-framed: a run is told as it stands, a missing one as an invitation."""
+    if weeks <= 0:
+        return "Share this week to start a streak"
+    return f"{weeks} week running" if weeks == 1 else f"{weeks} weeks running"
+
+
+# Evaluation ----------------------------------------------------------------------
+
+
+def evaluate(
+    badge: Badge,
+    facts: Sequence[Fact],
+    placings: Sequence[Placing] = (),
+    zone: tzinfo | None = None,
+    week_start: int = 0,
+) -> list[Grant]:
+    """Every grant of ``badge`` in one person's history, dated at its first crossing.
+
+    ``facts`` are in chronological order (a stable sort by ``occurred_at`` is applied
+    anyway, so equal times keep the caller's order). ``zone`` is needed for streaks.
+    """
+    ordered = sorted(facts, key=lambda f: f.occurred_at)
+    if badge.kind is CriterionKind.STREAK:
+        if zone is None:
+            raise ValueError("a streak badge needs the company time zone")
+        return _streak_grants(badge, ordered, zone, week_start)
+    if badge.kind is CriterionKind.PLACING:
+        return _placing_grants(badge, placings)
+    crossings = _crossings(badge, ordered)
+    return [Grant(badge.id, level, at) for level, at in crossings]
+
+
+def _crossings(badge: Badge, ordered: Sequence[Fact]) -> list[tuple[Level, datetime]]:
+    """Count and first: the item at which the running value first reached each level."""
+    assert badge.measure is not None
+    pending = list(badge.levels)
+    crossed = []
+    value = 0
+    for fact in ordered:
+        if not pending:
+            break
+        if badge.measure is Measure.POINTS:
+            value += fact.points
+        elif fact.kind in MEASURED_KINDS[badge.measure]:
+            value += 1
+        else:
+            continue
+        while pending and value >= pending[0][1]:
+            crossed.append((pending.pop(0)[0], fact.occurred_at))
+    return crossed
+
+
+def _streak_grants(
+    badge: Badge, ordered: Sequence[Fact], zone: tzinfo, week_start: int
+) -> list[Grant]:
+    pending = list(badge.levels)
+    grants = []
+    run = 0
+    previous: date | None = None
+    for fact in ordered:
+        if not pending:
+            break
+        if not _is_share(fact):
+            continue
+        week = week_of(fact.occurred_at, zone, week_start)
+        if week == previous:
+            continue  # the week already counts; its first share completed it
+        joined = previous is not None and _weeks_between(previous, week) <= 1 + badge.grace_weeks
+        run = run + 1 if joined else 1
+        previous = week
+        while pending and run >= pending[0][1]:
+            grants.append(Grant(badge.id, pending.pop(0)[0], fact.occurred_at))
+    return grants
+
+
+def _placing_grants(badge: Badge, placings: Sequence[Placing]) -> list[Grant]:
+    placed = sorted(
+        (p for p in placings if 1 <= p.place <= badge.top),
+        key=lambda p: (p.settled_at, p.challenge_id),
+    )
+    if badge.per_challenge:
+        return [
+            Grant(badge.id, Level.ONCE, p.settled_at, challenge_period(p.challenge_id))
+            for p in placed
+        ]
+    grants = []
+    for level, threshold in badge.levels:
+        if len(placed) >= threshold:
+            grants.append(Grant(badge.id, level, placed[threshold - 1].settled_at))
+    return grants
+
+
+def challenge_period(challenge_id: int) -> str:
+    return f"challenge-{challenge_id}"
+
+
+# Progress and notification ----------------------------------------------------------
+
+
+def current_value(
+    badge: Badge,
+    facts: Sequence[Fact],
+    placings: Sequence[Placing],
+    now: datetime,
+    zone: tzinfo | None = None,
+    week_start: int = 0,
+) -> int:
+    """What the badge measures, as of ``now``: a count, points, the current streak, or
+    the number of good placings."""
+    past = [f for f in facts if f.occurred_at <= now]
+    if badge.kind is CriterionKind.STREAK:
+        if zone is None:
+            raise ValueError("a streak badge needs the company time zone")
+        return streak(past, now, zone, week_start, badge.grace_weeks).current
+    if badge.kind is CriterionKind.PLACING:
+        return sum(1 for p in placings if 1 <= p.place <= badge.top and p.settled_at <= now)
+    assert badge.measure is not None
+    if badge.measure is Measure.POINTS:
+        return sum(f.points for f in past)
+    return sum(1 for f in past if f.kind in MEASURED_KINDS[badge.measure])
+
+
+def progress(badge: Badge, earned: Iterable[Level], value: int) -> Progress:
+    """Progress from ``value`` toward the lowest level not in ``earned``.
+
+    ``earned`` are the levels the person holds (stored grants): a level once earned
+    stays earned even if ``value`` has since dropped below it.
+    """
+    held = set(earned)
+    for level, threshold in badge.levels:
+        if level not in held:
+            return Progress(current=value, threshold=threshold, next_level=level)
+    return Progress(current=value, threshold=None, next_level=None)
+
+
+def is_quiet(grant: Grant, evaluated_at: datetime) -> bool:
+    """A grant dated more than two days before its evaluation is backfill: notify no one."""
+    return evaluated_at - grant.granted_at > QUIET_AFTER
+
+
+# Levels of a person --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonLevel:
+    number: int  # 1 for everyone, up one per threshold reached
+    points: int
+    next_threshold: int | None
+
+
+def parse_level_thresholds(values: object) -> tuple[int, ...]:
+    """Lifetime points that reach level 2, 3, …: whole numbers above 0, increasing."""
+    if not isinstance(values, Sequence) or isinstance(values, str):
+        raise BadgeDefinitionError("level_thresholds", "must be a list of whole numbers")
+    previous = 0
+    for index, value in enumerate(values):
+        field = f"level_thresholds.{index}"
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadgeDefinitionError(field, "must be a whole number")
+        if value <= previous:
+            raise BadgeDefinitionError(field, f"must be above {previous}")
+        previous = value
+    return tuple(values)
+
+
+def person_level(lifetime_points: int, thresholds: Sequence[int]) -> PersonLevel:
+    """A person's overall level from lifetime points (``thresholds`` increasing)."""
+    reached = sum(1 for threshold in thresholds if lifetime_points >= threshold)
+    following = thresholds[reached] if reached < len(thresholds) else None
+    return PersonLevel(number=1 + reached, points=lifetime_points, next_threshold=following)
