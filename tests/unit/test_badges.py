@@ -240,6 +240,8 @@ def test_a_definition_that_is_not_an_object_is_refused():
             ],
             [(Level.BRONZE, day(2))],
         ),
+        # A negative balance is not floored at zero: it must be made up first.
+        (POINTS, [Fact(day(2), POINTS_LINE, -5), Fact(day(3), SHARE, 12)], []),
         # Before the crossing, a negative line delays it.
         (
             POINTS,
