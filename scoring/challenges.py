@@ -1,0 +1,597 @@
+"""Share challenges: a time-boxed contest on shares, counted clicks, referral stages or
+points, for one team, chosen teams, team against team, or the whole company.
+
+Everything here is a pure decision over plain values: which state a challenge is in,
+which events count, the standings (individual, or per active member of a team), who
+qualifies, who gets which prize under which key, what a viewer may see while the board
+is frozen, and the digest that seals the settled standings. Storing, scheduling and
+showing them is the application's part.
+
+Life of a challenge::
+
+    open ──> frozen ──> settled
+      │        │
+      └────────┴──> cancelled
+
+It is frozen during the last ``freeze_hours`` before its end, and stays frozen after
+the end until settlement, which is due at end + the lateness window (24 hours unless
+chosen otherwise): late clicks and referral stages of the challenge's period that
+arrive inside that window still count; anything arriving later does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from fractions import Fraction
+from math import lcm
+
+from scoring.keys import challenge_place_award_key, challenge_qualified_award_key
+from scoring.ranking import Standing, rank_standings
+from scoring.vocabulary import Channel, EventKind
+
+DEFAULT_LATENESS = timedelta(hours=24)
+
+# State machine ---------------------------------------------------------------------
+
+
+class ChallengeState(StrEnum):
+    OPEN = "open"  # running, or not started yet: standings are live for everyone
+    FROZEN = "frozen"  # last hours and the lateness window: employees see the freeze
+    SETTLED = "settled"  # placings, prizes and the digest are written: final
+    CANCELLED = "cancelled"  # called off before settlement: no placings, no prizes
+
+
+class Party(StrEnum):
+    ORGANISER = "organiser"  # the team lead who created it, for their own team
+    HR = "hr"
+    CLOCK = "clock"  # the scheduled jobs that freeze and settle
+
+
+FINAL = frozenset({ChallengeState.SETTLED, ChallengeState.CANCELLED})
+
+# (from, to) -> who may make the move. Anything missing is not allowed to anybody.
+# Open -> settled is allowed: a settlement job that runs before (or instead of) the
+# freeze job still settles, so a missed freeze never blocks results.
+TRANSITIONS: dict[tuple[ChallengeState, ChallengeState], frozenset[Party]] = {
+    (ChallengeState.OPEN, ChallengeState.FROZEN): frozenset({Party.CLOCK}),
+    (ChallengeState.OPEN, ChallengeState.SETTLED): frozenset({Party.CLOCK}),
+    (ChallengeState.FROZEN, ChallengeState.SETTLED): frozenset({Party.CLOCK}),
+    (ChallengeState.OPEN, ChallengeState.CANCELLED): frozenset({Party.ORGANISER, Party.HR}),
+    (ChallengeState.FROZEN, ChallengeState.CANCELLED): frozenset({Party.ORGANISER, Party.HR}),
+}
+
+
+class TransitionRefused(Exception):
+    """The move is not allowed from this state, or not to this party."""
+
+    def __init__(self, message: str, current: ChallengeState, target: ChallengeState):
+        super().__init__(message)
+        self.message = message
+        self.current = current
+        self.target = target
+
+
+def sources(target: ChallengeState, party: Party) -> frozenset[ChallengeState]:
+    """The states from which ``party`` may move a challenge to ``target``: what the
+    conditional UPDATE must find, so that of two racing settlements only one wins."""
+    return frozenset(
+        src for (src, dst), who in TRANSITIONS.items() if dst == target and party in who
+    )
+
+
+def check_transition(current: ChallengeState, target: ChallengeState, party: Party) -> None:
+    allowed = TRANSITIONS.get((current, target))
+    if allowed is None:
+        raise TransitionRefused(
+            f"A {current.value} challenge cannot become {target.value}.", current, target
+        )
+    if party not in allowed:
+        names = {Party.ORGANISER: "its team lead", Party.HR: "HR", Party.CLOCK: "the schedule"}
+        who = " or ".join(names[p] for p in sorted(allowed))
+        raise TransitionRefused(f"Only {who} can make it {target.value}.", current, target)
+
+
+# Schedule --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a challenge runs: [start, end), frozen for its last ``freeze_hours``,
+    settled at end + ``lateness``. Times are aware instants (company time zone or UTC)."""
+
+    start: datetime
+    end: datetime
+    freeze_hours: int = 0
+    lateness: timedelta = DEFAULT_LATENESS
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("start and end must carry a time zone")
+        if not self.start < self.end:
+            raise ValueError("a challenge must end after it starts")
+        if self.freeze_hours < 0:
+            raise ValueError("freeze_hours cannot be negative")
+        if self.lateness < timedelta(0):
+            raise ValueError("the lateness window cannot be negative")
+
+    @property
+    def freeze_start(self) -> datetime:
+        """The freeze moment; a freeze longer than the challenge starts with it."""
+        return max(self.start, self.end - timedelta(hours=self.freeze_hours))
+
+    @property
+    def settle_at(self) -> datetime:
+        """When settlement is due: the end plus the lateness window."""
+        return self.end + self.lateness
+
+
+def clock_state(schedule: Schedule, now: datetime) -> ChallengeState:
+    """The state the clock puts an unsettled challenge in: open before the freeze
+    moment, frozen from it until settlement (also after the end when there is no
+    freeze, so that late events do not move the public board before the results)."""
+    return ChallengeState.OPEN if now < schedule.freeze_start else ChallengeState.FROZEN
+
+
+def current_state(stored: ChallengeState, schedule: Schedule, now: datetime) -> ChallengeState:
+    """What a challenge is now: a final stored state stands; otherwise the clock says
+    open or frozen, even if the freeze job has not run yet."""
+    return stored if stored in FINAL else clock_state(schedule, now)
+
+
+def settlement_due(schedule: Schedule, now: datetime) -> bool:
+    return now >= schedule.settle_at
+
+
+# Which events count ----------------------------------------------------------------
+
+
+class Metric(StrEnum):
+    SHARES = "shares"
+    CLICKS = "clicks"  # counted clicks only: the adapter passes click events
+    REFERRAL_STAGES = "referral_stages"
+    POINTS = "points"  # points the events earned; prize points are not events
+
+
+METRIC_KINDS: dict[Metric, frozenset[EventKind]] = {
+    Metric.SHARES: frozenset({EventKind.SHARE}),
+    Metric.CLICKS: frozenset({EventKind.CLICK}),
+    Metric.REFERRAL_STAGES: frozenset(
+        {EventKind.REFERRAL_APPLIED, EventKind.REFERRAL_INTERVIEWED, EventKind.REFERRAL_HIRED}
+    ),
+    Metric.POINTS: frozenset(EventKind),
+}
+
+
+class ScopeKind(StrEnum):
+    COMPANY = "company"
+    TEAMS = "teams"  # one team (a team lead's own) or HR's chosen teams
+    TEAM_VS_TEAM = "team_vs_team"
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: ScopeKind
+    team_ids: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.kind is ScopeKind.COMPANY and self.team_ids:
+            raise ValueError("a company challenge names no teams")
+        if self.kind is ScopeKind.TEAMS and not self.team_ids:
+            raise ValueError("a team challenge names at least one team")
+        if self.kind is ScopeKind.TEAM_VS_TEAM and len(self.team_ids) < 2:
+            raise ValueError("team against team needs at least two teams")
+
+    def includes(self, team_id: int | None) -> bool:
+        """Whether someone in ``team_id`` (their team when the event happened) is in."""
+        return self.kind is ScopeKind.COMPANY or team_id in self.team_ids
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which content, tags or networks count; an empty set means any. An event must
+    pass every non-empty filter; for tags, one matching tag is enough."""
+
+    content_ids: frozenset[int] = frozenset()
+    tags: frozenset[str] = frozenset()
+    channels: frozenset[Channel] = frozenset()
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event as a challenge sees it. ``team_id`` is the team the employee was in when
+    it happened; ``arrived_at`` when Chorus recorded it (a click or an ATS stage can
+    arrive after it happened); ``points`` what it earned (used by the points metric);
+    content, tags and channel come from the share the event belongs to."""
+
+    employee_id: int
+    team_id: int | None
+    kind: EventKind
+    occurred_at: datetime
+    arrived_at: datetime
+    points: int = 0
+    content_id: int | None = None
+    tags: frozenset[str] = frozenset()
+    channel: Channel | None = None
+
+
+class Exclusion(StrEnum):
+    """Why an event does not count, the first reason found in this order."""
+
+    BEFORE_START = "before_start"
+    AFTER_END = "after_end"
+    ARRIVED_LATE = "arrived_late"
+    OTHER_METRIC = "other_metric"
+    OUT_OF_SCOPE = "out_of_scope"
+    OTHER_CONTENT = "other_content"
+    OTHER_TAGS = "other_tags"
+    OTHER_NETWORK = "other_network"
+
+
+def exclusion(
+    event: Event, schedule: Schedule, metric: Metric, scope: Scope, filters: Filters
+) -> Exclusion | None:
+    """None when the event counts for the challenge, otherwise why not."""
+    if event.occurred_at < schedule.start:
+        return Exclusion.BEFORE_START
+    if event.occurred_at >= schedule.end:
+        return Exclusion.AFTER_END
+    if event.arrived_at >= schedule.settle_at:
+        return Exclusion.ARRIVED_LATE
+    if event.kind not in METRIC_KINDS[metric]:
+        return Exclusion.OTHER_METRIC
+    if not scope.includes(event.team_id):
+        return Exclusion.OUT_OF_SCOPE
+    if filters.content_ids and event.content_id not in filters.content_ids:
+        return Exclusion.OTHER_CONTENT
+    if filters.tags and not filters.tags & event.tags:
+        return Exclusion.OTHER_TAGS
+    if filters.channels and event.channel not in filters.channels:
+        return Exclusion.OTHER_NETWORK
+    return None
+
+
+def metric_value(metric: Metric, event: Event) -> int:
+    """What a counting event adds: its points for the points metric, else one."""
+    return event.points if metric is Metric.POINTS else 1
+
+
+# Freeze ----------------------------------------------------------------------------
+
+
+class Viewer(StrEnum):
+    EMPLOYEE = "employee"
+    TEAM_LEAD = "team_lead"  # an employee-facing view like any other
+    HR = "hr"
+    ADMIN = "admin"
+
+
+LIVE_VIEWERS = frozenset({Viewer.HR, Viewer.ADMIN})
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """Events count for a view only if they happened before ``occurred_before`` and
+    arrived before ``arrived_before``."""
+
+    occurred_before: datetime
+    arrived_before: datetime
+
+    def admits(self, event: Event) -> bool:
+        return event.occurred_at < self.occurred_before and event.arrived_at < self.arrived_before
+
+
+def final_cutoff(schedule: Schedule) -> Cutoff:
+    """Everything of the period that arrived inside the lateness window: live and
+    settled standings."""
+    return Cutoff(schedule.end, schedule.settle_at)
+
+
+def cutoff_for(viewer: Viewer, stored: ChallengeState, schedule: Schedule, now: datetime) -> Cutoff:
+    """Which events a viewer's standings are computed from. HR and admins always see
+    live standings; after settlement everyone sees the settled ones. While frozen,
+    every employee-facing surface (board, my standing, home page, API) shows the board
+    as it was at the freeze moment: events that happened AND arrived before it, so a
+    late click for an earlier hour cannot move the frozen board and leak a rank."""
+    if viewer in LIVE_VIEWERS or current_state(stored, schedule, now) is not ChallengeState.FROZEN:
+        return final_cutoff(schedule)
+    return Cutoff(schedule.freeze_start, schedule.freeze_start)
+
+
+# Standings -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One counting event's value for one employee, in the team they were in then."""
+
+    employee_id: int
+    team_id: int | None
+    value: int
+    occurred_at: datetime
+
+
+def contributions(
+    events: Iterable[Event],
+    schedule: Schedule,
+    metric: Metric,
+    scope: Scope,
+    filters: Filters,
+    cutoff: Cutoff,
+) -> list[Contribution]:
+    """The counting events admitted by the viewer's cut-off, as contributions."""
+    return [
+        Contribution(e.employee_id, e.team_id, metric_value(metric, e), e.occurred_at)
+        for e in events
+        if exclusion(e, schedule, metric, scope, filters) is None and cutoff.admits(e)
+    ]
+
+
+def person_totals(items: Iterable[Contribution], since: datetime) -> dict[int, Standing]:
+    """Each employee's total and when they reached it: the time of their latest
+    contribution that changed the total (a 0-point one does not move it; ``since``,
+    the challenge start, for someone whose contributions are all 0). Settled from the
+    events' own times, never from the order they arrived in."""
+    points: dict[int, int] = {}
+    reached: dict[int, datetime] = {}
+    for c in items:
+        points[c.employee_id] = points.get(c.employee_id, 0) + c.value
+        if c.value != 0:
+            earlier = reached.get(c.employee_id)
+            reached[c.employee_id] = (
+                c.occurred_at if earlier is None else max(earlier, c.occurred_at)
+            )
+    return {pid: Standing(pid, total, reached.get(pid, since)) for pid, total in points.items()}
+
+
+@dataclass(frozen=True)
+class Placing:
+    """A line of the standings: a person (individual mode) or a team (team mode).
+    ``score`` is what ranks: points for a person, points per active member for a team."""
+
+    rank: int
+    entrant_id: int
+    points: int
+    score: Fraction
+    active_members: int = 1
+    qualified: bool = False
+
+
+def qualifies(points: int, minimum: int) -> bool:
+    """A minimum to qualify; whoever earned nothing never qualifies, even with none."""
+    return points > 0 and points >= minimum
+
+
+def individual_standings(
+    totals: Mapping[int, Standing], ranked_ids: Collection[int], minimum: int = 0
+) -> list[Placing]:
+    """Competition ranking of the people in ``ranked_ids`` (opted in, not hidden, not
+    declined: the adapter decides with ``participation.is_ranked``). Everyone else is
+    left out BEFORE ranking, so ranks have no gaps for them; they still see their own
+    total from ``totals``."""
+    shown = [s for pid, s in totals.items() if pid in ranked_ids]
+    return [
+        Placing(r.rank, r.member_id, r.points, Fraction(r.points), 1, qualifies(r.points, minimum))
+        for r in rank_standings(shown)
+    ]
+
+
+ACTIVE_MEMBER = (
+    "An active member is someone who, during the challenge, belonged to the team, had "
+    "opted in, was shown on boards (not hidden) and had not declined the challenge, "
+    "whether or not they scored."
+)
+
+
+@dataclass(frozen=True)
+class TeamTally:
+    team_id: int
+    points: int
+    reached_at: datetime
+    active_members: int
+
+
+def team_tallies(
+    items: Iterable[Contribution],
+    active_members: Mapping[int, Collection[int]],
+    since: datetime,
+) -> list[TeamTally]:
+    """Each team's points and member count for team mode.
+
+    ``active_members`` maps a team to its active members' ids (see ``ACTIVE_MEMBER``;
+    the adapter decides who they are). Points go to the team the employee was in when
+    the event happened, and only an active member's points count, so numerator and
+    denominator are the same people. A member who scored nothing still counts in the
+    denominator: that is what keeps a big team from winning by size, and a small one
+    from winning with its one busy member. A team's total was reached at its latest
+    contribution that changed it. Teams without active members are left out.
+    """
+    points: dict[int, int] = {}
+    reached: dict[int, datetime] = {}
+    for c in items:
+        if c.team_id is None or c.employee_id not in active_members.get(c.team_id, ()):
+            continue
+        points[c.team_id] = points.get(c.team_id, 0) + c.value
+        if c.value != 0:
+            reached[c.team_id] = max(reached.get(c.team_id, c.occurred_at), c.occurred_at)
+    return [
+        TeamTally(team_id, points.get(team_id, 0), reached.get(team_id, since), len(members))
+        for team_id, members in sorted(active_members.items())
+        if members
+    ]
+
+
+def team_standings(tallies: Sequence[TeamTally], minimum: int = 0) -> list[Placing]:
+    """Competition ranking of teams by points per active member, exactly: every
+    per-member score is scaled by the least common multiple of the member counts into
+    an integer, so the one ranking (``ranking.rank_standings``, ties by the earlier
+    time then the lower id) orders them without a float. The minimum to qualify
+    applies to the per-member score."""
+    scale = lcm(*(t.active_members for t in tallies)) if tallies else 1
+    by_id = {t.team_id: t for t in tallies}
+    scaled = [
+        Standing(t.team_id, t.points * (scale // t.active_members), t.reached_at) for t in tallies
+    ]
+    placings = []
+    for r in rank_standings(scaled):
+        tally = by_id[r.member_id]
+        score = Fraction(tally.points, tally.active_members)
+        placings.append(
+            Placing(
+                r.rank,
+                tally.team_id,
+                tally.points,
+                score,
+                tally.active_members,
+                score > 0 and score >= minimum,
+            )
+        )
+    return placings
+
+
+def team_rule_text(metric: Metric) -> str:
+    """The team rule in words, for the challenge page."""
+    unit = {
+        Metric.SHARES: "shares",
+        Metric.CLICKS: "counted clicks",
+        Metric.REFERRAL_STAGES: "referral stages",
+        Metric.POINTS: "points",
+    }[metric]
+    return (
+        f"A team's score is its {unit} divided by its active members, so a big team "
+        f"does not win by size: 40 {unit} among 4 members (10 each) beat 80 among 10 "
+        f"(8 each). {ACTIVE_MEMBER} Equal scores share a place; the team that reached "
+        f"its score first is listed first."
+    )
+
+
+# Collective target -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    target: int
+    percent: int  # whole percent, 0..100, rounded down: 100 only once reached
+    reached: bool
+
+
+def target_progress(total: int, target: int) -> Progress:
+    if target <= 0:
+        raise ValueError("a collective target must be positive")
+    percent = min(max(total * 100 // target, 0), 100)
+    return Progress(total, target, percent, total >= target)
+
+
+# Prizes ----------------------------------------------------------------------------
+
+
+class PrizeKind(StrEnum):
+    BADGE = "badge"  # value: the badge's id
+    POINTS = "points"  # value: bonus points, a ledger line of its own kind
+    REWARD = "reward"  # value: the catalogue reward's id
+
+
+@dataclass(frozen=True)
+class Prize:
+    """A prize for a ``place`` (1 for first…), or for everyone who qualifies (None)."""
+
+    kind: PrizeKind
+    value: int
+    place: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.value <= 0:
+            raise ValueError("a prize needs a positive value (an id or points)")
+        if self.place is not None and self.place < 1:
+            raise ValueError("places start at 1")
+
+
+def check_prizes(prizes: Iterable[Prize]) -> None:
+    """At most one prize of each kind per place (and for qualifiers): the award keys
+    are per kind, so a second one could never be written."""
+    seen: set[tuple[int | None, PrizeKind]] = set()
+    for prize in prizes:
+        slot = (prize.place, prize.kind)
+        if slot in seen:
+            where = "qualifiers" if prize.place is None else f"place {prize.place}"
+            raise ValueError(f"two {prize.kind.value} prizes for {where}")
+        seen.add(slot)
+
+
+@dataclass(frozen=True)
+class Award:
+    """One prize for one employee, under a key that makes writing it idempotent."""
+
+    key: str
+    employee_id: int
+    prize: Prize
+    place: int | None = field(default=None)
+
+
+def awards(
+    challenge_id: int,
+    placings: Iterable[Placing],
+    prizes: Sequence[Prize],
+    members: Mapping[int, Collection[int]] | None = None,
+) -> list[Award]:
+    """The prizes settlement writes. Only qualified placings win. A place prize goes
+    to everyone at that rank, so people tied for first all get the first prize, and
+    with competition ranking (1, 1, 3) nobody gets the second. In team mode pass
+    ``members`` (team -> active member ids): each of them receives the team's prizes.
+    The same input always gives the same awards in the same order."""
+    check_prizes(prizes)
+    result: list[Award] = []
+    for placing in placings:
+        if not placing.qualified:
+            continue
+        recipients = (
+            sorted(members.get(placing.entrant_id, ()))
+            if members is not None
+            else [placing.entrant_id]
+        )
+        for prize in prizes:
+            if prize.place is not None and prize.place != placing.rank:
+                continue
+            for employee_id in recipients:
+                if prize.place is None:
+                    key = challenge_qualified_award_key(challenge_id, employee_id, prize.kind)
+                else:
+                    key = challenge_place_award_key(challenge_id, employee_id, prize.kind)
+                result.append(Award(key, employee_id, prize, prize.place))
+    return result
+
+
+# Settlement digest -----------------------------------------------------------------
+
+
+def canonical_standings(challenge_id: int, placings: Iterable[Placing]) -> str:
+    """The settled standings as canonical JSON: sorted, fixed separators, scores as
+    exact "numerator/denominator" strings. What the digest is taken over."""
+    rows = sorted(
+        (
+            [
+                p.rank,
+                p.entrant_id,
+                p.points,
+                f"{p.score.numerator}/{p.score.denominator}",
+                p.active_members,
+                p.qualified,
+            ]
+            for p in placings
+        ),
+        key=lambda row: (row[0], row[1]),
+    )
+    return json.dumps(
+        {"challenge": challenge_id, "standings": rows}, sort_keys=True, separators=(",", ":")
+    )
+
+
+def settlement_digest(challenge_id: int, placings: Iterable[Placing]) -> str:
+    """SHA-256 (hex) of the canonical standings: kept with the settled results, so
+    anyone can recompute it later and see they were not changed."""
+    return hashlib.sha256(canonical_standings(challenge_id, placings).encode()).hexdigest()

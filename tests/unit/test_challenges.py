@@ -1,0 +1,651 @@
+"""Share challenges (scoring.challenges): the state machine, the clock, which events
+count, standings for people and teams, qualification, prizes, the freeze and the
+settlement digest, table by table."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from itertools import product
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scoring.challenges import (
+    ChallengeState,
+    Contribution,
+    Cutoff,
+    Event,
+    Exclusion,
+    Filters,
+    Metric,
+    Party,
+    Placing,
+    Prize,
+    PrizeKind,
+    Schedule,
+    Scope,
+    ScopeKind,
+    TeamTally,
+    TransitionRefused,
+    Viewer,
+    awards,
+    canonical_standings,
+    check_prizes,
+    check_transition,
+    clock_state,
+    contributions,
+    current_state,
+    cutoff_for,
+    exclusion,
+    individual_standings,
+    person_totals,
+    qualifies,
+    settlement_digest,
+    settlement_due,
+    sources,
+    target_progress,
+    team_rule_text,
+    team_standings,
+    team_tallies,
+)
+from scoring.ranking import Standing, rank_standings
+from scoring.vocabulary import Channel, EventKind
+
+S = ChallengeState
+START = datetime(2026, 11, 2, 9, tzinfo=UTC)
+END = datetime(2026, 11, 9, 9, tzinfo=UTC)
+H = timedelta(hours=1)
+SCHEDULE = Schedule(START, END, freeze_hours=6)  # frozen from END - 6 h, settled at END + 24 h
+
+# State machine ---------------------------------------------------------------------
+
+ALLOWED = {
+    (S.OPEN, S.FROZEN, Party.CLOCK),
+    (S.OPEN, S.SETTLED, Party.CLOCK),
+    (S.FROZEN, S.SETTLED, Party.CLOCK),
+    (S.OPEN, S.CANCELLED, Party.ORGANISER),
+    (S.OPEN, S.CANCELLED, Party.HR),
+    (S.FROZEN, S.CANCELLED, Party.ORGANISER),
+    (S.FROZEN, S.CANCELLED, Party.HR),
+}
+
+
+@pytest.mark.parametrize(("current", "target", "party"), list(product(S, S, Party)))
+def test_every_move_is_allowed_only_as_the_table_says(current, target, party):
+    if (current, target, party) in ALLOWED:
+        check_transition(current, target, party)
+    else:
+        with pytest.raises(TransitionRefused):
+            check_transition(current, target, party)
+
+
+@pytest.mark.parametrize("final", [S.SETTLED, S.CANCELLED])
+def test_a_settled_or_cancelled_challenge_never_moves_again(final):
+    for target, party in product(S, Party):
+        with pytest.raises(TransitionRefused):
+            check_transition(final, target, party)
+
+
+@pytest.mark.parametrize(
+    ("target", "party", "expected"),
+    [
+        (S.FROZEN, Party.CLOCK, {S.OPEN}),
+        (S.SETTLED, Party.CLOCK, {S.OPEN, S.FROZEN}),
+        (S.CANCELLED, Party.HR, {S.OPEN, S.FROZEN}),
+        (S.CANCELLED, Party.ORGANISER, {S.OPEN, S.FROZEN}),
+        (S.SETTLED, Party.HR, set()),
+        (S.CANCELLED, Party.CLOCK, set()),
+        (S.OPEN, Party.HR, set()),
+    ],
+)
+def test_sources_are_what_a_conditional_update_must_find(target, party, expected):
+    assert sources(target, party) == expected
+
+
+def test_a_refusal_names_who_may_make_the_move():
+    with pytest.raises(TransitionRefused, match="Only HR or its team lead can"):
+        check_transition(S.OPEN, S.CANCELLED, Party.CLOCK)
+
+
+# The clock -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "state", "due"),
+    [
+        (START - H, S.OPEN, False),  # not started yet: open, nothing to show
+        (START, S.OPEN, False),
+        (END - 6 * H - timedelta(seconds=1), S.OPEN, False),
+        (END - 6 * H, S.FROZEN, False),  # the freeze moment
+        (END - H, S.FROZEN, False),
+        (END, S.FROZEN, False),  # ended: frozen through the lateness window
+        (END + 24 * H - timedelta(seconds=1), S.FROZEN, False),
+        (END + 24 * H, S.FROZEN, True),  # settlement due
+        (END + 72 * H, S.FROZEN, True),  # a late job still settles
+    ],
+)
+def test_the_clock_freezes_in_the_last_hours_and_settlement_is_due_after_lateness(now, state, due):
+    assert clock_state(SCHEDULE, now) is state
+    assert settlement_due(SCHEDULE, now) is due
+
+
+@pytest.mark.parametrize(
+    ("freeze_hours", "lateness", "now", "state", "due"),
+    [
+        (0, timedelta(hours=24), END - timedelta(seconds=1), S.OPEN, False),
+        (0, timedelta(hours=24), END, S.FROZEN, False),  # no freeze: frozen only after end
+        (0, timedelta(0), END, S.FROZEN, True),  # no lateness: due at the end
+        (10_000, timedelta(hours=24), START, S.FROZEN, False),  # freeze longer than it runs
+        (2, timedelta(hours=48), END + 47 * H, S.FROZEN, False),
+        (2, timedelta(hours=48), END + 48 * H, S.FROZEN, True),
+    ],
+)
+def test_freeze_and_lateness_options(freeze_hours, lateness, now, state, due):
+    schedule = Schedule(START, END, freeze_hours, lateness)
+    assert clock_state(schedule, now) is state
+    assert settlement_due(schedule, now) is due
+
+
+@pytest.mark.parametrize(
+    ("stored", "now", "expected"),
+    [
+        (S.OPEN, START, S.OPEN),
+        (S.OPEN, END, S.FROZEN),  # the freeze job has not run: the clock still freezes it
+        (S.FROZEN, END, S.FROZEN),
+        (S.SETTLED, END + 30 * H, S.SETTLED),
+        (S.CANCELLED, END - H, S.CANCELLED),
+        (S.CANCELLED, START, S.CANCELLED),
+    ],
+)
+def test_a_final_stored_state_stands_otherwise_the_clock_decides(stored, now, expected):
+    assert current_state(stored, SCHEDULE, now) is expected
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"start": END, "end": START}, "end after it starts"),
+        ({"start": START, "end": START}, "end after it starts"),
+        ({"start": START.replace(tzinfo=None), "end": END}, "time zone"),
+        ({"start": START, "end": END, "freeze_hours": -1}, "negative"),
+        ({"start": START, "end": END, "lateness": -H}, "negative"),
+    ],
+)
+def test_a_schedule_that_makes_no_sense_is_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Schedule(**kwargs)
+
+
+def test_the_default_lateness_window_is_a_day():
+    assert Schedule(START, END).settle_at == END + 24 * H
+
+
+# Which events count ----------------------------------------------------------------
+
+
+def event(**overrides) -> Event:
+    values = {
+        "employee_id": 1,
+        "team_id": 10,
+        "kind": EventKind.SHARE,
+        "occurred_at": START + H,
+        "arrived_at": START + H,
+        "points": 5,
+        "content_id": 100,
+        "tags": frozenset({"hiring"}),
+        "channel": Channel.LINKEDIN,
+    }
+    values.update(overrides)
+    return Event(**values)
+
+
+COMPANY = Scope(ScopeKind.COMPANY)
+ANY = Filters()
+
+
+@pytest.mark.parametrize(
+    ("ev", "metric", "scope", "filters", "expected"),
+    [
+        (event(), Metric.SHARES, COMPANY, ANY, None),
+        (event(occurred_at=START), Metric.SHARES, COMPANY, ANY, None),  # start is inside
+        (event(occurred_at=START - timedelta(seconds=1)), Metric.SHARES, COMPANY, ANY,
+         Exclusion.BEFORE_START),
+        (event(occurred_at=END, arrived_at=END), Metric.SHARES, COMPANY, ANY,
+         Exclusion.AFTER_END),  # end is outside
+        (event(occurred_at=END - timedelta(seconds=1)), Metric.SHARES, COMPANY, ANY, None),
+        # a click of the period that arrives inside the lateness window counts...
+        (event(kind=EventKind.CLICK, occurred_at=END - H, arrived_at=END + 23 * H),
+         Metric.CLICKS, COMPANY, ANY, None),
+        # ...one arriving after it does not
+        (event(kind=EventKind.CLICK, occurred_at=END - H, arrived_at=END + 24 * H),
+         Metric.CLICKS, COMPANY, ANY, Exclusion.ARRIVED_LATE),
+        (event(kind=EventKind.REFERRAL_HIRED, arrived_at=END + 25 * H),
+         Metric.REFERRAL_STAGES, COMPANY, ANY, Exclusion.ARRIVED_LATE),
+        (event(kind=EventKind.CLICK), Metric.SHARES, COMPANY, ANY, Exclusion.OTHER_METRIC),
+        (event(), Metric.CLICKS, COMPANY, ANY, Exclusion.OTHER_METRIC),
+        (event(), Metric.REFERRAL_STAGES, COMPANY, ANY, Exclusion.OTHER_METRIC),
+        (event(kind=EventKind.REFERRAL_APPLIED), Metric.REFERRAL_STAGES, COMPANY, ANY, None),
+        (event(kind=EventKind.REFERRAL_INTERVIEWED), Metric.REFERRAL_STAGES, COMPANY, ANY,
+         None),
+        (event(kind=EventKind.CLICK), Metric.POINTS, COMPANY, ANY, None),  # any kind earns
+        (event(kind=EventKind.REFERRAL_HIRED), Metric.POINTS, COMPANY, ANY, None),
+        # the team when the event happened decides
+        (event(team_id=10), Metric.SHARES, Scope(ScopeKind.TEAMS, frozenset({10})), ANY, None),
+        (event(team_id=11), Metric.SHARES, Scope(ScopeKind.TEAMS, frozenset({10})), ANY,
+         Exclusion.OUT_OF_SCOPE),
+        (event(team_id=None), Metric.SHARES, Scope(ScopeKind.TEAMS, frozenset({10})), ANY,
+         Exclusion.OUT_OF_SCOPE),
+        (event(team_id=None), Metric.SHARES, COMPANY, ANY, None),
+        (event(team_id=12), Metric.SHARES, Scope(ScopeKind.TEAM_VS_TEAM, frozenset({11, 12})),
+         ANY, None),
+        (event(team_id=10), Metric.SHARES, Scope(ScopeKind.TEAM_VS_TEAM, frozenset({11, 12})),
+         ANY, Exclusion.OUT_OF_SCOPE),
+        (event(), Metric.SHARES, COMPANY, Filters(content_ids=frozenset({100, 101})), None),
+        (event(content_id=102), Metric.SHARES, COMPANY, Filters(content_ids=frozenset({100})),
+         Exclusion.OTHER_CONTENT),
+        (event(content_id=None), Metric.SHARES, COMPANY, Filters(content_ids=frozenset({100})),
+         Exclusion.OTHER_CONTENT),
+        (event(tags=frozenset({"hiring", "events"})), Metric.SHARES, COMPANY,
+         Filters(tags=frozenset({"events", "product"})), None),  # one tag is enough
+        (event(), Metric.SHARES, COMPANY, Filters(tags=frozenset({"product"})),
+         Exclusion.OTHER_TAGS),
+        (event(tags=frozenset()), Metric.SHARES, COMPANY, Filters(tags=frozenset({"hiring"})),
+         Exclusion.OTHER_TAGS),
+        (event(), Metric.SHARES, COMPANY, Filters(channels=frozenset({Channel.LINKEDIN})), None),
+        (event(channel=Channel.X), Metric.SHARES, COMPANY,
+         Filters(channels=frozenset({Channel.LINKEDIN})), Exclusion.OTHER_NETWORK),
+        # every non-empty filter must pass
+        (event(channel=Channel.X), Metric.SHARES, COMPANY,
+         Filters(content_ids=frozenset({100}), channels=frozenset({Channel.XING})),
+         Exclusion.OTHER_NETWORK),
+    ],
+)  # fmt: skip
+def test_which_events_count(ev, metric, scope, filters, expected):
+    assert exclusion(ev, SCHEDULE, metric, scope, filters) is expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "teams"),
+    [(ScopeKind.COMPANY, {1}), (ScopeKind.TEAMS, set()), (ScopeKind.TEAM_VS_TEAM, {1})],
+)
+def test_a_scope_that_names_the_wrong_teams_is_refused(kind, teams):
+    with pytest.raises(ValueError, match="team"):
+        Scope(kind, frozenset(teams))
+
+
+@given(
+    occurred=st.integers(-200, 400),
+    arrived_after=st.integers(0, 200),
+)
+def test_an_event_counts_exactly_when_it_happened_in_the_period_and_arrived_in_time(
+    occurred, arrived_after
+):
+    at = START + occurred * H
+    ev = event(occurred_at=at, arrived_at=at + arrived_after * H)
+    counts = exclusion(ev, SCHEDULE, Metric.SHARES, COMPANY, ANY) is None
+    assert counts == (START <= at < END and at + arrived_after * H < END + 24 * H)
+
+
+# Freeze ----------------------------------------------------------------------------
+
+FROZEN_VIEW = Cutoff(END - 6 * H, END - 6 * H)
+FINAL_VIEW = Cutoff(END, END + 24 * H)
+
+
+@pytest.mark.parametrize(
+    ("viewer", "stored", "now", "expected"),
+    [
+        (Viewer.EMPLOYEE, S.OPEN, START + H, FINAL_VIEW),  # before the freeze: live
+        (Viewer.EMPLOYEE, S.OPEN, END - 6 * H, FROZEN_VIEW),  # the clock froze it
+        (Viewer.EMPLOYEE, S.FROZEN, END - H, FROZEN_VIEW),
+        (Viewer.TEAM_LEAD, S.FROZEN, END - H, FROZEN_VIEW),
+        (Viewer.EMPLOYEE, S.FROZEN, END + 30 * H, FROZEN_VIEW),  # due, not settled yet
+        (Viewer.HR, S.FROZEN, END - H, FINAL_VIEW),
+        (Viewer.ADMIN, S.FROZEN, END - H, FINAL_VIEW),
+        (Viewer.EMPLOYEE, S.SETTLED, END + 30 * H, FINAL_VIEW),  # results are public
+        (Viewer.HR, S.SETTLED, END + 30 * H, FINAL_VIEW),
+    ],
+)
+def test_which_cutoff_a_viewer_gets(viewer, stored, now, expected):
+    assert cutoff_for(viewer, stored, SCHEDULE, now) == expected
+
+
+def test_the_frozen_board_does_not_move_while_hr_sees_it_live():
+    before = event(employee_id=1, occurred_at=END - 7 * H, arrived_at=END - 7 * H)
+    during = event(employee_id=2, occurred_at=END - 2 * H, arrived_at=END - 2 * H)
+    late_for_earlier = event(
+        employee_id=3, kind=EventKind.SHARE, occurred_at=END - 8 * H, arrived_at=END - H
+    )
+    events = [before, during, late_for_earlier]
+
+    def board(viewer):
+        cutoff = cutoff_for(viewer, S.FROZEN, SCHEDULE, END - H)
+        items = contributions(events, SCHEDULE, Metric.SHARES, COMPANY, ANY, cutoff)
+        return {c.employee_id for c in items}
+
+    assert board(Viewer.EMPLOYEE) == {1}
+    assert board(Viewer.HR) == {1, 2, 3}
+
+
+# Standings -------------------------------------------------------------------------
+
+
+def c(employee_id: int, value: int, hours: float, team_id: int | None = 10) -> Contribution:
+    return Contribution(employee_id, team_id, value, START + timedelta(hours=hours))
+
+
+def test_a_zero_point_contribution_does_not_move_the_tie_time():
+    totals = person_totals([c(1, 10, 1), c(1, 0, 5), c(2, 10, 2)], since=START)
+    assert totals[1] == Standing(1, 10, START + H)
+    ranked = individual_standings(totals, {1, 2})
+    assert [(p.rank, p.entrant_id) for p in ranked] == [(1, 1), (1, 2)]
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ([], {}),
+        ([c(1, 0, 3)], {1: (0, START)}),  # never changed: reached at the start
+        ([c(1, 5, 3), c(1, 5, 1)], {1: (10, START + 3 * H)}),  # by event time, not order
+        ([c(1, 5, 1), c(1, -5, 2)], {1: (0, START + 2 * H)}),  # a reversal changes it
+        ([c(1, 3, 1), c(2, 4, 2)], {1: (3, START + H), 2: (4, START + 2 * H)}),
+    ],
+)
+def test_person_totals(items, expected):
+    totals = person_totals(items, since=START)
+    assert {pid: (s.points, s.reached_at) for pid, s in totals.items()} == expected
+
+
+def test_hidden_and_opted_out_people_are_left_out_before_ranking():
+    totals = person_totals([c(1, 50, 1), c(2, 60, 1), c(3, 30, 1)], since=START)
+    ranked = individual_standings(totals, ranked_ids={1, 3})  # 2 is hidden
+    assert [(p.rank, p.entrant_id, p.points) for p in ranked] == [(1, 1, 50), (2, 3, 30)]
+    assert totals[2].points == 60  # still there for their own progress
+
+
+@pytest.mark.parametrize(
+    ("items", "order"),
+    [
+        # competition ranking: 50, 50, 30 rank 1, 1, 3; earliest achiever first
+        ([c(1, 50, 2), c(2, 50, 1), c(3, 30, 0)], [(1, 2), (1, 1), (3, 3)]),
+        # same second: lower id first
+        ([c(9, 10, 1), c(4, 10, 1)], [(1, 4), (1, 9)]),
+    ],
+)
+def test_individual_standings_follow_the_board_rules(items, order):
+    ranked = individual_standings(person_totals(items, since=START), {1, 2, 3, 4, 9})
+    assert [(p.rank, p.entrant_id) for p in ranked] == order
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, 8), st.integers(-5, 20), st.integers(0, 100)), max_size=40),
+    st.sets(st.integers(1, 8)),
+)
+def test_individual_standings_are_the_one_board_ranking_of_the_shown_people(raw, shown):
+    items = [c(pid, value, hours) for pid, value, hours in raw]
+    totals = person_totals(items, since=START)
+    placings = individual_standings(totals, shown)
+    expected = rank_standings([s for pid, s in totals.items() if pid in shown])
+    assert [(p.rank, p.entrant_id, p.points) for p in placings] == [
+        (r.rank, r.member_id, r.points) for r in expected
+    ]
+    # the order of arrival never matters
+    again = individual_standings(person_totals(reversed(items), since=START), shown)
+    assert again == placings
+
+
+@pytest.mark.parametrize(
+    ("points", "minimum", "expected"),
+    [(10, 10, True), (9, 10, False), (1, 0, True), (0, 0, False), (-3, 0, False)],
+)
+def test_qualifies(points, minimum, expected):
+    assert qualifies(points, minimum) is expected
+
+
+def test_the_minimum_to_qualify_marks_the_placings():
+    totals = person_totals([c(1, 50, 1), c(2, 20, 1), c(3, 0, 1)], since=START)
+    ranked = individual_standings(totals, {1, 2, 3}, minimum=25)
+    assert [(p.entrant_id, p.qualified) for p in ranked] == [(1, True), (2, False), (3, False)]
+
+
+# Team mode -------------------------------------------------------------------------
+
+
+def test_a_team_score_is_points_per_active_member_so_size_does_not_win():
+    tallies = [
+        TeamTally(1, 80, START + H, 10),  # 8 each
+        TeamTally(2, 40, START + 2 * H, 4),  # 10 each
+        TeamTally(3, 24, START, 3),  # 8 each, reached earlier than team 1
+    ]
+    placings = team_standings(tallies)
+    assert [(p.rank, p.entrant_id, p.score) for p in placings] == [
+        (1, 2, Fraction(10)),
+        (2, 3, Fraction(8)),
+        (2, 1, Fraction(8)),
+    ]
+
+
+def test_team_scores_compare_exactly_where_floats_would_not():
+    # 10 among 30 and 1 among 3 are the same score: they tie, the earlier first
+    tallies = [TeamTally(1, 10, START + H, 30), TeamTally(2, 1, START, 3)]
+    placings = team_standings(tallies)
+    assert [(p.rank, p.entrant_id) for p in placings] == [(1, 2), (1, 1)]
+    # and a tiny real difference is kept: 333334/1000000 > 1/3
+    tallies = [TeamTally(1, 1, START, 3), TeamTally(2, 333_334, START + H, 1_000_000)]
+    assert [p.entrant_id for p in team_standings(tallies)] == [2, 1]
+
+
+def test_team_tallies_count_only_active_members_and_the_team_at_event_time():
+    items = [
+        c(1, 10, 1, team_id=10),
+        c(2, 0, 5, team_id=10),  # active, scored nothing: still in the denominator
+        c(3, 50, 2, team_id=10),  # not active (hidden or declined): left out
+        c(4, 6, 3, team_id=11),
+        c(4, 4, 0.5, team_id=10),  # moved from team 10 to 11: points stay where earned
+        c(5, 7, 1, team_id=None),
+    ]
+    active = {10: {1, 2, 4}, 11: {4, 6}, 12: set()}
+    tallies = team_tallies(items, active, since=START)
+    assert tallies == [
+        TeamTally(10, 14, START + H, 3),
+        TeamTally(11, 6, START + 3 * H, 2),
+    ]
+
+
+def test_a_team_with_no_points_yet_ranks_from_the_start():
+    tallies = team_tallies([], {10: {1}, 11: {2}}, since=START)
+    assert tallies == [TeamTally(10, 0, START, 1), TeamTally(11, 0, START, 1)]
+    assert [(p.rank, p.entrant_id, p.qualified) for p in team_standings(tallies)] == [
+        (1, 10, False),
+        (1, 11, False),
+    ]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(-50, 500), st.integers(1, 60), st.integers(0, 1000)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_team_ranks_agree_with_exact_fractions(raw):
+    tallies = [
+        TeamTally(i, pts, START + timedelta(seconds=s), n) for i, (pts, n, s) in enumerate(raw)
+    ]
+    placings = team_standings(tallies)
+    scores = {t.team_id: Fraction(t.points, t.active_members) for t in tallies}
+    for p in placings:
+        assert p.score == scores[p.entrant_id]
+        assert p.rank == 1 + sum(1 for s in scores.values() if s > p.score)
+    keys = [(-p.score, tallies[p.entrant_id].reached_at, p.entrant_id) for p in placings]
+    assert keys == sorted(keys)
+
+
+def test_team_minimum_applies_per_member():
+    placings = team_standings([TeamTally(1, 30, START, 3), TeamTally(2, 30, START, 2)], minimum=11)
+    assert {p.entrant_id: p.qualified for p in placings} == {1: False, 2: True}
+
+
+@pytest.mark.parametrize("metric", list(Metric))
+def test_the_team_rule_is_said_in_words(metric):
+    text = team_rule_text(metric)
+    assert "divided by its active members" in text
+    assert "does not win by size" in text
+    assert "not hidden" in text
+    assert "declined" in text
+
+
+# Collective target -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("total", "target", "percent", "reached"),
+    [
+        (0, 100, 0, False),
+        (50, 200, 25, False),
+        (999, 1000, 99, False),  # rounded down: 100 % only once reached
+        (1000, 1000, 100, True),
+        (2500, 1000, 100, True),  # clamped
+        (-5, 100, 0, False),  # a reversal below zero
+        (1, 3, 33, False),
+    ],
+)
+def test_target_progress(total, target, percent, reached):
+    progress = target_progress(total, target)
+    assert (progress.percent, progress.reached) == (percent, reached)
+
+
+def test_a_target_must_be_positive():
+    with pytest.raises(ValueError, match="positive"):
+        target_progress(5, 0)
+
+
+# Prizes ----------------------------------------------------------------------------
+
+
+def placing(rank, entrant, points, qualified=True, members=1):
+    return Placing(rank, entrant, points, Fraction(points, members), members, qualified)
+
+
+FIRST_BADGE = Prize(PrizeKind.BADGE, 7, place=1)
+FIRST_POINTS = Prize(PrizeKind.POINTS, 100, place=1)
+SECOND_POINTS = Prize(PrizeKind.POINTS, 50, place=2)
+THIRD_REWARD = Prize(PrizeKind.REWARD, 3, place=3)
+EVERYONE_BADGE = Prize(PrizeKind.BADGE, 8)
+
+
+@pytest.mark.parametrize(
+    ("placings", "prizes", "expected"),
+    [
+        # ties share the place and its prize; competition ranking leaves no second
+        (
+            [placing(1, 5, 50), placing(1, 6, 50), placing(3, 7, 30)],
+            [FIRST_BADGE, SECOND_POINTS, THIRD_REWARD],
+            [
+                ("challenge:4:place:5:badge", 5),
+                ("challenge:4:place:6:badge", 6),
+                ("challenge:4:place:7:reward", 7),
+            ],
+        ),
+        # two kinds of prize for one place, under two keys
+        (
+            [placing(1, 5, 50), placing(2, 6, 40)],
+            [FIRST_BADGE, FIRST_POINTS, SECOND_POINTS],
+            [
+                ("challenge:4:place:5:badge", 5),
+                ("challenge:4:place:5:points", 5),
+                ("challenge:4:place:6:points", 6),
+            ],
+        ),
+        # a prize for everyone who qualifies, beside the place prize
+        (
+            [placing(1, 5, 50), placing(2, 6, 40), placing(3, 7, 5, qualified=False)],
+            [FIRST_POINTS, EVERYONE_BADGE],
+            [
+                ("challenge:4:place:5:points", 5),
+                ("challenge:4:qualified:5:badge", 5),
+                ("challenge:4:qualified:6:badge", 6),
+            ],
+        ),
+        # whoever did not qualify wins no place
+        ([placing(1, 5, 5, qualified=False)], [FIRST_BADGE], []),
+        ([], [FIRST_BADGE], []),
+    ],
+)
+def test_awards(placings, prizes, expected):
+    assert [(a.key, a.employee_id) for a in awards(4, placings, prizes)] == expected
+
+
+def test_team_prizes_go_to_each_active_member_of_the_team():
+    placings = [placing(1, 10, 40, members=2), placing(2, 11, 30, members=3)]
+    result = awards(4, placings, [FIRST_BADGE], members={10: {2, 1}, 11: {3, 4, 5}})
+    assert [(a.key, a.employee_id, a.place) for a in result] == [
+        ("challenge:4:place:1:badge", 1, 1),
+        ("challenge:4:place:2:badge", 2, 1),
+    ]
+
+
+def test_settling_twice_gives_the_same_awards_so_unique_keys_write_them_once():
+    placings = [placing(1, 5, 50), placing(1, 6, 50), placing(3, 7, 30)]
+    prizes = [FIRST_BADGE, FIRST_POINTS, EVERYONE_BADGE]
+    first, second = awards(4, placings, prizes), awards(4, list(reversed(placings)), prizes)
+    assert sorted(first, key=lambda a: a.key) == sorted(second, key=lambda a: a.key)
+    assert len({a.key for a in first}) == len(first)
+
+
+@pytest.mark.parametrize(
+    "prizes",
+    [
+        [Prize(PrizeKind.BADGE, 1, place=1), Prize(PrizeKind.BADGE, 2, place=1)],
+        [Prize(PrizeKind.POINTS, 1), Prize(PrizeKind.POINTS, 2)],
+    ],
+)
+def test_two_prizes_of_one_kind_for_one_place_are_refused(prizes):
+    with pytest.raises(ValueError, match="two"):
+        check_prizes(prizes)
+
+
+@pytest.mark.parametrize(
+    ("value", "place", "message"),
+    [(0, 1, "positive value"), (-5, None, "positive value"), (10, 0, "places start at 1")],
+)
+def test_a_prize_needs_a_positive_value_and_place(value, place, message):
+    with pytest.raises(ValueError, match=message):
+        Prize(PrizeKind.POINTS, value, place)
+
+
+# Settlement digest -----------------------------------------------------------------
+
+
+def test_the_digest_is_canonical_json_hashed():
+    placings = [placing(2, 6, 40), placing(1, 5, 50, members=3)]
+    assert canonical_standings(4, placings) == (
+        '{"challenge":4,"standings":[[1,5,50,"50/3",3,true],[2,6,40,"40/1",1,true]]}'
+    )
+    assert settlement_digest(4, placings) == settlement_digest(4, list(reversed(placings)))
+    assert len(settlement_digest(4, placings)) == 64
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        [placing(1, 5, 51), placing(2, 6, 40)],  # a point more
+        [placing(1, 6, 50), placing(2, 5, 40)],  # places swapped
+        [placing(1, 5, 50)],  # a line removed
+        [placing(1, 5, 50), placing(2, 6, 40, qualified=False)],
+    ],
+)
+def test_any_change_to_the_settled_standings_changes_the_digest(changed):
+    original = [placing(1, 5, 50), placing(2, 6, 40)]
+    assert settlement_digest(4, changed) != settlement_digest(4, original)
+    assert settlement_digest(5, original) != settlement_digest(4, original)
+
+
+def test_a_known_digest_stays_the_same():
+    # stored digests are data: the canonical form must never drift
+    digest = settlement_digest(1, [placing(1, 2, 3)])
+    expected = hashlib.sha256(b'{"challenge":1,"standings":[[1,2,3,"3/1",1,true]]}').hexdigest()
+    assert digest == expected
