@@ -380,6 +380,31 @@ def individual_standings(
     ]
 
 
+@dataclass(frozen=True)
+class MyStanding:
+    """What one employee sees of themself: their rank (None when they are not ranked:
+    hidden, opted out, declined, or without a counting event) and their own total,
+    which they always see."""
+
+    rank: int | None
+    points: int
+    qualified: bool
+
+
+def standing_of(
+    entrant_id: int, placings: Sequence[Placing], totals: Mapping[int, Standing], minimum: int = 0
+) -> MyStanding:
+    """One employee's line, read from the same placings the board shows, so a profile,
+    the home page and the board never disagree. Pass placings and totals computed
+    with the viewer's cut-off, so a frozen board stays frozen here too."""
+    for placing in placings:
+        if placing.entrant_id == entrant_id:
+            return MyStanding(placing.rank, placing.points, placing.qualified)
+    own = totals.get(entrant_id)
+    points = own.points if own is not None else 0
+    return MyStanding(None, points, qualifies(points, minimum))
+
+
 ACTIVE_MEMBER = (
     "An active member is someone who, during the challenge, belonged to the team, had "
     "opted in, was shown on boards (not hidden) and had not declined the challenge, "
@@ -480,6 +505,12 @@ class Progress:
     reached: bool
 
 
+def collective_total(placings: Iterable[Placing]) -> int:
+    """The sum a collective target measures: the points of the people (or teams) the
+    board ranks, so the bar never shows points the board leaves out."""
+    return sum(p.points for p in placings)
+
+
 def target_progress(total: int, target: int) -> Progress:
     if target <= 0:
         raise ValueError("a collective target must be positive")
@@ -538,14 +569,21 @@ def awards(
     placings: Iterable[Placing],
     prizes: Sequence[Prize],
     members: Mapping[int, Collection[int]] | None = None,
+    unranked_qualifiers: Collection[int] = (),
 ) -> list[Award]:
     """The prizes settlement writes. Only qualified placings win. A place prize goes
     to everyone at that rank, so people tied for first all get the first prize, and
     with competition ranking (1, 1, 3) nobody gets the second. In team mode pass
     ``members`` (team -> active member ids): each of them receives the team's prizes.
-    The same input always gives the same awards in the same order."""
+    The same input always gives the same awards in the same order, each key once
+    (someone who moved teams may be an active member of two placed teams: they get
+    each prize once). ``unranked_qualifiers``: people taking part who reached the
+    minimum but are not on the board (hidden): they win no place, yet a prize for
+    everyone who qualifies is theirs too, since staying hidden costs nothing but the
+    name on the board."""
     check_prizes(prizes)
     result: list[Award] = []
+    written: set[str] = set()
     for placing in placings:
         if not placing.qualified:
             continue
@@ -562,7 +600,15 @@ def awards(
                     key = challenge_qualified_award_key(challenge_id, employee_id, prize.kind)
                 else:
                     key = challenge_place_award_key(challenge_id, employee_id, prize.kind)
-                result.append(Award(key, employee_id, prize, prize.place))
+                if key not in written:
+                    written.add(key)
+                    result.append(Award(key, employee_id, prize, prize.place))
+    for employee_id in sorted(unranked_qualifiers):
+        for prize in prizes:
+            key = challenge_qualified_award_key(challenge_id, employee_id, prize.kind)
+            if prize.place is None and key not in written:
+                written.add(key)
+                result.append(Award(key, employee_id, prize, None))
     return result
 
 

@@ -36,6 +36,7 @@ from scoring.challenges import (
     check_prizes,
     check_transition,
     clock_state,
+    collective_total,
     contributions,
     current_state,
     cutoff_for,
@@ -46,6 +47,7 @@ from scoring.challenges import (
     settlement_digest,
     settlement_due,
     sources,
+    standing_of,
     target_progress,
     team_rule_text,
     team_standings,
@@ -411,6 +413,40 @@ def test_the_minimum_to_qualify_marks_the_placings():
     assert [(p.entrant_id, p.qualified) for p in ranked] == [(1, True), (2, False), (3, False)]
 
 
+@pytest.mark.parametrize(
+    ("employee_id", "expected"),
+    [
+        (1, (1, 50, True)),
+        (3, (2, 30, True)),
+        (2, (None, 60, True)),  # hidden: no rank, yet their own points and qualification
+        (4, (None, 5, False)),
+        (9, (None, 0, False)),  # nothing counted yet
+    ],
+)
+def test_my_standing_reads_the_same_placings_as_the_board(employee_id, expected):
+    totals = person_totals([c(1, 50, 1), c(2, 60, 1), c(3, 30, 1), c(4, 5, 1)], since=START)
+    placings = individual_standings(totals, ranked_ids={1, 3}, minimum=10)
+    mine = standing_of(employee_id, placings, totals, minimum=10)
+    assert (mine.rank, mine.points, mine.qualified) == expected
+
+
+def test_my_standing_while_frozen_is_the_frozen_one():
+    events = [
+        event(employee_id=1, occurred_at=END - 8 * H, arrived_at=END - 8 * H),
+        event(employee_id=2, occurred_at=END - 8 * H, arrived_at=END - 8 * H, points=1),
+        event(employee_id=1, occurred_at=END - H, arrived_at=END - H),
+    ]
+
+    def mine(viewer):
+        cutoff = cutoff_for(viewer, S.FROZEN, SCHEDULE, END - H / 2)
+        items = contributions(events, SCHEDULE, Metric.SHARES, COMPANY, ANY, cutoff)
+        totals = person_totals(items, since=START)
+        return standing_of(1, individual_standings(totals, {1, 2}), totals)
+
+    assert (mine(Viewer.EMPLOYEE).rank, mine(Viewer.EMPLOYEE).points) == (1, 1)
+    assert (mine(Viewer.HR).rank, mine(Viewer.HR).points) == (1, 2)
+
+
 # Team mode -------------------------------------------------------------------------
 
 
@@ -518,6 +554,12 @@ def test_target_progress(total, target, percent, reached):
     assert (progress.percent, progress.reached) == (percent, reached)
 
 
+def test_the_collective_total_sums_what_the_board_ranks():
+    totals = person_totals([c(1, 50, 1), c(2, 60, 1), c(3, 30, 1)], since=START)
+    assert collective_total(individual_standings(totals, ranked_ids={1, 3})) == 80
+    assert collective_total([]) == 0
+
+
 def test_a_target_must_be_positive():
     with pytest.raises(ValueError, match="positive"):
         target_progress(5, 0)
@@ -585,6 +627,30 @@ def test_team_prizes_go_to_each_active_member_of_the_team():
     assert [(a.key, a.employee_id, a.place) for a in result] == [
         ("challenge:4:place:1:badge", 1, 1),
         ("challenge:4:place:2:badge", 2, 1),
+    ]
+
+
+def test_someone_in_two_placed_teams_gets_each_prize_once():
+    placings = [placing(1, 10, 40), placing(2, 11, 30)]
+    prizes = [Prize(PrizeKind.BADGE, 7), Prize(PrizeKind.POINTS, 9, place=1)]
+    result = awards(4, placings, prizes, members={10: {1, 2}, 11: {2, 3}})
+    assert [a.key for a in result] == [
+        "challenge:4:qualified:1:badge",
+        "challenge:4:qualified:2:badge",
+        "challenge:4:place:1:points",
+        "challenge:4:place:2:points",
+        "challenge:4:qualified:3:badge",  # and not a second one for 2
+    ]
+
+
+def test_a_hidden_qualifier_gets_the_prize_for_qualifying_but_no_place():
+    placings = [placing(1, 5, 50)]
+    prizes = [FIRST_BADGE, EVERYONE_BADGE]
+    result = awards(4, placings, prizes, unranked_qualifiers={8})
+    assert [(a.key, a.place) for a in result] == [
+        ("challenge:4:place:5:badge", 1),
+        ("challenge:4:qualified:5:badge", None),
+        ("challenge:4:qualified:8:badge", None),
     ]
 
 
