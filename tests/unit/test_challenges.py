@@ -715,3 +715,42 @@ def test_a_known_digest_stays_the_same():
     digest = settlement_digest(1, [placing(1, 2, 3)])
     expected = hashlib.sha256(b'{"challenge":1,"standings":[[1,2,3,"3/1",1,true]]}').hexdigest()
     assert digest == expected
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 30), st.integers(0, 60)), max_size=20, unique_by=lambda t: t[0]
+    ),
+    st.integers(0, 40),
+)
+def test_awards_are_unique_and_do_not_depend_on_the_order_of_the_placings(raw, minimum):
+    totals = person_totals([c(pid, pts, 1) for pid, pts in raw], since=START)
+    placings = individual_standings(totals, set(totals), minimum)
+    prizes = [FIRST_BADGE, FIRST_POINTS, SECOND_POINTS, THIRD_REWARD, EVERYONE_BADGE]
+    result = awards(4, placings, prizes)
+    assert len({a.key for a in result}) == len(result)
+    qualified = {p.entrant_id: p for p in placings if p.qualified}
+    for award in result:
+        assert award.employee_id in qualified
+        assert award.place in (None, qualified[award.employee_id].rank)
+    shuffled = awards(4, sorted(placings, key=lambda p: -p.entrant_id), prizes)
+    assert sorted(a.key for a in shuffled) == sorted(a.key for a in result)
+
+
+@given(
+    viewer=st.sampled_from(Viewer),
+    now_hours=st.integers(-10, 200),
+    occurred_hours=st.integers(-10, 200),
+    delay_hours=st.integers(0, 48),
+)
+def test_no_employee_view_admits_an_event_that_arrived_after_the_freeze_before_results(
+    viewer, now_hours, occurred_hours, delay_hours
+):
+    now = START + now_hours * H
+    occurred = START + occurred_hours * H
+    ev = event(occurred_at=occurred, arrived_at=occurred + delay_hours * H)
+    cutoff = cutoff_for(viewer, S.FROZEN, SCHEDULE, now)
+    if viewer in (Viewer.HR, Viewer.ADMIN) or now < SCHEDULE.freeze_start:
+        assert cutoff == FINAL_VIEW
+    elif cutoff.admits(ev):
+        assert ev.arrived_at < SCHEDULE.freeze_start
