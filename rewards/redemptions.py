@@ -10,6 +10,7 @@ refund happen exactly once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 
@@ -24,7 +25,12 @@ class State(StrEnum):
 class Party(StrEnum):
     OWNER = "owner"  # the employee who redeemed
     HR = "hr"
+    # The reward's own rule: a reward that needs no approval is approved at once, in the
+    # transaction that redeems it.
+    RULE = "rule"
 
+
+PARTY_WORDS = {Party.OWNER: "the employee", Party.HR: "HR", Party.RULE: "the reward's rule"}
 
 HELD = frozenset({State.PENDING, State.APPROVED})
 REFUNDED = frozenset({State.REJECTED, State.CANCELLED})
@@ -34,7 +40,7 @@ COUNTED = frozenset({State.PENDING, State.APPROVED, State.FULFILLED})
 
 # (from, to) -> who may make the move. Anything missing is not allowed to anybody.
 TRANSITIONS: dict[tuple[State, State], frozenset[Party]] = {
-    (State.PENDING, State.APPROVED): frozenset({Party.HR}),
+    (State.PENDING, State.APPROVED): frozenset({Party.HR, Party.RULE}),
     (State.APPROVED, State.FULFILLED): frozenset({Party.HR}),
     (State.PENDING, State.REJECTED): frozenset({Party.HR}),
     (State.APPROVED, State.REJECTED): frozenset({Party.HR}),
@@ -67,12 +73,43 @@ def check_transition(current: State, target: State, party: Party) -> None:
             f"A {current.value} redemption cannot become {target.value}.", current, target
         )
     if party not in allowed:
-        who = " or ".join("HR" if p is Party.HR else "the employee" for p in sorted(allowed))
+        who = " or ".join(PARTY_WORDS[p] for p in sorted(allowed) if p is not Party.RULE)
         raise TransitionRefused(f"Only {who} can make it {target.value}.", current, target)
+
+
+class Kind(StrEnum):
+    EXPERIENCE = "experience"
+    DONATION = "donation"  # to a charity, in the employee's name
+    SWAG = "swag"
+
+
+KIND_LABELS = {
+    Kind.EXPERIENCE: "Experience",
+    Kind.DONATION: "Donation",
+    Kind.SWAG: "Swag",
+}
+
+
+def reward_problems(
+    kind: Kind,
+    charity_name: str | None,
+    available_from: date | None,
+    available_until: date | None,
+) -> dict[str, str]:
+    """What is wrong with a reward's kind and window, by field; empty when it may be saved."""
+    problems = {}
+    if kind is Kind.DONATION and not (charity_name or "").strip():
+        problems["charity_name"] = "Name the charity the donation goes to."
+    window = window_problem(available_from, available_until)
+    if window:
+        problems["available_until"] = window
+    return problems
 
 
 class Refusal(StrEnum):
     RETIRED = "retired"
+    NOT_YET = "not_yet"  # before the reward's availability window
+    ENDED = "ended"  # after it
     BALANCE = "balance"
     STOCK = "stock"
     LIMIT = "limit"
@@ -96,12 +133,20 @@ def check_redemption(
     stock: int | None,
     per_person_limit: int | None,
     already_redeemed: int,
+    today: date | None = None,
+    available_from: date | None = None,
+    available_until: date | None = None,
 ) -> RedemptionCheck:
     """May someone with ``spendable`` points, who holds ``already_redeemed`` redemptions
-    of this reward (rejected and cancelled ones do not count), redeem it now? ``stock``
-    is what is left (None: unlimited), ``per_person_limit`` None means no limit."""
+    of this reward (rejected and cancelled ones do not count), redeem it on ``today``?
+    ``stock`` is what is left (None: unlimited), ``per_person_limit`` None means no
+    limit; ``available_from`` and ``available_until`` bound the window, both days
+    included, None leaving that side open."""
     if not active:
         return RedemptionCheck(Refusal.RETIRED, "This reward is no longer offered.")
+    window = check_window(today, available_from, available_until)
+    if not window.allowed:
+        return window
     if stock is not None and stock <= 0:
         return RedemptionCheck(Refusal.STOCK, "This reward is out of stock.")
     if per_person_limit is not None and already_redeemed >= per_person_limit:
@@ -116,6 +161,36 @@ def check_redemption(
             f"so {cost - spendable} more {'is' if cost - spendable == 1 else 'are'} needed.",
         )
     return RedemptionCheck(None, "")
+
+
+WINDOW_REFUSALS = frozenset({Refusal.NOT_YET, Refusal.ENDED})
+
+
+def check_window(
+    today: date | None, available_from: date | None, available_until: date | None
+) -> RedemptionCheck:
+    """Whether ``today`` lies in the availability window (both ends included)."""
+    if today is not None and available_from is not None and today < available_from:
+        return RedemptionCheck(
+            Refusal.NOT_YET, f"Not available yet: from {long_date(available_from)}."
+        )
+    if today is not None and available_until is not None and today > available_until:
+        return RedemptionCheck(
+            Refusal.ENDED,
+            f"No longer available: it was offered until {long_date(available_until)}.",
+        )
+    return RedemptionCheck(None, "")
+
+
+def window_problem(available_from: date | None, available_until: date | None) -> str | None:
+    """Why a window cannot be saved, or None."""
+    if available_from and available_until and available_until < available_from:
+        return "The last day cannot come before the first."
+    return None
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 def _points(count: int) -> str:

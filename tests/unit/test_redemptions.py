@@ -3,6 +3,7 @@ and the per-person limit (rewards.redemptions), table by table."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from itertools import product
 
 import pytest
@@ -10,18 +11,22 @@ import pytest
 from rewards.redemptions import (
     COUNTED,
     HELD,
+    KIND_LABELS,
     REFUNDED,
+    Kind,
     Party,
     Refusal,
     State,
     TransitionRefused,
     check_redemption,
     check_transition,
+    reward_problems,
     sources,
 )
 
 ALLOWED = {
     (State.PENDING, State.APPROVED, Party.HR),
+    (State.PENDING, State.APPROVED, Party.RULE),
     (State.APPROVED, State.FULFILLED, Party.HR),
     (State.PENDING, State.REJECTED, Party.HR),
     (State.APPROVED, State.REJECTED, Party.HR),
@@ -113,3 +118,80 @@ def test_redemption_checks_at_their_edges(spendable, cost, changes, refusal):
 def test_refusals_say_why_in_words(changes, message):
     arguments = {**OPEN, "spendable": 500, "cost": 100, **changes}
     assert check_redemption(**arguments).message.startswith(message)
+
+
+# The availability window, kinds, and approval at once ----------------------------
+
+D = date(2027, 3, 10)
+
+
+@pytest.mark.parametrize(
+    ("today", "start", "end", "refusal"),
+    [
+        (D, None, None, None),
+        (D, D, None, None),  # the first day is included
+        (D, None, D, None),  # and the last
+        (D, D + timedelta(days=1), None, Refusal.NOT_YET),
+        (D, None, D - timedelta(days=1), Refusal.ENDED),
+        (D, D - timedelta(days=5), D + timedelta(days=5), None),
+    ],
+)
+def test_the_availability_window_includes_both_ends(today, start, end, refusal):
+    check = check_redemption(
+        spendable=100,
+        cost=10,
+        active=True,
+        stock=None,
+        per_person_limit=None,
+        already_redeemed=0,
+        today=today,
+        available_from=start,
+        available_until=end,
+    )
+    assert check.refusal == refusal
+
+
+def test_outside_the_window_the_message_names_the_date_and_wins_over_balance_and_stock():
+    common = {"spendable": 0, "cost": 10, "active": True, "stock": 0, "per_person_limit": 1}
+    early = check_redemption(**common, already_redeemed=1, today=D, available_from=date(2027, 4, 1))
+    assert early.refusal is Refusal.NOT_YET
+    assert early.message == "Not available yet: from 1 April 2027."
+    late = check_redemption(
+        **common, already_redeemed=1, today=D, available_until=date(2027, 2, 28)
+    )
+    assert late.refusal is Refusal.ENDED
+    assert "until 28 February 2027" in late.message
+    retired = check_redemption(
+        **{**common, "active": False}, already_redeemed=1, today=D, available_until=D
+    )
+    assert retired.refusal is Refusal.RETIRED
+
+
+@pytest.mark.parametrize(
+    ("kind", "charity", "start", "end", "fields"),
+    [
+        (Kind.SWAG, None, None, None, set()),
+        (Kind.EXPERIENCE, "", D, D, set()),
+        (Kind.DONATION, "Red Cross", None, None, set()),
+        (Kind.DONATION, "  ", None, None, {"charity_name"}),
+        (Kind.DONATION, None, D, D - timedelta(days=1), {"charity_name", "available_until"}),
+        (Kind.SWAG, None, D, D - timedelta(days=1), {"available_until"}),
+    ],
+)
+def test_a_donation_names_its_charity_and_a_window_ends_after_it_starts(
+    kind, charity, start, end, fields
+):
+    assert set(reward_problems(kind, charity, start, end)) == fields
+
+
+def test_the_rule_may_approve_at_once_but_nothing_else():
+    check_transition(State.PENDING, State.APPROVED, Party.RULE)
+    assert sources(State.APPROVED, Party.RULE) == {State.PENDING}
+    for current, target in product(State, State):
+        if (current, target) != (State.PENDING, State.APPROVED):
+            with pytest.raises(TransitionRefused):
+                check_transition(current, target, Party.RULE)
+
+
+def test_every_kind_has_a_plain_label():
+    assert set(KIND_LABELS) == set(Kind)
