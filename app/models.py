@@ -22,12 +22,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
+from rewards.redemptions import Kind as RewardKind
 from rewards.redemptions import State as RedemptionState
 from scoring.clicks import ClickKind
 from scoring.names import name_key as fold_name
@@ -751,6 +754,17 @@ class Reward(UniqueName, db.Model):
         CheckConstraint(
             "per_person_limit IS NULL OR per_person_limit >= 1", name="per_person_limit_positive"
         ),
+        CheckConstraint(
+            "available_from IS NULL OR available_until IS NULL "
+            "OR available_until >= available_from",
+            name="reward_window_ordered",
+        ),
+        CheckConstraint(
+            "kind != 'donation' OR charity_name IS NOT NULL", name="donation_names_charity"
+        ),
+        CheckConstraint(
+            "image_filename IS NULL OR image_rights_confirmed", name="reward_image_rights"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -758,6 +772,23 @@ class Reward(UniqueName, db.Model):
     name_key: Mapped[str] = mapped_column(Text, unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     cost: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[RewardKind] = mapped_column(
+        _enum(RewardKind, "reward_kind"),
+        default=RewardKind.EXPERIENCE,
+        server_default=RewardKind.EXPERIENCE.value,
+    )
+    # A donation goes to this charity in the employee's name.
+    charity_name: Mapped[str | None] = mapped_column(String(120))
+    # Days the reward can be redeemed, both included; NULL leaves that side open.
+    available_from: Mapped[date | None] = mapped_column(Date)
+    available_until: Mapped[date | None] = mapped_column(Date)
+    # False: a redemption is approved at once, in the transaction that makes it.
+    needs_approval: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # How the reward is treated for tax: HR's own note, never shown to employees.
+    tax_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    image_filename: Mapped[str | None] = mapped_column(String(80))
+    image_credit: Mapped[str | None] = mapped_column(String(200))
+    image_rights_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Units left (a redemption takes one, a refund gives it back); NULL: unlimited.
     stock: Mapped[int | None] = mapped_column(Integer)
     # Redemptions per person over all time, rejected and cancelled ones not counted.

@@ -12,6 +12,7 @@ from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
 from app.models import Redemption, Reward, Role
+from app.schemas.content import ImageFileSchema
 from app.schemas.rewards import (
     CatalogueSchema,
     DecisionSchema,
@@ -94,6 +95,29 @@ class RewardRetirement(MethodView):
         return reward
 
 
+@rewards_bp.route("/<int:reward_id>/image")
+class RewardImage(MethodView):
+    @requires_role(Role.HR)
+    @rewards_bp.arguments(ImageFileSchema, location="files")
+    @rewards_bp.response(200, RewardSchema)
+    @rewards_bp.alt_response(404, response="NOT_FOUND")
+    def put(self, upload: dict, reward_id: int) -> Reward:
+        """Set the image: PNG, JPEG or WebP, at most 2 MB, stored like content images
+
+        Needs ``image_credit`` and ``image_rights_confirmed: true`` on the reward first
+        (PATCH the reward); without them the upload is refused.
+        """
+        reward = get_or_404(Reward, reward_id)
+        return redemptions.set_image(caller(), reward, upload["file"])
+
+    @requires_role(Role.HR)
+    @rewards_bp.response(200, RewardSchema)
+    @rewards_bp.alt_response(404, response="NOT_FOUND")
+    def delete(self, reward_id: int) -> Reward:
+        """Remove the image"""
+        return redemptions.remove_image(caller(), get_or_404(Reward, reward_id))
+
+
 @rewards_bp.route("/catalogue")
 class Catalogue(MethodView):
     @requires_role(Role.EMPLOYEE)
@@ -128,7 +152,9 @@ class Redemptions(MethodView):
 
         Its cost is held from your spendable points at once (never from your lifetime
         points or rank) until HR fulfils it, or comes back when it is rejected or
-        cancelled. ``idempotency_key`` makes a retry safe: the same key answers 200 with
+        cancelled; a reward that needs no approval is approved at once. Outside the
+        reward's availability window the answer is 422 naming the date.
+        ``idempotency_key`` makes a retry safe: the same key answers 200 with
         the first redemption and changes nothing.
         """
         redemption, created = redemptions.redeem(

@@ -2,15 +2,73 @@
 
 from __future__ import annotations
 
+from flask import url_for
 from marshmallow import Schema, fields, validate
 
-from app.models import RedemptionState
+from app.models import RedemptionState, RewardKind
 from app.schemas.fields import Integer, Length, String
+from rewards.redemptions import KIND_LABELS
 
 MAX_REWARD_COST = 1_000_000
 
 
-class RewardSchema(Schema):
+def image_url(reward) -> str | None:
+    """Reward images are stored and served like content images."""
+    return (
+        url_for("content.media", filename=reward.image_filename) if reward.image_filename else None
+    )
+
+
+def _details(required: bool) -> dict:
+    """The fields rewards gained with their kind; ``required`` gives create's defaults."""
+    default = {"load_default": None} if required else {}
+    return {
+        "kind": fields.Enum(
+            RewardKind,
+            by_value=True,
+            **({"load_default": RewardKind.EXPERIENCE} if required else {}),
+            metadata={"description": "experience, donation or swag"},
+        ),
+        "charity_name": String(
+            allow_none=True,
+            validate=Length(max=120),
+            **default,
+            metadata={"description": "a donation goes to this charity; required for one"},
+        ),
+        "available_from": fields.Date(
+            allow_none=True, **default, metadata={"description": "first day; null: open"}
+        ),
+        "available_until": fields.Date(
+            allow_none=True, **default, metadata={"description": "last day; null: open"}
+        ),
+        "needs_approval": fields.Boolean(
+            **({"load_default": True} if required else {}),
+            metadata={"description": "false: a redemption is approved at once"},
+        ),
+        "tax_note": String(
+            validate=Length(max=2000),
+            **({"load_default": ""} if required else {}),
+            metadata={"description": "HR's note on tax treatment; never shown to employees"},
+        ),
+        "image_credit": String(
+            allow_none=True,
+            validate=Length(max=200),
+            **default,
+            metadata={"description": "the image's source, required for an image"},
+        ),
+        "image_rights_confirmed": fields.Boolean(
+            **({"load_default": False} if required else {}),
+            metadata={"description": "we may use the image; required for an image"},
+        ),
+    }
+
+
+# What rewards gained with their kind, as bases: create's defaults, update's none.
+RewardDetails = Schema.from_dict(_details(required=True), name="RewardDetails")
+RewardDetailsUpdate = Schema.from_dict(_details(required=False), name="RewardDetailsUpdate")
+
+
+class RewardSchema(RewardDetails):
     id = Integer(dump_only=True)
     name = String(required=True, validate=Length(min=1, max=120))
     description = String(load_default="", validate=Length(max=2000))
@@ -35,11 +93,12 @@ class RewardSchema(Schema):
         metadata={"description": "redemptions per person, rejected and cancelled not counted"},
     )
     active = fields.Boolean(load_default=True, metadata={"description": "in the catalogue"})
+    image_url = fields.Function(image_url, dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
 
-class RewardUpdateSchema(Schema):
+class RewardUpdateSchema(RewardDetailsUpdate):
     name = String(validate=Length(min=1, max=120))
     description = String(validate=Length(max=2000))
     cost = Integer(strict=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
@@ -57,12 +116,25 @@ class CatalogueRewardSchema(Schema):
     cost = Integer(attribute="reward.cost")
     stock = Integer(attribute="reward.stock", allow_none=True)
     per_person_limit = Integer(attribute="reward.per_person_limit", allow_none=True)
+    kind = fields.Enum(RewardKind, by_value=True, attribute="reward.kind")
+    kind_label = fields.Function(lambda entry: KIND_LABELS[entry.reward.kind])
+    charity_name = String(attribute="reward.charity_name", allow_none=True)
+    available_from = fields.Date(attribute="reward.available_from", allow_none=True)
+    available_until = fields.Date(attribute="reward.available_until", allow_none=True)
+    needs_approval = fields.Boolean(
+        attribute="reward.needs_approval",
+        metadata={"description": "false: a redemption is approved at once"},
+    )
+    image_url = fields.Function(lambda entry: image_url(entry.reward), allow_none=True)
+    image_credit = String(attribute="reward.image_credit", allow_none=True)
     redeemed_by_me = Integer(attribute="redeemed")
     available = fields.Boolean(attribute="check.allowed")
     unavailable_reason = String(
         attribute="check.refusal",
         allow_none=True,
-        metadata={"description": "retired, stock, limit or balance; null when available"},
+        metadata={
+            "description": "retired, not_yet, ended, stock, limit or balance; null when available"
+        },
     )
     message = String(attribute="check.message", metadata={"description": "why not"})
 

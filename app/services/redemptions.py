@@ -12,7 +12,8 @@ Nothing here writes to the ledger or the boards: spending never lowers rank.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
@@ -22,21 +23,40 @@ from app.extensions import after_commit, db
 from app.mail import send_mail
 from app.models import Employee, Redemption, RedemptionState, Reward, utcnow
 from app.queue import enqueue
-from app.services import audit, ledger
+from app.services import audit, content, ledger
 from app.services.names import flush_unique, same_name_as
+from app.services.people import company_settings
 from rewards.redemptions import (
     COUNTED,
     REFUNDED,
+    WINDOW_REFUSALS,
+    Kind,
     Party,
     RedemptionCheck,
     TransitionRefused,
     check_redemption,
     check_transition,
+    reward_problems,
     sources,
 )
 
 NOTE_MAX = 300
-REWARD_FIELDS = ("name", "description", "cost", "stock", "per_person_limit", "active")
+REWARD_FIELDS = (
+    "name",
+    "description",
+    "cost",
+    "stock",
+    "per_person_limit",
+    "active",
+    "kind",
+    "charity_name",
+    "available_from",
+    "available_until",
+    "needs_approval",
+    "tax_note",
+    "image_credit",
+    "image_rights_confirmed",
+)
 # Decisions the employee hears about by mail; their own requests and cancellations not.
 NOTIFIED = frozenset(
     {RedemptionState.APPROVED, RedemptionState.REJECTED, RedemptionState.FULFILLED}
@@ -51,6 +71,19 @@ class RedemptionRefused(Conflict):
         self.refusal = check.refusal
 
 
+class OutsideWindow(InvalidInput):
+    """The reward is not available yet, or no longer: a 422 naming the date."""
+
+    def __init__(self, check: RedemptionCheck):
+        super().__init__(check.message, field="reward_id")
+        self.refusal = check.refusal
+
+
+def company_today() -> date:
+    """Today in the company's time zone: the day an availability window is read on."""
+    return utcnow().astimezone(ZoneInfo(company_settings().time_zone)).date()
+
+
 # The catalogue ---------------------------------------------------------------------
 
 
@@ -58,11 +91,43 @@ def _name_taken(name: str, other_than: int | None = None) -> bool:
     return same_name_as(Reward.name, name, other_than=other_than) is not None
 
 
+def _tidy(changes: dict) -> dict:
+    """Blank texts stored as none; a charity only for a donation."""
+    for key in ("charity_name", "image_credit"):
+        if key in changes:
+            changes[key] = (changes[key] or "").strip() or None
+    if "tax_note" in changes:
+        changes["tax_note"] = (changes["tax_note"] or "").strip()
+    return changes
+
+
+def _check_details(reward: Reward) -> None:
+    """The kind, the window and the image's rights, as they would be saved; raises
+    before anything is written."""
+    problems = reward_problems(
+        Kind(reward.kind or Kind.EXPERIENCE),
+        reward.charity_name,
+        reward.available_from,
+        reward.available_until,
+    )
+    if reward.kind != Kind.DONATION:
+        reward.charity_name = None
+    if reward.image_filename and not reward.image_rights_confirmed:
+        problems["image_rights_confirmed"] = "Confirm that we may use this image."
+    if reward.image_filename and not reward.image_credit:
+        problems["image_credit"] = "Name the image's source or photographer."
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise InvalidInput(message, field=field, errors={k: [v] for k, v in problems.items()})
+
+
 def create_reward(actor: Employee, data: dict) -> Reward:
     name = data["name"].strip()
     if _name_taken(name):
         raise Conflict(f"There is a reward called {name} already.", field="name")
-    reward = Reward(**{**{k: v for k, v in data.items() if k in REWARD_FIELDS}, "name": name})
+    fields = _tidy({k: v for k, v in data.items() if k in REWARD_FIELDS})
+    reward = Reward(**{**fields, "name": name})
+    _check_details(reward)
     db.session.add(reward)
     flush_unique(Reward.name, f"There is a reward called {name} already.")
     audit.record(actor, "reward.create", reward, name=name, cost=reward.cost)
@@ -72,17 +137,51 @@ def create_reward(actor: Employee, data: dict) -> Reward:
 def update_reward(actor: Employee, reward: Reward, changes: dict) -> Reward:
     """Change a reward. A new cost applies to redemptions from now on; those made before
     keep the points they held. Setting ``stock`` sets what is left."""
-    changes = {k: v for k, v in changes.items() if k in REWARD_FIELDS}
+    changes = _tidy({k: v for k, v in changes.items() if k in REWARD_FIELDS})
     if "name" in changes:
         changes["name"] = changes["name"].strip()
         if _name_taken(changes["name"], other_than=reward.id):
             raise Conflict(f"There is a reward called {changes['name']} already.", field="name")
     changed = {k: v for k, v in changes.items() if getattr(reward, k) != v}
-    for key, value in changed.items():
-        setattr(reward, key, value)
+    if changed.get("image_rights_confirmed") is False and reward.image_filename:
+        changed["image_filename"] = None  # withdrawing the rights takes the image down
+    with db.session.no_autoflush:
+        before = {k: getattr(reward, k) for k in changed}
+        for key, value in changed.items():
+            setattr(reward, key, value)
+        try:
+            _check_details(reward)
+        except InvalidInput:
+            for key, value in before.items():  # nothing changes for a refused save
+                setattr(reward, key, value)
+            raise
     flush_unique(Reward.name, f"There is a reward called {reward.name} already.")
     if changed:
         audit.record(actor, "reward.update", reward, changes=sorted(changed))
+    return reward
+
+
+def set_image(actor: Employee, reward: Reward, image: bytes) -> Reward:
+    """A new image, checked by its first bytes and size like content images and stored
+    the same way, under the credit and rights confirmation set on the reward first."""
+    content.check_image(image)
+    if not reward.image_rights_confirmed:
+        raise InvalidInput(
+            "Confirm that we may use this image first.", field="image_rights_confirmed"
+        )
+    if not reward.image_credit:
+        raise InvalidInput("Name the image's source or photographer first.", field="image_credit")
+    reward.image_filename = content.store_image(image)
+    db.session.flush()
+    audit.record(actor, "reward.image", reward, name=reward.name)
+    return reward
+
+
+def remove_image(actor: Employee, reward: Reward) -> Reward:
+    if reward.image_filename:
+        reward.image_filename = None
+        db.session.flush()
+        audit.record(actor, "reward.image_remove", reward, name=reward.name)
     return reward
 
 
@@ -107,11 +206,12 @@ def catalogue(employee: Employee) -> tuple[ledger.Balance, list[CatalogueEntry]]
     now and why not (the redemption itself checks again, under its locks)."""
     balance = ledger.balance(employee.id)
     counts = _redeemed(employee.id)
+    today = company_today()
     rewards = db.session.scalars(
         select(Reward).where(Reward.active).order_by(Reward.cost, Reward.name)
     )
     return balance, [
-        CatalogueEntry(reward, counts.get(reward.id, 0), _check(reward, balance, counts))
+        CatalogueEntry(reward, counts.get(reward.id, 0), _check(reward, balance, counts, today))
         for reward in rewards
     ]
 
@@ -129,7 +229,9 @@ def _redeemed(employee_id: int, reward_id: int | None = None) -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
-def _check(reward: Reward, balance: ledger.Balance, counts: dict[int, int]) -> RedemptionCheck:
+def _check(
+    reward: Reward, balance: ledger.Balance, counts: dict[int, int], today: date
+) -> RedemptionCheck:
     return check_redemption(
         spendable=balance.spendable,
         cost=reward.cost,
@@ -137,6 +239,9 @@ def _check(reward: Reward, balance: ledger.Balance, counts: dict[int, int]) -> R
         stock=reward.stock,
         per_person_limit=reward.per_person_limit,
         already_redeemed=counts.get(reward.id, 0),
+        today=today,
+        available_from=reward.available_from,
+        available_until=reward.available_until,
     )
 
 
@@ -182,7 +287,11 @@ def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bo
                 "This idempotency key was used for another reward.", field="idempotency_key"
             )
         return existing, False
-    check = _check(reward, ledger.balance(employee.id), _redeemed(employee.id, reward.id))
+    check = _check(
+        reward, ledger.balance(employee.id), _redeemed(employee.id, reward.id), company_today()
+    )
+    if check.refusal in WINDOW_REFUSALS:
+        raise OutsideWindow(check)
     if not check.allowed:
         raise RedemptionRefused(check)
     redemption = Redemption(
@@ -196,6 +305,9 @@ def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bo
     if reward.stock is not None:
         reward.stock -= 1  # the row is locked: no other redemption reads it meanwhile
     db.session.flush()
+    if not reward.needs_approval:
+        # Approved at once through the same state machine; the employee hears by mail.
+        _move(redemption, RedemptionState.APPROVED, Party.RULE, None, None)
     return redemption, True
 
 
@@ -214,7 +326,7 @@ def _move(
     redemption: Redemption,
     target: RedemptionState,
     party: Party,
-    actor: Employee,
+    actor: Employee | None,
     note: str | None,
     now: datetime | None = None,
 ) -> bool:
@@ -232,7 +344,10 @@ def _move(
         update(Redemption)
         .where(Redemption.id == redemption.id, Redemption.state.in_(sources(target, party)))
         .values(
-            state=target, decided_at=now or utcnow(), decided_by_id=actor.id, decision_note=note
+            state=target,
+            decided_at=now or utcnow(),
+            decided_by_id=actor.id if actor else None,
+            decision_note=note,
         )
         .execution_options(synchronize_session=False)
     ).rowcount

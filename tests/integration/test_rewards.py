@@ -5,7 +5,8 @@ never touches lifetime points or rank."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +14,15 @@ from sqlalchemy import func, select
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.jobs import notify_redemption
-from app.models import AuditEntry, Employee, LedgerLine, Redemption, RedemptionState, Reward
+from app.models import (
+    AuditEntry,
+    Employee,
+    LedgerLine,
+    Redemption,
+    RedemptionState,
+    Reward,
+    RewardKind,
+)
 from app.services import ledger, participation
 from app.services import redemptions as rewards
 from app.services import rules as rules_service
@@ -289,3 +298,62 @@ def test_my_redemptions_are_in_my_personal_data_export(ctx):
     assert [(r["reward"], r["points"], r["state"], r["note"]) for r in exported] == [
         ("Company hoodie", 100, "rejected", "Sold out.")
     ]
+
+
+def test_the_window_includes_its_last_day_in_the_company_time_zone_and_refuses_after(company):
+    alice = funded(300)
+    today = rewards.company_today()
+    assert today == datetime.now(UTC).astimezone(ZoneInfo("Europe/Berlin")).date()
+    last_day = reward(available_until=today, available_from=today - timedelta(days=3))
+    rewards.redeem(alice, last_day.id, "key-1")
+    db.session.commit()
+    later = reward(name="Autumn walk", available_from=today + timedelta(days=1))
+    over = reward(name="Summer walk", available_until=today - timedelta(days=1))
+    for refused_reward, refusal in ((later, Refusal.NOT_YET), (over, Refusal.ENDED)):
+        with pytest.raises(InvalidInput) as refused:
+            rewards.redeem(alice, refused_reward.id, f"key-{refused_reward.id}")
+        db.session.rollback()
+        assert refused.value.refusal is refusal
+        assert list(refused.value.errors) == ["reward_id"]
+    assert redemptions() == 1
+    assert spendable(alice) == 200
+
+
+def test_approval_at_once_goes_through_the_state_machine_in_the_same_transaction(app, outbox):
+    with app.app_context():
+        alice, mug = funded(100), reward(name="Mug", cost=30, stock=2, needs_approval=False)
+        redemption, created = rewards.redeem(alice, mug.id, "key-1")
+        db.session.commit()
+        redemption_id, alice_id = redemption.id, alice.id
+        assert (created, redemption.state, redemption.decided_by_id) == (
+            True,
+            RedemptionState.APPROVED,
+            None,
+        )
+        assert redemption.decided_at is not None
+        assert db.session.get(Reward, mug.id).stock == 1
+        assert ledger.balance(alice_id).held == 30
+    with app.app_context():
+        assert notify_redemption(redemption_id) is True
+    with app.app_context():
+        assert notify_redemption(redemption_id) is False
+    assert len(outbox) == 1
+    assert "was approved" in outbox[0].get_content()
+
+
+def test_a_donation_without_its_charity_or_a_window_backwards_writes_nothing(ctx):
+    hr = EmployeeFactory()
+    with pytest.raises(InvalidInput) as refused:
+        rewards.create_reward(hr, {"name": "Gift", "cost": 5, "kind": RewardKind.DONATION})
+    assert list(refused.value.errors) == ["charity_name"]
+    db.session.rollback()
+    mug = reward(name="Mug", kind=RewardKind.SWAG, charity_name="Ignored")
+    assert mug.charity_name is None  # only a donation names a charity
+    with pytest.raises(InvalidInput):
+        rewards.update_reward(
+            hr,
+            mug,
+            {"available_from": date(2027, 5, 2), "available_until": date(2027, 5, 1)},
+        )
+    db.session.rollback()
+    assert (mug.available_from, mug.available_until) == (None, None)

@@ -3,6 +3,9 @@ redeem with a key, follow and cancel; bad input names its field and changes noth
 
 from __future__ import annotations
 
+import io
+from datetime import date, timedelta
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -10,6 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry, Redemption, Reward, Role
 from tests.factories import LedgerLineFactory
+from tests.integration.test_content import png_bytes
 from tests.web.api_support import (
     MISSING,
     NOT_AN_INTEGER,
@@ -289,3 +293,150 @@ def test_a_bad_note_names_the_field_and_changes_nothing(app: Flask, hr, hoodie, 
         invalid({"note": ["At most 300 characters."]}),
     )
     assert alice.get("/api/v1/me/redemptions").json[0]["state"] == "pending"
+
+
+# Kinds, the availability window, approval at once, the image, the tax note ---------
+
+
+def _days(offset: int) -> str:
+    return (date.today() + timedelta(days=offset)).isoformat()
+
+
+def test_hr_sets_the_details_and_employees_never_see_the_tax_note(app: Flask, hr):
+    created = hr.post(
+        "/api/v1/rewards",
+        json={
+            "name": "Tree planting",
+            "cost": 50,
+            "kind": "donation",
+            "charity_name": " Forests Now ",
+            "available_from": _days(-1),
+            "available_until": _days(30),
+            "needs_approval": False,
+            "tax_note": "Charitable gift: no benefit in kind.",
+        },
+    )
+    assert created.status_code == 201
+    body = created.json
+    assert (body["kind"], body["charity_name"], body["needs_approval"], body["tax_note"]) == (
+        "donation",
+        "Forests Now",
+        False,
+        "Charitable gift: no benefit in kind.",
+    )
+    assert (body["available_from"], body["available_until"]) == (_days(-1), _days(30))
+    assert hr.get(f"/api/v1/rewards/{body['id']}").json["tax_note"].startswith("Charitable")
+    alice = employee(app, 100)
+    catalogue = alice.get("/api/v1/rewards/catalogue")
+    entry = catalogue.json["rewards"][0]
+    assert (entry["kind"], entry["kind_label"], entry["charity_name"]) == (
+        "donation",
+        "Donation",
+        "Forests Now",
+    )
+    assert "tax_note" not in entry
+    assert "no benefit in kind" not in catalogue.get_data(as_text=True)
+    made = redeem(alice, body["id"])
+    assert "no benefit in kind" not in made.get_data(as_text=True)
+    assert "no benefit in kind" not in alice.get("/api/v1/me/redemptions").get_data(as_text=True)
+    # HR's reads are for HR only.
+    assert alice.get(f"/api/v1/rewards/{body['id']}").status_code == 403
+    assert alice.get("/api/v1/rewards").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"kind": "donation"}, "charity_name"),
+        ({"kind": "donation", "charity_name": "  "}, "charity_name"),
+        ({"kind": "team"}, "kind"),
+        ({"available_from": _days(5), "available_until": _days(4)}, "available_until"),
+        ({"available_from": "tomorrow"}, "available_from"),
+        ({"needs_approval": "maybe"}, "needs_approval"),
+        ({"image_credit": "x" * 201}, "image_credit"),
+    ],
+)
+def test_bad_details_name_the_field_and_change_nothing(app: Flask, hr, hoodie, body, field):
+    created = hr.post("/api/v1/rewards", json={"name": "Mug", "cost": 5, **body})
+    assert (created.status_code, field in created.json["errors"]) == (422, True)
+    before = hr.get(f"/api/v1/rewards/{hoodie}").json
+    edited = hr.patch(f"/api/v1/rewards/{hoodie}", json=body)
+    assert (edited.status_code, field in edited.json["errors"]) == (422, True)
+    assert hr.get(f"/api/v1/rewards/{hoodie}").json == before
+    assert count(app, Reward) == 1
+
+
+def test_outside_its_window_a_reward_is_shown_with_the_date_and_refused_422(app: Flask, hr, hoodie):
+    soon = hr.post(
+        "/api/v1/rewards", json={"name": "Summer party", "cost": 10, "available_from": _days(3)}
+    ).json["id"]
+    over = hr.post(
+        "/api/v1/rewards", json={"name": "Winter fair", "cost": 20, "available_until": _days(-1)}
+    ).json["id"]
+    alice = employee(app, 200)
+    entries = {r["id"]: r for r in alice.get("/api/v1/rewards/catalogue").json["rewards"]}
+    assert entries[soon]["unavailable_reason"] == "not_yet"
+    assert entries[soon]["message"].startswith("Not available yet: from ")
+    assert entries[over]["unavailable_reason"] == "ended"
+    assert entries[over]["message"].startswith("No longer available")
+    for reward_id, reason in ((soon, "Not available yet"), (over, "No longer available")):
+        refused = redeem(alice, reward_id, f"key-{reward_id}")
+        assert refused.status_code == 422
+        assert refused.json["errors"]["reward_id"][0].startswith(reason)
+    assert count(app, Redemption) == 0
+    assert alice.get("/api/v1/me/points").json["spendable"] == 200
+    # Opening the window lets it be redeemed.
+    hr.patch(f"/api/v1/rewards/{soon}", json={"available_from": None})
+    assert redeem(alice, soon, "key-open").status_code == 201
+
+
+def test_a_reward_without_approval_is_approved_at_once_and_mailed_once(
+    app: Flask, hr, hoodie, run_jobs, outbox
+):
+    hr.patch(f"/api/v1/rewards/{hoodie}", json={"needs_approval": False})
+    alice = employee(app, 300)
+    made = redeem(alice, hoodie)
+    assert (made.status_code, made.json["state"]) == (201, "approved")
+    assert hr.get("/api/v1/redemptions").json == []  # nothing for HR to decide
+    assert [r["id"] for r in hr.get("/api/v1/redemptions?state=approved").json] == [made.json["id"]]
+    again = redeem(alice, hoodie)
+    assert (again.status_code, again.json["state"]) == (200, "approved")
+    cancel = alice.post(f"/api/v1/me/redemptions/{made.json['id']}/cancel")
+    assert cancel.status_code == 409  # approved: no longer the employee's to withdraw
+    run_jobs()
+    run_jobs()
+    assert len(outbox) == 1
+    assert "was approved" in outbox[0].get_content()
+    assert alice.get("/api/v1/me/points").json["held"] == 100
+    fulfilled = hr.post(f"/api/v1/redemptions/{made.json['id']}/fulfil", json={})
+    assert fulfilled.json["state"] == "fulfilled"
+
+
+def test_hr_sets_an_image_under_credit_and_rights_and_employees_see_it(app: Flask, hr, hoodie):
+    upload = {"file": (io.BytesIO(png_bytes()), "hoodie.png")}
+    refused = hr.put(f"/api/v1/rewards/{hoodie}/image", data=upload)
+    assert (refused.status_code, list(refused.json["errors"])) == (
+        422,
+        ["image_rights_confirmed"],
+    )
+    hr.patch(
+        f"/api/v1/rewards/{hoodie}",
+        json={"image_credit": "Our studio", "image_rights_confirmed": True},
+    )
+    fake = hr.put(
+        f"/api/v1/rewards/{hoodie}/image", data={"file": (io.BytesIO(b"GIF89a" * 5), "a.png")}
+    )
+    assert (fake.status_code, list(fake.json["errors"])) == (422, ["image"])
+    assert hr.get(f"/api/v1/rewards/{hoodie}").json["image_url"] is None
+    upload = {"file": (io.BytesIO(png_bytes()), "hoodie.png")}
+    stored = hr.put(f"/api/v1/rewards/{hoodie}/image", data=upload)
+    assert stored.status_code == 200
+    url = stored.json["image_url"]
+    assert url.startswith("/media/")
+    assert url.endswith(".png")
+    alice = employee(app)
+    assert alice.get("/api/v1/rewards/catalogue").json["rewards"][0]["image_url"] == url
+    served = alice.get(url)
+    assert served.status_code == 200
+    served.close()
+    assert hr.delete(f"/api/v1/rewards/{hoodie}/image").json["image_url"] is None
