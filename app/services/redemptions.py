@@ -143,8 +143,6 @@ def update_reward(actor: Employee, reward: Reward, changes: dict) -> Reward:
         if _name_taken(changes["name"], other_than=reward.id):
             raise Conflict(f"There is a reward called {changes['name']} already.", field="name")
     changed = {k: v for k, v in changes.items() if getattr(reward, k) != v}
-    if changed.get("image_rights_confirmed") is False and reward.image_filename:
-        changed["image_filename"] = None  # withdrawing the rights takes the image down
     with db.session.no_autoflush:
         before = {k: getattr(reward, k) for k in changed}
         for key, value in changed.items():

@@ -15,10 +15,11 @@ from app.errors import ChorusError
 from app.extensions import db
 from app.models import Redemption, RedemptionState, Reward, Role
 from app.schemas.fields import load
-from app.schemas.rewards import RewardFormSchema
-from app.services import ledger, redemptions
+from app.schemas.rewards import RewardFormSchema, image_url
+from app.services import content, ledger, redemptions
 from app.web.pages import form_failed, me, optional_int, plural
 from app.web.points import new_form_key
+from rewards.redemptions import KIND_LABELS, Kind
 
 bp = Blueprint("reward_pages", __name__)
 
@@ -40,7 +41,13 @@ def _render_catalogue(status: int = 200, **context: Any):
     # Each redeem form carries a fresh key: sending the same form twice is one redemption.
     keys = {entry.reward.id: new_form_key() for entry in entries}
     page = render_template(
-        "rewards/catalogue.html", balance=balance, entries=entries, keys=keys, **context
+        "rewards/catalogue.html",
+        balance=balance,
+        entries=entries,
+        keys=keys,
+        kind_labels=KIND_LABELS,
+        image_url=image_url,
+        **context,
     )
     return page, status
 
@@ -61,7 +68,13 @@ def redeem(reward_id: int):
     except ChorusError as exc:
         db.session.rollback()
         return _render_catalogue(exc.status, error_message=exc.message, refused=reward_id)
-    if created:
+    if created and redemption.state == RedemptionState.APPROVED:
+        flash(
+            f"You redeemed {redemption.reward.name} for {plural(redemption.points, 'point')}. "
+            "It is approved at once; the points are held until HR hands it over.",
+            "success",
+        )
+    elif created:
         flash(
             f"You redeemed {redemption.reward.name} for {plural(redemption.points, 'point')}. "
             "They are held until HR hands it over; HR's answer comes by mail.",
@@ -111,7 +124,7 @@ def cancel(redemption_id: int):
 @requires_role(Role.HR)
 def manage():
     every = db.session.scalars(select(Reward).order_by(Reward.active.desc(), Reward.name))
-    return render_template("rewards/manage.html", rewards=list(every))
+    return render_template("rewards/manage.html", rewards=list(every), kind_labels=KIND_LABELS)
 
 
 def _reward_form() -> dict[str, Any]:
@@ -122,22 +135,70 @@ def _reward_form() -> dict[str, Any]:
         "stock": optional_int(request.form.get("stock")),
         "per_person_limit": optional_int(request.form.get("per_person_limit")),
         "active": request.form.get("active") == "on",
+        "kind": request.form.get("kind", ""),
+        "charity_name": optional_int(request.form.get("charity_name")),
+        # Empty date fields leave that side of the window open.
+        "available_from": optional_int(request.form.get("available_from")),
+        "available_until": optional_int(request.form.get("available_until")),
+        "needs_approval": request.form.get("needs_approval") == "on",
+        "tax_note": request.form.get("tax_note", "").strip(),
+        "image_credit": optional_int(request.form.get("image_credit")),
+        "image_rights_confirmed": request.form.get("image_rights_confirmed") == "on",
     }
     if form["cost"] is None:
         del form["cost"]  # the schema says it is required
+    if not form["kind"]:
+        del form["kind"]  # an experience unless chosen
     return form
+
+
+def _uploaded_image() -> bytes | None:
+    """The uploaded image's bytes, checked (type by its first bytes, size) before the
+    reward is saved, so a bad file changes nothing."""
+    upload = request.files.get("image")
+    if upload is None or not upload.filename:
+        return None
+    image = upload.read(content.MAX_IMAGE_BYTES + 1)
+    content.check_image(image)
+    return image
+
+
+def _editor(reward: Reward | None, values: dict, status: int = 200, **context: Any):
+    page = render_template(
+        "rewards/reward.html",
+        reward=reward,
+        values=values,
+        kinds=list(Kind),
+        kind_labels=KIND_LABELS,
+        image_url=image_url(reward) if reward else None,
+        **{"errors": {}, **context},
+    )
+    return page, status
+
+
+def _failed(exc: ChorusError, reward: Reward | None):
+    return form_failed(
+        exc,
+        "rewards/reward.html",
+        reward=reward,
+        kinds=list(Kind),
+        kind_labels=KIND_LABELS,
+        image_url=image_url(reward) if reward and reward.image_filename else None,
+    )
 
 
 @bp.route("/rewards/new", methods=["GET", "POST"])
 @requires_role(Role.HR)
 def new_reward():
     if request.method == "GET":
-        values = {"active": True}
-        return render_template("rewards/reward.html", reward=None, values=values, errors={})
+        return _editor(None, {"active": True, "needs_approval": True, "kind": Kind.EXPERIENCE})
     try:
+        image = _uploaded_image()
         reward = redemptions.create_reward(me(), load(RewardFormSchema(), _reward_form()))
+        if image is not None:
+            redemptions.set_image(me(), reward, image)
     except ChorusError as exc:
-        return form_failed(exc, "rewards/reward.html", reward=None)
+        return _failed(exc, None)
     flash(f"{reward.name} is in the catalogue.", "success")
     return redirect(url_for("reward_pages.manage"))
 
@@ -148,11 +209,16 @@ def edit_reward(reward_id: int):
     reward = get_or_404(Reward, reward_id)
     if request.method == "GET":
         values = {name: getattr(reward, name) for name in redemptions.REWARD_FIELDS}
-        return render_template("rewards/reward.html", reward=reward, values=values, errors={})
+        return _editor(reward, values)
     try:
+        image = _uploaded_image()
+        if image is None and request.form.get("remove_image") == "on":
+            redemptions.remove_image(me(), reward)  # first: the rights may go with it
         redemptions.update_reward(me(), reward, load(RewardFormSchema(), _reward_form()))
+        if image is not None:
+            redemptions.set_image(me(), reward, image)
     except ChorusError as exc:
-        return form_failed(exc, "rewards/reward.html", reward=reward)
+        return _failed(exc, reward)
     flash(f"Saved {reward.name}.", "success")
     return redirect(url_for("reward_pages.manage"))
 

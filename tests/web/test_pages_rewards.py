@@ -3,16 +3,19 @@ words, my redemptions and cancelling; HR's catalogue editor and redemption queue
 
 from __future__ import annotations
 
+import io
 import re
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEntry, Employee, Redemption, RedemptionState, Reward, Role
+from app.models import AuditEntry, Employee, Redemption, RedemptionState, Reward, RewardKind, Role
 from app.services import ledger
 from tests.conftest import csrf_token
 from tests.factories import LedgerLineFactory, RedemptionFactory, RewardFactory
+from tests.integration.test_content import png_bytes
 from tests.web.points_pages_support import count
 
 
@@ -175,3 +178,127 @@ def test_navigation_offers_rewards_to_everyone_and_the_tools_to_hr(client, login
     nav = page[page.index('<nav class="nav"') : page.index("</nav>")]
     assert 'href="/rewards/manage"' in nav
     assert 'href="/redemptions" aria-current="page"' in nav
+
+
+# Kinds, the window, approval at once, the image, the tax note ---------------------
+
+
+def test_the_catalogue_shows_kind_charity_and_window_and_never_the_tax_note(app, client, funded):
+    funded(500)
+    today = date.today()
+    with app.app_context():
+        RewardFactory(
+            name="Tree planting",
+            cost=10,
+            kind=RewardKind.DONATION,
+            charity_name="Forests Now",
+            needs_approval=False,
+            tax_note="Secret tax words",
+        )
+        later = RewardFactory(
+            name="Summer party", cost=20, available_from=today + timedelta(days=40)
+        ).id
+        over = RewardFactory(
+            name="Winter fair", cost=30, available_until=today - timedelta(days=400)
+        ).id
+    page = client.get("/rewards").get_data(as_text=True)
+    assert "Donation: to Forests Now, in your name" in page
+    assert "approved at once" in page
+    assert "Secret tax words" not in page
+    start = today + timedelta(days=40)
+    assert f"Not available yet: from {start.day} {start:%B %Y}." in page
+    assert "No longer available: it was offered until" in page
+    assert f'action="/rewards/{later}/redeem"' not in page
+    refused = _post(client, f"/rewards/{over}/redeem", {"idempotency_key": "k1"})
+    assert refused.status_code == 422
+    assert "No longer available" in refused.get_data(as_text=True)
+    assert "Secret tax words" not in client.get("/me/redemptions").get_data(as_text=True)
+    with app.app_context():
+        assert count(Redemption) == 0
+
+
+def test_redeeming_a_reward_without_approval_says_it_is_approved(app, client, funded):
+    funded(100)
+    with app.app_context():
+        mug = RewardFactory(name="Mug", cost=10, kind=RewardKind.SWAG, needs_approval=False).id
+    done = _post(client, f"/rewards/{mug}/redeem", {"idempotency_key": "k1"})
+    assert done.status_code == 302
+    mine = client.get("/me/redemptions").get_data(as_text=True)
+    assert "It is approved at once" in mine
+    assert 'data-state="approved"' in mine
+
+
+def test_hr_sets_kind_window_approval_tax_note_and_image_on_the_editor(app, client, login):
+    login(Role.HR)
+    base = {"name": "Tree planting", "cost": "50", "active": "on", "kind": "donation"}
+    no_charity = _post(client, "/rewards/new", base)
+    assert no_charity.status_code == 422
+    assert "Name the charity the donation goes to." in no_charity.get_data(as_text=True)
+    backwards = _post(
+        client,
+        "/rewards/new",
+        {
+            **base,
+            "charity_name": "Forests",
+            "available_from": "2027-05-02",
+            "available_until": "2027-05-01",
+        },
+    )
+    assert backwards.status_code == 422
+    assert "The last day cannot come before the first." in backwards.get_data(as_text=True)
+    fake = {**base, "charity_name": "Forests", "image": (io.BytesIO(b"GIF89a" * 4), "a.png")}
+    bad_image = client.post("/rewards/new", data={"csrf_token": csrf_token(client, "/me"), **fake})
+    assert bad_image.status_code == 422
+    assert "Upload a PNG, JPEG or WebP image." in bad_image.get_data(as_text=True)
+    no_rights = {**base, "charity_name": "Forests", "image": (io.BytesIO(png_bytes()), "a.png")}
+    refused = client.post(
+        "/rewards/new", data={"csrf_token": csrf_token(client, "/me"), **no_rights}
+    )
+    assert refused.status_code == 422
+    with app.app_context():
+        assert count(Reward) == 0
+    good = {
+        **base,
+        "charity_name": "Forests Now",
+        "available_from": "2027-05-01",
+        "available_until": "2027-06-30",
+        "tax_note": "Charitable gift",
+        "image_credit": "Our studio",
+        "image_rights_confirmed": "on",
+        "image": (io.BytesIO(png_bytes()), "trees.png"),
+    }
+    created = client.post("/rewards/new", data={"csrf_token": csrf_token(client, "/me"), **good})
+    assert created.status_code == 302
+    with app.app_context():
+        reward = db.session.scalar(select(Reward))
+        assert (reward.kind, reward.charity_name, reward.needs_approval, reward.tax_note) == (
+            RewardKind.DONATION,
+            "Forests Now",
+            False,
+            "Charitable gift",
+        )
+        assert (reward.available_from, reward.available_until) == (
+            date(2027, 5, 1),
+            date(2027, 6, 30),
+        )
+        assert reward.image_filename.endswith(".png")
+        reward_id = reward.id
+    manage = client.get("/rewards/manage").get_data(as_text=True)
+    assert "Donation: Forests Now" in manage
+    assert "Charitable gift" in manage
+    form = client.get(f"/rewards/{reward_id}/edit").get_data(as_text=True)
+    assert 'value="2027-05-01"' in form
+    assert "Remove the image" in form
+    removed = _post(
+        client,
+        f"/rewards/{reward_id}/edit",
+        {**base, "charity_name": "Forests Now", "needs_approval": "on", "remove_image": "on"},
+    )
+    assert removed.status_code == 302
+    with app.app_context():
+        reward = db.session.get(Reward, reward_id)
+        assert (reward.image_filename, reward.needs_approval, reward.available_from) == (
+            None,
+            True,
+            None,
+        )
