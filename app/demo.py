@@ -21,6 +21,7 @@ from app.models import (
     Employee,
     Interest,
     ReferralProgramme,
+    RewardKind,
     Role,
     RuleVersion,
     ScoringRule,
@@ -399,18 +400,25 @@ REWARDS = [
         "cost": 30,
         "stock": 25,
         "per_person_limit": 1,
+        "kind": RewardKind.SWAG,
+        "tax_note": "Branded clothing of small value: no benefit in kind (check the "
+        "yearly allowance with payroll).",
     },
     {
         "name": "Conference ticket",
         "description": "A ticket for the Energy Transition Summit in Berlin.",
         "cost": 60,
         "stock": 3,
+        "kind": RewardKind.EXPERIENCE,
+        "tax_note": "Job-related training: tax-free.",
     },
     {
         "name": "Extra day off",
         "description": "One more day of holiday this year, agreed with your team lead.",
         "cost": 80,
         "per_person_limit": 2,
+        "kind": RewardKind.EXPERIENCE,
+        "tax_note": "Paid leave: no payroll entry beyond the holiday record.",
     },
     {
         "name": "Lunch with the CEO",
@@ -418,8 +426,32 @@ REWARDS = [
         "cost": 120,
         "stock": 4,
         "per_person_limit": 1,
+        "kind": RewardKind.EXPERIENCE,
+        "tax_note": "Business meal: tax-free for the employee.",
+    },
+    {
+        "name": "Ten trees for the Harz",
+        "description": "Ten young trees planted in the Harz forest, in your name.",
+        "cost": 20,
+        "kind": RewardKind.DONATION,
+        "charity_name": "Bergwaldprojekt e.V.",
+        "needs_approval": False,  # nothing to hand over: approved at once
+        "tax_note": "Company donation with a receipt in the company's name; the employee "
+        "is named, not the donor.",
+    },
+    {
+        "name": "Summer boat trip",
+        "description": "An evening on the Elbe with the whole company.",
+        "cost": 40,
+        "stock": 60,
+        "per_person_limit": 1,
+        "kind": RewardKind.EXPERIENCE,
+        "tax_note": "Company event: within the yearly allowance per employee.",
+        # The window opens in a month and lasts six weeks (set when the demo loads).
     },
 ]
+# The boat trip's window, relative to the day the demo is loaded.
+BOAT_TRIP_WINDOW = (timedelta(days=30), timedelta(days=72))
 
 
 def load_demo_rewards() -> int:
@@ -430,11 +462,19 @@ def load_demo_rewards() -> int:
     now = utcnow()
     opened = now - timedelta(days=14)  # the catalogue opened two weeks ago
     mark = _last_audit_id()
-    catalogue = [redemptions.create_reward(hr, dict(reward)) for reward in REWARDS]
+    today = redemptions.company_today()
+    starts, ends = BOAT_TRIP_WINDOW
+    window = {"available_from": today + starts, "available_until": today + ends}
+    catalogue = [
+        redemptions.create_reward(
+            hr, {**reward, **(window if reward["name"] == "Summer boat trip" else {})}
+        )
+        for reward in REWARDS
+    ]
     for reward in catalogue:
         reward.created_at = reward.updated_at = opened
     mark = _date_audit(mark, opened, step=timedelta(minutes=3))
-    hoodie, ticket, day_off, _lunch = catalogue
+    hoodie, ticket, day_off, _lunch, trees, _boat_trip = catalogue
     richest = sorted(
         (e for e in db.session.scalars(select(Employee)) if e.participating),
         key=lambda e: ledger.balance(e.id).spendable,
@@ -447,6 +487,7 @@ def load_demo_rewards() -> int:
         (hoodie, "pending"),
         (hoodie, "reject"),
         (day_off, "pending"),
+        (trees, "at once"),
     ]
     made = 0
     for person, (reward, outcome) in zip(richest, plan, strict=False):
@@ -459,6 +500,8 @@ def load_demo_rewards() -> int:
         redemption.created_at = asked
         mark = _date_audit(mark, asked)
         decided = asked + timedelta(days=1, hours=1, minutes=13 * made)
+        if outcome == "at once":  # approved in the same transaction, a moment later
+            redemption.decided_at = asked + timedelta(seconds=1)
         if outcome in ("approve", "fulfil"):
             redemptions.approve(hr, redemption, "Sabine will get in touch about the date.")
             redemption.decided_at = decided
