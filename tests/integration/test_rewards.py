@@ -292,12 +292,14 @@ def test_the_decision_mail_job_runs_twice_and_mails_once(app, outbox):
 
 def test_my_redemptions_are_in_my_personal_data_export(ctx):
     hr, alice = EmployeeFactory(), funded(300)
-    taken, _ = rewards.redeem(alice, reward(hr).id, "a")
+    taken, _ = rewards.redeem(alice, reward(hr, tax_note="Benefit in kind: payroll").id, "a")
     rewards.reject(hr, taken, "Sold out.")
-    exported = participation.export_personal_data(alice)["redemptions"]
+    everything = participation.export_personal_data(alice)
+    exported = everything["redemptions"]
     assert [(r["reward"], r["points"], r["state"], r["note"]) for r in exported] == [
         ("Company hoodie", 100, "rejected", "Sold out.")
     ]
+    assert "Benefit in kind" not in repr(everything)  # HR's tax note is HR's alone
 
 
 def test_the_window_includes_its_last_day_in_the_company_time_zone_and_refuses_after(company):
