@@ -57,6 +57,8 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_rewards_reward_image_rights'), type_='check')
         batch_op.drop_constraint(op.f('ck_rewards_donation_names_charity'), type_='check')
         batch_op.drop_constraint(op.f('ck_rewards_reward_window_ordered'), type_='check')
+        # The kind's CHECK goes first: on SQLite the rebuilt table would keep it.
+        batch_op.drop_constraint(op.f('ck_rewards_reward_kind'), type_='check')
         for column in (
             'image_rights_confirmed',
             'image_credit',
