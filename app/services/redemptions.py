@@ -92,7 +92,7 @@ def _name_taken(name: str, other_than: int | None = None) -> bool:
 
 
 def _tidy(changes: dict) -> dict:
-    """Blank texts stored as none; a charity only for a donation."""
+    """Blank optional texts are stored as none, the tax note trimmed."""
     for key in ("charity_name", "image_credit"):
         if key in changes:
             changes[key] = (changes[key] or "").strip() or None
@@ -110,8 +110,6 @@ def _check_details(reward: Reward) -> None:
         reward.available_from,
         reward.available_until,
     )
-    if reward.kind != Kind.DONATION:
-        reward.charity_name = None
     if reward.image_filename and not reward.image_rights_confirmed:
         problems["image_rights_confirmed"] = "Confirm that we may use this image."
     if reward.image_filename and not reward.image_credit:
@@ -119,6 +117,8 @@ def _check_details(reward: Reward) -> None:
     if problems:
         field, message = next(iter(problems.items()))
         raise InvalidInput(message, field=field, errors={k: [v] for k, v in problems.items()})
+    if reward.kind != Kind.DONATION:
+        reward.charity_name = None  # only a donation names a charity
 
 
 def create_reward(actor: Employee, data: dict) -> Reward:

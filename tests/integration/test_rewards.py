@@ -359,3 +359,21 @@ def test_a_donation_without_its_charity_or_a_window_backwards_writes_nothing(ctx
         )
     db.session.rollback()
     assert (mug.available_from, mug.available_until) == (None, None)
+
+
+def test_a_refused_edit_leaves_the_donations_charity_as_it_was(ctx):
+    hr = EmployeeFactory()
+    trees = reward(name="Trees", kind=RewardKind.DONATION, charity_name="Forests Now")
+    with pytest.raises(InvalidInput):
+        rewards.update_reward(
+            hr,
+            trees,
+            {
+                "kind": RewardKind.SWAG,
+                "available_from": date(2027, 5, 2),
+                "available_until": date(2027, 5, 1),
+            },
+        )
+    assert (trees.kind, trees.charity_name) == (RewardKind.DONATION, "Forests Now")
+    rewards.update_reward(hr, trees, {"kind": RewardKind.SWAG})
+    assert trees.charity_name is None
