@@ -70,6 +70,8 @@ ACTIONS = {
     "reward.create": "added a reward",
     "reward.update": "edited a reward",
     "reward.retire": "retired a reward",
+    "reward.image": "set a reward's picture",
+    "reward.image_remove": "removed a reward's picture",
     "redemption.approve": "approved a redemption",
     "redemption.reject": "rejected a redemption",
     "redemption.fulfil": "fulfilled a redemption",
