@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from scoring.transitions import TransitionRefused as TransitionRefused
+from scoring.transitions import Transitions
+
 
 class State(StrEnum):
     PENDING = "pending"  # points held, waiting for HR
@@ -30,8 +33,6 @@ class Party(StrEnum):
     RULE = "rule"
 
 
-PARTY_WORDS = {Party.OWNER: "the employee", Party.HR: "HR", Party.RULE: "the reward's rule"}
-
 HELD = frozenset({State.PENDING, State.APPROVED})
 REFUNDED = frozenset({State.REJECTED, State.CANCELLED})
 # States whose points are gone from the balance (held or spent), and that count
@@ -48,33 +49,16 @@ TRANSITIONS: dict[tuple[State, State], frozenset[Party]] = {
 }
 
 
-class TransitionRefused(Exception):
-    """The move is not allowed from this state, or not to this party."""
-
-    def __init__(self, message: str, current: State, target: State):
-        super().__init__(message)
-        self.message = message
-        self.current = current
-        self.target = target
-
-
-def sources(target: State, party: Party) -> frozenset[State]:
-    """The states from which ``party`` may move a redemption to ``target``: what a
-    conditional UPDATE must find, so that of two racing moves only one happens."""
-    return frozenset(
-        src for (src, dst), who in TRANSITIONS.items() if dst == target and party in who
-    )
-
-
-def check_transition(current: State, target: State, party: Party) -> None:
-    allowed = TRANSITIONS.get((current, target))
-    if allowed is None:
-        raise TransitionRefused(
-            f"A {current.value} redemption cannot become {target.value}.", current, target
-        )
-    if party not in allowed:
-        who = " or ".join(PARTY_WORDS[p] for p in sorted(allowed) if p is not Party.RULE)
-        raise TransitionRefused(f"Only {who} can make it {target.value}.", current, target)
+MACHINE = Transitions(
+    noun="redemption",
+    moves=TRANSITIONS,
+    # The reward's rule is never named in a refusal: people cannot ask it to act.
+    party_words={Party.OWNER: "the employee", Party.HR: "HR"},
+)
+# What the adapter asks of it: may this party move it there (raises TransitionRefused),
+# and from which states (what the conditional UPDATE must find).
+check_transition = MACHINE.check
+sources = MACHINE.sources
 
 
 class Kind(StrEnum):

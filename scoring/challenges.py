@@ -32,6 +32,8 @@ from math import lcm
 
 from scoring.keys import challenge_place_award_key, challenge_qualified_award_key
 from scoring.ranking import Standing, rank_standings
+from scoring.transitions import TransitionRefused as TransitionRefused
+from scoring.transitions import Transitions
 from scoring.vocabulary import Channel, EventKind
 
 DEFAULT_LATENESS = timedelta(hours=24)
@@ -66,34 +68,15 @@ TRANSITIONS: dict[tuple[ChallengeState, ChallengeState], frozenset[Party]] = {
 }
 
 
-class TransitionRefused(Exception):
-    """The move is not allowed from this state, or not to this party."""
-
-    def __init__(self, message: str, current: ChallengeState, target: ChallengeState):
-        super().__init__(message)
-        self.message = message
-        self.current = current
-        self.target = target
-
-
-def sources(target: ChallengeState, party: Party) -> frozenset[ChallengeState]:
-    """The states from which ``party`` may move a challenge to ``target``: what the
-    conditional UPDATE must find, so that of two racing settlements only one wins."""
-    return frozenset(
-        src for (src, dst), who in TRANSITIONS.items() if dst == target and party in who
-    )
-
-
-def check_transition(current: ChallengeState, target: ChallengeState, party: Party) -> None:
-    allowed = TRANSITIONS.get((current, target))
-    if allowed is None:
-        raise TransitionRefused(
-            f"A {current.value} challenge cannot become {target.value}.", current, target
-        )
-    if party not in allowed:
-        names = {Party.ORGANISER: "its team lead", Party.HR: "HR", Party.CLOCK: "the schedule"}
-        who = " or ".join(names[p] for p in sorted(allowed))
-        raise TransitionRefused(f"Only {who} can make it {target.value}.", current, target)
+MACHINE = Transitions(
+    noun="challenge",
+    moves=TRANSITIONS,
+    party_words={Party.ORGANISER: "its team lead", Party.HR: "HR", Party.CLOCK: "the schedule"},
+)
+# May this party move it there (raises TransitionRefused), and from which states may it
+# (what the conditional UPDATE must find, so that of two racing settlements one wins).
+check_transition = MACHINE.check
+sources = MACHINE.sources
 
 
 # Schedule --------------------------------------------------------------------------
