@@ -1,8 +1,8 @@
 """How path segments are read: every ``<int:...>`` id in every route, API and pages.
 
-An id beyond what a 64-bit SQL column holds cannot name a row, so such a path matches no
-route and answers 404, before any view or database sees it (SQLite's driver would raise
-an overflow). The OpenAPI document states the bound for every path id.
+An id beyond what the id columns hold (PostgreSQL ``INTEGER``, 32 bits) cannot name a
+row, so such a path matches no route and answers 404, before any view or database sees
+it (the drivers would raise an overflow). The OpenAPI document states the bound for every path id.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from app.schemas.fields import SQL_INTEGER_MAX
 
 
 class RowIdConverter(IntegerConverter):
-    """``int`` with a default maximum of the largest 64-bit integer."""
+    """``int`` with a default maximum of the largest id a column holds."""
 
     def __init__(
         self,
