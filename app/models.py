@@ -32,6 +32,8 @@ from sqlalchemy.types import TypeDecorator
 from app.extensions import db
 from rewards.redemptions import Kind as RewardKind
 from rewards.redemptions import State as RedemptionState
+from scoring.badges import Level as BadgeLevel
+from scoring.challenges import ChallengeState, Metric, Mode, ScopeKind
 from scoring.clicks import ClickKind
 from scoring.names import name_key as fold_name
 from scoring.participation import Network, Presence, is_participating
@@ -493,6 +495,9 @@ class Share(db.Model):
     )
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
     text: Mapped[str] = mapped_column(Text)
+    # The employee put the text in their own words: it differs from the template beyond
+    # small edits (``scoring.sharing``). A condition scoring rules can reward.
+    own_words: Mapped[bool] = mapped_column(default=False, server_default=false())
     ref_code: Mapped[str] = mapped_column(String(16), unique=True)
     # The team at share time: points follow the team the employee was in then.
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
@@ -626,6 +631,8 @@ class LineKind(StrEnum):
     AWARD = "award"  # a rule matched an event
     COMPENSATION = "compensation"  # a recalculation corrects earlier awards
     ADJUSTMENT = "adjustment"  # an admin's correction, with a reason
+    PRIZE = "prize"  # a challenge's bonus points: never counts toward a challenge
+    LESSON = "lesson"  # points for finishing a lesson, once per person and lesson
 
 
 class ScoringRule(UniqueName, db.Model):
@@ -667,6 +674,8 @@ class RuleVersion(db.Model):
     tags: Mapped[list[str] | None] = mapped_column(JSON)
     team_ids: Mapped[list[int] | None] = mapped_column(JSON)
     campaign: Mapped[str | None] = mapped_column(String(60))
+    # True: only shares in the employee's own words (and their clicks) match.
+    own_words: Mapped[bool | None] = mapped_column()
     cap: Mapped[int | None] = mapped_column(Integer)
     cap_window: Mapped[Window] = mapped_column(_enum(Window, "cap_window"), default=Window.ALL_TIME)
     vesting_days: Mapped[int] = mapped_column(Integer, default=0)
@@ -837,3 +846,290 @@ class Redemption(db.Model):
     employee: Mapped[Employee] = relationship(foreign_keys=[employee_id])
     reward: Mapped[Reward] = relationship()
     decided_by: Mapped[Employee | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class FundingState(StrEnum):
+    OPEN = "open"  # collecting pledges until the reward's window closes
+    FUNDED = "funded"  # fully pledged: the pledges are spent, the team gets the reward
+    REFUNDED = "refunded"  # the window closed first: every pledge went back
+
+
+class PledgeState(StrEnum):
+    HELD = "held"  # counted against the employee's balance while the funding is open
+    SPENT = "spent"
+    REFUNDED = "refunded"
+
+
+class TeamFunding(db.Model):
+    """A team collecting its members' pledged points for a team reward. One open
+    funding per reward and team; settled only when fully funded, refunded when the
+    reward's window closes first."""
+
+    __tablename__ = "team_fundings"
+    __table_args__ = (
+        db.Index(
+            "uq_team_fundings_open",
+            "reward_id",
+            "team_id",
+            unique=True,
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        CheckConstraint("target > 0", name="funding_target_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    # The reward's cost when the funding opened: a later price change does not move it.
+    target: Mapped[int] = mapped_column(Integer)
+    state: Mapped[FundingState] = mapped_column(
+        _enum(FundingState, "funding_state"), default=FundingState.OPEN
+    )
+    opened_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    reward: Mapped[Reward] = relationship()
+    team: Mapped[Team] = relationship()
+    pledges: Mapped[list[Pledge]] = relationship(back_populates="funding", order_by="Pledge.id")
+
+
+class Pledge(db.Model):
+    """Points one member puts toward their team's funding: held like a pending
+    redemption, spent when the funding is complete, refunded when it is not."""
+
+    __tablename__ = "pledges"
+    __table_args__ = (
+        UniqueConstraint("employee_id", "idempotency_key"),
+        CheckConstraint("points > 0", name="pledge_points_positive"),
+        db.Index("ix_pledges_employee_state", "employee_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    funding_id: Mapped[int] = mapped_column(
+        ForeignKey("team_fundings.id", ondelete="CASCADE"), index=True
+    )
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    points: Mapped[int] = mapped_column(Integer)
+    state: Mapped[PledgeState] = mapped_column(
+        _enum(PledgeState, "pledge_state"), default=PledgeState.HELD
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    funding: Mapped[TeamFunding] = relationship(back_populates="pledges")
+    employee: Mapped[Employee] = relationship()
+
+
+# Challenges ------------------------------------------------------------------------
+
+challenge_teams = Table(
+    "challenge_teams",
+    db.metadata,
+    Column("challenge_id", ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Challenge(db.Model):
+    """A time-boxed contest (``scoring.challenges``): a team lead's for their own team,
+    or HR's for the company, chosen teams, or team against team. Its state moves
+    open -> frozen -> settled (or cancelled) by conditional UPDATE only."""
+
+    __tablename__ = "challenges"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="challenge_ends_after_start"),
+        CheckConstraint("freeze_hours >= 0", name="freeze_hours_not_negative"),
+        CheckConstraint("lateness_hours >= 0", name="lateness_hours_not_negative"),
+        CheckConstraint("minimum >= 0", name="minimum_not_negative"),
+        CheckConstraint("target IS NULL OR target > 0", name="target_positive"),
+        CheckConstraint("state != 'settled' OR digest IS NOT NULL", name="settled_has_digest"),
+        db.Index("ix_challenges_state_ends", "state", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    scope: Mapped[ScopeKind] = mapped_column(_enum(ScopeKind, "challenge_scope"))
+    mode: Mapped[Mode] = mapped_column(_enum(Mode, "challenge_mode"), default=Mode.INDIVIDUAL)
+    metric: Mapped[Metric] = mapped_column(_enum(Metric, "challenge_metric"))
+    # Filters: an empty list counts any content, tag or network.
+    content_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    freeze_hours: Mapped[int] = mapped_column(Integer, default=0)
+    lateness_hours: Mapped[int] = mapped_column(Integer, default=24)
+    minimum: Mapped[int] = mapped_column(Integer, default=0)
+    target: Mapped[int | None] = mapped_column(Integer)
+    # [{"kind": "badge"|"points"|"reward", "value": int, "place": int|null}]
+    prizes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    state: Mapped[ChallengeState] = mapped_column(
+        _enum(ChallengeState, "challenge_state"), default=ChallengeState.OPEN
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Settlement: when, and the SHA-256 of the canonical standings it wrote.
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    digest: Mapped[str | None] = mapped_column(String(64))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+
+    organiser: Mapped[Employee | None] = relationship(foreign_keys=[organiser_id])
+    teams: Mapped[list[Team]] = relationship(secondary=challenge_teams, order_by="Team.name")
+
+
+class ChallengePlacing(db.Model):
+    """A settled line of a challenge's standings: a person, or a team in team mode.
+    Written once, under the primary key; the challenge's digest seals them."""
+
+    __tablename__ = "challenge_placings"
+    __table_args__ = (db.Index("ix_challenge_placings_rank", "challenge_id", "rank"),)
+
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    entrant_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # employee or team
+    rank: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    # The exact score (points per active member in team mode) as a fraction.
+    score_numerator: Mapped[int] = mapped_column(Integer)
+    score_denominator: Mapped[int] = mapped_column(Integer, default=1)
+    active_members: Mapped[int] = mapped_column(Integer, default=1)
+    qualified: Mapped[bool] = mapped_column(default=False)
+
+
+class ChallengeAward(db.Model):
+    """One prize for one employee, written once under its award key
+    (``scoring.keys``): settling twice, late or on two workers gives it once."""
+
+    __tablename__ = "challenge_awards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_key: Mapped[str] = mapped_column(String(120), unique=True)
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
+    employee_id: Mapped[int] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), index=True
+    )
+    prize_kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[int] = mapped_column(Integer)
+    place: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChallengeDecline(db.Model):
+    """An employee who chose not to take part in one challenge: left off its board,
+    out of its team counts, and free to change their mind."""
+
+    __tablename__ = "challenge_declines"
+
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    employee_id: Mapped[int] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
+    )
+    declined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Badges ----------------------------------------------------------------------------
+
+
+class Badge(UniqueName, db.Model):
+    """A badge as HR defines it: ``definition`` is the plain dict ``scoring.badges``
+    parses. ``slug`` is its stable id: renaming or new thresholds never re-award."""
+
+    __tablename__ = "badges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(Text, unique=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class BadgeGrant(db.Model):
+    """A badge level earned: unique per employee, badge, level and period, dated when the
+    threshold was crossed. Never taken back. ``quiet``: backfill, announced to no one."""
+
+    __tablename__ = "badge_grants"
+    __table_args__ = (
+        UniqueConstraint("badge_id", "employee_id", "level", "period"),
+        db.Index("ix_badge_grants_employee_granted", "employee_id", "granted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    badge_id: Mapped[int] = mapped_column(ForeignKey("badges.id", ondelete="CASCADE"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    level: Mapped[BadgeLevel] = mapped_column(_enum(BadgeLevel, "badge_level"))
+    period: Mapped[str] = mapped_column(String(40))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    quiet: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    badge: Mapped[Badge] = relationship()
+
+
+# Lessons ---------------------------------------------------------------------------
+
+
+class Lesson(db.Model):
+    """A short lesson HR publishes: text, an image and a few quiz questions. Finishing
+    it earns its points once (a ledger line of its own kind) and counts for badges."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (
+        CheckConstraint("points >= 0", name="lesson_points_not_negative"),
+        CheckConstraint(
+            "image_filename IS NULL OR image_rights_confirmed", name="lesson_image_rights"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    image_filename: Mapped[str | None] = mapped_column(String(80))
+    image_credit: Mapped[str | None] = mapped_column(String(200))
+    image_rights_confirmed: Mapped[bool] = mapped_column(default=False)
+    # [{"question": str, "choices": [str, ...], "answer": int}]
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LessonCompletion(db.Model):
+    """Someone finished a lesson (answered its quiz right): once per person and lesson."""
+
+    __tablename__ = "lesson_completions"
+
+    lesson_id: Mapped[int] = mapped_column(
+        ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True
+    )
+    employee_id: Mapped[int] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
+    )
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -65,12 +65,14 @@ class Kind(StrEnum):
     EXPERIENCE = "experience"
     DONATION = "donation"  # to a charity, in the employee's name
     SWAG = "swag"
+    TEAM = "team"  # a team pays together from its members' pledged points
 
 
 KIND_LABELS = {
     Kind.EXPERIENCE: "Experience",
     Kind.DONATION: "Donation",
     Kind.SWAG: "Swag",
+    Kind.TEAM: "Team reward",
 }
 
 

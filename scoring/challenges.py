@@ -150,6 +150,11 @@ METRIC_KINDS: dict[Metric, frozenset[EventKind]] = {
 }
 
 
+class Mode(StrEnum):
+    INDIVIDUAL = "individual"  # people ranked by their own total
+    TEAM = "team"  # teams ranked by points per active member
+
+
 class ScopeKind(StrEnum):
     COMPANY = "company"
     TEAMS = "teams"  # one team (a team lead's own) or HR's chosen teams
