@@ -37,6 +37,9 @@ ONCE_PERIOD = "all"
 # points and counts toward nothing else.
 POINTS_LINE = "points"
 
+# A finished lesson (its points, if any, come as a POINTS_LINE of their own).
+LESSON_FACT = "lesson"
+
 
 class BadgeDefinitionError(ValueError):
     """A badge definition that cannot be used; ``field`` names the offending field."""
@@ -60,6 +63,7 @@ class Measure(StrEnum):
     REFERRAL_STAGES = "referral_stages"
     HIRES = "hires"
     POINTS = "points"
+    LESSONS = "lessons"  # lessons finished
 
 
 # The event kinds each measure counts (points are summed, not counted).
@@ -70,6 +74,7 @@ MEASURED_KINDS: dict[Measure, frozenset[str]] = {
         {EventKind.REFERRAL_APPLIED, EventKind.REFERRAL_INTERVIEWED, EventKind.REFERRAL_HIRED}
     ),
     Measure.HIRES: frozenset({EventKind.REFERRAL_HIRED}),
+    Measure.LESSONS: frozenset({LESSON_FACT}),
 }
 
 
