@@ -12,7 +12,13 @@ from app.models import (
     AllowedDomain,
     ApiToken,
     AuditEntry,
+    Badge,
+    BadgeGrant,
     CapUsage,
+    Challenge,
+    ChallengeAward,
+    ChallengeDecline,
+    ChallengePlacing,
     ClickKind,
     ClickRecord,
     CompanySettings,
@@ -28,8 +34,11 @@ from app.models import (
     Integration,
     Interest,
     LedgerLine,
+    Lesson,
+    LessonCompletion,
     LineKind,
     NetworkPolicy,
+    Pledge,
     Redemption,
     RedemptionState,
     Referral,
@@ -44,8 +53,11 @@ from app.models import (
     ShareTemplate,
     TabooTopic,
     Team,
+    TeamFunding,
     utcnow,
 )
+from scoring.badges import Level
+from scoring.challenges import Metric, Mode, ScopeKind
 from scoring.participation import Network, Presence
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 
@@ -334,3 +346,127 @@ class RedemptionFactory(BaseFactory):
     idempotency_key = factory.Sequence(lambda n: f"key-{n}")
     points = factory.LazyAttribute(lambda r: r.reward.cost)
     state = RedemptionState.PENDING
+
+
+class TeamFundingFactory(BaseFactory):
+    """An open funding of a team reward, its target the reward's cost."""
+
+    class Meta:
+        model = TeamFunding
+
+    reward = factory.SubFactory(RewardFactory, kind="team")
+    team = factory.SubFactory(TeamFactory)
+    target = factory.LazyAttribute(lambda f: f.reward.cost)
+
+
+class PledgeFactory(BaseFactory):
+    class Meta:
+        model = Pledge
+
+    funding = factory.SubFactory(TeamFundingFactory)
+    employee = factory.SubFactory(
+        EmployeeFactory, opted_in=True, team=factory.SelfAttribute("..funding.team")
+    )
+    idempotency_key = factory.Sequence(lambda n: f"pledge-{n}")
+    points = 10
+
+
+class ChallengeFactory(BaseFactory):
+    """A company-wide individual challenge on shares that started yesterday and runs a week."""
+
+    class Meta:
+        model = Challenge
+
+    title = factory.Sequence(lambda n: f"Challenge {n}")
+    scope = ScopeKind.COMPANY
+    mode = Mode.INDIVIDUAL
+    metric = Metric.SHARES
+    starts_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    ends_at = factory.LazyAttribute(lambda c: c.starts_at + timedelta(days=7))
+
+
+class ChallengePlacingFactory(BaseFactory):
+    class Meta:
+        model = ChallengePlacing
+
+    challenge_id = factory.LazyFunction(lambda: ChallengeFactory().id)
+    entrant_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    rank = 1
+    points = 3
+    score_numerator = 3
+
+
+class ChallengeAwardFactory(BaseFactory):
+    class Meta:
+        model = ChallengeAward
+
+    challenge_id = factory.LazyFunction(lambda: ChallengeFactory().id)
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    award_key = factory.LazyAttribute(
+        lambda a: f"challenge:{a.challenge_id}:place:{a.employee_id}:points"
+    )
+    prize_kind = "points"
+    value = 50
+    place = 1
+
+
+class ChallengeDeclineFactory(BaseFactory):
+    class Meta:
+        model = ChallengeDecline
+
+    challenge_id = factory.LazyFunction(lambda: ChallengeFactory().id)
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+
+
+class BadgeFactory(BaseFactory):
+    """A count badge on shares with bronze, silver and gold levels."""
+
+    class Meta:
+        model = Badge
+
+    slug = factory.Sequence(lambda n: f"sharer-{n}")
+    name = factory.Sequence(lambda n: f"Sharer {n}")
+    definition = factory.LazyAttribute(
+        lambda b: {
+            "id": b.slug,
+            "name": b.name,
+            "kind": "count",
+            "measure": "shares",
+            "levels": {"bronze": 1, "silver": 5, "gold": 20},
+        }
+    )
+
+
+class BadgeGrantFactory(BaseFactory):
+    class Meta:
+        model = BadgeGrant
+
+    badge = factory.SubFactory(BadgeFactory)
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    level = Level.BRONZE
+    period = "all"
+    granted_at = factory.LazyFunction(utcnow)
+
+
+class LessonFactory(BaseFactory):
+    """A published lesson with one question whose first choice is right."""
+
+    class Meta:
+        model = Lesson
+
+    title = factory.Sequence(lambda n: f"Lesson {n}")
+    summary = "Why a profile photo matters"
+    body = "A clear photo and a headline in your own words help people trust you."
+    questions = factory.LazyFunction(
+        lambda: [{"question": "What helps?", "choices": ["A clear photo", "No photo"], "answer": 0}]
+    )
+    points = 20
+    published_at = factory.LazyFunction(utcnow)
+
+
+class LessonCompletionFactory(BaseFactory):
+    class Meta:
+        model = LessonCompletion
+
+    lesson_id = factory.LazyFunction(lambda: LessonFactory().id)
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
