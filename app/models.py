@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
+from rewards.funding import FundingState, PledgeState
 from rewards.redemptions import Kind as RewardKind
 from rewards.redemptions import State as RedemptionState
 from scoring.badges import Level as BadgeLevel
@@ -846,18 +847,6 @@ class Redemption(db.Model):
     employee: Mapped[Employee] = relationship(foreign_keys=[employee_id])
     reward: Mapped[Reward] = relationship()
     decided_by: Mapped[Employee | None] = relationship(foreign_keys=[decided_by_id])
-
-
-class FundingState(StrEnum):
-    OPEN = "open"  # collecting pledges until the reward's window closes
-    FUNDED = "funded"  # fully pledged: the pledges are spent, the team gets the reward
-    REFUNDED = "refunded"  # the window closed first: every pledge went back
-
-
-class PledgeState(StrEnum):
-    HELD = "held"  # counted against the employee's balance while the funding is open
-    SPENT = "spent"
-    REFUNDED = "refunded"
 
 
 class TeamFunding(db.Model):

@@ -81,11 +81,14 @@ def reward_problems(
     charity_name: str | None,
     available_from: date | None,
     available_until: date | None,
+    cost: int | None = None,
 ) -> dict[str, str]:
     """What is wrong with a reward's kind and window, by field; empty when it may be saved."""
     problems = {}
     if kind is Kind.DONATION and not (charity_name or "").strip():
         problems["charity_name"] = "Name the charity the donation goes to."
+    if kind is Kind.TEAM and cost is not None and cost <= 0:
+        problems["cost"] = "A team reward costs at least 1 point: the team funds it together."
     window = window_problem(available_from, available_until)
     if window:
         problems["available_until"] = window
@@ -99,6 +102,7 @@ class Refusal(StrEnum):
     BALANCE = "balance"
     STOCK = "stock"
     LIMIT = "limit"
+    TEAM = "team"  # a team reward is funded by pledges, never redeemed alone
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ def check_redemption(
     today: date | None = None,
     available_from: date | None = None,
     available_until: date | None = None,
+    kind: Kind | None = None,
 ) -> RedemptionCheck:
     """May someone with ``spendable`` points, who holds ``already_redeemed`` redemptions
     of this reward (rejected and cancelled ones do not count), redeem it on ``today``?
@@ -133,6 +138,10 @@ def check_redemption(
     window = check_window(today, available_from, available_until)
     if not window.allowed:
         return window
+    if kind is Kind.TEAM:
+        return RedemptionCheck(
+            Refusal.TEAM, "Your team pays for this reward together: pledge points toward it."
+        )
     if stock is not None and stock <= 0:
         return RedemptionCheck(Refusal.STOCK, "This reward is out of stock.")
     if per_person_limit is not None and already_redeemed >= per_person_limit:

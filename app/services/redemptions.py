@@ -109,6 +109,7 @@ def _check_details(reward: Reward) -> None:
         reward.charity_name,
         reward.available_from,
         reward.available_until,
+        reward.cost,
     )
     if reward.image_filename and not reward.image_rights_confirmed:
         problems["image_rights_confirmed"] = "Confirm that we may use this image."
@@ -240,6 +241,7 @@ def _check(
         today=today,
         available_from=reward.available_from,
         available_until=reward.available_until,
+        kind=Kind(reward.kind),
     )
 
 

@@ -113,7 +113,7 @@ def upgrade():
     sa.Column('reward_id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('target', sa.Integer(), nullable=False),
-    sa.Column('state', sa.Enum('open', 'funded', 'refunded', name='funding_state', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('state', sa.Enum('open', 'funded', 'fulfilled', 'refunded', name='funding_state', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('opened_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
