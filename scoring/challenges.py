@@ -629,3 +629,240 @@ def settlement_digest(challenge_id: int, placings: Iterable[Placing]) -> str:
     """SHA-256 (hex) of the canonical standings: kept with the settled results, so
     anyone can recompute it later and see they were not changed."""
     return hashlib.sha256(canonical_standings(challenge_id, placings).encode()).hexdigest()
+
+
+# Definitions: who may organise, what may be saved, what may change ----------------
+
+MAX_TITLE = 120
+MAX_DAYS = 366  # a challenge runs at most a year
+MAX_FREEZE_HOURS = 24 * 7
+MAX_LATENESS_HOURS = 24 * 14
+MAX_MINIMUM = 1_000_000
+MAX_TARGET = 100_000_000
+MAX_PRIZE_POINTS = 100_000  # like a scoring rule's points: far inside the boards' range
+MAX_PLACE = 100
+MAX_PRIZES = 20
+# A start a little in the past is fine (a form filled in over a few minutes); a start
+# days ago would count events people made before anybody told them of the challenge.
+START_GRACE = timedelta(hours=1)
+
+# Once a challenge has started, only these may change: standings must not move under
+# people because the rules changed. The end only moves later; prizes are only added.
+WHILE_RUNNING = frozenset({"title", "description", "ends_at", "prizes"})
+
+
+def organise_problem(
+    is_hr: bool, own_team_id: int | None, scope: ScopeKind, team_ids: Collection[int]
+) -> str | None:
+    """Why this person may not run a challenge with this scope, or None when they may.
+    HR (and admins) may run any; a team lead only one for exactly their own team."""
+    if is_hr:
+        return None
+    if own_team_id is None:
+        return "You lead no team, so there is no team to run a challenge for."
+    if scope is not ScopeKind.TEAMS or set(team_ids) != {own_team_id}:
+        return "A team lead runs challenges for their own team only."
+    return None
+
+
+def may_manage(
+    is_hr: bool,
+    actor_id: int,
+    own_team_id: int | None,
+    organiser_id: int | None,
+    scope: ScopeKind,
+    team_ids: Collection[int],
+) -> bool:
+    """May this person edit or cancel it: HR any; a team lead the ones they organised
+    and those for exactly their own team."""
+    if is_hr:
+        return True
+    if organiser_id is not None and organiser_id == actor_id:
+        return True
+    return own_team_id is not None and scope is ScopeKind.TEAMS and set(team_ids) == {own_team_id}
+
+
+def visible_to(
+    sees_all: bool,
+    viewer_id: int,
+    team_id: int | None,
+    organiser_id: int | None,
+    scope: ScopeKind,
+    team_ids: Collection[int],
+) -> bool:
+    """Who sees a challenge: HR and admins every one; everyone else those whose scope
+    includes their team (a company challenge: everyone), and the ones they organised."""
+    return (
+        sees_all
+        or scope is ScopeKind.COMPANY
+        or (team_id is not None and team_id in team_ids)
+        or (organiser_id is not None and organiser_id == viewer_id)
+    )
+
+
+def challenge_problems(
+    *,
+    title: str,
+    start: datetime,
+    end: datetime,
+    mode: Mode,
+    scope: ScopeKind,
+    team_ids: Collection[int],
+    freeze_hours: int,
+    lateness_hours: int,
+    minimum: int,
+    target: int | None,
+    prizes: Sequence[Prize],
+) -> dict[str, str]:
+    """What is wrong with a challenge's definition, by field; empty when it may be saved.
+    Times are aware instants."""
+    problems: dict[str, str] = {}
+    if not title.strip():
+        problems["title"] = "Give the challenge a title."
+    elif len(title.strip()) > MAX_TITLE:
+        problems["title"] = f"At most {MAX_TITLE} characters."
+    if not start < end:
+        problems["ends_at"] = "The end must come after the start."
+    elif end - start > timedelta(days=MAX_DAYS):
+        problems["ends_at"] = f"A challenge runs at most {MAX_DAYS} days."
+    if scope is ScopeKind.COMPANY and team_ids:
+        problems["team_ids"] = "A company challenge names no teams."
+    elif scope is ScopeKind.TEAMS and not team_ids:
+        problems["team_ids"] = "Choose at least one team."
+    elif scope is ScopeKind.TEAM_VS_TEAM and len(set(team_ids)) < 2:
+        problems["team_ids"] = "Team against team needs at least two teams."
+    if mode is Mode.TEAM and scope is ScopeKind.TEAMS and len(set(team_ids)) < 2:
+        problems["mode"] = "A team contest needs at least two teams: rank people instead."
+    if scope is ScopeKind.TEAM_VS_TEAM and mode is not Mode.TEAM:
+        problems["mode"] = "Team against team ranks teams: choose the team mode."
+    if not 0 <= freeze_hours <= MAX_FREEZE_HOURS:
+        problems["freeze_hours"] = f"Between 0 and {MAX_FREEZE_HOURS} hours."
+    elif start < end and timedelta(hours=freeze_hours) >= end - start:
+        problems["freeze_hours"] = "The freeze must be shorter than the challenge."
+    if not 0 <= lateness_hours <= MAX_LATENESS_HOURS:
+        problems["lateness_hours"] = f"Between 0 and {MAX_LATENESS_HOURS} hours."
+    if not 0 <= minimum <= MAX_MINIMUM:
+        problems["minimum"] = f"Between 0 and {MAX_MINIMUM}."
+    if target is not None and not 0 < target <= MAX_TARGET:
+        problems["target"] = f"Between 1 and {MAX_TARGET}, or none."
+    prize = prize_problem(prizes)
+    if prize:
+        problems["prizes"] = prize
+    return problems
+
+
+def prize_problem(prizes: Sequence[Prize]) -> str | None:
+    """What is wrong with the list of prizes as a whole (that the badge or reward exists
+    is the application's to check)."""
+    if len(prizes) > MAX_PRIZES:
+        return f"At most {MAX_PRIZES} prizes."
+    for prize in prizes:
+        if prize.kind is PrizeKind.POINTS and prize.value > MAX_PRIZE_POINTS:
+            return f"Bonus points go up to {MAX_PRIZE_POINTS}."
+        if prize.place is not None and prize.place > MAX_PLACE:
+            return f"Places go up to {MAX_PLACE}."
+    try:
+        check_prizes(prizes)
+    except ValueError as exc:
+        return f"Only one prize of a kind per place: {exc}."
+    return None
+
+
+def edit_problems(
+    state: ChallengeState,
+    started: bool,
+    changed: Collection[str],
+    old_end: datetime,
+    new_end: datetime,
+    old_prizes: Sequence[Prize],
+    new_prizes: Sequence[Prize],
+    now: datetime,
+) -> dict[str, str]:
+    """What may not change now, by field. ``state`` is the current one (the clock's
+    included). Nothing changes once frozen, settled or cancelled. Before the start
+    everything may. Once started only the title, the description, the end (later
+    only, and not into the past) and the prizes (added to, none taken away) may."""
+    if state is not ChallengeState.OPEN:
+        words = {
+            ChallengeState.FROZEN: "It is frozen: results are being made final",
+            ChallengeState.SETTLED: "It is settled",
+            ChallengeState.CANCELLED: "It was cancelled",
+        }[state]
+        return dict.fromkeys(sorted(changed), f"{words}; nothing can change.")
+    if not started:
+        return {}
+    problems = {
+        name: "Locked once the challenge has started, so standings do not change under people."
+        for name in sorted(changed)
+        if name not in WHILE_RUNNING
+    }
+    if "ends_at" in changed:
+        if new_end < old_end:
+            problems["ends_at"] = "Once started, the end can only move later."
+        elif new_end <= now:
+            problems["ends_at"] = "The new end must be in the future."
+    if "prizes" in changed and any(p not in new_prizes for p in old_prizes):
+        problems["prizes"] = "Once started, prizes can be added but none taken away."
+    return problems
+
+
+def start_problem(start: datetime, end: datetime, now: datetime) -> dict[str, str]:
+    """A new challenge (or one whose dates change before it starts) starts no earlier than
+    a moment ago and ends in the future."""
+    problems = {}
+    if start < now - START_GRACE:
+        problems["starts_at"] = "The start cannot be in the past."
+    if end <= now:
+        problems["ends_at"] = "The end must be in the future."
+    return problems
+
+
+def rules_in_words(
+    metric: Metric,
+    mode: Mode,
+    minimum: int,
+    target: int | None,
+    freeze_hours: int,
+    lateness_hours: int,
+) -> list[str]:
+    """The rules of one challenge as sentences, for its page."""
+    unit = METRIC_WORDS[metric]
+    lines = [
+        f"What counts: {unit} made between the start and the end."
+        if metric is not Metric.POINTS
+        else "What counts: the points your shares, counted clicks and referrals earn "
+        "between the start and the end (bonus points from prizes never count).",
+        "People are ranked by their own total; equal totals share a place, and whoever "
+        "reached it first is listed first."
+        if mode is Mode.INDIVIDUAL
+        else f"Teams are ranked by {unit} per active member.",
+    ]
+    if minimum:
+        lines.append(
+            f"To qualify for prizes you need at least {minimum} {unit}"
+            + (" per active member of your team." if mode is Mode.TEAM else ".")
+        )
+    if target:
+        lines.append(f"Together we aim for {target} {unit}: the bar shows how far we are.")
+    if freeze_hours:
+        lines.append(
+            f"Ranks are hidden for the last {freeze_hours} hours, until the results are "
+            "final; your own total stays visible."
+        )
+    if lateness_hours:
+        lines.append(
+            f"Clicks and referral stages that happened during the challenge but arrive up "
+            f"to {lateness_hours} hours after its end still count; results are final then."
+        )
+    else:
+        lines.append("Results are final at the end.")
+    lines.append("Taking part is voluntary: you can decline, and take part again while it runs.")
+    return lines
+
+
+METRIC_WORDS = {
+    Metric.SHARES: "shares",
+    Metric.CLICKS: "counted clicks",
+    Metric.REFERRAL_STAGES: "referral stages",
+    Metric.POINTS: "points",
+}

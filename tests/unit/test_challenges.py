@@ -754,3 +754,211 @@ def test_no_employee_view_admits_an_event_that_arrived_after_the_freeze_before_r
         assert cutoff == FINAL_VIEW
     elif cutoff.admits(ev):
         assert ev.arrived_at < SCHEDULE.freeze_start
+
+
+# Definitions: who may organise, what may be saved, what may change ----------------
+
+from scoring.challenges import (  # noqa: E402
+    MAX_PRIZE_POINTS,
+    Mode,
+    challenge_problems,
+    edit_problems,
+    may_manage,
+    organise_problem,
+    rules_in_words,
+    start_problem,
+    visible_to,
+)
+
+D0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("is_hr", "own_team", "scope", "team_ids", "allowed"),
+    [
+        (True, None, ScopeKind.COMPANY, (), True),
+        (True, 1, ScopeKind.TEAM_VS_TEAM, (2, 3), True),
+        (False, 1, ScopeKind.TEAMS, (1,), True),
+        (False, 1, ScopeKind.TEAMS, (2,), False),
+        (False, 1, ScopeKind.TEAMS, (1, 2), False),
+        (False, 1, ScopeKind.COMPANY, (), False),
+        (False, 1, ScopeKind.TEAM_VS_TEAM, (1, 2), False),
+        (False, None, ScopeKind.TEAMS, (1,), False),
+    ],
+)
+def test_who_may_organise_which_scope(is_hr, own_team, scope, team_ids, allowed):
+    assert (organise_problem(is_hr, own_team, scope, team_ids) is None) is allowed
+
+
+@pytest.mark.parametrize(
+    ("is_hr", "actor", "own_team", "organiser", "scope", "team_ids", "allowed"),
+    [
+        (True, 1, None, 9, ScopeKind.COMPANY, (), True),
+        (False, 1, 5, 1, ScopeKind.TEAMS, (5,), True),  # organised it
+        (False, 1, 5, 9, ScopeKind.TEAMS, (5,), True),  # their team's
+        (False, 1, 5, 1, ScopeKind.TEAMS, (6,), True),  # organised it, moved team since
+        (False, 1, 5, 9, ScopeKind.TEAMS, (5, 6), False),  # HR's for two teams
+        (False, 1, 5, 9, ScopeKind.COMPANY, (), False),
+        (False, 1, None, None, ScopeKind.TEAMS, (5,), False),
+    ],
+)
+def test_who_may_edit_or_cancel(is_hr, actor, own_team, organiser, scope, team_ids, allowed):
+    assert may_manage(is_hr, actor, own_team, organiser, scope, team_ids) is allowed
+
+
+@pytest.mark.parametrize(
+    ("sees_all", "team", "organiser", "scope", "team_ids", "visible"),
+    [
+        (False, 5, None, ScopeKind.COMPANY, (), True),
+        (False, None, None, ScopeKind.COMPANY, (), True),
+        (False, 5, None, ScopeKind.TEAMS, (5,), True),
+        (False, 5, None, ScopeKind.TEAM_VS_TEAM, (4, 5), True),
+        (False, 5, None, ScopeKind.TEAMS, (6,), False),
+        (False, None, None, ScopeKind.TEAMS, (6,), False),
+        (False, 5, 1, ScopeKind.TEAMS, (6,), True),  # the viewer (id 1) organised it
+        (True, None, None, ScopeKind.TEAMS, (6,), True),
+    ],
+)
+def test_who_sees_a_challenge(sees_all, team, organiser, scope, team_ids, visible):
+    assert visible_to(sees_all, 1, team, organiser, scope, team_ids) is visible
+
+
+def _definition(**changes):
+    base = {
+        "title": "Spring sharing",
+        "start": D0,
+        "end": D0 + timedelta(days=7),
+        "mode": Mode.INDIVIDUAL,
+        "scope": ScopeKind.COMPANY,
+        "team_ids": (),
+        "freeze_hours": 24,
+        "lateness_hours": 24,
+        "minimum": 0,
+        "target": None,
+        "prizes": (),
+    }
+    return challenge_problems(**{**base, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"title": "  "}, "title"),
+        ({"title": "x" * 121}, "title"),
+        ({"end": D0}, "ends_at"),
+        ({"end": D0 - timedelta(hours=1)}, "ends_at"),
+        ({"end": D0 + timedelta(days=400)}, "ends_at"),
+        ({"team_ids": (1,)}, "team_ids"),
+        ({"scope": ScopeKind.TEAMS}, "team_ids"),
+        ({"scope": ScopeKind.TEAM_VS_TEAM, "team_ids": (1,), "mode": Mode.TEAM}, "team_ids"),
+        ({"scope": ScopeKind.TEAM_VS_TEAM, "team_ids": (1, 2)}, "mode"),
+        ({"scope": ScopeKind.TEAMS, "team_ids": (1,), "mode": Mode.TEAM}, "mode"),
+        ({"freeze_hours": -1}, "freeze_hours"),
+        ({"freeze_hours": 24 * 7 + 1}, "freeze_hours"),
+        ({"freeze_hours": 24 * 7, "end": D0 + timedelta(days=7)}, "freeze_hours"),
+        ({"lateness_hours": -1}, "lateness_hours"),
+        ({"lateness_hours": 24 * 14 + 1}, "lateness_hours"),
+        ({"minimum": -1}, "minimum"),
+        ({"target": 0}, "target"),
+        ({"prizes": (Prize(PrizeKind.POINTS, MAX_PRIZE_POINTS + 1, 1),)}, "prizes"),
+        ({"prizes": (Prize(PrizeKind.BADGE, 1, 101),)}, "prizes"),
+        ({"prizes": (Prize(PrizeKind.BADGE, 1, 1), Prize(PrizeKind.BADGE, 2, 1))}, "prizes"),
+        ({"prizes": tuple(Prize(PrizeKind.POINTS, 5, p) for p in range(1, 22))}, "prizes"),
+    ],
+)
+def test_a_bad_definition_names_its_field(changes, field):
+    assert field in _definition(**changes)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"scope": ScopeKind.TEAMS, "team_ids": (1,)},
+        {"scope": ScopeKind.TEAMS, "team_ids": (1, 2), "mode": Mode.TEAM},
+        {"scope": ScopeKind.TEAM_VS_TEAM, "team_ids": (1, 2), "mode": Mode.TEAM},
+        {"scope": ScopeKind.COMPANY, "mode": Mode.TEAM},
+        {"freeze_hours": 0, "lateness_hours": 0, "minimum": 3, "target": 100},
+        {"prizes": (Prize(PrizeKind.BADGE, 1, 1), Prize(PrizeKind.POINTS, 50, 1))},
+        {"prizes": (Prize(PrizeKind.POINTS, MAX_PRIZE_POINTS, None),)},
+    ],
+)
+def test_a_good_definition_has_no_problems(changes):
+    assert _definition(**changes) == {}
+
+
+def test_the_start_may_not_lie_in_the_past_beyond_a_short_grace():
+    now = D0
+    assert start_problem(D0 - timedelta(minutes=30), D0 + timedelta(days=1), now) == {}
+    assert "starts_at" in start_problem(D0 - timedelta(hours=2), D0 + timedelta(days=1), now)
+    assert "ends_at" in start_problem(D0 - timedelta(minutes=5), D0, now)
+
+
+D_BADGE = Prize(PrizeKind.BADGE, 1, 1)
+D_POINTS = Prize(PrizeKind.POINTS, 50, None)
+D_END = D0 + timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("state", "started", "changed", "new_end", "new_prizes", "refused"),
+    [
+        # before the start: anything
+        (ChallengeState.OPEN, False, {"metric", "starts_at", "minimum"}, D_END, (D_BADGE,), set()),
+        (ChallengeState.OPEN, False, {"prizes"}, D_END, (), set()),
+        # running: title, description, a later end, more prizes
+        (ChallengeState.OPEN, True, {"title", "description"}, D_END, (D_BADGE,), set()),
+        (ChallengeState.OPEN, True, {"ends_at"}, D_END + timedelta(days=1), (D_BADGE,), set()),
+        (ChallengeState.OPEN, True, {"prizes"}, D_END, (D_BADGE, D_POINTS), set()),
+        (
+            ChallengeState.OPEN,
+            True,
+            {"ends_at"},
+            D_END - timedelta(days=1),
+            (D_BADGE,),
+            {"ends_at"},
+        ),
+        (ChallengeState.OPEN, True, {"prizes"}, D_END, (D_POINTS,), {"prizes"}),
+        (
+            ChallengeState.OPEN,
+            True,
+            {"metric", "team_ids", "minimum", "title"},
+            D_END,
+            (D_BADGE,),
+            {"metric", "team_ids", "minimum"},
+        ),
+        # frozen, settled, cancelled: nothing
+        (ChallengeState.FROZEN, True, {"title"}, D_END, (D_BADGE,), {"title"}),
+        (ChallengeState.SETTLED, True, {"description"}, D_END, (D_BADGE,), {"description"}),
+        (ChallengeState.CANCELLED, False, {"title"}, D_END, (D_BADGE,), {"title"}),
+    ],
+)
+def test_what_may_change_when(state, started, changed, new_end, new_prizes, refused):
+    now = D0 + timedelta(days=1)
+    problems = edit_problems(state, started, changed, D_END, new_end, (D_BADGE,), new_prizes, now)
+    assert set(problems) == refused
+
+
+def test_a_running_end_cannot_move_into_the_past():
+    now = D_END + timedelta(hours=1)  # past the end, yet open (no freeze, job not run)
+    problems = edit_problems(
+        ChallengeState.OPEN, True, {"ends_at"}, D_END, D_END + timedelta(minutes=30), (), (), now
+    )
+    assert problems == {"ends_at": "The new end must be in the future."}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((Metric.SHARES, Mode.INDIVIDUAL, 0, None, 0, 0), "Results are final at the end."),
+        ((Metric.CLICKS, Mode.TEAM, 2, None, 0, 24), "counted clicks per active member"),
+        ((Metric.SHARES, Mode.TEAM, 3, None, 0, 24), "at least 3 shares per active member"),
+        ((Metric.SHARES, Mode.INDIVIDUAL, 0, 500, 0, 24), "Together we aim for 500 shares"),
+        ((Metric.POINTS, Mode.INDIVIDUAL, 0, None, 12, 24), "hidden for the last 12 hours"),
+        ((Metric.CLICKS, Mode.INDIVIDUAL, 0, None, 0, 48), "up to 48 hours after its end"),
+        ((Metric.POINTS, Mode.INDIVIDUAL, 0, None, 0, 0), "bonus points from prizes never"),
+    ],
+)
+def test_the_rules_in_words(args, expected):
+    lines = rules_in_words(*args)
+    assert any(expected in line for line in lines), lines
+    assert "voluntary" in lines[-1]
