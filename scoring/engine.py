@@ -54,6 +54,8 @@ class Rule:
     tags: frozenset[str] | None = None  # the event's content carries at least one
     team_ids: frozenset[int] | None = None
     campaign: str | None = None
+    # True: only shares in the employee's own words (and their clicks); None: any.
+    own_words: bool | None = None
     cap: int | None = None
     cap_window: Window = Window.ALL_TIME
     # Points of this rule become spendable this many days after the event (referrals).
@@ -81,6 +83,7 @@ class Rule:
             and (self.tags is None or bool(self.tags & event.tags))
             and (self.team_ids is None or event.team_id in self.team_ids)
             and (self.campaign is None or event.campaign == self.campaign)
+            and (not self.own_words or event.own_words)
             # A network whose terms forbid rewarding posts earns no share points.
             and not (event.kind is EventKind.SHARE and not event.share_points)
         )
@@ -97,6 +100,7 @@ class EventFacts:
     tags: frozenset[str] = field(default_factory=frozenset)
     campaign: str | None = None
     share_points: bool = True
+    own_words: bool = False  # the share (of a share or click event) is in own words
 
 
 @dataclass(frozen=True)
@@ -133,15 +137,18 @@ _WHAT = {
 
 
 def describe(rule: Rule, event: EventFacts) -> str:
-    return _description(rule.name, event.kind, event.channel)
+    return _description(rule.name, event.kind, event.channel, bool(rule.own_words))
 
 
 @lru_cache(maxsize=1024)
-def _description(rule_name: str, kind: EventKind, channel: Channel | None) -> str:
+def _description(
+    rule_name: str, kind: EventKind, channel: Channel | None, own_words: bool = False
+) -> str:
     # A batch repeats the same few descriptions for thousands of lines: made once each.
     what = _WHAT.get(kind, kind.value.replace("_", " "))
     where = f" on {channel.label}" if channel else ""
-    return f"{rule_name}: {what}{where}"
+    own = ", in your own words" if own_words else ""
+    return f"{rule_name}: {what}{where}{own}"
 
 
 @lru_cache(maxsize=8192)

@@ -67,3 +67,12 @@ def badge_grant_key(badge_id: str, level: str, employee_id: int, period: str) ->
     """One grant per badge, level, employee and period ("all" for a badge earned once per
     level). By the badge's stable id, never its name, so an edit does not re-award."""
     return f"badge:{badge_id}:{level}:{employee_id}:{period}"
+
+
+# Lessons ---------------------------------------------------------------------------
+
+
+def lesson_line_key(lesson_id: int, employee_id: int) -> str:
+    """The points for finishing a lesson: one line per lesson and person, however often
+    the quiz is passed or the answers sent."""
+    return f"lesson:{lesson_id}:{employee_id}"

@@ -1,5 +1,6 @@
 """The rules of sharing: share caps that protect an employee's network, the
-taboo-topic guard and the disclosure every share text carries.
+taboo-topic guard, the disclosure every share text carries, and whether a text is in
+the employee's own words.
 
 Pure functions over plain values; the adapter loads prior shares and settings and
 stores what these decide.
@@ -11,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from difflib import SequenceMatcher
 
 from scoring.vocabulary import Channel
 from scoring.windows import Window, window_end, window_start
@@ -243,3 +245,39 @@ def with_disclosure(text: str, disclosure: str, hashtag: str | None = None) -> s
     tags = [t.strip() for t in (disclosure, hashtag or "") if t and t.strip()]
     missing = [t for t in tags if not _tag_present(text, t)]
     return " ".join([text, *missing]) if missing else text
+
+
+# Own words -------------------------------------------------------------------------
+
+# A text is in the employee's own words when enough of its words are theirs: words that
+# are new or replace the template's. Fixing a typo or two is not; a sentence of one's
+# own is. A short template rewritten counts with fewer words when most of it changed.
+OWN_WORDS_ENOUGH = 6  # own words that always count
+OWN_WORDS_SOME = 3  # own words that count when the text is also mostly different
+OWN_WORDS_SIMILARITY = 0.8  # word-sequence similarity below this is "mostly different"
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_TAG = re.compile(r"(?<!\w)#\w+")
+_WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
+
+
+def _words(text: str) -> list[str]:
+    """Words compared: case, spacing, punctuation, links and hashtags left out (the
+    disclosure and campaign tags are added anyway; a link is not words)."""
+    return _WORD.findall(_TAG.sub(" ", _LINK.sub(" ", text or "")).casefold())
+
+
+def own_word_count(template: str, text: str) -> tuple[int, float]:
+    """How many of the text's words are the employee's own (new, or replacing the
+    template's) and how similar the two word sequences are (1.0: the same)."""
+    before, after = _words(template), _words(text)
+    matcher = SequenceMatcher(None, before, after, autojunk=False)
+    own = sum(j2 - j1 for tag, _i1, _i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
+    return own, matcher.ratio()
+
+
+def in_own_words(template: str, text: str) -> bool:
+    """The text changed beyond small edits: at least ``OWN_WORDS_ENOUGH`` words of the
+    employee's own, or ``OWN_WORDS_SOME`` when the text is also mostly different from
+    the template. Only taking words away (or emptying the text) is never own words."""
+    own, similarity = own_word_count(template, text)
+    return own >= OWN_WORDS_ENOUGH or (own >= OWN_WORDS_SOME and similarity < OWN_WORDS_SIMILARITY)
