@@ -32,7 +32,8 @@ from app.leases import Lease
 from app.mail import send_mail
 from app.models import Employee
 from app.queue import QUEUES, enqueue
-from app.services import clicks, inbound_feeds, redemptions, scoring
+from app.services import badges, clicks, inbound_feeds, redemptions, scoring
+from app.services.home_ranks import ensure_snapshot
 from app.services.ledger import recalculate
 from app.services.scoring import (
     Busy,
@@ -43,6 +44,7 @@ from app.services.scoring import (
     scoring_lock,
 )
 from app.services.sign_in import sign_in_url
+from app.services.team_rewards import close_due as close_due_fundings
 from app.worker_status import JOB_HEARTBEAT, WORKER_TTL, record_abandoned
 
 log = logging.getLogger("chorus.jobs")
@@ -109,6 +111,16 @@ SCHEDULE: list[tuple[str, str, int]] = [
     ("app.jobs.process_clicks", "default", 3),
     # Events become points and the boards follow, a few seconds behind.
     ("app.jobs.settle_points", "scoring", 5),
+    # Badges: a full pass once a day catches what the passes after scoring did not see.
+    ("app.jobs.evaluate_all_badges", "default", 86400),
+    # The home page's "since last week": ranks as each company week began, kept once a week
+    # (a run finds them there and stops; after a Redis loss the next run writes them again).
+    ("app.jobs.snapshot_home_ranks", "default", 600),
+    # Team rewards whose window closed (or that were retired) give their pledges back.
+    ("app.jobs.close_team_fundings", "default", 300),
+    # Share challenges: live boards follow new events; freeze and settle when due.
+    ("app.jobs.update_challenge_boards", "default", 10),
+    ("app.jobs.settle_challenges", "default", 60),
 ]
 
 
@@ -224,10 +236,12 @@ def settle(store: BoardStore, max_batches: int = 50, lease: Lease | None = None)
             for _ in range(max_batches):
                 if lease is not None and lease.lost:
                     break
-                scored = score_pending_events()
+                touched: set[int] = set()
+                scored = score_pending_events(touched=touched)
                 db.session.commit()
                 if not scored:
                     break
+                badges.evaluate_later(touched)  # a job of its own: scoring goes on
                 events += scored
                 committed.put(True)
         finally:
@@ -248,6 +262,13 @@ def settle_points(max_batches: int = 50, wait: float = 0) -> dict[str, int]:
     except Busy:
         log.info("settle_points: another run holds the lock")
     return {"events": 0, "lines": 0}
+
+
+def snapshot_home_ranks() -> bool:
+    """Keep each board's ranks as this company week began, for the home page's "since
+    last week"; True when it wrote them (they are derived from the ledger: nothing to
+    commit)."""
+    return ensure_snapshot()
 
 
 def rebuild_boards() -> int:
@@ -288,3 +309,87 @@ def notify_redemption(redemption_id: int) -> bool:
     sent = redemptions.notify_decision(redemption_id)
     db.session.commit()
     return sent
+
+
+def close_team_fundings() -> int:
+    """Refund every open team funding whose reward window closed or whose reward was
+    retired. Run twice or on two workers, the pledges are refunded once (conditional
+    UPDATEs under the reward's lock)."""
+    closed = close_due_fundings()
+    db.session.commit()
+    return closed
+
+
+# Badges ----------------------------------------------------------------------------
+
+
+def evaluate_badges(employee_ids: str) -> int:
+    """Grant what these people (ids, comma-separated: those a scoring batch touched)
+    have earned; returns how many grants were new. Run twice, the second finds them."""
+    ids = [int(part) for part in employee_ids.split(",") if part]
+    added = badges.evaluate_employees(ids)
+    db.session.commit()
+    return added
+
+
+def evaluate_all_badges() -> int:
+    """The nightly full pass over everyone taking part, a group at a time."""
+    added = 0
+    for count in badges.evaluate_everyone():
+        db.session.commit()
+        added += count
+    return added
+
+
+def backfill_badge(badge_id: int) -> int:
+    """A new or edited badge, granted to everyone who already qualifies: dated at the
+    real crossing, quiet when that is more than two days ago. Run twice, grants once."""
+    badge = badges.find_badge(badge_id)
+    added = 0
+    if badge is not None:
+        for count in badges.backfill(badge):
+            db.session.commit()
+            added += count
+    return added
+
+
+# Share challenges ------------------------------------------------------------------
+
+
+def update_challenge_boards() -> dict[str, int]:
+    """Bring every running challenge's live Redis board up to date from SQL."""
+    from app.services import challenge_standings
+
+    done = challenge_standings.update_challenge_boards()
+    db.session.rollback()  # read only: end the read transaction
+    return done
+
+
+def settle_challenge(challenge_id: int) -> bool:
+    """Settle one challenge when due: placings, digest and prizes in one commit. Run
+    twice, late, or on two workers at once, the prizes are written once."""
+    from app.services import challenge_settlement
+
+    try:
+        done = challenge_settlement.settle_challenge(challenge_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return done
+
+
+def settle_challenges() -> dict[str, int]:
+    """The clock's sweep: freeze the challenges whose freeze began, then settle each one
+    that is due, each in its own transaction (one failing does not hold the others)."""
+    from app.services import challenge_settlement
+
+    frozen = challenge_settlement.freeze_due()
+    db.session.commit()
+    settled = 0
+    for challenge_id in challenge_settlement.settle_due():
+        try:
+            settled += settle_challenge(challenge_id)
+        except Exception:
+            log.exception("settle_challenges: challenge %s failed", challenge_id)
+    return {"frozen": len(frozen), "settled": settled}

@@ -17,6 +17,9 @@ here.
   ``app.services.clicks``;
 - ``chorus:lock:``: the scoring lease; ``app.services.scoring``;
 - ``chorus:jobs:``: jobs abandoned by a dead worker, per queue; ``app.worker_status``;
+- ``chorus:home-ranks:``: each board's ranks as the company week began, for the home
+  page's "since last week" (derived from the ledger, rebuilt when lost);
+  ``app.services.home_ranks``;
 - ``chorus:rl``: rate limits, the key prefix handed to flask-limiter; ``app.config``;
 - ``rq:``: RQ's queues, jobs, workers and registries, named by the ``rq`` library
   (the queues Chorus uses are listed in ``app.queue``).
@@ -36,5 +39,6 @@ NAMESPACES: dict[str, str] = {
     "chorus:click-seen:": "app.services.clicks",
     "chorus:lock:": "app.services.scoring",
     "chorus:jobs:": "app.worker_status",
+    "chorus:home-ranks:": "app.services.home_ranks",
     "chorus:rl": "app.config",
 }

@@ -23,6 +23,9 @@ def test_employee_shares_an_item_on_linkedin(app, new_page, live_url):
         ShareTemplateFactory(content_id=item.id, text="Proud of the team behind this.")
     page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     _sign_in_directly(app, page, lena)
+    # Home first; the feed is a tap away.
+    page.get_by_role("heading", name="Where you stand").wait_for()
+    page.get_by_role("link", name="Everything in your feed").click()
     page.wait_for_url("**/feed")
     card = page.locator("article.feed-item", has_text="Our new wind farm")
     card.get_by_role("link", name="Share Our new wind farm").click()
@@ -61,7 +64,7 @@ def test_the_dialog_counts_the_text_as_x_will_and_the_server_agrees(app, new_pag
         item = ContentItemFactory(title="Our new wind farm", campaign_hashtag="#GreenGrid").id
     page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     _sign_in_directly(app, page, lena)
-    page.wait_for_url("**/feed")
+    page.get_by_role("heading", name="Where you stand").wait_for()
     page.goto(f"/content/{item}/share")
     counter = page.locator("[data-length-counter]")
     page.get_by_label("X", exact=True).check()

@@ -41,9 +41,13 @@ def post_share(client, item: int, **data):
     return client.post(f"/content/{item}/share", data={"csrf_token": token, **data})
 
 
-def test_participants_start_on_the_feed(client, login):
+def test_participants_start_at_home_one_tap_from_the_feed(client, login):
     login(opted_in=True)
-    assert client.get("/").headers["Location"] == "/feed"
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'href="/feed">Everything in your feed</a>' in page
+    assert 'href="/feed">Feed</a>' in page  # and in the navigation
 
 
 @pytest.mark.parametrize("path", ["/feed", "/content/{item}/share"])

@@ -136,9 +136,11 @@ def test_home_sends_people_where_they_start(client, login):
     assert client.get("/").headers["Location"] == "/guidelines"
 
 
-def test_home_sends_participants_to_their_feed(client, login):
+def test_participants_have_their_home_page(client, login):
     login(opted_in=True)
-    assert client.get("/").headers["Location"] == "/feed"
+    response = client.get("/")
+    assert response.status_code == 200
+    assert 'aria-current="page">Home</a>' in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
