@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 
 from app.api import (
     audit,
+    badges,
     company,
     content,
     employees,
@@ -24,6 +25,7 @@ from app.api import (
     inbound_feeds,
     interests,
     leaderboards,
+    lessons,
     me,
     points,
     policy,
@@ -70,6 +72,10 @@ BLUEPRINTS: list[Blueprint] = [
     # rewards
     rewards.rewards_bp,
     rewards.redemptions_bp,
+    # the game
+    badges.bp,
+    # learning
+    lessons.bp,
 ]
 
 
