@@ -16,7 +16,6 @@ from flask_smorest import Blueprint
 
 from app.api import (
     audit,
-    badges,
     company,
     content,
     employees,
@@ -72,8 +71,6 @@ BLUEPRINTS: list[Blueprint] = [
     # rewards
     rewards.rewards_bp,
     rewards.redemptions_bp,
-    # the game
-    badges.bp,
     # learning
     lessons.bp,
 ]
