@@ -320,6 +320,7 @@ def preview_rule_change(rule_id: int, changes: dict, since: datetime, until: dat
         k: v
         for k, v in changes.items()
         if k in {"points", "cap", "cap_window", "channels", "tags", "team_ids", "campaign"}
+        or k == "own_words"
     }
     # Changes come as a version stores them (lists); the engine's rules hold sets.
     for name, kind in (("channels", Channel), ("tags", str), ("team_ids", int)):

@@ -29,6 +29,7 @@ VERSION_FIELDS = (
     "tags",
     "team_ids",
     "campaign",
+    "own_words",
     "cap",
     "cap_window",
     "vesting_days",  # else an edit would silently drop a referral's holding period
@@ -75,6 +76,8 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
 
 
 def _check_version(fields: dict[str, Any]) -> None:
+    if "own_words" in fields:  # only true is a condition; false would match any share too
+        fields["own_words"] = True if fields["own_words"] else None
     if fields["points"] < 0:
         raise InvalidInput("Rules award points; they never take them away.", field="points")
     if fields.get("cap") is not None and fields["cap"] < 0:
@@ -197,6 +200,7 @@ def to_domain(version: RuleVersion) -> Rule:
         tags=frozenset(version.tags) if version.tags else None,
         team_ids=frozenset(version.team_ids) if version.team_ids else None,
         campaign=version.campaign,
+        own_words=version.own_words or None,
         cap=version.cap,
         cap_window=version.cap_window,
         vesting_days=version.vesting_days,
@@ -220,7 +224,9 @@ def all_versions() -> list[RuleVersion]:
 
 
 def _has_conditions(version: RuleVersion) -> bool:
-    return any(getattr(version, name) for name in ("channels", "tags", "team_ids", "campaign"))
+    return any(
+        getattr(version, name) for name in ("channels", "tags", "team_ids", "campaign", "own_words")
+    )
 
 
 def stage_rules(stage: ReferralStage) -> list[tuple[ScoringRule, RuleVersion]]:

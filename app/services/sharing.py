@@ -32,7 +32,7 @@ from app.models import (
 from app.services import click_capture, content, events, feed, policy, taboo
 from app.services.calendar import company_calendar
 from scoring.keys import share_event_key
-from scoring.sharing import CapRefusal, check_share_caps, with_disclosure
+from scoring.sharing import CapRefusal, check_share_caps, in_own_words, with_disclosure
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 
 REF_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes get read aloud
@@ -144,7 +144,8 @@ def create_share(
     feed.require_participating(employee)
     item = shareable_item(employee, content_id, now)
     template = _template(item, channel, template_id)
-    text = (text or "").strip() or (template.text if template else item.title)
+    suggested = template.text if template else item.title
+    text = (text or "").strip() or suggested
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidInput(f"Keep the text under {MAX_TEXT_LENGTH} characters.", field="text")
     check_taboo(text)
@@ -167,7 +168,13 @@ def create_share(
         raise ShareCapReached(refusal, zone)
 
     return record_share(
-        employee, item, channel, final_text, now, policy.share_points_enabled(channel)
+        employee,
+        item,
+        channel,
+        final_text,
+        now,
+        policy.share_points_enabled(channel),
+        own_words=in_own_words(suggested, text),
     )
 
 
@@ -178,9 +185,11 @@ def record_share(
     text: str,
     at: datetime,
     share_points: bool,
+    own_words: bool = False,
 ) -> Share:
     """Store a share, with the team of the moment, and its SHARE event. The checks
-    (participation, caps, taboo topics, disclosure) are the caller's."""
+    (participation, caps, taboo topics, disclosure) and whether the text is in the
+    employee's own words are the caller's."""
     share = Share(
         employee_id=employee.id,
         content_id=item.id,
@@ -189,6 +198,7 @@ def record_share(
         ref_code=new_ref_code(),
         team_id=employee.team_id,
         created_at=at,
+        own_words=own_words,
     )
     db.session.add(share)
     db.session.flush()
