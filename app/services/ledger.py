@@ -18,6 +18,8 @@ from app.models import (
     Event,
     LedgerLine,
     LineKind,
+    Pledge,
+    PledgeState,
     Redemption,
     RedemptionState,
     RuleVersion,
@@ -42,8 +44,8 @@ class Balance:
     lifetime: int  # everything earned: what ranks use
     vested: int  # earned and past any holding period
     pending: int  # earned, still in a holding period
-    spent: int = 0  # on fulfilled redemptions
-    held: int = 0  # by pending and approved redemptions, until fulfilled or refunded
+    spent: int = 0  # on fulfilled redemptions and pledges toward funded team rewards
+    held: int = 0  # by pending and approved redemptions and held pledges, until settled
 
     @property
     def spendable(self) -> int:
@@ -69,7 +71,8 @@ def balance(employee_id: int, now: datetime | None = None) -> Balance:
 
 
 def _spending(employee_id: int) -> tuple[int, int]:
-    """Points spent on fulfilled redemptions, and held by those not yet decided."""
+    """Points spent on fulfilled redemptions and spent pledges, and held by redemptions
+    not yet decided and pledges toward open team fundings (refunded ones count no more)."""
     rows = db.session.execute(
         select(Redemption.state, func.sum(Redemption.points))
         .where(
@@ -79,7 +82,19 @@ def _spending(employee_id: int) -> tuple[int, int]:
         .group_by(Redemption.state)
     )
     by_state = {state: int(points) for state, points in rows}
-    return by_state.get(RedemptionState.FULFILLED, 0), sum(by_state.get(s, 0) for s in HELD)
+    pledged = dict(
+        db.session.execute(
+            select(Pledge.state, func.sum(Pledge.points))
+            .where(
+                Pledge.employee_id == employee_id,
+                Pledge.state.in_([PledgeState.HELD, PledgeState.SPENT]),
+            )
+            .group_by(Pledge.state)
+        ).all()
+    )
+    spent = by_state.get(RedemptionState.FULFILLED, 0) + int(pledged.get(PledgeState.SPENT, 0))
+    held = sum(by_state.get(s, 0) for s in HELD) + int(pledged.get(PledgeState.HELD, 0))
+    return spent, held
 
 
 def history(employee_id: int, limit: int = 50, before_id: int | None = None) -> list[LedgerLine]:
