@@ -393,3 +393,72 @@ def settle_challenges() -> dict[str, int]:
         except Exception:
             log.exception("settle_challenges: challenge %s failed", challenge_id)
     return {"frozen": len(frozen), "settled": settled}
+
+
+# Badges ----------------------------------------------------------------------------
+
+
+def evaluate_badges(employee_ids: str) -> int:
+    """Grant what these people (ids, comma-separated: those a scoring batch touched)
+    have earned; returns how many grants were new. Run twice, the second finds them."""
+    ids = [int(part) for part in employee_ids.split(",") if part]
+    added = badges.evaluate_employees(ids)
+    db.session.commit()
+    return added
+
+
+def evaluate_all_badges() -> int:
+    """The nightly full pass over everyone taking part, a group at a time."""
+    added = 0
+    for count in badges.evaluate_everyone():
+        db.session.commit()
+        added += count
+    return added
+
+
+def backfill_badge(badge_id: int) -> int:
+    """A new or edited badge, granted to everyone who already qualifies: dated at the
+    real crossing, quiet when that is more than two days ago. Run twice, grants once."""
+    badge = badges.find_badge(badge_id)
+    added = 0
+    if badge is not None:
+        for count in badges.backfill(badge):
+            db.session.commit()
+            added += count
+    return added
+
+
+# Share challenges ------------------------------------------------------------------
+
+
+def update_challenge_boards() -> dict[str, int]:
+    """Bring every running challenge's live Redis board up to date from SQL."""
+    done = challenge_standings.update_challenge_boards()
+    db.session.rollback()  # read only: end the read transaction
+    return done
+
+
+def settle_challenge(challenge_id: int) -> bool:
+    """Settle one challenge when due: placings, digest and prizes in one commit. Run
+    twice, late, or on two workers at once, the prizes are written once."""
+    try:
+        done = challenge_settlement.settle_challenge(challenge_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return done
+
+
+def settle_challenges() -> dict[str, int]:
+    """The clock's sweep: freeze the challenges whose freeze began, then settle each one
+    that is due, each in its own transaction (one failing does not hold the others)."""
+    frozen = challenge_settlement.freeze_due()
+    db.session.commit()
+    settled = 0
+    for challenge_id in challenge_settlement.settle_due():
+        try:
+            settled += settle_challenge(challenge_id)
+        except Exception:
+            log.exception("settle_challenges: challenge %s failed", challenge_id)
+    return {"frozen": len(frozen), "settled": settled}

@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 
 from app.api import (
     audit,
+    badges,
     company,
     content,
     employees,
@@ -71,6 +72,8 @@ BLUEPRINTS: list[Blueprint] = [
     # rewards
     rewards.rewards_bp,
     rewards.redemptions_bp,
+    # the game
+    badges.bp,
     # learning
     lessons.bp,
 ]

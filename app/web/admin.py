@@ -75,6 +75,10 @@ ACTIONS = {
     "redemption.approve": "approved a redemption",
     "redemption.reject": "rejected a redemption",
     "redemption.fulfil": "fulfilled a redemption",
+    "badge.create": "defined a badge",
+    "badge.update": "edited a badge",
+    "badge.retire": "retired a badge",
+    "badge.activate": "brought a badge back",
 }
 TARGET_NAMES = {
     "employees": "person",
@@ -96,6 +100,7 @@ TARGET_NAMES = {
     "ledger_lines": "ledger line",
     "rewards": "reward",
     "redemptions": "redemption",
+    "badges": "badge",
 }
 
 
