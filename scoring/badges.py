@@ -493,3 +493,114 @@ def person_level(lifetime_points: int, thresholds: Sequence[int]) -> PersonLevel
     reached = sum(1 for threshold in thresholds if lifetime_points >= threshold)
     following = thresholds[reached] if reached < len(thresholds) else None
     return PersonLevel(number=1 + reached, points=lifetime_points, next_threshold=following)
+
+
+# Lifetime points that reach level 2, 3, … when the company has set none of its own.
+DEFAULT_LEVEL_THRESHOLDS: tuple[int, ...] = (100, 250, 500, 1000, 2500, 5000, 10000, 25000)
+
+
+# What a badge reads ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Needs:
+    """The parts of a history that a set of badges reads, so that a loader fetches
+    only those: event kinds counted, ledger points, lessons, challenge placings."""
+
+    event_kinds: frozenset[str] = frozenset()
+    points: bool = False
+    lessons: bool = False
+    placings: bool = False
+
+    def __or__(self, other: Needs) -> Needs:
+        return Needs(
+            self.event_kinds | other.event_kinds,
+            self.points or other.points,
+            self.lessons or other.lessons,
+            self.placings or other.placings,
+        )
+
+
+def needs_of(badges: Iterable[Badge]) -> Needs:
+    needed = Needs()
+    for badge in badges:
+        if badge.kind is CriterionKind.STREAK:
+            needed |= Needs(event_kinds=frozenset({EventKind.SHARE}))
+        elif badge.kind is CriterionKind.PLACING:
+            needed |= Needs(placings=True)
+        elif badge.measure is Measure.POINTS:
+            needed |= Needs(points=True)
+        elif badge.measure is Measure.LESSONS:
+            needed |= Needs(lessons=True)
+        elif badge.measure is not None:
+            needed |= Needs(event_kinds=MEASURED_KINDS[badge.measure])
+    return needed
+
+
+# Words ----------------------------------------------------------------------------
+
+_COUNT_WORDS = {
+    Measure.SHARES: ("Share", "time", "times"),
+    Measure.CLICKS: ("Draw", "counted click", "counted clicks"),
+    Measure.REFERRAL_STAGES: ("Reach", "referral stage", "referral stages"),
+    Measure.HIRES: ("Refer", "hire", "hires"),
+    Measure.POINTS: ("Earn", "point", "points"),
+    Measure.LESSONS: ("Finish", "lesson", "lessons"),
+}
+_FIRST_WORDS = {
+    Measure.SHARES: "Share for the first time",
+    Measure.CLICKS: "Draw your first counted click",
+    Measure.REFERRAL_STAGES: "Bring your first referral (any stage)",
+    Measure.HIRES: "Refer your first hire",
+    Measure.LESSONS: "Finish your first lesson",
+}
+_NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
+
+
+def _count(measure: Measure, threshold: int) -> str:
+    verb, one, many = _COUNT_WORDS[measure]
+    if measure is Measure.SHARES:
+        return f"{verb} {'once' if threshold == 1 else f'{threshold:,} {many}'}"
+    return f"{verb} {threshold:,} {one if threshold == 1 else many}"
+
+
+def _by_level(badge: Badge, first: str, rest: str) -> str:
+    """ "… for bronze, 25 for silver, 100 for gold": the first threshold in full."""
+    if len(badge.levels) == 1:
+        return first
+    parts = [f"{first} for {badge.levels[0][0].value}"]
+    parts += [f"{threshold:,} for {level.value}" for level, threshold in badge.levels[1:]]
+    return rest.join([", ".join(parts[:-1]), parts[-1]])
+
+
+def describe_badge(badge: Badge) -> str:
+    """What earns the badge, in words: "Share in 4 weeks running (one week's pause
+    allowed)", "Share 10 times for bronze, 50 for silver and 100 for gold"."""
+    if badge.kind is CriterionKind.FIRST:
+        assert badge.measure is not None
+        return _FIRST_WORDS.get(badge.measure, f"Your first {badge.measure.value}")
+    if badge.kind is CriterionKind.COUNT:
+        assert badge.measure is not None
+        return _by_level(badge, _count(badge.measure, badge.levels[0][1]), " and ")
+    if badge.kind is CriterionKind.STREAK:
+        weeks = badge.levels[0][1]
+        text = _by_level(
+            badge, f"Share in {weeks} week{'s' if weeks != 1 else ''} running", " and "
+        )
+        if badge.grace_weeks:
+            pause = _NUMBER_WORDS.get(badge.grace_weeks, str(badge.grace_weeks))
+            text += (
+                " (one week's pause allowed)"
+                if badge.grace_weeks == 1
+                else f" ({pause} weeks' pause allowed)"
+            )
+        return text
+    place = "first" if badge.top == 1 else f"top {badge.top}"
+    where = "Win a challenge" if badge.top == 1 else f"Place in the {place} of a challenge"
+    if badge.per_challenge:
+        return f"{where}: once for every challenge"
+    if len(badge.levels) == 1 and badge.levels[0][1] == 1:
+        return where
+    count = badge.levels[0][1]
+    verb = "Win" if badge.top == 1 else f"Place in the {place} of"
+    return _by_level(badge, f"{verb} {count} challenge{'s' if count != 1 else ''}", " and ")

@@ -1,0 +1,203 @@
+"""People's histories as the badge core reads them (``scoring.badges.Fact`` and
+``Placing``), loaded in bulk: a few streaming queries for a whole group of people, each
+asking only for what the badges at hand read (``scoring.badges.Needs``), never one
+query per person.
+
+What a history holds:
+- events of the counted kinds (shares, clicks, referral stages), one fact each, dated
+  when they happened;
+- ledger lines, one ``POINTS_LINE`` fact each with its points: every line counts toward
+  the points measure (awards, compensations, adjustments, prizes, lessons), so a
+  reversal lowers the running sum but never undoes a grant;
+- finished lessons, one ``LESSON_FACT`` each;
+- settled challenge placings. In individual mode the entrant is the person. In team
+  mode a team's place counts for everyone who scored for that team during the challenge
+  (an event credited to the team between its start and end) and did not decline it:
+  the people who made the team's score, not whoever is in the team today.
+
+Only people taking part (opted in, active, not erased: ``scoring.participation``) have
+histories; nobody is tracked before opting in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, exists, select
+
+from app.db import among
+from app.extensions import db
+from app.models import (
+    Challenge,
+    ChallengeDecline,
+    ChallengePlacing,
+    Employee,
+    Event,
+    LedgerLine,
+    LessonCompletion,
+)
+from scoring.badges import LESSON_FACT, POINTS_LINE, Fact, Needs, Placing
+from scoring.challenges import ChallengeState, Mode
+from scoring.participation import is_participating
+
+# People per group of the full pass: bounds memory (a group's histories are held at
+# once) while keeping the queries few.
+CHUNK = 5000
+STREAM = 20_000  # rows fetched at a time from a streaming query
+
+
+@dataclass
+class History:
+    facts: list[Fact] = field(default_factory=list)
+    placings: list[Placing] = field(default_factory=list)
+
+
+def participants(employee_ids: Collection[int] | None = None) -> list[int]:
+    """Of ``employee_ids`` (or everyone), those taking part, in id order."""
+    query = select(Employee.id, Employee.opted_in_at, Employee.active, Employee.erased_at).where(
+        Employee.opted_in_at.is_not(None)
+    )
+    if employee_ids is not None:
+        if not employee_ids:
+            return []
+        query = query.where(among(Employee.id, list(employee_ids)))
+    return sorted(
+        row.id
+        for row in db.session.execute(query.order_by(Employee.id))
+        if is_participating(row.opted_in_at, row.active and row.erased_at is None)
+    )
+
+
+def _whose(column, employee_ids: Sequence[int], span: tuple[int, int] | None):
+    """People by a range of ids (a group of the full pass: the index does the rest) or
+    by a list."""
+    if span is not None:
+        return and_(column >= span[0], column <= span[1])
+    return among(column, list(employee_ids))
+
+
+def load_histories(
+    employee_ids: Sequence[int],
+    needs: Needs,
+    until: datetime | None = None,
+    span: tuple[int, int] | None = None,
+) -> dict[int, History]:
+    """The histories of ``employee_ids`` (taking part: see ``participants``) with what
+    ``needs`` names, up to ``until``; facts in time order. ``span`` (lowest, highest id)
+    reads the rows by id range; rows of people not in ``employee_ids`` are dropped."""
+    histories = {employee_id: History() for employee_id in employee_ids}
+    if not histories:
+        return histories
+    facts: dict[int, list[Fact]] = defaultdict(list)
+
+    def read(query):
+        return db.session.execute(query.execution_options(yield_per=STREAM))
+
+    if needs.event_kinds:
+        query = select(Event.employee_id, Event.occurred_at, Event.kind).where(
+            _whose(Event.employee_id, employee_ids, span),
+            Event.kind.in_(sorted(needs.event_kinds)),
+        )
+        if until is not None:
+            query = query.where(Event.occurred_at <= until)
+        for employee_id, occurred_at, kind in read(query):
+            facts[employee_id].append(Fact(occurred_at, kind))
+    if needs.points:
+        query = select(LedgerLine.employee_id, LedgerLine.occurred_at, LedgerLine.points).where(
+            _whose(LedgerLine.employee_id, employee_ids, span)
+        )
+        if until is not None:
+            query = query.where(LedgerLine.occurred_at <= until)
+        for employee_id, occurred_at, points in read(query):
+            facts[employee_id].append(Fact(occurred_at, POINTS_LINE, points))
+    if needs.lessons:
+        query = select(LessonCompletion.employee_id, LessonCompletion.completed_at).where(
+            _whose(LessonCompletion.employee_id, employee_ids, span)
+        )
+        if until is not None:
+            query = query.where(LessonCompletion.completed_at <= until)
+        for employee_id, completed_at in read(query):
+            facts[employee_id].append(Fact(completed_at, LESSON_FACT))
+    for employee_id, items in facts.items():
+        history = histories.get(employee_id)
+        if history is not None:
+            items.sort(key=_when)
+            history.facts = items
+    if needs.placings:
+        for employee_id, placing in _placings(employee_ids, span, until):
+            history = histories.get(employee_id)
+            if history is not None:
+                history.placings.append(placing)
+    return histories
+
+
+def _when(fact: Fact) -> datetime:
+    return fact.occurred_at
+
+
+def _placings(
+    employee_ids: Sequence[int], span: tuple[int, int] | None, until: datetime | None
+) -> Iterator[tuple[int, Placing]]:
+    settled = [Challenge.state == ChallengeState.SETTLED, Challenge.settled_at.is_not(None)]
+    if until is not None:
+        settled.append(Challenge.settled_at <= until)
+    alone = (
+        select(
+            ChallengePlacing.entrant_id,
+            ChallengePlacing.challenge_id,
+            ChallengePlacing.rank,
+            Challenge.settled_at,
+        )
+        .join(Challenge, Challenge.id == ChallengePlacing.challenge_id)
+        .where(
+            Challenge.mode == Mode.INDIVIDUAL,
+            *settled,
+            _whose(ChallengePlacing.entrant_id, employee_ids, span),
+        )
+    )
+    for employee_id, challenge_id, rank, settled_at in db.session.execute(alone):
+        yield employee_id, Placing(challenge_id, rank, settled_at)
+    declined = exists().where(
+        ChallengeDecline.challenge_id == Challenge.id,
+        ChallengeDecline.employee_id == Event.employee_id,
+    )
+    together = (
+        select(
+            Event.employee_id,
+            ChallengePlacing.challenge_id,
+            ChallengePlacing.rank,
+            Challenge.settled_at,
+        )
+        .distinct()
+        .select_from(Challenge)
+        .join(ChallengePlacing, ChallengePlacing.challenge_id == Challenge.id)
+        .join(
+            Event,
+            and_(
+                Event.team_id == ChallengePlacing.entrant_id,
+                Event.occurred_at >= Challenge.starts_at,
+                Event.occurred_at < Challenge.ends_at,
+            ),
+        )
+        .where(
+            Challenge.mode == Mode.TEAM,
+            *settled,
+            _whose(Event.employee_id, employee_ids, span),
+            ~declined,
+        )
+    )
+    for employee_id, challenge_id, rank, settled_at in db.session.execute(together):
+        yield employee_id, Placing(challenge_id, rank, settled_at)
+
+
+def everyone_in_groups(
+    needs: Needs, until: datetime | None = None, size: int = CHUNK
+) -> Iterator[dict[int, History]]:
+    """The histories of everyone taking part, a group of ``size`` people at a time."""
+    people = participants()
+    for start in range(0, len(people), size):
+        group = people[start : start + size]
+        yield load_histories(group, needs, until, span=(group[0], group[-1]))

@@ -1,0 +1,615 @@
+"""Badges as data (HR defines them), their grants, and what pages show of them.
+
+Definitions: a badge row keeps the plain dict ``scoring.badges.parse_badge`` reads; its
+``slug`` is the badge's stable id in that dict and never changes, so renaming a badge or
+moving its thresholds does not award it again. A refused definition is a 422 naming the
+field; nothing is changed.
+
+Grants: ``scoring.badges.evaluate`` finds every grant in a history, dated at the real
+crossing; here they are written insert-if-absent under the unique (badge, employee,
+level, period), so a re-run, a backfill and the nightly pass each write a grant once.
+Grants are never deleted: a later reversal of points leaves them. A grant dated more
+than two days before its evaluation is quiet (backfill): stored, announced to no one.
+Only people taking part earn badges.
+
+Three jobs write grants (``app.jobs``): after each scoring batch, for the people it
+touched; a nightly full pass; and a backfill when a badge is created or its criteria
+change. This module flushes; the jobs commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from hashlib import sha256
+from typing import Any
+
+from sqlalchemy import select
+
+from app.db import among, bulk_insert, get_or_404
+from app.errors import Conflict, InvalidInput
+from app.extensions import after_commit, db
+from app.models import Badge, BadgeGrant, Employee, utcnow
+from app.queue import enqueue
+from app.services import audit, ledger
+from app.services.badge_history import (
+    History,
+    everyone_in_groups,
+    load_histories,
+    participants,
+)
+from app.services.calendar import company_calendar
+from app.services.names import flush_unique, same_name_as
+from scoring import badges as core
+from scoring.badges import (
+    ONCE_PERIOD,
+    BadgeDefinitionError,
+    CriterionKind,
+    Grant,
+    Level,
+    Progress,
+    Streak,
+)
+from scoring.vocabulary import EventKind
+
+INSERT_CHUNK = 2000
+BACKFILL_TIMEOUT = 3600  # seconds: 100k people over 1M ledger lines take well under a minute
+
+
+# Definitions -----------------------------------------------------------------------
+
+
+def definition_of(badge: Badge) -> core.Badge:
+    """The badge's criteria as the core reads them; its id is always the slug."""
+    return core.parse_badge({**badge.definition, "id": badge.slug, "name": badge.name})
+
+
+def parse(data: Mapping[str, Any]) -> core.Badge:
+    """``parse_badge``, its refusal a 422 naming the field."""
+    try:
+        return core.parse_badge(data)
+    except BadgeDefinitionError as exc:
+        raise InvalidInput(exc.message, field=exc.field) from None
+
+
+def _stored(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The definition as kept: the given fields, without empty ones."""
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _name_taken(name: str, other_than: int | None = None) -> bool:
+    return same_name_as(Badge.name, name, other_than=other_than) is not None
+
+
+def create_badge(actor: Employee | None, data: Mapping[str, Any]) -> Badge:
+    """A new badge from its definition (``parse_badge``'s dict; ``id`` is the slug).
+    Everyone who already qualifies gets it by a backfill, quietly for the past."""
+    definition = _stored(data)
+    parsed = parse(definition)
+    if db.session.scalar(select(Badge.id).where(Badge.slug == parsed.id)) is not None:
+        raise Conflict(f"There is a badge with the id {parsed.id} already.", field="id")
+    if _name_taken(parsed.name):
+        raise Conflict(f"There is a badge called {parsed.name} already.", field="name")
+    definition.update(id=parsed.id, name=parsed.name)
+    badge = Badge(slug=parsed.id, name=parsed.name, definition=definition, active=True)
+    badge.created_by_id = actor.id if actor is not None else None
+    db.session.add(badge)
+    flush_unique(Badge.name, f"There is a badge called {parsed.name} already.")
+    audit.record(actor, "badge.create", badge, name=badge.name, slug=badge.slug)
+    _backfill_after_commit(badge)
+    return badge
+
+
+def update_badge(actor: Employee | None, badge: Badge, changes: Mapping[str, Any]) -> Badge:
+    """Change a badge's definition: ``changes`` are fields of the definition (a null
+    removes a field) and ``active``. The id (slug) never changes. New criteria are
+    backfilled: people who qualify now get it, dated when they crossed; grants already
+    made stay, whatever the new thresholds."""
+    changes = dict(changes)
+    active = changes.pop("active", None)
+    if "id" in changes and changes["id"] != badge.slug:
+        raise InvalidInput("A badge's id never changes; create a new badge instead.", field="id")
+    merged = _stored({**badge.definition, **changes, "id": badge.slug})
+    parsed = parse(merged)
+    if parsed.name != badge.name and _name_taken(parsed.name, other_than=badge.id):
+        raise Conflict(f"There is a badge called {parsed.name} already.", field="name")
+    merged["name"] = parsed.name
+    changed = sorted(
+        k for k in set(merged) | set(badge.definition) if merged.get(k) != badge.definition.get(k)
+    )
+    criteria_changed = _criteria(definition_of(badge)) != _criteria(parsed)
+    if changed:
+        badge.definition = merged
+        badge.name = parsed.name
+        flush_unique(Badge.name, f"There is a badge called {parsed.name} already.")
+        audit.record(actor, "badge.update", badge, changes=changed)
+    if active is not None and active != badge.active:
+        (activate_badge if active else retire_badge)(actor, badge)
+    if criteria_changed and badge.active:
+        _backfill_after_commit(badge)
+    return badge
+
+
+def _criteria(badge: core.Badge) -> core.Badge:
+    """What decides who earns the badge: its words left out."""
+    return replace(badge, name="", description="")
+
+
+def retire_badge(actor: Employee | None, badge: Badge) -> Badge:
+    """Out of the catalogue and no longer granted; grants made stay with their holders."""
+    if badge.active:
+        badge.active = False
+        db.session.flush()
+        audit.record(actor, "badge.retire", badge, name=badge.name)
+    return badge
+
+
+def activate_badge(actor: Employee | None, badge: Badge) -> Badge:
+    """Back in the catalogue; whoever qualified meanwhile gets it by a backfill."""
+    if not badge.active:
+        badge.active = True
+        db.session.flush()
+        audit.record(actor, "badge.activate", badge, name=badge.name)
+        _backfill_after_commit(badge, f"-{int(utcnow().timestamp())}")
+    return badge
+
+
+def _backfill_after_commit(badge: Badge, occasion: str = "") -> None:
+    """Queue the badge's backfill once the badge is committed. One job per badge and
+    definition (and occasion): saving the same criteria again queues nothing new."""
+    db.session.flush()
+    stamp = sha256(repr(sorted(badge.definition.items())).encode()).hexdigest()[:12]
+    job_id = f"backfill-badge-{badge.id}-{stamp}{occasion}"
+    after_commit(
+        lambda badge_id=badge.id: enqueue(
+            "app.jobs.backfill_badge", badge_id, job_id=job_id, timeout=BACKFILL_TIMEOUT
+        )
+    )
+
+
+def active_badges() -> list[Badge]:
+    return list(db.session.scalars(select(Badge).where(Badge.active).order_by(Badge.id)))
+
+
+def get_badge(badge_id: int) -> Badge:
+    return get_or_404(Badge, badge_id)
+
+
+def find_badge(badge_id: int) -> Badge | None:
+    return db.session.get(Badge, badge_id)
+
+
+# Evaluation ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Badges as rows and as the core reads them, with the company calendar."""
+
+    rows: dict[str, Badge]  # slug -> row
+    parsed: list[core.Badge]
+    zone: Any
+    week_start: int
+
+    @classmethod
+    def of(cls, badges: Iterable[Badge]) -> Rules:
+        rows = {b.slug: b for b in badges}
+        zone, week_start = company_calendar()
+        return cls(rows, [definition_of(b) for b in rows.values()], zone, week_start)
+
+    def grants(self, history: History) -> list[Grant]:
+        found = []
+        for badge in self.parsed:
+            found += core.evaluate(
+                badge, history.facts, history.placings, self.zone, self.week_start
+            )
+        return found
+
+
+def _held(employee_ids: Sequence[int], badge_ids: Collection) -> set[tuple[int, int, str, str]]:
+    """(badge id, employee, level, period) of grants already made."""
+    if not employee_ids or not badge_ids:
+        return set()
+    rows = db.session.execute(
+        select(
+            BadgeGrant.badge_id, BadgeGrant.employee_id, BadgeGrant.level, BadgeGrant.period
+        ).where(
+            among(BadgeGrant.employee_id, list(employee_ids)),
+            among(BadgeGrant.badge_id, list(badge_ids)),
+        )
+    )
+    return {(b, e, Level(level), period) for b, e, level, period in rows}
+
+
+def _complete(rules: Rules, held: set, employee_id: int) -> list[core.Badge]:
+    """The badges this person may still earn a level of (per-challenge ones always)."""
+    left = []
+    for badge in rules.parsed:
+        row = rules.rows[badge.id]
+        if badge.per_challenge or any(
+            (row.id, employee_id, level, ONCE_PERIOD) not in held for level, _ in badge.levels
+        ):
+            left.append(badge)
+    return left
+
+
+def _write(
+    rules: Rules, employee_id: int, grants: Iterable[Grant], held: set, now: datetime, rows: list
+) -> None:
+    for grant in grants:
+        badge_id = rules.rows[grant.badge_id].id
+        if (badge_id, employee_id, grant.level, grant.period) in held:
+            continue
+        rows.append(
+            {
+                "badge_id": badge_id,
+                "employee_id": employee_id,
+                "level": grant.level,
+                "period": grant.period,
+                "granted_at": grant.granted_at,
+                "quiet": core.is_quiet(grant, now),
+                "created_at": now,
+            }
+        )
+
+
+def _insert(rows: list[dict]) -> int:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        bulk_insert(
+            BadgeGrant.__table__,
+            rows[start : start + INSERT_CHUNK],
+            lambda statement: statement.on_conflict_do_nothing(),
+        )
+    return len(rows)
+
+
+def _evaluate_group(rules: Rules, histories: dict[int, History], now: datetime) -> int:
+    held = _held(list(histories), [row.id for row in rules.rows.values()])
+    rows: list[dict] = []
+    for employee_id, history in histories.items():
+        _write(rules, employee_id, rules.grants(history), held, now, rows)
+    return _insert(rows)
+
+
+def evaluate_employees(
+    employee_ids: Iterable[int], now: datetime | None = None, badges: Iterable[Badge] | None = None
+) -> int:
+    """Grant what these people have earned (of the active badges, or ``badges``);
+    returns how many grants were new. Reads only the histories of people who may still
+    earn a level, and only the parts their badges read."""
+    now = now or utcnow()
+    rules = Rules.of(active_badges() if badges is None else badges)
+    if not rules.parsed:
+        return 0
+    people = participants(set(employee_ids))
+    if not people:
+        return 0
+    held = _held(people, [row.id for row in rules.rows.values()])
+    open_badges = {e: _complete(rules, held, e) for e in people}
+    people = [e for e in people if open_badges[e]]
+    if not people:
+        return 0
+    needs = core.needs_of({b.id: b for left in open_badges.values() for b in left}.values())
+    histories = load_histories(people, needs, until=now)
+    rows: list[dict] = []
+    for employee_id, history in histories.items():
+        grants = []
+        for badge in open_badges[employee_id]:
+            grants += core.evaluate(
+                badge, history.facts, history.placings, rules.zone, rules.week_start
+            )
+        _write(rules, employee_id, grants, held, now, rows)
+    return _insert(rows)
+
+
+def evaluate_later(employee_ids: Collection[int], now: datetime | None = None) -> None:
+    """Queue ``evaluate_badges`` for the people a committed scoring batch touched. The
+    job id is the batch's (its time and people): a batch is queued once, and a later
+    batch touching the same people is a job of its own."""
+    if not employee_ids:
+        return
+    ids = ",".join(str(e) for e in sorted(employee_ids))
+    now = now or utcnow()
+    digest = sha256(f"{now.isoformat()}|{ids}".encode()).hexdigest()[:20]
+    enqueue("app.jobs.evaluate_badges", ids, job_id=f"evaluate-badges-{digest}", timeout=600)
+
+
+def evaluate_everyone(
+    now: datetime | None = None, badges: Iterable[Badge] | None = None
+) -> Iterator[int]:
+    """The full pass: grants for everyone taking part, a group at a time; yields how
+    many grants each group added (the job commits after each)."""
+    now = now or utcnow()
+    rules = Rules.of(active_badges() if badges is None else badges)
+    if not rules.parsed:
+        return
+    needs = core.needs_of(rules.parsed)
+    for histories in everyone_in_groups(needs, until=now):
+        yield _evaluate_group(rules, histories, now)
+
+
+def backfill(badge: Badge, now: datetime | None = None) -> Iterator[int]:
+    """Everyone who already qualifies for ``badge`` gets it, dated at the real crossing
+    and quiet when that was more than two days ago."""
+    if not badge.active:
+        return iter(())
+    return evaluate_everyone(now, [badge])
+
+
+# Default badges --------------------------------------------------------------------
+
+DEFAULT_BADGES: list[dict[str, Any]] = [
+    {
+        "id": "first-share",
+        "name": "First share",
+        "kind": "first",
+        "measure": "shares",
+        "description": "Your first post for the company.",
+    },
+    {
+        "id": "sharer",
+        "name": "Sharer",
+        "kind": "count",
+        "measure": "shares",
+        "levels": {"bronze": 10, "silver": 50, "gold": 150},
+    },
+    {
+        "id": "crowd-puller",
+        "name": "Crowd puller",
+        "kind": "count",
+        "measure": "clicks",
+        "levels": {"bronze": 25, "silver": 250, "gold": 1000},
+    },
+    {
+        "id": "first-referral",
+        "name": "First referral",
+        "kind": "first",
+        "measure": "referral_stages",
+        "description": "Someone applied through your link.",
+    },
+    {
+        "id": "talent-scout",
+        "name": "Talent scout",
+        "kind": "count",
+        "measure": "hires",
+        "levels": {"bronze": 1, "silver": 3, "gold": 10},
+    },
+    {
+        "id": "points",
+        "name": "Point collector",
+        "kind": "count",
+        "measure": "points",
+        "levels": {"bronze": 100, "silver": 1000, "gold": 5000},
+    },
+    {
+        "id": "four-weeks-running",
+        "name": "Four weeks running",
+        "kind": "streak",
+        "levels": {"bronze": 4, "silver": 8, "gold": 12},
+        "grace_weeks": 1,
+    },
+    {
+        "id": "podium",
+        "name": "Podium",
+        "kind": "placing",
+        "top": 3,
+        "levels": {"bronze": 1, "silver": 3, "gold": 5},
+    },
+    {
+        "id": "first-lesson",
+        "name": "First lesson",
+        "kind": "first",
+        "measure": "lessons",
+        "description": "Good posts are learned.",
+    },
+]
+
+
+def ensure_default_badges(actor: Employee | None = None) -> list[Badge]:
+    """Create the default badges that are missing (by id, then by name); returns the
+    new ones. Each is backfilled once committed. For the demo and a fresh install, not
+    for requests."""
+    created = []
+    for data in DEFAULT_BADGES:
+        exists = db.session.scalar(select(Badge.id).where(Badge.slug == data["id"]))
+        if exists is None and not _name_taken(data["name"]):
+            created.append(create_badge(actor, data))
+    return created
+
+
+# What pages and the home page show -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EarnedLevel:
+    level: Level
+    granted_at: datetime
+    period: str
+
+
+@dataclass(frozen=True)
+class BadgeCard:
+    badge: Badge
+    definition: core.Badge
+    earned: list[EarnedLevel]  # oldest first
+    progress: Progress
+    locked: bool  # nothing of it earned yet
+    description: str  # the criterion in words
+
+
+def describe(badge: Badge | core.Badge) -> str:
+    """What earns the badge, in words."""
+    return core.describe_badge(badge if isinstance(badge, core.Badge) else definition_of(badge))
+
+
+def grants_of(employee: Employee) -> list[BadgeGrant]:
+    """Everything the person has earned, newest first."""
+    return list(
+        db.session.scalars(
+            select(BadgeGrant)
+            .where(BadgeGrant.employee_id == employee.id)
+            .order_by(BadgeGrant.granted_at.desc(), BadgeGrant.id.desc())
+        )
+    )
+
+
+def recent_grants(employee: Employee, since: datetime) -> list[BadgeGrant]:
+    """Grants crossed since ``since`` that are news (not quiet backfill), newest first:
+    the home page's "new badge"."""
+    return list(
+        db.session.scalars(
+            select(BadgeGrant)
+            .where(
+                BadgeGrant.employee_id == employee.id,
+                BadgeGrant.granted_at >= since,
+                BadgeGrant.quiet.is_(False),
+            )
+            .order_by(BadgeGrant.granted_at.desc(), BadgeGrant.id.desc())
+        )
+    )
+
+
+def _own_history(employee: Employee, badges: Sequence[core.Badge], now: datetime) -> History:
+    """One person's history, whether or not they take part now: everyone sees their
+    own progress (an opted-out person simply has nothing new)."""
+    return load_histories([employee.id], core.needs_of(badges), until=now)[employee.id]
+
+
+def _card(
+    row: Badge, badge: core.Badge, grants: list[BadgeGrant], history: History, now, zone, week_start
+) -> BadgeCard:
+    earned = [EarnedLevel(g.level, g.granted_at, g.period) for g in grants]
+    earned.sort(key=lambda e: e.granted_at)
+    value = core.current_value(badge, history.facts, history.placings, now, zone, week_start)
+    progress = core.progress(badge, {e.level for e in earned}, value)
+    return BadgeCard(row, badge, earned, progress, not earned, core.describe_badge(badge))
+
+
+def catalogue_for(employee: Employee, now: datetime | None = None) -> list[BadgeCard]:
+    """Every active badge (and retired ones the person holds) with what they earned,
+    their progress toward the next level and the criterion in words; by badge id."""
+    now = now or utcnow()
+    grants = grants_of(employee)
+    held_ids = {g.badge_id for g in grants}
+    rows = list(
+        db.session.scalars(
+            select(Badge)
+            .where(Badge.active | among(Badge.id, held_ids) if held_ids else Badge.active)
+            .order_by(Badge.id)
+        )
+    )
+    parsed = [definition_of(row) for row in rows]
+    zone, week_start = company_calendar()
+    history = _own_history(employee, parsed, now)
+    by_badge: dict[int, list[BadgeGrant]] = {}
+    for grant in grants:
+        by_badge.setdefault(grant.badge_id, []).append(grant)
+    return [
+        _card(row, badge, by_badge.get(row.id, []), history, now, zone, week_start)
+        for row, badge in zip(rows, parsed, strict=True)
+    ]
+
+
+def card_for(employee: Employee, badge: Badge, now: datetime | None = None) -> BadgeCard:
+    now = now or utcnow()
+    parsed = definition_of(badge)
+    zone, week_start = company_calendar()
+    grants = [g for g in grants_of(employee) if g.badge_id == badge.id]
+    return _card(
+        badge, parsed, grants, _own_history(employee, [parsed], now), now, zone, week_start
+    )
+
+
+def next_badge_progress(employee: Employee, now: datetime | None = None) -> BadgeCard | None:
+    """The not-yet-earned level the person is closest to, by percent (then the one
+    with the least left to do); None when every level of every badge is earned."""
+    open_cards = [
+        card
+        for card in catalogue_for(employee, now)
+        if card.badge.active and card.progress.threshold is not None
+    ]
+    if not open_cards:
+        return None
+    return min(
+        open_cards,
+        key=lambda c: (
+            -c.progress.percent,
+            c.progress.threshold - max(0, c.progress.current),
+            c.badge.id,
+        ),
+    )
+
+
+def streak_for(employee: Employee, now: datetime | None = None) -> Streak:
+    """Weeks running with a share, on the company calendar, with the grace of the
+    streak badge (the most generous active one; none without one). Its words:
+    ``scoring.badges.describe_streak(streak.current)``, never loss-framed."""
+    now = now or utcnow()
+    zone, week_start = company_calendar()
+    grace = max(
+        (
+            b.grace_weeks
+            for b in (definition_of(row) for row in active_badges())
+            if b.kind is CriterionKind.STREAK
+        ),
+        default=0,
+    )
+    needs = core.Needs(event_kinds=frozenset({EventKind.SHARE}))
+    history = load_histories([employee.id], needs, until=now)[employee.id]
+    return core.streak(history.facts, now, zone, week_start, grace)
+
+
+def streak_words(employee: Employee, now: datetime | None = None) -> str:
+    return core.describe_streak(streak_for(employee, now).current)
+
+
+def level_of(employee: Employee) -> core.PersonLevel:
+    """The person's overall level from lifetime points (``DEFAULT_LEVEL_THRESHOLDS``)."""
+    return core.person_level(ledger.balance(employee.id).lifetime, core.DEFAULT_LEVEL_THRESHOLDS)
+
+
+@dataclass(frozen=True)
+class PreviewEntry:
+    name: str
+    level: Level
+    granted_at: datetime
+
+
+@dataclass(frozen=True)
+class Preview:
+    count: int  # people who would hold the badge now
+    sample: list[PreviewEntry]  # the first to have earned it, their highest level
+
+
+def preview(
+    data_or_badge: Mapping[str, Any] | Badge, now: datetime | None = None, limit: int = 50
+) -> Preview:
+    """Who would get the badge now, if it were saved as given: writes nothing. A
+    definition that is not valid is a 422 naming the field."""
+    now = now or utcnow()
+    if isinstance(data_or_badge, Badge):
+        badge = definition_of(data_or_badge)
+    else:
+        badge = parse(_stored(data_or_badge))
+    zone, week_start = company_calendar()
+    top: dict[int, Grant] = {}
+    for histories in everyone_in_groups(core.needs_of([badge]), until=now):
+        for employee_id, history in histories.items():
+            grants = core.evaluate(badge, history.facts, history.placings, zone, week_start)
+            if grants:
+                top[employee_id] = grants[-1] if not badge.per_challenge else grants[0]
+    first = sorted(top.items(), key=lambda item: (item[1].granted_at, item[0]))[:limit]
+    names = (
+        dict(
+            db.session.execute(
+                select(Employee.id, Employee.name).where(among(Employee.id, [e for e, _ in first]))
+            ).all()
+        )
+        if first
+        else {}
+    )
+    return Preview(
+        count=len(top),
+        sample=[PreviewEntry(names.get(e, ""), g.level, g.granted_at) for e, g in first],
+    )
