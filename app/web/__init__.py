@@ -8,6 +8,7 @@ from flask import Flask
 from app.web import (
     admin,
     auth,
+    badges,
     content,
     feed,
     home,
@@ -34,6 +35,7 @@ def register_pages(app: Flask) -> None:
         referrals,
         points, leaderboards, rules,  # points and boards
         rewards,
+        badges,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     pages.init_templates(app)
