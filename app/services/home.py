@@ -12,12 +12,25 @@ a board's rank now with the rank kept when the company week began
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.extensions import db
-from app.models import ContentItem, Employee, Team, utcnow
-from app.services import feed, home_ranks
+from app.models import (
+    Badge,
+    BadgeGrant,
+    Challenge,
+    ChallengeAward,
+    ContentItem,
+    Employee,
+    Lesson,
+    Reward,
+    Team,
+    utcnow,
+)
+from app.services import badges, challenge_standings, feed, home_ranks, lessons
 from app.services.leaderboards import Scope, view_board
+from scoring.badges import Streak, describe_streak
+from scoring.challenges import LIVE_VIEWERS, ChallengeState, MyStanding, PrizeKind
 from scoring.home_ranks import RankChange, rank_change
 from scoring.participation import Presence
 from scoring.sharing import Allowance
@@ -25,6 +38,9 @@ from scoring.windows import Window
 
 BOARD_WINDOWS = (Window.ALL_TIME, Window.MONTH, Window.WEEK)
 NEWEST_CONTENT = 3
+NEW_LESSONS = 3
+# Results and badges this recent are news on the home page.
+RECENT = timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,29 @@ class BoardPlace:
 
 
 @dataclass(frozen=True)
+class RunningChallenge:
+    """A challenge the viewer is in, not final yet. While it is frozen for them (an
+    employee or team lead in its last hours) no rank is shown: ``rank`` is None and
+    ``points`` their own as of the freeze."""
+
+    challenge: Challenge
+    state: ChallengeState
+    frozen: bool
+    rank: int | None
+    points: int
+    qualified: bool
+
+
+@dataclass(frozen=True)
+class ChallengeResult:
+    challenge: Challenge
+    rank: int | None  # None: not placed (hidden, declined, no counting event)
+    points: int
+    qualified: bool
+    prizes: list[str]  # what the viewer won, in words
+
+
+@dataclass(frozen=True)
 class Home:
     employee: Employee
     now: datetime
@@ -51,6 +90,13 @@ class Home:
     points_this_week: int
     allowance: Allowance
     newest: list[ContentItem]
+    streak: Streak
+    streak_words: str  # never loss-framed: "3 weeks running"
+    next_badge: badges.BadgeCard | None
+    new_badges: list[BadgeGrant]
+    running: list[RunningChallenge]
+    results: list[ChallengeResult]
+    new_lessons: list[Lesson]
 
     def board(self, scope: Scope, window: Window) -> BoardPlace | None:
         return next((b for b in self.boards if b.scope is scope and b.window is window), None)
@@ -88,12 +134,61 @@ def newest_content(employee: Employee, now: datetime, limit: int = NEWEST_CONTEN
     return list(db.session.scalars(feed.feed_select(employee, now).limit(limit)))
 
 
+def prize_words(award: ChallengeAward) -> str:
+    """A prize won, in words: "50 bonus points", "the badge Gold sharer"."""
+    kind = PrizeKind(award.prize_kind)
+    if kind is PrizeKind.POINTS:
+        return f"{award.value} bonus point{'' if award.value == 1 else 's'}"
+    if kind is PrizeKind.BADGE:
+        badge = db.session.get(Badge, award.value)
+        return f"the badge {badge.name}" if badge else "a badge"
+    reward = db.session.get(Reward, award.value)
+    return f"the reward {reward.name}" if reward else "a reward"
+
+
+def running_challenges(employee: Employee, now: datetime) -> list[RunningChallenge]:
+    """``challenge_standings.running_for``, the challenge board's own reads, with the
+    rank left out while the challenge is frozen for this viewer."""
+    hides = challenge_standings.viewer_of(employee) not in LIVE_VIEWERS
+    running = []
+    for challenge, mine, state in challenge_standings.running_for(employee, now):
+        frozen = hides and state is ChallengeState.FROZEN
+        running.append(
+            RunningChallenge(
+                challenge,
+                state,
+                frozen,
+                None if frozen else mine.rank,
+                mine.points,
+                mine.qualified,
+            )
+        )
+    return running
+
+
+def challenge_results(employee: Employee, since: datetime) -> list[ChallengeResult]:
+    found: list[tuple[Challenge, MyStanding, list[ChallengeAward]]] = (
+        challenge_standings.results_for(employee, since)
+    )
+    return [
+        ChallengeResult(
+            challenge,
+            mine.rank,
+            mine.points,
+            mine.qualified,
+            [prize_words(award) for award in awards],
+        )
+        for challenge, mine, awards in found
+    ]
+
+
 def home_for(employee: Employee, now: datetime | None = None) -> Home:
     """Everything the home page and ``GET /api/v1/me/home`` show, for one employee who
     takes part."""
     moment = now or utcnow()
     places = _places(employee, moment)
     this_week = next(p for p in places if p.scope is Scope.COMPANY and p.window is Window.WEEK)
+    streak = badges.streak_for(employee, moment)
     return Home(
         employee=employee,
         now=moment,
@@ -102,4 +197,11 @@ def home_for(employee: Employee, now: datetime | None = None) -> Home:
         points_this_week=this_week.points,
         allowance=feed.allowance(employee, moment),
         newest=newest_content(employee, moment),
+        streak=streak,
+        streak_words=describe_streak(streak.current),
+        next_badge=badges.next_badge_progress(employee, moment),
+        new_badges=badges.recent_grants(employee, moment - RECENT),
+        running=running_challenges(employee, moment),
+        results=challenge_results(employee, moment - RECENT),
+        new_lessons=lessons.new_for(employee, limit=NEW_LESSONS),
     )

@@ -10,11 +10,25 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db, get_redis
-from app.models import Role, Team, utcnow
+from app.models import Challenge, Employee, Role, Team, utcnow
+from app.services import challenge_standings
 from app.services.home_ranks import ensure_snapshot
+from scoring.challenges import ChallengeState
 from scoring.participation import Presence
+from scoring.vocabulary import Channel, EventKind
 from scoring.windows import Window, window_start
-from tests.factories import ContentItemFactory, EmployeeFactory, SharePolicyFactory
+from tests.factories import (
+    BadgeFactory,
+    ChallengeAwardFactory,
+    ChallengeFactory,
+    ChallengePlacingFactory,
+    ContentItemFactory,
+    EmployeeFactory,
+    EventFactory,
+    LessonCompletionFactory,
+    LessonFactory,
+    SharePolicyFactory,
+)
 from tests.web.api_support import bearer_for
 from tests.web.points_pages_support import give, install_company, recently, settle
 from tests.web.points_support import ZONE
@@ -197,3 +211,95 @@ def test_shares_left_today_and_the_newest_content_are_the_feeds(app, client, log
     assert page.index("Fresh item") < page.index("Older item")
     feed = client.get("/feed").get_data(as_text=True)
     assert re.search(r'data-left="today">3<', feed)
+
+
+def _share(employee_id: int, at=None) -> None:
+    """A share event that happened ``at`` and arrived then too."""
+    employee = db.session.get(Employee, employee_id)
+    moment = at or recently(2)
+    EventFactory(
+        kind=EventKind.SHARE,
+        employee_id=employee.id,
+        team_id=employee.team_id,
+        channel=Channel.LINKEDIN,
+        occurred_at=moment,
+        created_at=moment,
+    )
+
+
+def test_streak_next_badge_challenges_results_and_lessons(app, client, login):
+    me = login(Role.EMPLOYEE, opted_in=True)
+    with app.app_context():
+        install_company()
+        BadgeFactory(
+            slug="steady-sharer",
+            name="Steady sharer",
+            definition={
+                "id": "steady-sharer",
+                "name": "Steady sharer",
+                "kind": "count",
+                "measure": "shares",
+                "levels": {"bronze": 3, "silver": 5, "gold": 20},
+            },
+        )
+        rival = EmployeeFactory(opted_in=True).id
+        _share(me.id)
+        _share(rival)
+        _share(rival)
+        running = ChallengeFactory(title="Autumn shares").id
+        finished = ChallengeFactory(
+            title="Summer shares",
+            starts_at=utcnow() - timedelta(days=20),
+            ends_at=utcnow() - timedelta(days=10),
+            state=ChallengeState.SETTLED,
+            settled_at=utcnow() - timedelta(days=3),
+            digest="0" * 64,
+        ).id
+        ChallengePlacingFactory(challenge_id=finished, entrant_id=me.id, rank=1, points=7)
+        ChallengeAwardFactory(challenge_id=finished, employee_id=me.id, value=50)
+        LessonFactory(title="Profile basics")
+        LessonCompletionFactory(lesson_id=LessonFactory(title="Done already").id, employee_id=me.id)
+        db.session.commit()
+        settle()
+        mine = challenge_standings.my_standing(
+            db.session.get(Challenge, running), db.session.get(Employee, me.id)
+        )
+    page = client.get("/").get_data(as_text=True)
+
+    assert "1 week running" in page
+    assert 'data-next-badge="steady-sharer"' in page
+    assert "1 of 3" in page
+    running_line = re.search(rf'data-challenge="{running}">(.*?)</li>', page, re.S).group(1)
+    assert "Autumn shares" in running_line
+    assert mine.rank == 2  # the rival shared twice
+    assert f'data-challenge-rank="{mine.rank}"' in running_line
+    result = re.search(rf'data-result="{finished}">(.*?)</li>', page, re.S).group(1)
+    assert 'data-result-rank="1"' in result
+    assert "You won 50 bonus points." in result
+    assert "Profile basics" in page
+    assert "Done already" not in page
+
+
+@pytest.mark.parametrize(
+    ("role", "ranked"), [(Role.EMPLOYEE, False), (Role.TEAM_LEAD, False), (Role.HR, True)]
+)
+def test_a_frozen_challenge_shows_no_rank_to_employees(app, client, login, role, ranked):
+    me = login(role, opted_in=True)
+    with app.app_context():
+        install_company()
+        challenge = ChallengeFactory(
+            title="Last hours",
+            starts_at=utcnow() - timedelta(days=3),
+            ends_at=utcnow() + timedelta(hours=2),
+            freeze_hours=6,
+        ).id
+        _share(me.id, at=utcnow() - timedelta(days=1))
+        db.session.commit()
+        settle()
+    page = client.get("/").get_data(as_text=True)
+    line = re.search(rf'data-challenge="{challenge}"(.*?)</li>', page, re.S).group(1)
+    assert ("data-frozen" in line) is not ranked
+    assert ('data-challenge-rank="1"' in line) is ranked
+    if not ranked:
+        assert "places are hidden until the results" in line
+        assert "Your points: 1." in line
