@@ -148,3 +148,59 @@ def test_role_matrix(app, as_role: Role | None):
         if as_role is not None and route.rule.endpoint in {"auth.sign_out"}:
             sign_in(client, employee)  # signing out is allowed; sign back in for the rest
     assert problems == []
+
+
+# The badge pages' roles, stated here so that changing one is a decision: the catalogue
+# and my badges for every employee, the editor for HR (and so admins).
+BADGE_PAGES = {
+    "GET /badges": Role.EMPLOYEE,
+    "GET /badges/mine": Role.EMPLOYEE,
+    "GET /hr/badges": Role.HR,
+    "GET /hr/badges/new": Role.HR,
+    "POST /hr/badges/new": Role.HR,
+    "GET /hr/badges/<int:badge_id>/edit": Role.HR,
+    "POST /hr/badges/<int:badge_id>/edit": Role.HR,
+    "POST /hr/badges/<int:badge_id>/retire": Role.HR,
+    "POST /hr/badges/<int:badge_id>/activate": Role.HR,
+}
+
+
+def test_badge_pages_declare_their_roles(app):
+    found, _ = routes(app)
+    declared = {str(r): r.role for r in found if r.rule.endpoint.startswith("badge_pages.")}
+    assert declared == BADGE_PAGES
+
+
+# Lessons' roles, stated here so that changing one is a decision: reading and the quiz
+# for every employee, the editor for HR (and so admins).
+LESSON_ROUTES = {
+    "GET /lessons": Role.EMPLOYEE,
+    "GET /lessons/<int:lesson_id>": Role.EMPLOYEE,
+    "POST /lessons/<int:lesson_id>/completion": Role.EMPLOYEE,
+    "GET /hr/lessons": Role.HR,
+    "GET /hr/lessons/new": Role.HR,
+    "POST /hr/lessons/new": Role.HR,
+    "GET /hr/lessons/<int:lesson_id>/edit": Role.HR,
+    "POST /hr/lessons/<int:lesson_id>/edit": Role.HR,
+    "POST /hr/lessons/<int:lesson_id>/publish": Role.HR,
+    "POST /hr/lessons/<int:lesson_id>/retire": Role.HR,
+    "GET /api/v1/lessons": Role.EMPLOYEE,
+    "POST /api/v1/lessons": Role.HR,
+    "GET /api/v1/lessons/<int:lesson_id>": Role.EMPLOYEE,
+    "PATCH /api/v1/lessons/<int:lesson_id>": Role.HR,
+    "POST /api/v1/lessons/<int:lesson_id>/publish": Role.HR,
+    "POST /api/v1/lessons/<int:lesson_id>/retire": Role.HR,
+    "PUT /api/v1/lessons/<int:lesson_id>/image": Role.HR,
+    "DELETE /api/v1/lessons/<int:lesson_id>/image": Role.HR,
+    "POST /api/v1/lessons/<int:lesson_id>/completion": Role.EMPLOYEE,
+}
+
+
+def test_lesson_routes_declare_their_roles(app):
+    found, _ = routes(app)
+    declared = {
+        str(r): r.role
+        for r in found
+        if r.rule.endpoint.startswith(("lesson_pages.", "lessons."))
+    }
+    assert declared == LESSON_ROUTES
