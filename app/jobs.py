@@ -32,7 +32,15 @@ from app.leases import Lease
 from app.mail import send_mail
 from app.models import Employee
 from app.queue import QUEUES, enqueue
-from app.services import badges, clicks, inbound_feeds, redemptions, scoring
+from app.services import (
+    badges,
+    challenge_settlement,
+    challenge_standings,
+    clicks,
+    inbound_feeds,
+    redemptions,
+    scoring,
+)
 from app.services.home_ranks import ensure_snapshot
 from app.services.ledger import recalculate
 from app.services.scoring import (
@@ -358,8 +366,6 @@ def backfill_badge(badge_id: int) -> int:
 
 def update_challenge_boards() -> dict[str, int]:
     """Bring every running challenge's live Redis board up to date from SQL."""
-    from app.services import challenge_standings
-
     done = challenge_standings.update_challenge_boards()
     db.session.rollback()  # read only: end the read transaction
     return done
@@ -368,8 +374,6 @@ def update_challenge_boards() -> dict[str, int]:
 def settle_challenge(challenge_id: int) -> bool:
     """Settle one challenge when due: placings, digest and prizes in one commit. Run
     twice, late, or on two workers at once, the prizes are written once."""
-    from app.services import challenge_settlement
-
     try:
         done = challenge_settlement.settle_challenge(challenge_id)
         db.session.commit()
@@ -382,8 +386,6 @@ def settle_challenge(challenge_id: int) -> bool:
 def settle_challenges() -> dict[str, int]:
     """The clock's sweep: freeze the challenges whose freeze began, then settle each one
     that is due, each in its own transaction (one failing does not hold the others)."""
-    from app.services import challenge_settlement
-
     frozen = challenge_settlement.freeze_due()
     db.session.commit()
     settled = 0

@@ -20,6 +20,8 @@ here.
 - ``chorus:home-ranks:``: each board's ranks as the company week began, for the home
   page's "since last week" (derived from the ledger, rebuilt when lost);
   ``app.services.home_ranks``;
+- ``{chorus:challenges}:``: each share challenge's live and frozen boards, their
+  built markers and the live board's watermark; ``app.services.challenge_boards``;
 - ``chorus:rl``: rate limits, the key prefix handed to flask-limiter; ``app.config``;
 - ``rq:``: RQ's queues, jobs, workers and registries, named by the ``rq`` library
   (the queues Chorus uses are listed in ``app.queue``).
@@ -40,5 +42,6 @@ NAMESPACES: dict[str, str] = {
     "chorus:lock:": "app.services.scoring",
     "chorus:jobs:": "app.worker_status",
     "chorus:home-ranks:": "app.services.home_ranks",
+    "{chorus:challenges}": "app.services.challenge_boards",
     "chorus:rl": "app.config",
 }

@@ -866,3 +866,59 @@ METRIC_WORDS = {
     Metric.REFERRAL_STAGES: "referral stages",
     Metric.POINTS: "points",
 }
+
+
+# Boards of pairs ---------------------------------------------------------------------
+
+
+def pair_totals(
+    items: Iterable[Contribution], since: datetime
+) -> dict[tuple[int | None, int], Standing]:
+    """Each (team at the time, employee)'s total and when it was reached, the way
+    ``person_totals`` does it per person: what a live team-mode board keeps, so that
+    who is an active member can be decided when the board is read."""
+    points: dict[tuple[int | None, int], int] = {}
+    reached: dict[tuple[int | None, int], datetime] = {}
+    for c in items:
+        pair = (c.team_id, c.employee_id)
+        points[pair] = points.get(pair, 0) + c.value
+        if c.value != 0:
+            earlier = reached.get(pair)
+            reached[pair] = c.occurred_at if earlier is None else max(earlier, c.occurred_at)
+    return {
+        pair: Standing(pair[1], total, reached.get(pair, since)) for pair, total in points.items()
+    }
+
+
+def tallies_from_pairs(
+    pairs: Mapping[tuple[int | None, int], Standing],
+    active_members: Mapping[int, Collection[int]],
+    since: datetime,
+) -> list[TeamTally]:
+    """``team_tallies`` from the pair totals instead of the contributions: the same
+    tallies (a pair whose contributions were all 0 was reached at ``since``, which no
+    contribution of the challenge precedes)."""
+    points: dict[int, int] = {}
+    reached: dict[int, datetime] = {}
+    for (team_id, employee_id), standing in pairs.items():
+        if team_id is None or employee_id not in active_members.get(team_id, ()):
+            continue
+        points[team_id] = points.get(team_id, 0) + standing.points
+        reached[team_id] = max(reached.get(team_id, since), standing.reached_at)
+    return [
+        TeamTally(team_id, points.get(team_id, 0), reached.get(team_id, since), len(members))
+        for team_id, members in sorted(active_members.items())
+        if members
+    ]
+
+
+def placings_from_rows(
+    rows: Iterable[tuple[int, int, int, int, int, int, bool]],
+) -> list[Placing]:
+    """Stored placings (rank, entrant, points, score numerator, score denominator,
+    active members, qualified) back as ``Placing``: what ``settlement_digest`` is
+    recomputed over to check that settled results were not changed."""
+    return [
+        Placing(rank, entrant, points, Fraction(num, den), members, bool(qualified))
+        for rank, entrant, points, num, den, members, qualified in rows
+    ]

@@ -42,12 +42,15 @@ from scoring.challenges import (
     cutoff_for,
     exclusion,
     individual_standings,
+    pair_totals,
     person_totals,
+    placings_from_rows,
     qualifies,
     settlement_digest,
     settlement_due,
     sources,
     standing_of,
+    tallies_from_pairs,
     target_progress,
     team_rule_text,
     team_standings,
@@ -962,3 +965,74 @@ def test_the_rules_in_words(args, expected):
     lines = rules_in_words(*args)
     assert any(expected in line for line in lines), lines
     assert "voluntary" in lines[-1]
+
+
+# Pair boards (team mode's live board) ---------------------------------------------------
+
+
+def _c(employee: int, team: int | None, value: int, minutes: int) -> Contribution:
+    return Contribution(employee, team, value, START + timedelta(minutes=minutes))
+
+
+PAIR_CASES = [
+    # (contributions, active members)
+    ([], {1: {10, 11}}),
+    ([_c(10, 1, 5, 1), _c(11, 1, 3, 2)], {1: {10, 11}}),
+    ([_c(10, 1, 5, 1), _c(10, 1, 0, 9)], {1: {10}}),  # a 0 does not move the time
+    ([_c(10, 1, 5, 1), _c(10, 1, -5, 3)], {1: {10}}),  # net 0, reached at 3
+    ([_c(10, 1, 5, 1), _c(10, 2, 4, 2)], {1: {10}, 2: {11}}),  # moved: only team 1 counts
+    ([_c(10, None, 5, 1), _c(11, 2, 1, 4)], {2: {11, 12}}),  # no team at the time
+    ([_c(10, 1, 0, 1)], {1: {10}, 3: set()}),  # a team without active members is left out
+]
+
+
+@pytest.mark.parametrize(("items", "active"), PAIR_CASES)
+def test_tallies_from_pairs_equal_tallies_from_contributions(items, active):
+    pairs = pair_totals(items, START)
+    assert tallies_from_pairs(pairs, active, START) == team_tallies(items, active, START)
+
+
+def test_pair_totals_keep_the_team_at_the_time():
+    pairs = pair_totals([_c(10, 1, 5, 1), _c(10, 2, 4, 2), _c(10, 1, 0, 7)], START)
+    assert pairs == {
+        (1, 10): Standing(10, 5, START + timedelta(minutes=1)),
+        (2, 10): Standing(10, 4, START + timedelta(minutes=2)),
+    }
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 4),
+            st.sampled_from([None, 1, 2]),
+            st.integers(-3, 5),
+            st.integers(0, 600),
+        ),
+        max_size=30,
+    ),
+    st.sets(st.integers(1, 4)),
+)
+def test_tallies_from_pairs_agree_for_any_history(raw, active_people):
+    items = [_c(e, t, v, m) for e, t, v, m in raw]
+    active = {1: active_people, 2: {1, 2} & active_people}
+    pairs = pair_totals(items, START)
+    assert tallies_from_pairs(pairs, active, START) == team_tallies(items, active, START)
+
+
+def test_placings_from_rows_give_back_the_digest():
+    placings = [Placing(1, 7, 40, Fraction(10), 4, True), Placing(2, 3, 80, Fraction(8), 10, True)]
+    rows = [
+        (
+            p.rank,
+            p.entrant_id,
+            p.points,
+            p.score.numerator,
+            p.score.denominator,
+            p.active_members,
+            p.qualified,
+        )
+        for p in placings
+    ]
+    assert settlement_digest(5, placings_from_rows(rows)) == settlement_digest(5, placings)
+    changed = [(1, 7, 41, 41, 4, 4, True), rows[1]]
+    assert settlement_digest(5, placings_from_rows(changed)) != settlement_digest(5, placings)

@@ -1,0 +1,335 @@
+"""Freezing and settling share challenges, and paying their prizes, exactly once.
+
+The state moves open -> frozen -> settled only by conditional UPDATE
+(``... WHERE id = :id AND state IN scoring.challenges.sources(...)``): of two workers
+settling at once, the second finds the row no longer in a source state (on PostgreSQL
+it waits on the first one's row lock, then re-reads it) and writes nothing. Cancelled
+challenges are never settled. Placings (primary key challenge, entrant), awards (unique
+award key), prize ledger lines (unique line key), badge grants (unique employee,
+badge, level, period) and reward redemptions (unique employee, idempotency key) are
+written insert-if-absent besides, so a settlement run late or twice gives every prize
+once. Everything happens in the caller's transaction: the job commits (``app.jobs``).
+
+Scored first: for the points metric, a challenge is not settled while an event of its
+period that arrived inside the lateness window is still unscored (the scoring job
+settles events every few seconds; the sweep tries again a minute later). Counts
+(shares, clicks, referral stages) are read from events and do not wait.
+
+Prizes (``challenge.prizes``: ``[{"kind", "value", "place"}]``):
+
+- points: a ledger line of kind prize (``line_key`` = the award key), dated at the
+  challenge's end, for the employee's current team. It has no event, so it never
+  counts toward any challenge;
+- badge: a grant of that badge, level once, period ``challenge:<id>``, dated when the
+  challenge was settled, announced (not quiet);
+- reward: an approved redemption of that reward costing 0 points (idempotency key =
+  the award key). It takes a unit of stock when the reward has stock; when none is
+  left, the redemption is still written, approved, with a note for HR ("out of stock:
+  HR arranges it"), so the winner's prize is recorded and visible either way.
+
+A prize naming a badge or reward that no longer exists is recorded as an award only.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import exists, select, update
+
+from app.db import insert_ignoring_conflicts
+from app.extensions import after_commit, db
+from app.models import (
+    Badge,
+    BadgeGrant,
+    Challenge,
+    ChallengeAward,
+    ChallengePlacing,
+    Employee,
+    Event,
+    LedgerLine,
+    LineKind,
+    Redemption,
+    RedemptionState,
+    Reward,
+    utcnow,
+)
+from app.services import challenge_boards
+from app.services.challenge_standings import active_members, compute, schedule_of
+from scoring import challenges as sc
+from scoring.badges import Level, challenge_period
+from scoring.challenges import ChallengeState, Metric, Mode, Party, Prize, PrizeKind
+
+log = logging.getLogger("chorus.challenges")
+
+REASON_LIMIT = 300
+
+
+def prizes_of(challenge: Challenge) -> list[Prize]:
+    return [
+        Prize(PrizeKind(p["kind"]), int(p["value"]), p.get("place")) for p in challenge.prizes or ()
+    ]
+
+
+def _move(challenge_id: int, to: ChallengeState, **values) -> bool:
+    """The conditional UPDATE: true when this call made the move."""
+    sources = list(sc.sources(to, Party.CLOCK))
+    result = db.session.execute(
+        update(Challenge)
+        .where(Challenge.id == challenge_id, Challenge.state.in_(sources))
+        .values(state=to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def freeze_due(now: datetime | None = None) -> list[int]:
+    """Move open challenges whose freeze moment has come to frozen; their ids."""
+    now = now or utcnow()
+    frozen = []
+    candidates = db.session.scalars(
+        select(Challenge).where(Challenge.state == ChallengeState.OPEN, Challenge.starts_at <= now)
+    ).all()
+    for challenge in candidates:
+        schedule = schedule_of(challenge)
+        if sc.clock_state(schedule, now) is ChallengeState.FROZEN and _move(
+            challenge.id, ChallengeState.FROZEN
+        ):
+            frozen.append(challenge.id)
+    return frozen
+
+
+def settle_due(now: datetime | None = None) -> list[int]:
+    """Ids of challenges, not final, whose settlement is due (end + lateness)."""
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        select(Challenge)
+        .where(Challenge.state.not_in(list(sc.FINAL)), Challenge.ends_at <= now)
+        .order_by(Challenge.ends_at, Challenge.id)
+    ).all()
+    return [c.id for c in candidates if sc.settlement_due(schedule_of(c), now)]
+
+
+def unscored_events(challenge: Challenge) -> bool:
+    """Whether an event that may count for the points metric still waits for scoring."""
+    schedule = schedule_of(challenge)
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Event.scored_at.is_(None),
+                    Event.occurred_at >= schedule.start,
+                    Event.occurred_at < schedule.end,
+                    Event.created_at < schedule.settle_at,
+                )
+            )
+        )
+    )
+
+
+def settle_challenge(challenge_id: int, now: datetime | None = None) -> bool:
+    """Settle one challenge if due: placings, digest, awards and prizes, in the
+    caller's transaction (flushed, not committed). False when it is not due, not
+    scored yet, final already, or another run settled it first."""
+    now = now or utcnow()
+    challenge = db.session.get(Challenge, challenge_id)
+    if challenge is None or challenge.state in sc.FINAL:
+        return False
+    schedule = schedule_of(challenge)
+    if not sc.settlement_due(schedule, now):
+        return False
+    if challenge.metric is Metric.POINTS and unscored_events(challenge):
+        log.info("challenge %s: events still to score, settling later", challenge_id)
+        return False
+    computed = compute(challenge, sc.final_cutoff(schedule))
+    placings = computed.placings
+    digest = sc.settlement_digest(challenge_id, placings)
+    if not _move(challenge_id, ChallengeState.SETTLED, settled_at=now, digest=digest):
+        return False
+    insert_ignoring_conflicts(
+        ChallengePlacing,
+        [
+            {
+                "challenge_id": challenge_id,
+                "entrant_id": p.entrant_id,
+                "rank": p.rank,
+                "points": p.points,
+                "score_numerator": p.score.numerator,
+                "score_denominator": p.score.denominator,
+                "active_members": p.active_members,
+                "qualified": p.qualified,
+            }
+            for p in placings
+        ],
+    )
+    prizes = prizes_of(challenge)
+    if prizes:
+        if challenge.mode is Mode.TEAM:
+            members = computed.members
+            if members is None:
+                members, _ = active_members(challenge)
+            won = sc.awards(challenge_id, placings, prizes, members=members)
+        else:
+            hidden = [
+                pid
+                for pid, total in computed.totals.items()
+                if pid in computed.people
+                and computed.people[pid].taking_part
+                and not computed.people[pid].ranked
+                and sc.qualifies(total.points, challenge.minimum)
+            ]
+            won = sc.awards(challenge_id, placings, prizes, unranked_qualifiers=hidden)
+        pay_awards(challenge, won, now)
+    db.session.flush()
+    db.session.expire(challenge)
+    after_commit(lambda: challenge_boards.forget(challenge_id))  # settled: placings rule
+    return True
+
+
+def _reason(challenge: Challenge, place: int | None) -> str:
+    where = f"place {place}" if place is not None else "qualified"
+    suffix = f", {where}"
+    title = challenge.title[: REASON_LIMIT - len("Prize: ") - len(suffix)]
+    return f"Prize: {title}{suffix}"
+
+
+def pay_awards(challenge: Challenge, won: list[sc.Award], now: datetime) -> int:
+    """Write the awards and pay their prizes, each once; returns awards written now."""
+    written = insert_ignoring_conflicts(
+        ChallengeAward,
+        [
+            {
+                "award_key": a.key,
+                "challenge_id": challenge.id,
+                "employee_id": a.employee_id,
+                "prize_kind": a.prize.kind.value,
+                "value": a.prize.value,
+                "place": a.place,
+                "created_at": now,
+            }
+            for a in won
+        ],
+    )
+    teams = (
+        dict(
+            db.session.execute(
+                select(Employee.id, Employee.team_id).where(
+                    Employee.id.in_({a.employee_id for a in won})
+                )
+            ).all()
+        )
+        if won
+        else {}
+    )
+    points = [a for a in won if a.prize.kind is PrizeKind.POINTS]
+    insert_ignoring_conflicts(
+        LedgerLine,
+        [
+            {
+                "line_key": a.key,
+                "kind": LineKind.PRIZE,
+                "employee_id": a.employee_id,
+                "team_id": teams.get(a.employee_id),
+                "points": a.prize.value,
+                "occurred_at": challenge.ends_at,
+                "reason": _reason(challenge, a.place),
+                "created_at": now,
+            }
+            for a in points
+        ],
+    )
+    badges = [a for a in won if a.prize.kind is PrizeKind.BADGE]
+    known_badges = (
+        set(
+            db.session.scalars(
+                select(Badge.id).where(Badge.id.in_({a.prize.value for a in badges}))
+            )
+        )
+        if badges
+        else set()
+    )
+    insert_ignoring_conflicts(
+        BadgeGrant,
+        [
+            {
+                "badge_id": a.prize.value,
+                "employee_id": a.employee_id,
+                "level": Level.ONCE,
+                "period": challenge_period(challenge.id),
+                "granted_at": now,
+                "quiet": False,
+                "created_at": now,
+            }
+            for a in badges
+            if a.prize.value in known_badges
+        ],
+    )
+    for award in won:
+        if award.prize.kind is PrizeKind.REWARD:
+            _give_reward(challenge, award, now)
+    return written
+
+
+def _give_reward(challenge: Challenge, award: sc.Award, now: datetime) -> None:
+    reward = db.session.get(Reward, award.prize.value)
+    if reward is None:
+        return
+    already = db.session.scalar(
+        select(Redemption.id).where(
+            Redemption.employee_id == award.employee_id,
+            Redemption.idempotency_key == award.key,
+        )
+    )
+    if already is not None:
+        return
+    note = f"Prize: {challenge.title}"[:250]
+    if reward.stock is not None:
+        taken = db.session.execute(
+            update(Reward)
+            .where(Reward.id == reward.id, Reward.stock > 0)
+            .values(stock=Reward.stock - 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not taken:
+            note += "; out of stock: HR arranges it"
+    inserted = insert_ignoring_conflicts(
+        Redemption,
+        [
+            {
+                "employee_id": award.employee_id,
+                "reward_id": reward.id,
+                "idempotency_key": award.key,
+                "points": 0,
+                "state": RedemptionState.APPROVED,
+                "created_at": now,
+                "decided_at": now,
+                "decision_note": note,
+            }
+        ],
+    )
+    if not inserted and reward.stock is not None and "out of stock" not in note:
+        db.session.execute(  # written meanwhile by another run: give the unit back
+            update(Reward)
+            .where(Reward.id == reward.id, Reward.stock.is_not(None))
+            .values(stock=Reward.stock + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def verify_digest(challenge: Challenge) -> bool:
+    """Recompute the digest from the stored placings: true when they are as settled."""
+    if challenge.state is not ChallengeState.SETTLED or challenge.digest is None:
+        return False
+    rows = db.session.execute(
+        select(
+            ChallengePlacing.rank,
+            ChallengePlacing.entrant_id,
+            ChallengePlacing.points,
+            ChallengePlacing.score_numerator,
+            ChallengePlacing.score_denominator,
+            ChallengePlacing.active_members,
+            ChallengePlacing.qualified,
+        ).where(ChallengePlacing.challenge_id == challenge.id)
+    ).all()
+    placings = sc.placings_from_rows(tuple(row) for row in rows)
+    return sc.settlement_digest(challenge.id, placings) == challenge.digest
