@@ -9,6 +9,7 @@ from app.api.support import api_blueprint, caller
 from app.auth import requires_role
 from app.errors import InvalidInput
 from app.models import Employee, Role
+from app.schemas.home import HomeSchema, home_json
 from app.schemas.profile import (
     EraseSchema,
     InterestIdsSchema,
@@ -17,7 +18,8 @@ from app.schemas.profile import (
     PresenceSchema,
     ProfileSchema,
 )
-from app.services import participation
+from app.services import feed, participation
+from app.services.home import home_for
 
 bp = api_blueprint("me", "/me", "The signed-in employee: profile, opt-in, export, erasure.")
 
@@ -29,6 +31,26 @@ class Profile(MethodView):
     def get(self) -> Employee:
         """Your profile"""
         return caller()
+
+
+@bp.route("/home")
+class Home(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @bp.response(200, HomeSchema)
+    @bp.alt_response(409, response="CONFLICT", description="You have not opted in")
+    def get(self) -> dict:
+        """Your home: where you stand and what to do next
+
+        The same figures as the home page and the boards: your rank and points on each
+        board (company and your team; all time, this month, this week) with the change
+        since the company week began, points this week, your streak, progress to the
+        next badge, running challenges with your place (none while a challenge is
+        frozen), recent results and prizes, shares left, the newest content and new
+        lessons.
+        """
+        employee = caller()
+        feed.require_participating(employee)
+        return home_json(home_for(employee))
 
 
 @bp.route("/presence")
