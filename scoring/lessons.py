@@ -40,6 +40,11 @@ def question_problems(questions: Any) -> dict[str, list[str]]:
             problems[at] = ["Each question needs its text, its choices and the right answer."]
             continue
         text = entry.get("question")
+        choices = entry.get("choices")
+        texts = [text, *(choices if isinstance(choices, list) else [])]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            problems[at] = ["Text cannot hold the NUL character (\\0)."]
+            continue
         if not isinstance(text, str) or not text.strip():
             problems[f"{at}.question"] = ["Write the question."]
         elif len(text.strip()) > QUESTION_MAX:

@@ -200,6 +200,8 @@ class CompletionSchema(Schema):
 
 
 class LessonFormSchema(LessonCreateSchema):
-    """The page form: numbers arrive as text."""
+    """The page form: numbers arrive as text; the questions are checked by the service,
+    whose words name what to fix in each question block."""
 
     points = Integer(load_default=0, validate=validate.Range(min=0, max=MAX_LESSON_POINTS))
+    questions = fields.List(fields.Raw(), required=True)

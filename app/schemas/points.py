@@ -67,6 +67,10 @@ class RuleVersionSchema(Schema):
     tags = fields.List(String(), allow_none=True)
     team_ids = fields.List(Integer(), allow_none=True)
     campaign = String(allow_none=True)
+    own_words = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "true: only shares in the employee's own words; null: any"},
+    )
     cap = Integer(allow_none=True)
     cap_window = fields.Enum(Window, by_value=True)
     vesting_days = Integer()
@@ -130,6 +134,13 @@ class RuleTermsSchema(Schema):
         allow_none=True,
         validate=Length(min=1, max=60),
         metadata={"description": "content of this campaign hashtag; null: any"},
+    )
+    own_words = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "true: only shares whose text the employee put in their own words "
+            "(changed beyond the template), and clicks on them; null or false: any"
+        },
     )
     cap = Integer(
         strict=True,

@@ -15,6 +15,7 @@ from app.web import (
     hr,
     inbound_feeds,
     leaderboards,
+    lessons,
     pages,
     participation,
     points,
@@ -35,6 +36,7 @@ def register_pages(app: Flask) -> None:
         referrals,
         points, leaderboards, rules,  # points and boards
         rewards,
+        lessons,
         badges,
     ):  # fmt: skip
         app.register_blueprint(module.bp)

@@ -92,6 +92,7 @@ def _version_values(version: RuleVersion) -> dict[str, Any]:
         "tags": ", ".join(version.tags or []),
         "team_ids": [str(t) for t in version.team_ids or []],
         "campaign": version.campaign or "",
+        "own_words": bool(version.own_words),
         "cap": "" if version.cap is None else version.cap,
         "cap_window": version.cap_window.value,
         "vesting_days": version.vesting_days,
@@ -108,6 +109,7 @@ def _entered(with_name: bool) -> dict[str, Any]:
         "tags": form.get("tags", ""),
         "team_ids": form.getlist("team_ids"),
         "campaign": form.get("campaign", "").strip(),
+        "own_words": form.get("own_words", ""),
         "cap": form.get("cap", "").strip(),
         "cap_window": form.get("cap_window", ""),
         "vesting_days": form.get("vesting_days", "").strip(),
@@ -129,6 +131,8 @@ def _load_rule_form(entered: dict[str, Any]) -> tuple[dict[str, Any], datetime |
         "cap": optional_int(entered["cap"]),
         "vesting_days": optional_int(entered["vesting_days"]),
         "campaign": entered["campaign"] or None,
+        # A ticked box: only shares in own words; unticked: any share (stored as NULL).
+        "own_words": True if entered["own_words"] else None,
         "effective_at": entered["effective_at"] or None,
         # Nothing chosen: the rule applies to all, which the rule stores as NULL.
         "channels": entered["channels"] or None,

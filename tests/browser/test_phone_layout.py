@@ -14,13 +14,16 @@ from app.extensions import db
 from app.models import (
     ContentItem,
     Employee,
+    Lesson,
     ReferralProgramme,
     Reward,
     Role,
     ScoringRule,
     Share,
     TabooTopic,
+    utcnow,
 )
+from app.services.lessons_demo import add_demo_lessons
 from app.services.sign_in import sign_in_url
 from tests.browser.conftest import screenshot
 
@@ -67,10 +70,18 @@ def _path_values(me: Employee) -> dict[str, object]:
         "employee_id": _first(Employee, Employee.id != me.id),
         "programme_id": _first(ReferralProgramme),
         "reward_id": _first(Reward),
+        "lesson_id": _first(Lesson) or _starter_lesson(),
         "rule_id": _first(ScoringRule),
         "topic_id": _first(TabooTopic),
         "token": "not-a-real-token",
     }
+
+
+def _starter_lesson() -> int:
+    """The starter lessons, when the demo has none yet."""
+    lesson_id = add_demo_lessons(None, utcnow())[0].id
+    db.session.commit()
+    return lesson_id
 
 
 def _person(role: str) -> int:

@@ -31,6 +31,12 @@ QUIZ = [q(), q("Disclose?", ("Yes, always", "Never", "Only on X"), 0), q(answer=
         pytest.param("nope", {"questions"}, id="not-a-list"),
         pytest.param([q()] * 6, {"questions"}, id="too-many"),
         pytest.param([q(), "text"], {"questions.1"}, id="not-an-object"),
+        pytest.param(
+            [{"question": "x", "choices": 5, "answer": 0}],
+            {"questions.0.choices"},
+            id="choices-a-number",
+        ),
+        pytest.param([q(), q(question="a\x00b")], {"questions.1"}, id="nul"),
         pytest.param([q(question="  ")], {"questions.0.question"}, id="blank-question"),
         pytest.param([q(question="x" * 301)], {"questions.0.question"}, id="long-question"),
         pytest.param([q(), q(choices=("only",))], {"questions.1.choices"}, id="one-choice"),

@@ -199,8 +199,6 @@ LESSON_ROUTES = {
 def test_lesson_routes_declare_their_roles(app):
     found, _ = routes(app)
     declared = {
-        str(r): r.role
-        for r in found
-        if r.rule.endpoint.startswith(("lesson_pages.", "lessons."))
+        str(r): r.role for r in found if r.rule.endpoint.startswith(("lesson_pages.", "lessons."))
     }
     assert declared == LESSON_ROUTES
