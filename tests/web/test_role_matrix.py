@@ -202,3 +202,26 @@ def test_lesson_routes_declare_their_roles(app):
         str(r): r.role for r in found if r.rule.endpoint.startswith(("lesson_pages.", "lessons."))
     }
     assert declared == LESSON_ROUTES
+
+
+# The landing page is public (it sends visitors to sign in and people who do not take
+# part to the guidelines), so the matrix above skips it: every role's home is read here.
+@pytest.mark.parametrize("as_role", [None, *ROLES], ids=lambda r: r.value if r else "anonymous")
+def test_home_page_for_every_role(app, as_role: Role | None):
+    client = app.test_client()
+    if as_role is None:
+        response = client.get("/")
+        assert (response.status_code, response.headers["Location"]) == (302, "/sign-in")
+        return
+    with app.app_context():
+        people = [EmployeeFactory(role=as_role, opted_in=taking) for taking in (False, True)]
+        for person in people:
+            db.session.refresh(person)
+            db.session.expunge(person)
+    sign_in(client, people[0])
+    response = client.get("/")
+    assert (response.status_code, response.headers["Location"]) == (302, "/guidelines")
+    sign_in(client, people[1])
+    response = client.get("/")
+    assert response.status_code == 200
+    assert 'data-home="boards"' in response.get_data(as_text=True)
