@@ -17,6 +17,7 @@ from scoring.challenges import ChallengeState
 from scoring.participation import Presence
 from scoring.vocabulary import Channel, EventKind
 from scoring.windows import Window, window_start
+from tests.conftest import sql_statements
 from tests.factories import (
     BadgeFactory,
     ChallengeAwardFactory,
@@ -29,10 +30,11 @@ from tests.factories import (
     LessonFactory,
     SharePolicyFactory,
 )
-from tests.web.api_support import bearer_for
+from tests.web.api_support import bearer_for, session_for
 from tests.web.points_pages_support import give, install_company, recently, settle
 from tests.web.points_support import ZONE
 
+WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|UPSERT)\b", re.IGNORECASE)
 BOARDS = [
     (scope, window) for scope in ("company", "team") for window in ("all_time", "month", "week")
 ]
@@ -303,3 +305,22 @@ def test_a_frozen_challenge_shows_no_rank_to_employees(app, client, login, role,
     if not ranked:
         assert "places are hidden until the results" in line
         assert "Your points: 1." in line
+
+
+def test_reading_the_home_writes_nothing(app, client, login):
+    me = login(Role.EMPLOYEE, opted_in=True)
+    with app.app_context():
+        install_company()
+        BadgeFactory()
+        ChallengeFactory(title="Autumn shares")
+        LessonFactory()
+        ContentItemFactory()
+        _share(me.id)
+        db.session.commit()
+        settle()
+    api = session_for(app, me.id)  # a token's use is recorded: sessions read as pages do
+    for read in (lambda: client.get("/"), lambda: api.get("/api/v1/me/home")):
+        with sql_statements(app) as statements:
+            assert read().status_code == 200
+        assert statements  # the reads were seen
+        assert [s for s in statements if WRITES.match(s)] == []
