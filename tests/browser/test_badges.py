@@ -71,11 +71,11 @@ def test_hr_creates_a_badge_with_a_preview_and_an_employee_sees_it_with_progress
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/hr/badges")
     assert "receives it in the next minutes" in page.get_by_role("status").first.inner_text()
-    row = page.locator("tr[data-badge='storyteller']")
+    row = page.locator("li[data-badge='storyteller']")
     assert "Share 2 times for bronze and 5 for silver" in row.inner_text()
     run_jobs()  # the backfill the save queued
     page.reload()
-    assert row.locator("td").nth(3).inner_text() == "1"  # one holder
+    assert row.locator("[data-holders]").inner_text() == "1 holder"
     screenshot(page, "badge-editor-list")
 
     phone = new_page(**PHONE)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.demo import DEMO_LOGINS
 from app.extensions import db
 from app.models import (
+    Badge,
     ContentItem,
     Employee,
     Lesson,
@@ -70,6 +71,7 @@ def _path_values(me: Employee) -> dict[str, object]:
         "employee_id": _first(Employee, Employee.id != me.id),
         "programme_id": _first(ReferralProgramme),
         "reward_id": _first(Reward),
+        "badge_id": _first(Badge),
         "lesson_id": _first(Lesson) or _starter_lesson(),
         "rule_id": _first(ScoringRule),
         "topic_id": _first(TabooTopic),
