@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from app.api import (
     audit,
     badges,
+    challenges,
     company,
     content,
     employees,
@@ -73,6 +74,7 @@ BLUEPRINTS: list[Blueprint] = [
     rewards.rewards_bp,
     rewards.redemptions_bp,
     # the game
+    challenges.bp,
     badges.bp,
     # learning
     lessons.bp,

@@ -14,7 +14,7 @@ row and says so, and the other way round settlement finds the challenge cancelle
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,12 +36,13 @@ from app.models import (
     challenge_teams,
     utcnow,
 )
-from app.services import audit
+from app.services import audit, challenge_standings
 from scoring.challenges import (
     FINAL,
     ChallengeState,
     Metric,
     Mode,
+    MyStanding,
     Party,
     Prize,
     PrizeKind,
@@ -54,8 +55,10 @@ from scoring.challenges import (
     edit_problems,
     may_manage,
     organise_problem,
+    rules_in_words,
     sources,
     start_problem,
+    team_rule_text,
     visible_to,
 )
 
@@ -453,7 +456,10 @@ def decline(employee: Employee, challenge: Challenge) -> bool:
         .on_conflict_do_nothing()
         .returning(ChallengeDecline.employee_id)
     )
-    return db.session.execute(statement).first() is not None
+    declined = db.session.execute(statement).first() is not None
+    if declined:
+        challenge_standings.follow_entrant(challenge, employee.id)  # off the live board
+    return declined
 
 
 def rejoin(employee: Employee, challenge: Challenge) -> bool:
@@ -464,6 +470,7 @@ def rejoin(employee: Employee, challenge: Challenge) -> bool:
         return False
     db.session.delete(row)
     db.session.flush()
+    challenge_standings.follow_entrant(challenge, employee.id)  # back on the live board
     return True
 
 
@@ -496,3 +503,72 @@ def prize_lines(challenge: Challenge) -> list[PrizeLine]:
 def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+# What a viewer sees ----------------------------------------------------------------
+
+
+def standings(
+    challenge: Challenge,
+    viewer: Employee,
+    now: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> challenge_standings.ChallengeView:
+    """The standings as ``viewer`` may see them, from the one function every surface
+    reads. While frozen for this viewer, no rank shows: no rows (their order would tell
+    the ranks) and no rank of their own; their own total stays."""
+    view = challenge_standings.view_challenge(challenge, viewer, now, limit=limit, offset=offset)
+    if not view.frozen:
+        return view
+    mine = view.mine and MyStanding(None, view.mine.points, view.mine.qualified)
+    return replace(view, rows=[], total_rows=0, mine=mine)
+
+
+def describe(challenge: Challenge, viewer: Employee, now: datetime | None = None) -> dict:
+    """The definition and where it stands, as the API answers it."""
+    now = now or utcnow()
+    schedule = schedule_of(challenge)
+    return {
+        **values_of(challenge),
+        "prizes": [{**prize, "kind": PrizeKind(prize["kind"])} for prize in challenge.prizes],
+        "id": challenge.id,
+        "organiser_id": challenge.organiser_id,
+        "state": state_of(challenge, now),
+        "freeze_starts_at": schedule.freeze_start,
+        "settles_at": schedule.settle_at,
+        "settled_at": challenge.settled_at,
+        "cancelled_at": challenge.cancelled_at,
+        "digest": challenge.digest,
+        "rules": rules_of(challenge),
+        "team_rule": team_rule_text(challenge.metric) if challenge.mode == Mode.TEAM else None,
+        "declined": has_declined(viewer, challenge),
+        "can_manage": can_manage(viewer, challenge),
+    }
+
+
+def rules_of(challenge: Challenge) -> list[str]:
+    return rules_in_words(
+        Metric(challenge.metric),
+        Mode(challenge.mode),
+        challenge.minimum,
+        challenge.target,
+        challenge.freeze_hours,
+        challenge.lateness_hours,
+    )
+
+
+def board_of(view: challenge_standings.ChallengeView) -> dict:
+    """The standings as the API answers them (exact scores as "a/b")."""
+    return {
+        "state": view.state,
+        "frozen": view.frozen,
+        "rows": [
+            {**asdict(row), "score": f"{row.score.numerator}/{row.score.denominator}"}
+            for row in view.rows
+        ],
+        "total_rows": view.total_rows,
+        "mine": view.mine,
+        "progress": view.progress,
+        "my_awards": view.my_awards,
+    }

@@ -9,6 +9,7 @@ from app.web import (
     admin,
     auth,
     badges,
+    challenges,
     content,
     feed,
     home,
@@ -38,6 +39,7 @@ def register_pages(app: Flask) -> None:
         rewards,
         lessons,
         badges,
+        challenges,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     pages.init_templates(app)
