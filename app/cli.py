@@ -168,10 +168,27 @@ def seed_demo(links: bool) -> None:
             f"Demo data loaded: its events are in the ledger ({done['events']} scored "
             "here, any others by the worker)."
         )
+        # The game before the catalogue opened: badges, a settled challenge, lessons,
+        # running challenges; settlement reads the scored ledger.
+        from app.demo import load_demo_game, load_demo_game_since
+
+        game = load_demo_game()
+        db.session.commit()
+        click.echo(
+            f"Game loaded: {game['settled']} settled and {game['running']} running "
+            "challenges, lessons and badges."
+        )
         # Redemptions spend real balances, so they come once the points are scored.
         redeemed = load_demo_rewards()
         db.session.commit()
         click.echo(f"Reward catalogue loaded with {redeemed} redemptions.")
+        since = load_demo_game_since()
+        db.session.commit()
+        settle_points(max_batches=1000, wait=300)  # prize and lesson points onto the boards
+        click.echo(
+            f"A team reward with {since['pledges']} pledges; {since['grants']} badges earned "
+            "over the demo's history."
+        )
     else:
         click.echo("Demo data was there already.")
     if links:

@@ -6,7 +6,7 @@ rules and content, people opting in, their shares and clicks, then rewards redee
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -15,11 +15,16 @@ from app.extensions import db
 from app.models import (
     AllowedDomain,
     AuditEntry,
+    Badge,
+    Challenge,
     ClickKind,
     ClickRecord,
     ContentItem,
     Employee,
+    Event,
     Interest,
+    LedgerLine,
+    LessonCompletion,
     ReferralProgramme,
     RewardKind,
     Role,
@@ -29,9 +34,13 @@ from app.models import (
     utcnow,
 )
 from app.services import (
+    badges,
+    challenge_settlement,
+    challenges,
     content,
     events,
     ledger,
+    lessons,
     participation,
     people,
     redemptions,
@@ -39,9 +48,13 @@ from app.services import (
     rules,
     sharing,
     taboo,
+    team_rewards,
 )
+from app.services.calendar import company_calendar
+from app.services.lessons_demo import DEMO_LESSONS
 from app.services.single_row import stored_single_row
-from scoring.keys import click_event_key
+from scoring.challenges import Metric, Mode, PrizeKind, ScopeKind
+from scoring.keys import click_event_key, lesson_line_key
 from scoring.participation import Network, Presence
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 
@@ -225,6 +238,7 @@ def load_demo(seed: int = 7) -> bool:
         participation.set_interests(employee, [i.id for i in rng.sample(interests, k=2)])
         mark = _date_audit(mark, joined)
     _activity(rng, [e for e in everyone if e.participating], items, now)
+    _arrival_times(rng)
     return True
 
 
@@ -393,6 +407,17 @@ def _activity(rng: random.Random, advocates, items, now: datetime) -> None:
                 )
 
 
+def _arrival_times(rng: random.Random) -> None:
+    """Each event reached Chorus moments after it happened (a click within seconds, a
+    share at once, an applicant-tracking system's stage within minutes), not when the
+    demo was loaded: a challenge counts only what arrived before its results were
+    final."""
+    db.session.flush()
+    for event in db.session.scalars(select(Event).order_by(Event.id)):
+        delay = 600 if event.kind is EventKind.REFERRAL_APPLIED else 20
+        event.created_at = event.occurred_at + timedelta(seconds=rng.uniform(1, delay))
+
+
 REWARDS = [
     {
         "name": "Company hoodie",
@@ -516,3 +541,243 @@ def load_demo_rewards() -> int:
             mark = _date_audit(mark, decided)
         made += 1
     return made
+
+
+# The game: badges, challenges, lessons and a team reward ------------------------------
+
+# A badge a challenge can give as its prize: first place in a challenge, once per
+# challenge (the badge pass finds the same grants the settlement wrote).
+WINNER_BADGE = {
+    "id": "challenge-winner",
+    "name": "Challenge winner",
+    "kind": "placing",
+    "top": 1,
+    "per_challenge": True,
+    "description": "First place in a share challenge.",
+}
+
+
+def _local(now: datetime, days: int, hour: int, minute: int = 0) -> datetime:
+    """``days`` from today at ``hour`` o'clock in the company's time zone, in UTC."""
+    zone, _ = company_calendar()
+    day = now.astimezone(zone).date() + timedelta(days=days)
+    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def _person(email: str) -> Employee:
+    return db.session.scalar(select(Employee).where(Employee.email == email))
+
+
+def _dated(row, at: datetime) -> None:
+    row.created_at = at
+    if hasattr(row, "updated_at"):
+        row.updated_at = at
+
+
+def _challenge(actor: Employee, data: dict, created: datetime, mark: int) -> tuple[Challenge, int]:
+    """A challenge made through the real checks, as if on the day it was created."""
+    challenge = challenges.create_challenge(actor, data, now=created)
+    _dated(challenge, created)
+    return challenge, _date_audit(mark, created)
+
+
+def load_demo_game() -> dict[str, int]:
+    """What the game had before the reward catalogue opened two weeks ago, in the order
+    it happened: the badges (when sharing began), a company challenge that ran, froze
+    and was settled by the real settlement with its placings, prizes and digest, the
+    lessons and the first people to finish them, and three challenges running now: one
+    for the whole company with a collective target and a freeze at its end, one a team
+    lead runs for their own team, and one of team against team. Runs after the demo's
+    events are scored, so standings and settlement read the real ledger."""
+    now = utcnow()
+    hr = _person(DEMO_LOGINS["hr"])
+    lead = _person(DEMO_LOGINS["team_lead"])
+    teams = {t.name: t for t in db.session.scalars(select(Team))}
+    mark = _last_audit_id()
+
+    # Badges: the defaults and a prize badge, switched on as sharing began.
+    switched_on = _local(now, -34, 10)
+    made = badges.ensure_default_badges(hr)
+    if not db.session.scalar(select(Badge.id).where(Badge.slug == WINNER_BADGE["id"])):
+        made.append(badges.create_badge(hr, dict(WINNER_BADGE)))
+    for badge in made:
+        _dated(badge, switched_on)
+    mark = _date_audit(mark, switched_on, step=timedelta(minutes=1))
+    winner = db.session.scalar(select(Badge).where(Badge.slug == WINNER_BADGE["id"]))
+
+    # A fortnight's challenge for everyone, settled a day after its end.
+    finished, mark = _challenge(
+        hr,
+        {
+            "title": "Wind farm fortnight",
+            "description": "Two weeks to tell people about our new wind farm off Rügen. "
+            "Every share, counted click and referral counts.",
+            "starts_at": _local(now, -32, 9),
+            "ends_at": _local(now, -19, 17),
+            "metric": Metric.POINTS,
+            "scope": ScopeKind.COMPANY,
+            "freeze_hours": 24,
+            "lateness_hours": 24,
+            "minimum": 20,
+            "prizes": [
+                {"kind": PrizeKind.BADGE, "value": winner.id, "place": 1},
+                {"kind": PrizeKind.POINTS, "value": 50, "place": 1},
+                {"kind": PrizeKind.POINTS, "value": 30, "place": 2},
+                {"kind": PrizeKind.POINTS, "value": 20, "place": 3},
+                {"kind": PrizeKind.POINTS, "value": 10, "place": None},
+            ],
+        },
+        _local(now, -33, 10),
+        mark,
+    )
+    settled_at = finished.ends_at + timedelta(hours=finished.lateness_hours, minutes=1)
+    challenge_settlement.settle_challenge(finished.id, now=settled_at)
+    mark = _date_audit(mark, settled_at)
+
+    # Lessons, published one by one, and the first people to finish them.
+    mark = _lessons(hr, now, mark)
+
+    # Running now.
+    running = [
+        _challenge(
+            hr,
+            {
+                "title": "Autumn reach",
+                "description": "How many readers can we reach together before the summit? "
+                "Counted clicks on anything you share.",
+                "starts_at": _local(now, -15, 9),
+                "ends_at": _local(now, 2, 17),
+                "metric": Metric.CLICKS,
+                "scope": ScopeKind.COMPANY,
+                "freeze_hours": 24,
+                "minimum": 5,
+                "target": 400,
+                "prizes": [
+                    {"kind": PrizeKind.BADGE, "value": winner.id, "place": 1},
+                    {"kind": PrizeKind.POINTS, "value": 15, "place": None},
+                ],
+            },
+            _local(now, -16, 10),
+            mark,
+        ),
+    ]
+    mark = running[-1][1]
+    running.append(
+        _challenge(
+            lead,
+            {
+                "title": "Sales shares the summit",
+                "description": "Our team's challenge: tell your customers where to meet us "
+                "in Berlin. Three shares qualify.",
+                "starts_at": _local(now, -15, 12),
+                "ends_at": _local(now, 4, 17),
+                "metric": Metric.SHARES,
+                "scope": ScopeKind.TEAMS,
+                "team_ids": [lead.team_id],
+                "minimum": 3,
+                "prizes": [{"kind": PrizeKind.POINTS, "value": 10, "place": None}],
+            },
+            _local(now, -15, 11, 30),
+            mark,
+        )
+    )
+    mark = running[-1][1]
+    running.append(
+        _challenge(
+            hr,
+            {
+                "title": "Engineering against Marketing",
+                "description": "Which team earns more points per active member? "
+                "A friendly rematch of last year's summer party quiz.",
+                "starts_at": _local(now, -14, 9),
+                "ends_at": _local(now, 5, 17),
+                "metric": Metric.POINTS,
+                "mode": Mode.TEAM,
+                "scope": ScopeKind.TEAM_VS_TEAM,
+                "team_ids": [teams["Engineering"].id, teams["Marketing"].id],
+                "prizes": [{"kind": PrizeKind.POINTS, "value": 20, "place": 1}],
+            },
+            _local(now, -15, 14),
+            mark,
+        )
+    )
+    return {"settled": 1, "running": len(running), "badges": len(made)}
+
+
+def _lessons(hr: Employee, now: datetime, mark: int) -> int:
+    """The starter lessons, one every other hour the day after the fortnight was
+    settled, and the people who finished them in the afternoon."""
+    published = []
+    for n, data in enumerate(DEMO_LESSONS):
+        written = _local(now, -17, 9 + 2 * n)
+        lesson = lessons.create_lesson(hr, dict(data))
+        lessons.publish_lesson(hr, lesson)
+        _dated(lesson, written)
+        lesson.published_at = written + timedelta(minutes=10)
+        mark = _date_audit(mark, written, step=timedelta(minutes=10))
+        published.append(lesson)
+    learners = [_person(DEMO_LOGINS["team_lead"]), _person(DEMO_LOGINS["hr"])]
+    learners += [
+        e
+        for e in db.session.scalars(select(Employee).order_by(Employee.id))
+        if e.participating and e not in learners
+    ][:4]
+    for n, person in enumerate(p for p in learners if p.participating):
+        for lesson in published[: 2 if n == 0 else 1]:
+            done = _local(now, -17, 15, 7 * n) + timedelta(minutes=20 * published.index(lesson))
+            lessons.complete(person, lesson, [q["answer"] for q in lesson.questions])
+            completion = db.session.get(LessonCompletion, (lesson.id, person.id))
+            completion.completed_at = done
+            line = db.session.scalar(
+                select(LedgerLine).where(
+                    LedgerLine.line_key == lesson_line_key(lesson.id, person.id)
+                )
+            )
+            if line is not None:
+                line.occurred_at = line.created_at = done
+    db.session.flush()
+    return mark
+
+
+TEAM_REWARD = {
+    "name": "Team breakfast",
+    "description": "A long breakfast for the whole team, at a place the team chooses.",
+    "cost": 150,
+    "stock": 5,
+    "kind": RewardKind.TEAM,
+    "tax_note": "Company event for a team: within the yearly allowance per employee.",
+}
+
+
+def load_demo_game_since() -> dict[str, int]:
+    """What happened in the game since the redemptions: yesterday HR added a team
+    reward and three Sales colleagues pledged toward it; then the badge pass over
+    everyone's history, each grant dated when it was earned and quiet when that was
+    more than two days ago."""
+    now = utcnow()
+    hr = _person(DEMO_LOGINS["hr"])
+    mark = _last_audit_id()
+    pledges = 0
+    offered = _local(now, -1, 9)
+    reward = redemptions.create_reward(hr, dict(TEAM_REWARD))
+    _dated(reward, offered)
+    mark = _date_audit(mark, offered)
+    team = _person(DEMO_LOGINS["team_lead"]).team
+    givers = sorted(
+        (e for e in team.members if e.participating),
+        key=lambda e: (-ledger.balance(e.id).spendable, e.id),
+    )[:3]
+    for n, person in enumerate(givers):
+        points = min(40, ledger.balance(person.id).spendable)
+        if points <= 0:
+            continue
+        at = _local(now, -1, 10 + 2 * n, 5 * n)
+        pledge, _ = team_rewards.pledge(person, reward.id, points, f"demo-pledge-{person.id}")
+        pledge.created_at = at
+        if n == 0:
+            pledge.funding.created_at = at
+        mark = _date_audit(mark, at)
+        pledges += 1
+    grants = sum(badges.evaluate_everyone(now))
+    return {"pledges": pledges, "grants": grants}

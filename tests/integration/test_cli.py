@@ -174,7 +174,7 @@ def test_seed_demo_loads_a_company_once(app, runner):
             == 0
         )
         # Rewards, and redemptions in several states paid from real, sufficient balances.
-        assert db.session.scalar(select(func.count()).select_from(Reward)) == 6
+        assert db.session.scalar(select(func.count()).select_from(Reward)) == 7  # one a team's
         redemptions = db.session.scalars(select(Redemption)).all()
         assert len({r.state for r in redemptions}) >= 3
         for person in {r.employee_id for r in redemptions}:

@@ -1,25 +1,52 @@
 """The demo holds together: rules in force before the history, guidelines and opt-ins
-before the first share, timestamps spread and in order, a picture for every story."""
+before the first share, timestamps spread and in order, a picture for every story; and
+the game: a challenge settled by the real settlement with a digest that verifies, three
+running (the company's, a team lead's for their team, team against team), badges dated
+when they were earned and quiet when old, lessons finished, a team reward with pledges.
+Loading it again changes nothing."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from app.demo import DEMO_LOGINS
 from app.extensions import db
 from app.models import (
     AuditEntry,
+    Badge,
+    BadgeGrant,
+    Challenge,
+    ChallengeAward,
+    ChallengePlacing,
     ContentItem,
     Employee,
+    Event,
     GuidelineVersion,
+    LedgerLine,
+    Lesson,
+    LessonCompletion,
+    LineKind,
+    Pledge,
     Redemption,
+    Reward,
+    RewardKind,
+    Role,
     RuleVersion,
     Share,
+    TeamFunding,
     utcnow,
 )
+from app.services import challenge_settlement
+from app.services.badges import DEFAULT_BADGES
+from app.services.challenge_standings import view_challenge
+from app.services.challenges import state_of
 from app.web.rules import needs_recalculation
+from scoring.challenges import ChallengeState, Mode, ScopeKind
+from scoring.vocabulary import EventKind
 from tests.conftest import sign_in
 
 
@@ -95,3 +122,180 @@ def test_every_demo_story_has_a_picture_that_is_served(demo, client):
             assert response.status_code == 200
             assert response.mimetype == "image/png"
             assert response.data.startswith(b"\x89PNG")
+
+
+def _by_email(email: str) -> Employee:
+    return db.session.scalar(select(Employee).where(Employee.email == email))
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_one_challenge_was_settled_with_a_digest_and_three_run_one_a_team_leads(demo):
+    now = utcnow()
+    with demo.app_context():
+        challenges = db.session.scalars(select(Challenge).order_by(Challenge.id)).all()
+        states = Counter(state_of(c, now) for c in challenges)
+        assert states == {ChallengeState.SETTLED: 1, ChallengeState.OPEN: 3}
+        running = [c for c in challenges if c.state is ChallengeState.OPEN]
+        assert all(c.starts_at < now < c.ends_at for c in running)
+
+        company = [c for c in running if c.scope is ScopeKind.COMPANY]
+        assert len(company) == 1
+        assert company[0].mode is Mode.INDIVIDUAL
+        assert company[0].target
+        assert company[0].freeze_hours > 0
+        assert now < company[0].ends_at - timedelta(hours=company[0].freeze_hours)
+        progress = view_challenge(company[0], _by_email(DEMO_LOGINS["hr"]), now).progress
+        assert 0 < progress.total < progress.target  # the bar is partly filled
+
+        lead = _by_email(DEMO_LOGINS["team_lead"])
+        [own] = [c for c in running if c.scope is ScopeKind.TEAMS]
+        assert (own.organiser_id, [t.id for t in own.teams]) == (lead.id, [lead.team_id])
+        assert lead.role is Role.TEAM_LEAD
+
+        [versus] = [c for c in running if c.scope is ScopeKind.TEAM_VS_TEAM]
+        assert versus.mode is Mode.TEAM
+        assert len(versus.teams) == 2
+        assert versus.organiser.role is Role.HR
+        rows = view_challenge(versus, _by_email(DEMO_LOGINS["hr"]), now).rows
+        assert {r.entrant_id for r in rows} == {t.id for t in versus.teams}
+
+    with demo.app_context():
+        [settled] = db.session.scalars(
+            select(Challenge).where(Challenge.state == ChallengeState.SETTLED)
+        ).all()
+        # Settled by the job's own function at the end plus the lateness window, long ago.
+        due = settled.ends_at + timedelta(hours=settled.lateness_hours)
+        assert due <= settled.settled_at < due + timedelta(minutes=5)
+        assert settled.settled_at < now - timedelta(days=14)
+        placings = db.session.scalars(
+            select(ChallengePlacing)
+            .where(ChallengePlacing.challenge_id == settled.id)
+            .order_by(ChallengePlacing.rank, ChallengePlacing.entrant_id)
+        ).all()
+        assert len(placings) >= 10
+        assert placings[0].rank == 1
+        assert placings[0].qualified
+        assert not all(p.qualified for p in placings)  # the minimum meant something
+        awards = db.session.scalars(
+            select(ChallengeAward).where(ChallengeAward.challenge_id == settled.id)
+        ).all()
+        assert {a.prize_kind for a in awards} == {"badge", "points"}
+        [badge_award] = [a for a in awards if a.prize_kind == "badge"]
+        assert badge_award.employee_id == placings[0].entrant_id
+        grant = db.session.scalar(
+            select(BadgeGrant).where(
+                BadgeGrant.badge_id == badge_award.value,
+                BadgeGrant.employee_id == badge_award.employee_id,
+            )
+        )
+        assert grant.granted_at == settled.settled_at
+        prize_points = db.session.scalar(
+            select(func.sum(LedgerLine.points)).where(LedgerLine.kind == LineKind.PRIZE)
+        )
+        assert prize_points == sum(a.value for a in awards if a.prize_kind == "points")
+
+        assert challenge_settlement.verify_digest(settled)
+        placings[0].points += 1  # a result changed afterwards no longer matches its digest
+        db.session.flush()
+        assert not challenge_settlement.verify_digest(settled)
+        db.session.rollback()
+
+
+def _events_arrived_moments_after_they_happened(demo):
+    with demo.app_context():
+        events = db.session.scalars(select(Event)).all()
+        assert events
+        assert all(
+            e.occurred_at < e.created_at <= e.occurred_at + timedelta(minutes=10) for e in events
+        )
+
+
+def _badges_were_earned_over_the_history_dated_when_crossed_and_quiet_when_old(demo):
+    now = utcnow()
+    with demo.app_context():
+        slugs = set(db.session.scalars(select(Badge.slug)))
+        assert {b["id"] for b in DEFAULT_BADGES} <= slugs
+        grants = db.session.scalars(select(BadgeGrant)).all()
+        earned = {g.badge.slug for g in grants}
+        assert {"first-share", "podium", "first-lesson", "challenge-winner"} <= earned
+        settled = db.session.scalar(select(Challenge).where(Challenge.settled_at.is_not(None)))
+        for grant in grants:
+            assert grant.employee_id in _participants()
+            assert grant.granted_at <= now
+            if grant.period.startswith("challenge"):  # a prize, written by the settlement
+                assert grant.granted_at == settled.settled_at
+                continue
+            # The badge pass: old ones backfilled quietly, the last two days' announced.
+            assert grant.quiet == (grant.granted_at < now - timedelta(days=2)), grant.badge.slug
+        assert sum(g.quiet for g in grants) > len(grants) // 2
+        for grant in (g for g in grants if g.badge.slug == "first-share"):
+            first_share = db.session.scalar(
+                select(func.min(Event.occurred_at)).where(
+                    Event.employee_id == grant.employee_id, Event.kind == EventKind.SHARE
+                )
+            )
+            assert grant.granted_at == first_share
+
+
+def _participants() -> set[int]:
+    return set(db.session.scalars(select(Employee.id).where(Employee.opted_in_at.is_not(None))))
+
+
+def _lessons_are_published_and_some_finished_for_their_points(demo):
+    now = utcnow()
+    with demo.app_context():
+        lessons = db.session.scalars(select(Lesson)).all()
+        assert len(lessons) >= 3
+        assert all(lesson.published_at and lesson.published_at < now for lesson in lessons)
+        assert all(len(lesson.questions) >= 2 for lesson in lessons)
+        completions = db.session.scalars(select(LessonCompletion)).all()
+        lead = _by_email(DEMO_LOGINS["team_lead"])
+        assert lead.id in {c.employee_id for c in completions}
+        for completion in completions:
+            lesson = db.session.get(Lesson, completion.lesson_id)
+            assert lesson.published_at < completion.completed_at < now
+            line = db.session.scalar(
+                select(LedgerLine).where(
+                    LedgerLine.kind == LineKind.LESSON,
+                    LedgerLine.employee_id == completion.employee_id,
+                    LedgerLine.occurred_at == completion.completed_at,
+                )
+            )
+            assert line is not None
+            assert line.points == lesson.points
+
+
+def _a_team_collects_pledges_toward_a_team_reward(demo):
+    with demo.app_context():
+        [reward] = db.session.scalars(select(Reward).where(Reward.kind == RewardKind.TEAM)).all()
+        [funding] = db.session.scalars(
+            select(TeamFunding).where(TeamFunding.reward_id == reward.id)
+        ).all()
+        assert funding.team_id == _by_email(DEMO_LOGINS["team_lead"]).team_id
+        pledges = db.session.scalars(select(Pledge).where(Pledge.funding_id == funding.id)).all()
+        assert len(pledges) >= 2
+        assert 0 < sum(p.points for p in pledges) < funding.target  # still collecting
+        assert all(p.employee.team_id == funding.team_id for p in pledges)
+
+
+def test_the_history_of_events_badges_lessons_and_a_team_reward(demo):
+    # One demo load for all of these: loading it is the slow part.
+    _events_arrived_moments_after_they_happened(demo)
+    _badges_were_earned_over_the_history_dated_when_crossed_and_quiet_when_old(demo)
+    _lessons_are_published_and_some_finished_for_their_points(demo)
+    _a_team_collects_pledges_toward_a_team_reward(demo)
+
+
+def test_loading_the_demo_again_changes_nothing(demo, runner):
+    tables = (Challenge, ChallengePlacing, ChallengeAward, Badge, BadgeGrant, Lesson)
+    tables += (LessonCompletion, Pledge, LedgerLine, Reward, AuditEntry)
+    with demo.app_context():
+        before = {model.__name__: _count(model) for model in tables}
+    again = runner.invoke(args=["seed-demo", "--no-links"])
+    assert again.exit_code == 0, again.output
+    assert "Demo data was there already." in again.output
+    with demo.app_context():
+        assert {model.__name__: _count(model) for model in tables} == before
