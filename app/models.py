@@ -596,6 +596,8 @@ class Event(db.Model):
     __tablename__ = "events"
     __table_args__ = (
         db.Index("ix_events_employee_occurred", "employee_id", "occurred_at"),
+        # Badges count one kind of a person's events since a date (app.services.badges).
+        db.Index("ix_events_employee_kind_occurred", "employee_id", "kind", "occurred_at"),
         # The scoring queue, in the order events are scored. Partial, so that a scored
         # event leaves it rather than being indexed again under its new value.
         db.Index(

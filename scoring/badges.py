@@ -338,13 +338,16 @@ def evaluate(
     placings: Sequence[Placing] = (),
     zone: tzinfo | None = None,
     week_start: int = 0,
+    *,
+    presorted: bool = False,
 ) -> list[Grant]:
     """Every grant of ``badge`` in one person's history, dated at its first crossing.
 
     ``facts`` are in chronological order (a stable sort by ``occurred_at`` is applied
-    anyway, so equal times keep the caller's order). ``zone`` is needed for streaks.
+    anyway, so equal times keep the caller's order, unless the caller says they are
+    ``presorted``). ``zone`` is needed for streaks.
     """
-    ordered = sorted(facts, key=lambda f: f.occurred_at)
+    ordered = facts if presorted else sorted(facts, key=lambda f: f.occurred_at)
     if badge.kind is CriterionKind.STREAK:
         if zone is None:
             raise ValueError("a streak badge needs the company time zone")

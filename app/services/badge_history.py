@@ -21,16 +21,19 @@ histories; nobody is tracked before opting in.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, case, exists, func, literal, select
 
 from app.db import among
 from app.extensions import db
 from app.models import (
+    BadgeGrant,
     Challenge,
     ChallengeDecline,
     ChallengePlacing,
@@ -38,8 +41,9 @@ from app.models import (
     Event,
     LedgerLine,
     LessonCompletion,
+    UTCDateTime,
 )
-from scoring.badges import LESSON_FACT, POINTS_LINE, Fact, Needs, Placing
+from scoring.badges import LESSON_FACT, ONCE_PERIOD, POINTS_LINE, Fact, Needs, Placing
 from scoring.challenges import ChallengeState, Mode
 from scoring.participation import is_participating
 
@@ -47,6 +51,7 @@ from scoring.participation import is_participating
 # once) while keeping the queries few.
 CHUNK = 5000
 STREAM = 20_000  # rows fetched at a time from a streaming query
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -91,6 +96,31 @@ def load_histories(
     histories = {employee_id: History() for employee_id in employee_ids}
     if not histories:
         return histories
+    with _collection_paused():
+        _load(histories, employee_ids, needs, until, span)
+    return histories
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Millions of small objects are made here and none refers back to another: the
+    cyclic garbage collector would walk them all again and again, for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(
+    histories: dict[int, History],
+    employee_ids: Sequence[int],
+    needs: Needs,
+    until: datetime | None,
+    span: tuple[int, int] | None,
+) -> None:
     facts: dict[int, list[Fact]] = defaultdict(list)
 
     def read(query):
@@ -131,7 +161,6 @@ def load_histories(
             history = histories.get(employee_id)
             if history is not None:
                 history.placings.append(placing)
-    return histories
 
 
 def _when(fact: Fact) -> datetime:
@@ -201,3 +230,108 @@ def everyone_in_groups(
     for start in range(0, len(people), size):
         group = people[start : start + size]
         yield load_histories(group, needs, until, span=(group[0], group[-1]))
+
+
+# Since the last grant: what bounds the incremental evaluation -----------------------------
+#
+# A person who holds a level of a badge crossed it at its grant's date, so everything
+# before that date adds up to less than the level's threshold. Counting only what came
+# since, by index (events by person, kind and time), bounds from above what they have
+# now without reading their whole history: most people are nowhere near their next
+# level, and only those who might be are read in full.
+
+
+def _last_grant(badge_id: int, employee_column):
+    latest = (
+        select(func.max(BadgeGrant.granted_at))
+        .where(
+            BadgeGrant.badge_id == badge_id,
+            BadgeGrant.employee_id == employee_column,
+            BadgeGrant.period == ONCE_PERIOD,
+        )
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, literal(EARLIEST, UTCDateTime()))
+
+
+def events_since_grant(
+    badge_id: int, kinds: Collection[str], employee_ids: Sequence[int], until: datetime
+) -> dict[int, int]:
+    """Events of ``kinds`` each person has had since their latest grant of the badge
+    (all of them, without one)."""
+    if not employee_ids:
+        return {}
+    query = (
+        select(Event.employee_id, func.count())
+        .where(
+            among(Event.employee_id, list(employee_ids)),
+            Event.kind.in_(sorted(kinds)),
+            Event.occurred_at <= until,
+            Event.occurred_at >= _last_grant(badge_id, Event.employee_id),
+        )
+        .group_by(Event.employee_id)
+    )
+    return dict(db.session.execute(query).all())
+
+
+def share_times_since_grant(
+    badge_id: int, kinds: Collection[str], employee_ids: Sequence[int], until: datetime
+) -> dict[int, list[datetime]]:
+    """When each person shared since their latest grant of the (streak) badge."""
+    found: dict[int, list[datetime]] = defaultdict(list)
+    if not employee_ids:
+        return found
+    query = select(Event.employee_id, Event.occurred_at).where(
+        among(Event.employee_id, list(employee_ids)),
+        Event.kind.in_(sorted(kinds)),
+        Event.occurred_at <= until,
+        Event.occurred_at >= _last_grant(badge_id, Event.employee_id),
+    )
+    for employee_id, occurred_at in db.session.execute(query):
+        found[employee_id].append(occurred_at)
+    return found
+
+
+def points_since_grant(
+    badge_id: int, employee_ids: Sequence[int], until: datetime
+) -> dict[int, int]:
+    """The positive points each person earned since their latest grant of the badge:
+    the running sum cannot have risen by more."""
+    if not employee_ids:
+        return {}
+    gained = func.sum(case((LedgerLine.points > 0, LedgerLine.points), else_=0))
+    query = (
+        select(LedgerLine.employee_id, gained)
+        .where(
+            among(LedgerLine.employee_id, list(employee_ids)),
+            LedgerLine.occurred_at <= until,
+            LedgerLine.occurred_at >= _last_grant(badge_id, LedgerLine.employee_id),
+        )
+        .group_by(LedgerLine.employee_id)
+    )
+    return {e: int(points or 0) for e, points in db.session.execute(query)}
+
+
+def lessons_since_grant(
+    badge_id: int, employee_ids: Sequence[int], until: datetime
+) -> dict[int, int]:
+    if not employee_ids:
+        return {}
+    query = (
+        select(LessonCompletion.employee_id, func.count())
+        .where(
+            among(LessonCompletion.employee_id, list(employee_ids)),
+            LessonCompletion.completed_at <= until,
+            LessonCompletion.completed_at >= _last_grant(badge_id, LessonCompletion.employee_id),
+        )
+        .group_by(LessonCompletion.employee_id)
+    )
+    return dict(db.session.execute(query).all())
+
+
+def placings_of(employee_ids: Sequence[int], until: datetime) -> dict[int, list[Placing]]:
+    found: dict[int, list[Placing]] = defaultdict(list)
+    if employee_ids:
+        for employee_id, placing in _placings(employee_ids, None, until):
+            found[employee_id].append(placing)
+    return found

@@ -32,7 +32,7 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import after_commit, db
 from app.models import Badge, BadgeGrant, Employee, utcnow
 from app.queue import enqueue
-from app.services import audit, ledger
+from app.services import audit, badge_history, ledger
 from app.services.badge_history import (
     History,
     everyone_in_groups,
@@ -198,13 +198,43 @@ class Rules:
         zone, week_start = company_calendar()
         return cls(rows, [definition_of(b) for b in rows.values()], zone, week_start)
 
-    def grants(self, history: History) -> list[Grant]:
+    def grants(self, history: History, badges: Iterable[core.Badge] | None = None) -> list[Grant]:
+        """Every grant of the badges (all of them by default) in one history. Each badge
+        reads only the facts it counts (in time order, like the history)."""
+        by_kind: dict[str, list[core.Fact]] = {}
+        for fact in history.facts:
+            by_kind.setdefault(fact.kind, []).append(fact)
         found = []
-        for badge in self.parsed:
+        for badge in self.parsed if badges is None else badges:
             found += core.evaluate(
-                badge, history.facts, history.placings, self.zone, self.week_start
+                badge,
+                _relevant(badge, by_kind),
+                history.placings,
+                self.zone,
+                self.week_start,
+                presorted=True,
             )
         return found
+
+
+def _relevant(badge: core.Badge, by_kind: dict[str, list[core.Fact]]) -> list[core.Fact]:
+    if badge.kind is CriterionKind.PLACING:
+        return []
+    if badge.kind is CriterionKind.STREAK:
+        kinds: frozenset[str] = frozenset({EventKind.SHARE})
+    elif badge.measure is core.Measure.POINTS:
+        kinds = frozenset({core.POINTS_LINE})  # events carry no points of their own
+    else:
+        assert badge.measure is not None
+        kinds = core.MEASURED_KINDS[badge.measure]
+    parts = [by_kind[kind] for kind in kinds if kind in by_kind]
+    if len(parts) == 1:
+        return parts[0]
+    return sorted((f for part in parts for f in part), key=_when)
+
+
+def _when(fact: core.Fact) -> datetime:
+    return fact.occurred_at
 
 
 def _held(employee_ids: Sequence[int], badge_ids: Collection) -> set[tuple[int, int, str, str]]:
@@ -220,18 +250,6 @@ def _held(employee_ids: Sequence[int], badge_ids: Collection) -> set[tuple[int, 
         )
     )
     return {(b, e, Level(level), period) for b, e, level, period in rows}
-
-
-def _complete(rules: Rules, held: set, employee_id: int) -> list[core.Badge]:
-    """The badges this person may still earn a level of (per-challenge ones always)."""
-    left = []
-    for badge in rules.parsed:
-        row = rules.rows[badge.id]
-        if badge.per_challenge or any(
-            (row.id, employee_id, level, ONCE_PERIOD) not in held for level, _ in badge.levels
-        ):
-            left.append(badge)
-    return left
 
 
 def _write(
@@ -276,8 +294,15 @@ def evaluate_employees(
     employee_ids: Iterable[int], now: datetime | None = None, badges: Iterable[Badge] | None = None
 ) -> int:
     """Grant what these people have earned (of the active badges, or ``badges``);
-    returns how many grants were new. Reads only the histories of people who may still
-    earn a level, and only the parts their badges read."""
+    returns how many grants were new.
+
+    Incremental: for each badge a person may still earn a level of, what they did since
+    their latest grant of it is counted by index (``badge_history.*_since_grant``),
+    which bounds what they have now from above; only people whose bound reaches the
+    next threshold have their history read in full and evaluated. The bound holds when
+    every earlier crossing was granted, which the backfill of a new badge and the
+    nightly full pass see to (they also catch an event that arrived late, dated
+    before a grant)."""
     now = now or utcnow()
     rules = Rules.of(active_badges() if badges is None else badges)
     if not rules.parsed:
@@ -286,21 +311,86 @@ def evaluate_employees(
     if not people:
         return 0
     held = _held(people, [row.id for row in rules.rows.values()])
-    open_badges = {e: _complete(rules, held, e) for e in people}
-    people = [e for e in people if open_badges[e]]
-    if not people:
+    candidates = _candidates(rules, people, held, now)
+    if not candidates:
         return 0
-    needs = core.needs_of({b.id: b for left in open_badges.values() for b in left}.values())
-    histories = load_histories(people, needs, until=now)
+    needs = core.needs_of({b.id: b for left in candidates.values() for b in left}.values())
+    histories = load_histories(sorted(candidates), needs, until=now)
     rows: list[dict] = []
     for employee_id, history in histories.items():
-        grants = []
-        for badge in open_badges[employee_id]:
-            grants += core.evaluate(
-                badge, history.facts, history.placings, rules.zone, rules.week_start
-            )
+        grants = rules.grants(history, candidates[employee_id])
         _write(rules, employee_id, grants, held, now, rows)
     return _insert(rows)
+
+
+def _next_level(badge: core.Badge, levels: set[Level]) -> tuple[int, int] | None:
+    """(threshold of the level held before it or 0, threshold) of the first level not
+    held; None when every level is."""
+    previous = 0
+    for level, threshold in badge.levels:
+        if level not in levels:
+            return previous, threshold
+        previous = threshold
+    return None
+
+
+def _candidates(
+    rules: Rules, people: Sequence[int], held: set, now: datetime
+) -> dict[int, list[core.Badge]]:
+    """Who may have crossed a level they don't hold yet, and of which badges."""
+    levels: dict[tuple[int, int], set[Level]] = {}
+    periods: dict[tuple[int, int], int] = {}
+    for badge_id, employee_id, level, period in held:
+        if period == ONCE_PERIOD:
+            levels.setdefault((badge_id, employee_id), set()).add(level)
+        periods[(badge_id, employee_id)] = periods.get((badge_id, employee_id), 0) + 1
+    found: dict[int, list[core.Badge]] = {}
+    placings = None
+    for badge in rules.parsed:
+        row_id = rules.rows[badge.id].id
+        if badge.kind is CriterionKind.PLACING:
+            if placings is None:
+                placings = badge_history.placings_of(people, now)
+            for employee_id, placed in placings.items():
+                good = sum(1 for p in placed if 1 <= p.place <= badge.top)
+                if badge.per_challenge:
+                    due = good > periods.get((row_id, employee_id), 0)
+                else:
+                    step = _next_level(badge, levels.get((row_id, employee_id), set()))
+                    due = step is not None and good >= step[1]
+                if due:
+                    found.setdefault(employee_id, []).append(badge)
+            continue
+        steps = {
+            e: step
+            for e in people
+            if (step := _next_level(badge, levels.get((row_id, e), set()))) is not None
+        }
+        if not steps:
+            continue
+        ids = sorted(steps)
+        if badge.kind is CriterionKind.STREAK:
+            times = badge_history.share_times_since_grant(row_id, {EventKind.SHARE}, ids, now)
+            bound = {
+                e: len({core.week_of(t, rules.zone, rules.week_start) for t in moments})
+                for e, moments in times.items()
+            }
+            reach = {e: steps[e][0] + bound.get(e, 0) for e in ids}
+        else:
+            if badge.measure is core.Measure.POINTS:
+                since = badge_history.points_since_grant(row_id, ids, now)
+            elif badge.measure is core.Measure.LESSONS:
+                since = badge_history.lessons_since_grant(row_id, ids, now)
+            else:
+                assert badge.measure is not None
+                kinds = core.MEASURED_KINDS[badge.measure]
+                since = badge_history.events_since_grant(row_id, kinds, ids, now)
+            # Before the latest grant the sum stayed below that level's threshold.
+            reach = {e: max(steps[e][0] - 1, 0) + since.get(e, 0) for e in ids}
+        for e in ids:
+            if reach[e] >= steps[e][1]:
+                found.setdefault(e, []).append(badge)
+    return found
 
 
 def evaluate_later(employee_ids: Collection[int], now: datetime | None = None) -> None:
@@ -353,6 +443,13 @@ DEFAULT_BADGES: list[dict[str, Any]] = [
         "kind": "count",
         "measure": "shares",
         "levels": {"bronze": 10, "silver": 50, "gold": 150},
+    },
+    {
+        "id": "first-click",
+        "name": "First click",
+        "kind": "first",
+        "measure": "clicks",
+        "description": "Someone read what you shared.",
     },
     {
         "id": "crowd-puller",

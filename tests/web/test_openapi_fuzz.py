@@ -68,6 +68,7 @@ def seed_rows(app: Flask) -> dict[str, int]:
             "feed_id": factories.InboundFeedFactory().id,
             "domain_id": factories.AllowedDomainFactory().id,
             "token_id": factories.ApiTokenFactory(owner=employee).id,
+            "badge_id": factories.BadgeFactory().id,
         }
         db.session.commit()
     return ids
