@@ -17,6 +17,7 @@ from app.demo import DEMO_LOGINS
 from app.extensions import db
 from app.models import (
     ApiToken,
+    Badge,
     ContentItem,
     Employee,
     InboundFeed,
@@ -53,6 +54,7 @@ def _first(model, *where) -> object:
 def _path_values(me: Employee) -> dict[str, object]:
     with_image = select(ContentItem.image_filename).where(ContentItem.image_filename.is_not(None))
     return {
+        "badge_id": _first(Badge) or 1,
         "content_id": _first(ContentItem),
         "employee_id": _first(Employee, Employee.id != me.id),
         "feed_id": _first(InboundFeed) or 1,
