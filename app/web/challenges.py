@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Badge, Challenge, ContentItem, ContentStatus, Reward, Role, Team
 from app.schemas.challenges import ChallengeFormSchema
 from app.schemas.fields import load
-from app.services import challenge_settlement, challenges
+from app.services import challenge_settlement, challenges, home
 from app.web.pages import company_zone, form_failed, me, optional_int
 from scoring.challenges import WHILE_RUNNING, ChallengeState, Metric, Mode, PrizeKind, ScopeKind
 from scoring.vocabulary import CHANNEL_LABELS, Channel
@@ -117,6 +117,7 @@ def _render_detail(challenge: Challenge, offset: int = 0, status: int = 200, **c
         in_scope=challenges.in_scope(viewer, challenge),
         can_manage=challenges.can_manage(viewer, challenge),
         sees_live=viewer.has_role(Role.HR),
+        prize_words=home.prize_words,
         digest_holds=(
             challenge_settlement.verify_digest(challenge)
             if challenge.state == ChallengeState.SETTLED

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry, Challenge, ChallengeDecline, Role, Team, utcnow
+from app.services import challenge_settlement
 from scoring.challenges import ChallengeState, Metric, Mode, ScopeKind
 from tests.conftest import csrf_token
 from tests.factories import (
@@ -225,24 +226,32 @@ def test_decline_and_take_part_again(app, client, login, red):
     assert _count(app, ChallengeDecline) == 0
 
 
-def test_settled_results_show_the_digest_and_that_it_holds(app, client, login, red):
+def test_settled_results_show_my_prize_and_the_digest_that_holds(app, client, login, red):
+    with app.app_context():
+        team = db.session.get(Team, red)
+    me = login(Role.EMPLOYEE, team=team, opted_in=True, name="Winner")
     with app.app_context():
         settled = ChallengeFactory(
             title="Done",
             starts_at=utcnow() - timedelta(days=9),
             ends_at=utcnow() - timedelta(days=2),
+            prizes=[{"kind": "points", "value": 10, "place": 1}],
         )
-        from app.services import challenge_settlement
-
+        at = utcnow() - timedelta(days=5)
+        EventFactory(employee_id=me.id, team_id=red, occurred_at=at, created_at=at, scored_at=at)
         assert challenge_settlement.settle_challenge(settled.id)
         db.session.commit()
-        digest = db.session.get(Challenge, settled.id).digest
-    login(Role.EMPLOYEE, opted_in=True)
-    page = _text(client.get(f"/challenges/{settled.id}").get_data(as_text=True))
+        settled_id = settled.id
+        digest = db.session.get(Challenge, settled_id).digest
+    page = _text(client.get(f"/challenges/{settled_id}").get_data(as_text=True))
     assert digest in page
     assert "Checked just now: the stored results match it." in page
+    assert "Place 1: 10 bonus points" in page
+    assert "Rank 1 with 1 share." in page
     assert "Decline this challenge" not in page
-    assert "Finished" in _text(client.get("/challenges").get_data(as_text=True))
+    listing = client.get("/challenges").get_data(as_text=True)
+    finished = listing[listing.index('data-phase="finished"') :]
+    assert "Done" in finished
 
 
 def test_once_started_only_some_fields_change_and_the_page_says_so(app, client, login, red):
