@@ -37,7 +37,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, select, update
 
-from app.db import insert_ignoring_conflicts
+from app.db import among, bulk_insert, insert_ignoring_conflicts
 from app.extensions import after_commit, db
 from app.models import (
     Badge,
@@ -63,6 +63,18 @@ from scoring.challenges import ChallengeState, Metric, Mode, Party, Prize, Prize
 log = logging.getLogger("chorus.challenges")
 
 REASON_LIMIT = 300
+CHUNK = 5_000  # rows per bulk insert
+
+
+def _insert_absent(model, rows: list[dict]) -> None:
+    """Insert-if-absent in chunks (a challenge of 100,000 people writes that many
+    placings): rows clashing with a unique constraint are skipped."""
+    for start in range(0, len(rows), CHUNK):
+        bulk_insert(
+            model.__table__,
+            rows[start : start + CHUNK],
+            lambda statement: statement.on_conflict_do_nothing(),
+        )
 
 
 def prizes_of(challenge: Challenge) -> list[Prize]:
@@ -146,7 +158,7 @@ def settle_challenge(challenge_id: int, now: datetime | None = None) -> bool:
     digest = sc.settlement_digest(challenge_id, placings)
     if not _move(challenge_id, ChallengeState.SETTLED, settled_at=now, digest=digest):
         return False
-    insert_ignoring_conflicts(
+    _insert_absent(
         ChallengePlacing,
         [
             {
@@ -179,7 +191,7 @@ def settle_challenge(challenge_id: int, now: datetime | None = None) -> bool:
                 and sc.qualifies(total.points, challenge.minimum)
             ]
             won = sc.awards(challenge_id, placings, prizes, unranked_qualifiers=hidden)
-        pay_awards(challenge, won, now)
+        pay_awards(challenge, won, now, {p.id: p.team_id for p in computed.people.values()})
     db.session.flush()
     db.session.expire(challenge)
     after_commit(lambda: challenge_boards.forget(challenge_id))  # settled: placings rule
@@ -193,9 +205,15 @@ def _reason(challenge: Challenge, place: int | None) -> str:
     return f"Prize: {title}{suffix}"
 
 
-def pay_awards(challenge: Challenge, won: list[sc.Award], now: datetime) -> int:
-    """Write the awards and pay their prizes, each once; returns awards written now."""
-    written = insert_ignoring_conflicts(
+def pay_awards(
+    challenge: Challenge,
+    won: list[sc.Award],
+    now: datetime,
+    known_teams: dict[int, int | None] | None = None,
+) -> int:
+    """Write the awards and pay their prizes, each once (insert-if-absent); returns
+    how many awards were due."""
+    _insert_absent(
         ChallengeAward,
         [
             {
@@ -210,19 +228,18 @@ def pay_awards(challenge: Challenge, won: list[sc.Award], now: datetime) -> int:
             for a in won
         ],
     )
-    teams = (
-        dict(
+    teams = dict(known_teams or {})
+    missing = list({a.employee_id for a in won} - set(teams))
+    for start in range(0, len(missing), CHUNK):
+        teams.update(
             db.session.execute(
                 select(Employee.id, Employee.team_id).where(
-                    Employee.id.in_({a.employee_id for a in won})
+                    among(Employee.id, missing[start : start + CHUNK])
                 )
             ).all()
         )
-        if won
-        else {}
-    )
     points = [a for a in won if a.prize.kind is PrizeKind.POINTS]
-    insert_ignoring_conflicts(
+    _insert_absent(
         LedgerLine,
         [
             {
@@ -233,6 +250,8 @@ def pay_awards(challenge: Challenge, won: list[sc.Award], now: datetime) -> int:
                 "points": a.prize.value,
                 "occurred_at": challenge.ends_at,
                 "reason": _reason(challenge, a.place),
+                "capped": False,
+                "boards_applied": False,
                 "created_at": now,
             }
             for a in points
@@ -248,7 +267,7 @@ def pay_awards(challenge: Challenge, won: list[sc.Award], now: datetime) -> int:
         if badges
         else set()
     )
-    insert_ignoring_conflicts(
+    _insert_absent(
         BadgeGrant,
         [
             {
@@ -267,7 +286,7 @@ def pay_awards(challenge: Challenge, won: list[sc.Award], now: datetime) -> int:
     for award in won:
         if award.prize.kind is PrizeKind.REWARD:
             _give_reward(challenge, award, now)
-    return written
+    return len(won)
 
 
 def _give_reward(challenge: Challenge, award: sc.Award, now: datetime) -> None:

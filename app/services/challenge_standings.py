@@ -460,14 +460,14 @@ def update_challenge_boards(now: datetime | None = None) -> dict[str, int]:
     return done
 
 
-def _ensure(challenge: Challenge, kind: str, now: datetime) -> None:
+def _ensure(challenge: Challenge, kind: str) -> None:
     if boards.is_built(challenge.id, kind):
         return
     if kind == boards.LIVE:
         rebuild_challenge_board(challenge.id)
         return
     schedule = schedule_of(challenge)
-    cutoff = sc.cutoff_for(sc.Viewer.EMPLOYEE, challenge.state, schedule, now)
+    cutoff = sc.Cutoff(schedule.freeze_start, schedule.freeze_start)  # as cutoff_for freezes
     computed = compute(challenge, cutoff)
     boards.replace(
         challenge.id, boards.FROZEN, board_entries(challenge, computed), ttl=boards.FROZEN_TTL
@@ -645,7 +645,7 @@ def _individual_live(
             rebuild_challenge_board(challenge.id)
         else:
             boards.forget_frozen(challenge.id)
-            _ensure(challenge, kind, utcnow())
+            _ensure(challenge, kind)
     rows = [
         StandingRow(
             row.rank,
@@ -729,7 +729,7 @@ def view_challenge(
         frozen = cutoff != sc.final_cutoff(schedule)
         kind = boards.FROZEN if frozen else boards.LIVE
         as_of = schedule.freeze_start if frozen else None
-        _ensure(challenge, kind, now)
+        _ensure(challenge, kind)
         if challenge.mode is Mode.TEAM:
             rows, total, mine, progress = _team_live(challenge, kind, viewer, offset, limit)
         else:

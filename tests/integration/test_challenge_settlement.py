@@ -1,0 +1,262 @@
+"""Settling share challenges: placings, digest and prizes written once, whether the job
+runs late, twice, through RQ, or on two workers at once (PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.db import on_postgresql
+from app.extensions import db
+from app.jobs import settle_challenge as settle_job
+from app.models import (
+    BadgeGrant,
+    Challenge,
+    ChallengeAward,
+    ChallengePlacing,
+    LedgerLine,
+    LineKind,
+    Redemption,
+    RedemptionState,
+    Reward,
+    utcnow,
+)
+from app.queue import enqueue
+from app.services import challenge_settlement as settlement
+from app.services import challenge_standings as standings
+from scoring.badges import Level, challenge_period
+from scoring.challenges import ChallengeState, Metric
+from scoring.participation import Presence
+from scoring.vocabulary import EventKind
+from tests.factories import (
+    BadgeFactory,
+    ChallengeFactory,
+    EmployeeFactory,
+    EventFactory,
+    RewardFactory,
+    TeamFactory,
+)
+
+
+def person(**kw):
+    kw.setdefault("opted_in", True)
+    return EmployeeFactory(team=TeamFactory(), **kw)
+
+
+def share(employee, at, arrived=None, scored=True, kind=EventKind.SHARE):
+    return EventFactory(
+        kind=kind,
+        employee_id=employee.id,
+        team_id=employee.team_id,
+        occurred_at=at,
+        created_at=arrived or at,
+        scored_at=at if scored else None,
+    )
+
+
+def finished(**kw) -> Challenge:
+    """A challenge that ended three days ago: settlement is due (24 h lateness)."""
+    now = utcnow()
+    badge = BadgeFactory()
+    reward = RewardFactory(stock=5)
+    kw.setdefault(
+        "prizes",
+        [
+            {"kind": "points", "value": 50, "place": 1},
+            {"kind": "badge", "value": badge.id, "place": 1},
+            {"kind": "reward", "value": reward.id, "place": 1},
+            {"kind": "points", "value": 5, "place": None},
+        ],
+    )
+    return ChallengeFactory(
+        starts_at=now - timedelta(days=6), ends_at=now - timedelta(days=3), minimum=1, **kw
+    )
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def history(c):
+    ann, bob, hidden = person(name="Ann"), person(name="Bob"), person(presence=Presence.HIDDEN)
+    at = c.starts_at + timedelta(hours=1)
+    for i in range(3):
+        share(ann, at + timedelta(seconds=i))
+    share(bob, at)
+    share(hidden, at)
+    return ann, bob, hidden
+
+
+def test_settling_writes_placings_digest_and_prizes_once(ctx):
+    c = finished()
+    ann, bob, hidden = history(c)
+    reward_id = c.prizes[2]["value"]
+    assert settlement.settle_challenge(c.id) is True
+    db.session.commit()
+    c = db.session.get(Challenge, c.id)
+    assert c.state is ChallengeState.SETTLED
+    assert c.settled_at is not None
+    assert settlement.verify_digest(c)
+    placings = db.session.scalars(select(ChallengePlacing).order_by(ChallengePlacing.rank)).all()
+    assert [(p.entrant_id, p.rank, p.points) for p in placings] == [(ann.id, 1, 3), (bob.id, 2, 1)]
+    # ann: place 1 points, badge, reward, and the qualifier's points; bob and the hidden
+    # person (who qualifies without a place) the qualifier's points
+    assert count(ChallengeAward) == 6
+    lines = db.session.execute(
+        select(LedgerLine.employee_id, LedgerLine.points, LedgerLine.reason)
+        .where(LedgerLine.kind == LineKind.PRIZE)
+        .order_by(LedgerLine.employee_id, LedgerLine.points)
+    ).all()
+    assert [(e, p) for e, p, _ in lines] == sorted(
+        [(ann.id, 5), (ann.id, 50), (bob.id, 5), (hidden.id, 5)]
+    )
+    assert f"Prize: {c.title}, place 1" in {r for _, _, r in lines}
+    grant = db.session.scalars(select(BadgeGrant)).one()
+    assert (grant.employee_id, grant.level, grant.period, grant.quiet) == (
+        ann.id,
+        Level.ONCE,
+        challenge_period(c.id),
+        False,
+    )
+    redemption = db.session.scalars(select(Redemption)).one()
+    assert (redemption.employee_id, redemption.points, redemption.state) == (
+        ann.id,
+        0,
+        RedemptionState.APPROVED,
+    )
+    assert db.session.get(Reward, reward_id).stock == 4
+
+    # again, late: nothing more
+    assert settlement.settle_challenge(c.id, utcnow() + timedelta(days=30)) is False
+    db.session.commit()
+    assert count(ChallengeAward) == 6
+    assert count(LedgerLine, LedgerLine.kind == LineKind.PRIZE) == 4
+    assert count(BadgeGrant) == 1
+    assert count(Redemption) == 1
+    assert db.session.get(Reward, reward_id).stock == 4
+
+    # everyone sees the settled placings; the results reach the home page
+    view = standings.view_challenge(c, bob)
+    assert [(r.rank, r.name, r.points) for r in view.rows] == [(1, "Ann", 3), (2, "Bob", 1)]
+    assert view.digest == c.digest
+    assert view.mine.rank == 2
+    [(result, mine, awards)] = standings.results_for(ann, utcnow() - timedelta(hours=1))
+    assert result.id == c.id
+    assert mine.rank == 1
+    assert {a.prize_kind for a in awards} == {"points", "badge", "reward"}
+    hidden_view = standings.view_challenge(c, hidden)
+    assert hidden_view.mine.rank is None
+    assert hidden_view.mine.points == 1
+
+
+def test_a_changed_placing_fails_the_digest(ctx):
+    c = finished(prizes=[])
+    history(c)
+    settlement.settle_challenge(c.id)
+    db.session.commit()
+    assert settlement.verify_digest(c)
+    db.session.execute(update(ChallengePlacing).where(ChallengePlacing.rank == 2).values(points=9))
+    db.session.commit()
+    assert not settlement.verify_digest(db.session.get(Challenge, c.id))
+
+
+def test_not_due_cancelled_or_unscored_is_not_settled(ctx):
+    now = utcnow()
+    running = ChallengeFactory(starts_at=now - timedelta(days=2), ends_at=now - timedelta(hours=2))
+    assert settlement.settle_challenge(running.id) is False  # inside the lateness window
+    cancelled = finished(state=ChallengeState.CANCELLED)
+    assert settlement.settle_challenge(cancelled.id) is False
+    points = finished(metric=Metric.POINTS, prizes=[])
+    waiting = share(person(), points.starts_at + timedelta(hours=1), scored=False)
+    assert settlement.settle_challenge(points.id) is False
+    assert points.id in settlement.settle_due(now)
+    assert cancelled.id not in settlement.settle_due(now)
+    waiting.scored_at = now
+    db.session.commit()
+    assert settlement.settle_challenge(points.id) is True
+    db.session.commit()
+    assert db.session.get(Challenge, cancelled.id).state is ChallengeState.CANCELLED
+    assert db.session.get(Challenge, running.id).state is ChallengeState.OPEN
+
+
+def test_an_event_arriving_after_the_lateness_window_does_not_count(ctx):
+    c = finished(prizes=[], metric=Metric.CLICKS)
+    ann, bob = person(name="Ann"), person(name="Bob")
+    at = c.ends_at - timedelta(hours=1)
+    share(ann, at, arrived=c.ends_at + timedelta(hours=23, minutes=59), kind=EventKind.CLICK)
+    share(bob, at, arrived=c.ends_at + timedelta(hours=24), kind=EventKind.CLICK)
+    assert settlement.settle_challenge(c.id)
+    db.session.commit()
+    assert db.session.execute(
+        select(ChallengePlacing.entrant_id, ChallengePlacing.points)
+    ).all() == [(ann.id, 1)]
+
+
+def test_the_sweep_freezes_and_settles(ctx):
+    now = utcnow()
+    freezing = ChallengeFactory(
+        starts_at=now - timedelta(days=1), ends_at=now + timedelta(hours=2), freeze_hours=3
+    )
+    due = finished(prizes=[])
+    history(due)
+    later = ChallengeFactory(starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=2))
+    assert sorted(settlement.freeze_due(now)) == sorted([freezing.id, due.id])  # ended: frozen
+    assert settlement.freeze_due(now) == []  # once
+    assert db.session.get(Challenge, later.id).state is ChallengeState.OPEN
+    assert settlement.settle_due(now) == [due.id]
+
+
+def test_the_job_through_rq_twice_gives_prizes_once(app, run_jobs):
+    with app.app_context():
+        c = finished()
+        history(c)
+        challenge_id = c.id
+        assert enqueue("app.jobs.settle_challenge", challenge_id, job_id="settle-a")
+        assert enqueue("app.jobs.settle_challenge", challenge_id, job_id="settle-b")
+        assert enqueue("app.jobs.settle_challenges", job_id="sweep-a")
+    run_jobs()
+    with app.app_context():
+        assert db.session.get(Challenge, challenge_id).state is ChallengeState.SETTLED
+        assert count(ChallengeAward) == 6
+        assert count(LedgerLine, LedgerLine.kind == LineKind.PRIZE) == 4
+        assert count(Redemption) == 1
+        assert count(BadgeGrant) == 1
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_workers_settling_at_once_give_prizes_once(app, workers):
+    with app.app_context():
+        if not on_postgresql():
+            pytest.skip("concurrent writers: PostgreSQL (SQLite has one writer)")
+        c = finished()
+        history(c)
+        challenge_id = c.id
+    barrier = threading.Barrier(workers)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with app.app_context():
+                barrier.wait()
+                results.append(settle_job(challenge_id))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(results) == [False] * (workers - 1) + [True]
+    with app.app_context():
+        assert count(ChallengeAward) == 6
+        assert count(LedgerLine, LedgerLine.kind == LineKind.PRIZE) == 4
+        assert count(Redemption) == 1
+        assert count(BadgeGrant) == 1
+        assert count(ChallengePlacing) == 2
+        assert db.session.get(Reward, c.prizes[2]["value"]).stock == 4
