@@ -80,3 +80,10 @@ bench-boards: install
 .PHONY: bench-rebuild
 bench-rebuild: install
 	$(BIN)/python bench/rebuild.py
+
+# Settling a challenge of 100k members and 200k events (placings, digest, prizes) against
+# a plain SUM ... GROUP BY over the same rows, in a throwaway SQLite database; add
+# BENCH_SETTLE_ARGS=--postgres for a throwaway database on the local PostgreSQL.
+.PHONY: bench-settle
+bench-settle: install
+	$(BIN)/python bench/settle.py $(BENCH_SETTLE_ARGS)

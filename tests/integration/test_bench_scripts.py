@@ -29,6 +29,10 @@ RUNS = {
         ["--sizes", "2000", "--no-http", "--samples", "50", "--sql-samples", "5"],
         {"members", "p99_ms"},
     ),
+    "settle": (
+        ["--members", "300", "--events", "600", "--teams", "5"],
+        {"members", "seconds", "floor_seconds", "ratio", "database"},
+    ),
 }
 
 
