@@ -18,9 +18,9 @@ from sqlalchemy import exists, select
 
 from app.db import insert_ignoring_conflicts
 from app.errors import Conflict, InvalidInput, NotFound
-from app.extensions import db
+from app.extensions import after_commit, db
 from app.models import Employee, LedgerLine, Lesson, LessonCompletion, LineKind, utcnow
-from app.services import audit, content
+from app.services import audit, badges, content
 from scoring.keys import lesson_line_key
 from scoring.lessons import (
     Grade,
@@ -313,5 +313,6 @@ def complete(employee: Employee, lesson: Lesson, answers: Any) -> Completion:
 
 
 def _after_completion(employee_id: int) -> None:
-    """Badges that count lessons are evaluated by the badge job after each scoring
-    batch (the new line starts one)."""
+    """Once the completion is committed, evaluate the employee's badges (those counting
+    lessons finished, or points): the badge job, queued once per completion."""
+    after_commit(lambda: badges.evaluate_later([employee_id]))

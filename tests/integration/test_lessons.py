@@ -13,14 +13,15 @@ from sqlalchemy import func, select
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.jobs import settle_points
-from app.models import Employee, LedgerLine, Lesson, LessonCompletion, LineKind, Share
+from app.models import BadgeGrant, Employee, LedgerLine, Lesson, LessonCompletion, LineKind, Share
+from app.queue import queue
 from app.services import events, lessons, lessons_demo, sharing
 from app.services import rules as rules_service
 from app.services.scoring import apply_pending_lines, score_pending_events
 from scoring.keys import lesson_line_key
 from scoring.lessons import question_problems
 from scoring.vocabulary import Channel, EventKind
-from tests.factories import ContentItemFactory, EmployeeFactory, ShareTemplateFactory
+from tests.factories import BadgeFactory, ContentItemFactory, EmployeeFactory, ShareTemplateFactory
 from tests.integration.scoring_support import COMPANY, T0
 
 QUESTIONS = [
@@ -269,3 +270,31 @@ def test_a_rule_for_own_words_rewards_only_those_shares_and_their_clicks(store, 
     # Both still get the plain sharing rule's points.
     assert {e for e, r, _ in lines if r.startswith("Sharing:")} == {templated.id, rewritten.id}
     assert db.session.get(Share, own.id).own_words is True
+
+
+def test_a_completion_queues_the_badge_job_which_grants_a_lessons_badge(ctx, alice, run_jobs):
+    badge = BadgeFactory(
+        slug="learner",
+        name="Learner",
+        definition={
+            "id": "learner",
+            "name": "Learner",
+            "kind": "count",
+            "measure": "lessons",
+            "levels": {"bronze": 1, "silver": 3, "gold": 5},
+        },
+    )
+    lesson = published(points=0)
+    lessons.complete(alice, lesson, [0, 1])
+    db.session.commit()  # the job is queued once the completion is committed
+    run_jobs()
+    db.session.expire_all()
+    grants = db.session.scalars(select(BadgeGrant).where(BadgeGrant.badge_id == badge.id)).all()
+    assert [(g.employee_id, g.level.value) for g in grants] == [(alice.id, "bronze")]
+
+
+def test_a_wrong_attempt_queues_nothing(ctx, alice):
+    lesson = published()
+    lessons.complete(alice, lesson, [1, 1])
+    db.session.commit()
+    assert queue("default").count == 0
