@@ -458,3 +458,36 @@ def test_the_editor_is_for_hr_and_the_nav_says_so(client, login):
     nav = page[page.index('<nav class="nav"') : page.index("</nav>")]
     assert 'href="/badges"' in nav
     assert '<details class="menu" data-current>' in nav
+
+
+def test_the_editor_needs_the_forms_csrf_token_and_a_badge_that_exists(app, client, login):
+    login(Role.HR)
+    with app.app_context():
+        badge_id = BadgeFactory(name="Sharer").id
+    forged = client.post(f"/hr/badges/{badge_id}/edit", data={**_new_badge(bronze="1")})
+    assert forged.status_code == 400
+    assert client.post("/hr/badges/new", data=_new_badge(bronze="1")).status_code == 400
+    assert client.get("/hr/badges/999999/edit").status_code == 404
+    assert _post(client, "/hr/badges/999999/edit", _new_badge(bronze="1")).status_code == 404
+    assert _post(client, "/hr/badges/999999/activate").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(Badge.name)) == "Sharer"
+        assert count(Badge) == 1
+
+
+def test_an_edit_refused_for_a_name_taken_changes_nothing(app, client, login):
+    login(Role.HR)
+    with app.app_context():
+        BadgeFactory(name="Sharer")
+        other = BadgeFactory(name="Clicker")
+        other_id, before = other.id, dict(other.definition)
+    response = _post(
+        client, f"/hr/badges/{other_id}/edit", _new_badge(name="sharer", bronze="7", silver="9")
+    )
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert 'id="name-error">There is a badge called' in page
+    assert 'value="9"' in page  # what was typed stays in the form
+    with app.app_context():
+        badge = db.session.get(Badge, other_id)
+        assert (badge.name, badge.definition) == ("Clicker", before)
