@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import (
     ApiToken,
     Badge,
+    Challenge,
     ContentItem,
     Employee,
     InboundFeed,
@@ -55,6 +56,7 @@ def _path_values(me: Employee) -> dict[str, object]:
     with_image = select(ContentItem.image_filename).where(ContentItem.image_filename.is_not(None))
     return {
         "badge_id": _first(Badge) or 1,
+        "challenge_id": _first(Challenge) or 1,
         "content_id": _first(ContentItem),
         "employee_id": _first(Employee, Employee.id != me.id),
         "feed_id": _first(InboundFeed) or 1,
