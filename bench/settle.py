@@ -250,6 +250,8 @@ def main() -> None:
                 "seconds": round(seconds, 2),
                 "floor_seconds": round(floor_seconds, 3),
                 "ratio": round(seconds / floor_seconds, 1) if floor_seconds else None,
+                "cpu_seconds": round(cpu, 2),
+                "load_average": round(os.getloadavg()[0], 1),
                 "database": database,
             }
         )
