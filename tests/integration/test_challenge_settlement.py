@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import func, select, update
@@ -28,7 +29,7 @@ from app.queue import enqueue
 from app.services import challenge_settlement as settlement
 from app.services import challenge_standings as standings
 from scoring.badges import Level, challenge_period
-from scoring.challenges import ChallengeState, Metric
+from scoring.challenges import ChallengeState, Metric, Mode, ScopeKind
 from scoring.participation import Presence
 from scoring.vocabulary import EventKind
 from tests.factories import (
@@ -260,3 +261,45 @@ def test_workers_settling_at_once_give_prizes_once(app, workers):
         assert count(BadgeGrant) == 1
         assert count(ChallengePlacing) == 2
         assert db.session.get(Reward, c.prizes[2]["value"]).stock == 4
+
+
+def test_team_mode_settles_per_active_member_and_every_active_member_wins(ctx):
+    small, big = TeamFactory(name="Small"), TeamFactory(name="Big")
+    c = finished(
+        mode=Mode.TEAM,
+        scope=ScopeKind.TEAM_VS_TEAM,
+        teams=[small, big],
+        prizes=[{"kind": "points", "value": 30, "place": 1}],
+    )
+    smalls = [EmployeeFactory(team=small, opted_in=True) for _ in range(2)]
+    bigs = [EmployeeFactory(team=big, opted_in=True) for _ in range(5)]
+    EmployeeFactory(team=small, opted_in=True, presence=Presence.HIDDEN)  # not active
+    at = c.starts_at + timedelta(hours=1)
+    for i in range(4):
+        share(smalls[i % 2], at + timedelta(seconds=i))
+    for i in range(6):
+        share(bigs[i % 5], at + timedelta(seconds=i))
+    assert settlement.settle_challenge(c.id)
+    db.session.commit()
+    rows = db.session.execute(
+        select(
+            ChallengePlacing.entrant_id,
+            ChallengePlacing.rank,
+            ChallengePlacing.points,
+            ChallengePlacing.score_numerator,
+            ChallengePlacing.score_denominator,
+            ChallengePlacing.active_members,
+        ).order_by(ChallengePlacing.rank)
+    ).all()
+    assert [tuple(r) for r in rows] == [(small.id, 1, 4, 2, 1, 2), (big.id, 2, 6, 6, 5, 5)]
+    winners = set(
+        db.session.scalars(select(LedgerLine.employee_id).where(LedgerLine.kind == LineKind.PRIZE))
+    )
+    assert winners == {p.id for p in smalls}
+    assert settlement.verify_digest(db.session.get(Challenge, c.id))
+    view = standings.view_challenge(db.session.get(Challenge, c.id), bigs[0])
+    assert [(r.name, r.score) for r in view.rows] == [
+        ("Small", Fraction(2)),
+        ("Big", Fraction(6, 5)),
+    ]
+    assert view.rows[1].is_my_team
