@@ -13,6 +13,7 @@ from app.demo import DEMO_LOGINS
 from app.extensions import db
 from app.models import (
     Badge,
+    Challenge,
     ContentItem,
     Employee,
     Lesson,
@@ -24,6 +25,7 @@ from app.models import (
     TabooTopic,
     utcnow,
 )
+from app.services import challenges
 from app.services.lessons_demo import add_demo_lessons
 from app.services.sign_in import sign_in_url
 from tests.browser.conftest import screenshot
@@ -72,11 +74,22 @@ def _path_values(me: Employee) -> dict[str, object]:
         "programme_id": _first(ReferralProgramme),
         "reward_id": _first(Reward),
         "badge_id": _first(Badge),
+        "challenge_id": _visible_challenge(me),
         "lesson_id": _first(Lesson) or _starter_lesson(),
         "rule_id": _first(ScoringRule),
         "topic_id": _first(TabooTopic),
         "token": "not-a-real-token",
     }
+
+
+def _visible_challenge(me: Employee) -> int | None:
+    """A challenge this person sees, running ones first, so its page (not a 404) is
+    measured; any challenge when they see none."""
+    for phase in (challenges.Phase.RUNNING, challenges.Phase.FINISHED, None):
+        found = db.session.scalars(challenges.list_visible(me, phase).limit(1)).first()
+        if found is not None:
+            return found.id
+    return db.session.scalar(select(Challenge.id).order_by(Challenge.id))
 
 
 def _starter_lesson() -> int:
@@ -146,6 +159,27 @@ def test_no_page_scrolls_sideways_on_a_phone(demo, new_page, role):
     assert len(paths) > 40
     assert "/" in paths  # the home page: for people who take part, their dashboard of cards
     wide = _visit_all(page, paths, role)
+    assert not wide, "\n".join(wide)
+
+
+@pytest.mark.parametrize("role", ["employee", "team_lead", "hr"])
+def test_every_challenge_of_the_demo_fits_a_phone(demo, new_page, role):
+    """Running, frozen, settled and one team's challenges each look different: every one
+    the person sees, and its form where they may edit it."""
+    with demo.app_context():
+        me = db.session.get(Employee, _person(role))
+        link = sign_in_url(me)
+        paths = ["/challenges/new"] if challenges.can_organise(me) else []
+        for challenge in db.session.scalars(challenges.list_visible(me)):
+            paths.append(f"/challenges/{challenge.id}")
+            if challenges.can_manage(me, challenge):
+                paths += [f"/challenges/{challenge.id}/edit", f"/challenges/{challenge.id}/cancel"]
+    assert len(paths) >= 2
+    page = new_page(**PHONE)
+    page.goto(link)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/sign-in" not in url)
+    wide = _visit_all(page, paths, f"challenges-{role}")
     assert not wide, "\n".join(wide)
 
 
