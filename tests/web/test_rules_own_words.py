@@ -8,8 +8,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Role, RuleVersion, ScoringRule
+from app.models import Role, RuleVersion, ScoringRule, Share
+from scoring.vocabulary import Channel
 from tests.conftest import csrf_token
+from tests.factories import ContentItemFactory, ShareTemplateFactory
 from tests.web.api_support import bearer_caller, count
 from tests.web.points_pages_support import install_company
 from tests.web.points_support import setup_company
@@ -75,7 +77,7 @@ def test_hr_ticks_own_words_on_the_page_and_reads_it_in_words(app, client, login
         assert rule.versions[0].own_words is True
         rule_id = rule.id
     listing = client.get("/rules").get_data(as_text=True)
-    assert "only shares in the employee’s own words" in listing
+    assert "only shares in the employee\u2019s own words" in listing
     edit_page = client.get(f"/rules/{rule_id}").get_data(as_text=True)
     assert 'id="own_words" name="own_words" value="on"' in edit_page
     assert "checked" in edit_page.split('id="own_words"')[1].split(">")[0]
@@ -100,3 +102,30 @@ def test_a_bad_page_form_keeps_the_box_ticked_and_saves_nothing(app, client, log
     assert 'aria-invalid="true"' in page
     assert "checked" in page.split('id="own_words"')[1].split(">")[0]
     assert count(app, ScoringRule) == before
+
+
+def test_the_share_page_says_own_words_land_better_and_a_page_share_records_it(app, client, login):
+    with app.app_context():
+        item = ContentItemFactory(title="Wind farms")
+        ShareTemplateFactory(
+            content_id=item.id, channel=Channel.LINKEDIN, text="Three new wind farms this year."
+        )
+        item_id = item.id
+    login(Role.EMPLOYEE, opted_in=True)
+    page = client.get(f"/content/{item_id}/share").get_data(as_text=True)
+    assert "data-own-words-hint" in page
+    assert "a post in your own words" in page
+    for text in (
+        "Three new wind farms this year!",
+        "I plan the cables for the first one and we need more people like me.",
+    ):
+        login(Role.EMPLOYEE, opted_in=True)  # one share each: the caps space a person's shares
+        token = csrf_token(client, f"/content/{item_id}/share")
+        response = client.post(
+            f"/content/{item_id}/share",
+            data={"csrf_token": token, "channel": "linkedin", "text": text},
+        )
+        assert response.status_code == 302
+    with app.app_context():
+        marks = db.session.scalars(select(Share.own_words).order_by(Share.id)).all()
+        assert marks == [False, True]
