@@ -170,6 +170,10 @@ def form_errors(errors: Mapping[str, Any] | None) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name, messages in (errors or {}).items():
         name = str(name).removeprefix("definition.")
+        if name == "levels" and isinstance(messages, Mapping):
+            # The schema's {"levels": {"silver": {"value": [...]}}}: each under its input.
+            found.update({str(level): inner for level, inner in messages.items()})
+            continue
         found[FORM_NAMES.get(name, name)] = messages
     return found
 

@@ -16,7 +16,8 @@ from app.db import get_or_404
 from app.errors import ChorusError
 from app.extensions import db
 from app.models import Badge, BadgeGrant, Challenge, Role, utcnow
-from app.schemas.fields import SQL_INTEGER_MAX
+from app.schemas.badges import BadgeDefinitionSchema
+from app.schemas.fields import SQL_INTEGER_MAX, load
 from app.services import badges as service
 from app.services.calendar import company_calendar
 from app.web import badge_forms as forms
@@ -174,6 +175,7 @@ def _definition(values: dict[str, Any], badge: Badge | None) -> dict[str, Any]:
     """The definition from the form, checked by the core (so a preview of a bad form
     says what is wrong, as a save would)."""
     data = forms.definition_from_form(values, badge.slug if badge else None)
+    load(BadgeDefinitionSchema(), data)  # bounds and types, as the API checks them
     try:
         parse_badge(data)
     except BadgeDefinitionError as exc:

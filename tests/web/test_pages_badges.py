@@ -141,6 +141,7 @@ def test_numbers_that_are_not_whole_are_named_by_their_field(fields, field, mess
         ({"id": ["bad"]}, {"slug": ["bad"]}),
         ({"levels.silver": ["low"]}, {"silver": ["low"]}),
         ({"definition.levels.gold": ["low"]}, {"gold": ["low"]}),
+        ({"levels": {"silver": {"value": ["big"]}}}, {"silver": {"value": ["big"]}}),
         ({"name": ["x"], "levels": ["y"]}, {"name": ["x"], "levels": ["y"]}),
     ],
 )
@@ -347,6 +348,9 @@ def test_hr_previews_then_saves_a_badge_which_backfills_quietly(app, client, log
         ({"kind": "dance", "bronze": "1"}, "kind", "Must be one of"),
         ({"slug": "Not A Slug", "bronze": "1"}, "slug", "Use lowercase letters"),
         ({"kind": "first", "measure": "points"}, "measure", "A first badge counts"),
+        ({"bronze": "1000000001"}, "bronze", "Must be greater than or equal to 1 and less"),
+        ({"name": "Nul\x00", "bronze": "1"}, "name", "Text cannot hold the NUL character"),
+        ({"description": "x" * 2001, "bronze": "1"}, "description", "At most 2000 characters."),
     ],
 )
 def test_bad_input_is_named_next_to_its_field_and_saves_nothing(
@@ -400,7 +404,7 @@ def test_hr_edits_a_badge_the_slug_stays_and_the_kind_can_change(app, client, lo
     assert "1 person would get it now" in preview.get_data(as_text=True)
     bad = _post(client, f"/hr/badges/{badge_id}/edit", {**values, "bronze": "0", "action": "save"})
     assert bad.status_code == 422
-    assert 'id="bronze-error">Must be a whole number above 0' in bad.get_data(as_text=True)
+    assert 'id="bronze-error">Must be greater than or equal to 1' in bad.get_data(as_text=True)
     saved = _post(client, f"/hr/badges/{badge_id}/edit", {**values, "action": "save"})
     assert saved.status_code == 302
     run_jobs()
