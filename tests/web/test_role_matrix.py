@@ -225,3 +225,37 @@ def test_home_page_for_every_role(app, as_role: Role | None):
     response = client.get("/")
     assert response.status_code == 200
     assert 'data-home="boards"' in response.get_data(as_text=True)
+
+
+# Challenges: everyone reads and declines; team leads and HR start, edit and cancel (a
+# team lead only their own team's, which tests/web/test_*_challenges.py check per team).
+CHALLENGE_ROLES = {
+    "GET /challenges": Role.EMPLOYEE,
+    "GET /challenges/<int:challenge_id>": Role.EMPLOYEE,
+    "POST /challenges/<int:challenge_id>/decline": Role.EMPLOYEE,
+    "POST /challenges/<int:challenge_id>/rejoin": Role.EMPLOYEE,
+    "GET /challenges/new": Role.TEAM_LEAD,
+    "POST /challenges/new": Role.TEAM_LEAD,
+    "GET /challenges/<int:challenge_id>/edit": Role.TEAM_LEAD,
+    "POST /challenges/<int:challenge_id>/edit": Role.TEAM_LEAD,
+    "GET /challenges/<int:challenge_id>/cancel": Role.TEAM_LEAD,
+    "POST /challenges/<int:challenge_id>/cancel": Role.TEAM_LEAD,
+    "GET /api/v1/challenges": Role.EMPLOYEE,
+    "POST /api/v1/challenges": Role.TEAM_LEAD,
+    "GET /api/v1/challenges/<int:challenge_id>": Role.EMPLOYEE,
+    "PATCH /api/v1/challenges/<int:challenge_id>": Role.TEAM_LEAD,
+    "POST /api/v1/challenges/<int:challenge_id>/cancel": Role.TEAM_LEAD,
+    "POST /api/v1/challenges/<int:challenge_id>/decline": Role.EMPLOYEE,
+    "DELETE /api/v1/challenges/<int:challenge_id>/decline": Role.EMPLOYEE,
+    "GET /api/v1/challenges/<int:challenge_id>/board": Role.EMPLOYEE,
+}
+
+
+def test_challenge_routes_need_these_roles(app):
+    found, _ = routes(app)
+    declared = {
+        str(route): route.role
+        for route in found
+        if route.rule.rule.startswith(("/challenges", "/api/v1/challenges"))
+    }
+    assert declared == CHALLENGE_ROLES
