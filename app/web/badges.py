@@ -186,6 +186,7 @@ def _definition(values: dict[str, Any], badge: Badge | None) -> dict[str, Any]:
 def _preview_or_save(badge: Badge | None, values: dict[str, Any]):
     """The form again with a preview, or the saved badge; on bad input, the form with
     the problems and nothing saved."""
+    editing = badge
     try:
         data = _definition(values, badge)
         if request.form.get("action") == "preview":
@@ -200,7 +201,7 @@ def _preview_or_save(badge: Badge | None, values: dict[str, Any]):
             gone = {name: None for name in badge.definition if name not in data}
             service.update_badge(me(), badge, {**data, **gone, "active": values["active"]})
     except ChorusError as exc:
-        return _failed(exc, badge, values)
+        return _failed(exc, editing, values)
     return badge
 
 
