@@ -73,6 +73,7 @@ BLUEPRINTS: list[Blueprint] = [
     # rewards
     rewards.rewards_bp,
     rewards.redemptions_bp,
+    rewards.pledges_bp,
     # the game
     challenges.bp,
     badges.bp,

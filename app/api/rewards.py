@@ -3,6 +3,7 @@ idempotency key and may cancel while pending; HR approves, rejects and fulfils."
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
@@ -11,22 +12,33 @@ from sqlalchemy.orm import selectinload
 from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.db import get_or_404
-from app.models import Redemption, Reward, Role
+from app.errors import InvalidInput, NotFound
+from app.models import Redemption, Reward, RewardKind, Role, TeamFunding
 from app.schemas.content import ImageFileSchema
 from app.schemas.rewards import (
     CatalogueSchema,
     DecisionSchema,
+    FundingToFulfilSchema,
+    PledgeRequestSchema,
+    PledgeSchema,
     RedeemSchema,
     RedemptionQuerySchema,
     RedemptionSchema,
     RejectionSchema,
     RewardSchema,
     RewardUpdateSchema,
+    TeamFundingSchema,
 )
-from app.services import redemptions
+from app.services import redemptions, team_rewards
 
 rewards_bp = api_blueprint(
     "rewards", "/rewards", "The non-monetary reward catalogue: HR manages it, employees read it."
+)
+pledges_bp = api_blueprint(
+    "pledges",
+    "",
+    "Team rewards: members pledge points toward their team's funding of a reward; "
+    "HR hands funded ones over.",
 )
 redemptions_bp = api_blueprint(
     "redemptions",
@@ -239,3 +251,91 @@ class MyCancellation(MethodView):
             employee, redemptions.get_redemption(redemption_id, employee.id)
         )
         return redemption
+
+
+# Team rewards: pledges and fundings ------------------------------------------------
+
+
+@pledges_bp.route("/rewards/<int:reward_id>/pledges")
+class Pledges(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @pledges_bp.arguments(PledgeRequestSchema)
+    @pledges_bp.response(201, PledgeSchema)
+    @pledges_bp.alt_response(
+        200, schema=PledgeSchema, success=True, description="This key was sent before"
+    )
+    @pledges_bp.alt_response(403, response="FORBIDDEN", description="Not in a team, or opted out")
+    @pledges_bp.alt_response(404, response="NOT_FOUND")
+    @pledges_bp.alt_response(
+        409,
+        response="CONFLICT",
+        description="Not a team reward, retired, out of stock, not enough points, or the "
+        "key was used for another reward",
+    )
+    def post(self, data: dict, reward_id: int):
+        """Pledge points toward your team's funding of a team reward
+
+        The first pledge of a team opens its funding (target: the reward's cost then);
+        later ones join it. The points are held from your spendable points (never from
+        your lifetime points or rank); more than is left to fund is capped at the
+        remainder. The pledge that reaches the target funds the reward: every pledge is
+        spent and HR hands it over. When the reward's window closes first, or it is
+        retired, every pledge comes back. Send ``idempotency_key`` in the body or the
+        ``Idempotency-Key`` header: the same key answers 200 with the first pledge.
+        Outside the window the answer is 422 naming the date.
+        """
+        key = data.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
+        if not key.strip():
+            raise InvalidInput(
+                "Send an idempotency key (in the body or the Idempotency-Key header).",
+                field="idempotency_key",
+            )
+        made, created = team_rewards.pledge(caller(), reward_id, data["points"], key[:100])
+        return made, 201 if created else 200
+
+
+@pledges_bp.route("/rewards/<int:reward_id>/funding")
+class Funding(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @pledges_bp.response(200, TeamFundingSchema)
+    @pledges_bp.alt_response(404, response="NOT_FOUND")
+    def get(self, reward_id: int):
+        """Your team's funding of a team reward: pledged of target, and who pledged
+        (named as they appear on boards; hidden people as null)"""
+        reward = get_or_404(Reward, reward_id)
+        if reward.kind != RewardKind.TEAM:
+            raise NotFound(f"Reward {reward_id} is not a team reward.", field="reward_id")
+        return team_rewards.progress(reward, caller())
+
+
+@pledges_bp.route("/pledges/<int:pledge_id>")
+class PledgeById(MethodView):
+    @requires_role(Role.EMPLOYEE)
+    @pledges_bp.response(200, PledgeSchema)
+    @pledges_bp.alt_response(404, response="NOT_FOUND")
+    @pledges_bp.alt_response(409, response="CONFLICT", description="The funding is closed")
+    def delete(self, pledge_id: int):
+        """Withdraw your pledge while the funding is open: the points come back once"""
+        employee = caller()
+        return team_rewards.withdraw(employee, team_rewards.get_pledge(pledge_id, employee.id))
+
+
+@pledges_bp.route("/team-fundings")
+class FundingsToFulfil(MethodView):
+    @requires_role(Role.HR)
+    @pledges_bp.response(200, FundingToFulfilSchema(many=True))
+    @pledges_bp.paginate()
+    def get(self, pagination_parameters: PaginationParameters) -> list[TeamFunding]:
+        """Funded team rewards HR has not handed over yet, oldest first"""
+        return paginate_select(team_rewards.to_fulfil_select(), pagination_parameters)
+
+
+@pledges_bp.route("/team-fundings/<int:funding_id>/fulfil")
+class FundingFulfilment(MethodView):
+    @requires_role(Role.HR)
+    @pledges_bp.response(200, FundingToFulfilSchema)
+    @pledges_bp.alt_response(404, response="NOT_FOUND")
+    @pledges_bp.alt_response(409, response="CONFLICT", description="Not funded")
+    def post(self, funding_id: int) -> TeamFunding:
+        """Mark a funded team reward handed over to the team (again changes nothing)"""
+        return team_rewards.fulfil(caller(), team_rewards.get_funding(funding_id))

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from app.models import RedemptionState, RewardKind
 from app.schemas.fields import Integer, Length, String
+from rewards.funding import FundingState, PledgeState
 from rewards.redemptions import KIND_LABELS
 
 MAX_REWARD_COST = 1_000_000
@@ -27,7 +28,7 @@ def _details(required: bool) -> dict:
             RewardKind,
             by_value=True,
             **({"load_default": RewardKind.EXPERIENCE} if required else {}),
-            metadata={"description": "experience, donation or swag"},
+            metadata={"description": "experience, donation, swag or team (funded by pledges)"},
         ),
         "charity_name": String(
             allow_none=True,
@@ -133,7 +134,8 @@ class CatalogueRewardSchema(Schema):
         attribute="check.refusal",
         allow_none=True,
         metadata={
-            "description": "retired, not_yet, ended, stock, limit or balance; null when available"
+            "description": "retired, not_yet, ended, team (pledge instead), stock, limit "
+            "or balance; null when available"
         },
     )
     message = String(attribute="check.message", metadata={"description": "why not"})
@@ -197,3 +199,77 @@ class RewardFormSchema(RewardSchema):
     cost = Integer(required=True, validate=validate.Range(min=0, max=MAX_REWARD_COST))
     stock = Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
     per_person_limit = Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+
+# Team rewards: pledges and the team's funding ----------------------------------------
+
+
+class PledgeRequestSchema(Schema):
+    points = Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_REWARD_COST),
+        metadata={"description": "points to pledge; more than is left to fund is capped"},
+    )
+    idempotency_key = String(
+        load_default=None,
+        validate=Length(min=1, max=100),
+        metadata={
+            "description": "your key (or the Idempotency-Key header): the same again "
+            "answers with the first pledge"
+        },
+    )
+
+
+class PledgeSchema(Schema):
+    id = Integer()
+    funding_id = Integer()
+    reward_id = Integer(attribute="funding.reward_id")
+    team_id = Integer(attribute="funding.team_id")
+    employee_id = Integer()
+    points = Integer(metadata={"description": "held until the funding is complete"})
+    state = fields.Enum(
+        PledgeState, by_value=True, metadata={"description": "held, spent or refunded"}
+    )
+    funding_state = fields.Enum(
+        FundingState,
+        by_value=True,
+        attribute="funding.state",
+        metadata={"description": "open, funded, fulfilled or refunded"},
+    )
+    created_at = fields.DateTime()
+
+
+class PledgerSchema(Schema):
+    name = String(
+        allow_none=True,
+        metadata={"description": "as they appear on boards; null for someone hidden"},
+    )
+    points = Integer()
+    mine = fields.Boolean()
+
+
+class TeamFundingSchema(Schema):
+    """The caller's team's funding of a team reward."""
+
+    reward_id = Integer(attribute="reward.id")
+    funding_id = Integer(attribute="funding.id", allow_none=True)
+    team_id = Integer(attribute="funding.team_id", allow_none=True)
+    state = String(metadata={"description": "not_started, open, funded, fulfilled or refunded"})
+    target = Integer(metadata={"description": "points to fund: the cost when it opened"})
+    pledged = Integer(metadata={"description": "held while open; spent once funded"})
+    remaining = Integer()
+    percent = Integer()
+    pledgers = fields.List(fields.Nested(PledgerSchema))
+    my_pledge_id = Integer(attribute="my_pledge.id", allow_none=True)
+
+
+class FundingToFulfilSchema(Schema):
+    id = Integer()
+    reward_id = Integer()
+    reward_name = String(attribute="reward.name")
+    team_id = Integer()
+    team_name = String(attribute="team.name")
+    target = Integer()
+    state = fields.Enum(FundingState, by_value=True)
+    closed_at = fields.DateTime(allow_none=True, metadata={"description": "when it was funded"})

@@ -1,9 +1,11 @@
 """The reward catalogue (HR) and redemptions: employees spend their spendable points on
 non-monetary rewards, HR approves, rejects and fulfils.
 
-A redemption is one transaction with the employee's row and the reward's row locked:
-balance, stock and per-person limit are checked, the redemption is inserted under the
-client's idempotency key (unique per employee) and one unit of stock is taken. Every
+A redemption is one transaction that locks the employee's row and then the reward's:
+balance, stock and per-person limit are checked under the employee's lock, the
+redemption is inserted under the client's idempotency key (unique per employee), and
+one unit of stock is taken last by a conditional UPDATE, which locks the reward's row
+from there to the commit only (every redemption of a reward must pass that row). Every
 later move is a conditional ``UPDATE ... WHERE state IN (...)``: of two racing moves
 only one finds its state, so a refund (points and stock back) happens exactly once.
 Nothing here writes to the ledger or the boards: spending never lowers rank.
@@ -33,6 +35,7 @@ from rewards.redemptions import (
     Kind,
     Party,
     RedemptionCheck,
+    Refusal,
     TransitionRefused,
     check_redemption,
     check_transition,
@@ -248,20 +251,39 @@ def _check(
 # Redeeming -------------------------------------------------------------------------
 
 
-def _lock_rows(employee: Employee, reward_id: int) -> Reward:
-    """Lock the employee's row (their balance: spending is serialised per person) and
-    then the reward's (its stock), always in this order, until the commit. On SQLite the
-    first lock serialises everything."""
+def _lock_person(employee: Employee, reward_id: int) -> Reward:
+    """Lock the employee's row (their balance: spending is serialised per person) until
+    the commit, then read the reward as committed now. The reward's row is not locked
+    here: its stock is taken last, by a conditional UPDATE (``_take_unit``), so that the
+    one row every redemption of a reward must change is held for as short a time as
+    possible. On SQLite the first lock serialises everything."""
     lock_row(Employee, employee.id)
     reward = db.session.scalar(
         select(Reward)
         .where(Reward.id == reward_id)
-        .with_for_update()
         .execution_options(populate_existing=True)  # what others committed before the lock
     )
     if reward is None:
         raise NotFound(f"No reward with id {reward_id}.", field="reward_id")
     return reward
+
+
+def _take_unit(reward: Reward) -> None:
+    """One unit of stock, by ``UPDATE ... SET stock = stock - 1 WHERE stock > 0``: of
+    redemptions racing for the last unit only one finds it, and the row stays locked
+    until the commit. The others are refused as out of stock (their request's
+    transaction, with the redemption it flushed, is rolled back)."""
+    if reward.stock is None:
+        return
+    taken = db.session.execute(
+        update(Reward)
+        .where(Reward.id == reward.id, Reward.stock > 0)
+        .values(stock=Reward.stock - 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(reward, ["stock"])
+    if taken != 1:
+        raise RedemptionRefused(RedemptionCheck(Refusal.STOCK, "This reward is out of stock."))
 
 
 def _by_key(employee_id: int, key: str) -> Redemption | None:
@@ -278,8 +300,8 @@ def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bo
     key = key.strip()
     if not key:
         raise InvalidInput("Send an idempotency key.", field="idempotency_key")
-    reward = _lock_rows(employee, reward_id)
-    # Read after the locks: a request with the same key that committed meanwhile counts.
+    reward = _lock_person(employee, reward_id)
+    # Read after the lock: a request with the same key that committed meanwhile counts.
     existing = _by_key(employee.id, key)
     if existing is not None:
         if existing.reward_id != reward_id:
@@ -302,12 +324,11 @@ def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bo
         state=RedemptionState.PENDING,
     )
     db.session.add(redemption)
-    if reward.stock is not None:
-        reward.stock -= 1  # the row is locked: no other redemption reads it meanwhile
     db.session.flush()
     if not reward.needs_approval:
         # Approved at once through the same state machine; the employee hears by mail.
         _move(redemption, RedemptionState.APPROVED, Party.RULE, None, None)
+    _take_unit(reward)  # last: the reward's row is held from here to the commit only
     return redemption, True
 
 

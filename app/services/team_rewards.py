@@ -178,16 +178,18 @@ def get_pledge(pledge_id: int, owner_id: int | None = None) -> Pledge:
     return pledge
 
 
-def to_fulfil() -> list[TeamFunding]:
+def to_fulfil_select():
     """Funded team rewards HR has not handed over yet, oldest first."""
-    return list(
-        db.session.scalars(
-            select(TeamFunding)
-            .where(TeamFunding.state == FundingState.FUNDED)
-            .options(selectinload(TeamFunding.reward), selectinload(TeamFunding.team))
-            .order_by(TeamFunding.closed_at, TeamFunding.id)
-        )
+    return (
+        select(TeamFunding)
+        .where(TeamFunding.state == FundingState.FUNDED)
+        .options(selectinload(TeamFunding.reward), selectinload(TeamFunding.team))
+        .order_by(TeamFunding.closed_at, TeamFunding.id)
     )
+
+
+def to_fulfil() -> list[TeamFunding]:
+    return list(db.session.scalars(to_fulfil_select()))
 
 
 # Pledging --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Reward pages: the catalogue and my redemptions (employees), the catalogue editor and
-the redemption queue (HR)."""
+the redemption queue (HR). Team rewards show in the catalogue with the team's progress,
+who pledged and a pledge form; funded ones wait in HR's queue to be handed over."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from app.extensions import db
 from app.models import Redemption, RedemptionState, Reward, Role
 from app.schemas.fields import load
 from app.schemas.rewards import RewardFormSchema, image_url
-from app.services import content, ledger, redemptions
+from app.services import content, ledger, redemptions, team_rewards
 from app.web.pages import form_failed, me, optional_int, plural
 from app.web.points import new_form_key
+from rewards.funding import FundingState
 from rewards.redemptions import KIND_LABELS, Kind
 
 bp = Blueprint("reward_pages", __name__)
@@ -37,14 +39,24 @@ QUEUE_STATES = (RedemptionState.PENDING, RedemptionState.APPROVED)
 
 
 def _render_catalogue(status: int = 200, **context: Any):
-    balance, entries = redemptions.catalogue(me())
+    employee = me()
+    balance, entries = redemptions.catalogue(employee)
     # Each redeem form carries a fresh key: sending the same form twice is one redemption.
     keys = {entry.reward.id: new_form_key() for entry in entries}
+    fundings = {
+        entry.reward.id: team_rewards.progress(entry.reward, employee)
+        for entry in entries
+        if entry.reward.kind == Kind.TEAM
+    }
+    context.setdefault("errors", {})
+    context.setdefault("refused", None)
     page = render_template(
         "rewards/catalogue.html",
         balance=balance,
         entries=entries,
         keys=keys,
+        fundings=fundings,
+        in_team=employee.team_id is not None,
         kind_labels=KIND_LABELS,
         image_url=image_url,
         **context,
@@ -83,6 +95,64 @@ def redeem(reward_id: int):
     else:
         flash(f"You redeemed {redemption.reward.name} already; nothing changed.", "success")
     return redirect(url_for("reward_pages.my_redemptions"))
+
+
+@bp.post("/rewards/<int:reward_id>/pledge")
+@requires_role(Role.EMPLOYEE)
+def pledge(reward_id: int):
+    raw = (request.form.get("points") or "").strip()
+    try:
+        points = int(raw)
+    except ValueError:
+        return _render_catalogue(
+            422,
+            error_message="Pledge a whole number of points above 0.",
+            errors={"points": ["Pledge a whole number of points above 0."]},
+            refused=reward_id,
+        )
+    try:
+        made, created = team_rewards.pledge(
+            me(), reward_id, points, request.form.get("idempotency_key", "")
+        )
+    except ChorusError as exc:
+        db.session.rollback()
+        return _render_catalogue(
+            exc.status, error_message=exc.message, errors=exc.errors, refused=reward_id
+        )
+    name = made.funding.reward.name
+    if not created:
+        flash(f"You pledged toward {name} already; nothing changed.", "success")
+    elif made.funding.state == FundingState.FUNDED:
+        flash(
+            f"You pledged {plural(made.points, 'point')} and completed your team's {name}. "
+            "HR will hand it over.",
+            "success",
+        )
+    else:
+        flash(
+            f"You pledged {plural(made.points, 'point')} toward {name}. They are held until "
+            "your team has it funded, and come back if the window closes first.",
+            "success",
+        )
+    return redirect(url_for("reward_pages.catalogue"))
+
+
+@bp.post("/me/pledges/<int:pledge_id>/withdraw")
+@requires_role(Role.EMPLOYEE)
+def withdraw_pledge(pledge_id: int):
+    employee = me()
+    made = team_rewards.get_pledge(pledge_id, owner_id=employee.id)
+    try:
+        team_rewards.withdraw(employee, made)
+    except ChorusError as exc:
+        db.session.rollback()
+        return _render_catalogue(exc.status, error_message=exc.message)
+    flash(
+        f"Withdrawn: the {plural(made.points, 'point')} "
+        f"{'is' if made.points == 1 else 'are'} yours to spend again.",
+        "success",
+    )
+    return redirect(url_for("reward_pages.catalogue"))
 
 
 @bp.get("/me/redemptions")
@@ -246,7 +316,9 @@ def _render_queue(status: int = 200, **context: Any):
         by_state[redemption.state].append(redemption)
     context.setdefault("errors", {})
     context.setdefault("failed", None)
-    page = render_template("rewards/queue.html", by_state=by_state, **context)
+    page = render_template(
+        "rewards/queue.html", by_state=by_state, fundings=team_rewards.to_fulfil(), **context
+    )
     return page, status
 
 
@@ -287,3 +359,16 @@ def reject(redemption_id: int):
     return _decide(
         redemption_id, redemptions.reject, "rejected, points given back", request.form.get("reason")
     )
+
+
+@bp.post("/team-fundings/<int:funding_id>/fulfil")
+@requires_role(Role.HR)
+def fulfil_funding(funding_id: int):
+    funding = team_rewards.get_funding(funding_id)
+    try:
+        team_rewards.fulfil(me(), funding)
+    except ChorusError as exc:
+        db.session.rollback()
+        return _render_queue(exc.status, error_message=exc.message)
+    flash(f"{funding.reward.name} for {funding.team.name}: handed over.", "success")
+    return redirect(url_for("reward_pages.queue"))

@@ -349,7 +349,7 @@ def test_hr_sets_the_details_and_employees_never_see_the_tax_note(app: Flask, hr
     [
         ({"kind": "donation"}, "charity_name"),
         ({"kind": "donation", "charity_name": "  "}, "charity_name"),
-        ({"kind": "team"}, "kind"),
+        ({"kind": "team", "cost": 0}, "cost"),  # a team reward costs at least 1 point
         ({"available_from": _days(5), "available_until": _days(4)}, "available_until"),
         ({"available_from": "tomorrow"}, "available_from"),
         ({"needs_approval": "maybe"}, "needs_approval"),
