@@ -87,3 +87,10 @@ bench-rebuild: install
 .PHONY: bench-settle
 bench-settle: install
 	$(BIN)/python bench/settle.py $(BENCH_SETTLE_ARGS)
+
+# Badges: evaluation after a scoring batch of 1,000 events against that batch's scoring
+# time, and a backfill of ten badges over 1M ledger lines and 100k employees, each in a
+# throwaway SQLite database (a few minutes, most of it writing the data).
+.PHONY: bench-badges
+bench-badges: install
+	$(BIN)/python bench/badges.py

@@ -244,7 +244,7 @@ def settle(store: BoardStore, max_batches: int = 50, lease: Lease | None = None)
             for _ in range(max_batches):
                 if lease is not None and lease.lost:
                     break
-                touched: set[int] = set()
+                touched: dict[int, set[str]] = {}
                 scored = score_pending_events(touched=touched)
                 db.session.commit()
                 if not scored:
@@ -331,11 +331,11 @@ def close_team_fundings() -> int:
 # Badges ----------------------------------------------------------------------------
 
 
-def evaluate_badges(employee_ids: str) -> int:
-    """Grant what these people (ids, comma-separated: those a scoring batch touched)
-    have earned; returns how many grants were new. Run twice, the second finds them."""
-    ids = [int(part) for part in employee_ids.split(",") if part]
-    added = badges.evaluate_employees(ids)
+def evaluate_badges(touched: str) -> int:
+    """Grant what the people a scoring batch touched have earned, on the badges that
+    count what they did (``badges.evaluate_later`` writes ``touched``); returns how
+    many grants were new. Run twice, the second finds them."""
+    added = badges.evaluate_employees(None, kinds=badges.parse_touched(touched))
     db.session.commit()
     return added
 

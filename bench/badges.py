@@ -107,7 +107,7 @@ def incremental(database_url: str, redis_url: str, options) -> dict:
         scoring_s, badge_s, people, grants = [], [], [], []
         for round_number in range(1, options.rounds + 1):
             queue_events(options.batch, 1, rng, round_number)
-            touched: set[int] = set()
+            touched: dict[int, set[str]] = {}
             started = time.perf_counter()
             scored = score_pending_events(batch_size=options.batch, touched=touched)
             db.session.commit()
@@ -115,7 +115,7 @@ def incremental(database_url: str, redis_url: str, options) -> dict:
                 db.session.commit()
             db.session.commit()
             middle = time.perf_counter()
-            added = evaluate_employees(touched)
+            added = evaluate_employees(None, kinds=touched)
             db.session.commit()
             ended = time.perf_counter()
             if scored != options.batch:

@@ -26,9 +26,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, select
 
 from app.db import among
 from app.extensions import db
@@ -41,7 +41,6 @@ from app.models import (
     Event,
     LedgerLine,
     LessonCompletion,
-    UTCDateTime,
 )
 from scoring.badges import LESSON_FACT, ONCE_PERIOD, POINTS_LINE, Fact, Needs, Placing
 from scoring.challenges import ChallengeState, Mode
@@ -51,7 +50,6 @@ from scoring.participation import is_participating
 # once) while keeping the queries few.
 CHUNK = 5000
 STREAM = 20_000  # rows fetched at a time from a streaming query
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -241,17 +239,29 @@ def everyone_in_groups(
 # level, and only those who might be are read in full.
 
 
-def _last_grant(badge_id: int, employee_column):
+def _since_grants(badge_id: int, employee_ids: Sequence[int], rows, person, moment):
+    """``rows`` (a select) of each person from their latest grant of the badge on,
+    and all of them for people without one: two queries, each a range on an index."""
     latest = (
-        select(func.max(BadgeGrant.granted_at))
+        select(BadgeGrant.employee_id, func.max(BadgeGrant.granted_at).label("since"))
         .where(
             BadgeGrant.badge_id == badge_id,
-            BadgeGrant.employee_id == employee_column,
             BadgeGrant.period == ONCE_PERIOD,
+            among(BadgeGrant.employee_id, list(employee_ids)),
         )
-        .scalar_subquery()
+        .group_by(BadgeGrant.employee_id)
+        .subquery()
     )
-    return func.coalesce(latest, literal(EARLIEST, UTCDateTime()))
+    holders = rows.join(latest, and_(latest.c.employee_id == person, moment >= latest.c.since))
+    others = rows.where(
+        among(person, list(employee_ids)),
+        ~exists().where(
+            BadgeGrant.badge_id == badge_id,
+            BadgeGrant.period == ONCE_PERIOD,
+            BadgeGrant.employee_id == person,
+        ),
+    )
+    return holders, others
 
 
 def events_since_grant(
@@ -261,17 +271,13 @@ def events_since_grant(
     (all of them, without one)."""
     if not employee_ids:
         return {}
-    query = (
-        select(Event.employee_id, func.count())
-        .where(
-            among(Event.employee_id, list(employee_ids)),
-            Event.kind.in_(sorted(kinds)),
-            Event.occurred_at <= until,
-            Event.occurred_at >= _last_grant(badge_id, Event.employee_id),
-        )
-        .group_by(Event.employee_id)
+    rows = select(Event.employee_id, func.count()).where(
+        Event.kind.in_(sorted(kinds)), Event.occurred_at <= until
     )
-    return dict(db.session.execute(query).all())
+    found: dict[int, int] = {}
+    for query in _since_grants(badge_id, employee_ids, rows, Event.employee_id, Event.occurred_at):
+        found.update(db.session.execute(query.group_by(Event.employee_id)).all())
+    return found
 
 
 def share_times_since_grant(
@@ -281,14 +287,12 @@ def share_times_since_grant(
     found: dict[int, list[datetime]] = defaultdict(list)
     if not employee_ids:
         return found
-    query = select(Event.employee_id, Event.occurred_at).where(
-        among(Event.employee_id, list(employee_ids)),
-        Event.kind.in_(sorted(kinds)),
-        Event.occurred_at <= until,
-        Event.occurred_at >= _last_grant(badge_id, Event.employee_id),
+    rows = select(Event.employee_id, Event.occurred_at).where(
+        Event.kind.in_(sorted(kinds)), Event.occurred_at <= until
     )
-    for employee_id, occurred_at in db.session.execute(query):
-        found[employee_id].append(occurred_at)
+    for query in _since_grants(badge_id, employee_ids, rows, Event.employee_id, Event.occurred_at):
+        for employee_id, occurred_at in db.session.execute(query):
+            found[employee_id].append(occurred_at)
     return found
 
 
@@ -300,16 +304,14 @@ def points_since_grant(
     if not employee_ids:
         return {}
     gained = func.sum(case((LedgerLine.points > 0, LedgerLine.points), else_=0))
-    query = (
-        select(LedgerLine.employee_id, gained)
-        .where(
-            among(LedgerLine.employee_id, list(employee_ids)),
-            LedgerLine.occurred_at <= until,
-            LedgerLine.occurred_at >= _last_grant(badge_id, LedgerLine.employee_id),
-        )
-        .group_by(LedgerLine.employee_id)
-    )
-    return {e: int(points or 0) for e, points in db.session.execute(query)}
+    rows = select(LedgerLine.employee_id, gained).where(LedgerLine.occurred_at <= until)
+    found: dict[int, int] = {}
+    for query in _since_grants(
+        badge_id, employee_ids, rows, LedgerLine.employee_id, LedgerLine.occurred_at
+    ):
+        for employee_id, points in db.session.execute(query.group_by(LedgerLine.employee_id)):
+            found[employee_id] = int(points or 0)
+    return found
 
 
 def lessons_since_grant(
@@ -317,16 +319,19 @@ def lessons_since_grant(
 ) -> dict[int, int]:
     if not employee_ids:
         return {}
-    query = (
-        select(LessonCompletion.employee_id, func.count())
-        .where(
-            among(LessonCompletion.employee_id, list(employee_ids)),
-            LessonCompletion.completed_at <= until,
-            LessonCompletion.completed_at >= _last_grant(badge_id, LessonCompletion.employee_id),
-        )
-        .group_by(LessonCompletion.employee_id)
+    rows = select(LessonCompletion.employee_id, func.count()).where(
+        LessonCompletion.completed_at <= until
     )
-    return dict(db.session.execute(query).all())
+    found: dict[int, int] = {}
+    for query in _since_grants(
+        badge_id,
+        employee_ids,
+        rows,
+        LessonCompletion.employee_id,
+        LessonCompletion.completed_at,
+    ):
+        found.update(db.session.execute(query.group_by(LessonCompletion.employee_id)).all())
+    return found
 
 
 def placings_of(employee_ids: Sequence[int], until: datetime) -> dict[int, list[Placing]]:

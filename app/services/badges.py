@@ -53,6 +53,9 @@ from scoring.badges import (
 )
 from scoring.vocabulary import EventKind
 
+# What a settled challenge placing is to ``evaluate_employees``' ``kinds``.
+PLACING_FACT = "placing"
+
 INSERT_CHUNK = 2000
 BACKFILL_TIMEOUT = 3600  # seconds: 100k people over 1M ledger lines take well under a minute
 
@@ -291,10 +294,16 @@ def _evaluate_group(rules: Rules, histories: dict[int, History], now: datetime) 
 
 
 def evaluate_employees(
-    employee_ids: Iterable[int], now: datetime | None = None, badges: Iterable[Badge] | None = None
+    employee_ids: Iterable[int] | None,
+    now: datetime | None = None,
+    badges: Iterable[Badge] | None = None,
+    kinds: Mapping[int, Collection[str] | None] | None = None,
 ) -> int:
     """Grant what these people have earned (of the active badges, or ``badges``);
-    returns how many grants were new.
+    returns how many grants were new. ``kinds`` (after a scoring batch) names what
+    each person just did, fact kinds and ``POINTS_LINE``: only the badges that count
+    one of them are looked at for that person (None: every badge); its keys are the
+    people when ``employee_ids`` is None.
 
     Incremental: for each badge a person may still earn a level of, what they did since
     their latest grant of it is counted by index (``badge_history.*_since_grant``),
@@ -307,20 +316,35 @@ def evaluate_employees(
     rules = Rules.of(active_badges() if badges is None else badges)
     if not rules.parsed:
         return 0
-    people = participants(set(employee_ids))
+    people = participants(set(kinds or {}) if employee_ids is None else set(employee_ids))
     if not people:
         return 0
     held = _held(people, [row.id for row in rules.rows.values()])
-    candidates = _candidates(rules, people, held, now)
+    candidates = _candidates(rules, people, held, now, kinds)
     if not candidates:
         return 0
-    needs = core.needs_of({b.id: b for left in candidates.values() for b in left}.values())
-    histories = load_histories(sorted(candidates), needs, until=now)
+    # People whose badges read the same parts of a history are read together.
+    groups: dict[core.Needs, list[int]] = {}
+    for employee_id, left in candidates.items():
+        groups.setdefault(core.needs_of(left), []).append(employee_id)
     rows: list[dict] = []
-    for employee_id, history in histories.items():
-        grants = rules.grants(history, candidates[employee_id])
-        _write(rules, employee_id, grants, held, now, rows)
+    for needs, group in groups.items():
+        for employee_id, history in load_histories(sorted(group), needs, until=now).items():
+            grants = rules.grants(history, candidates[employee_id])
+            _write(rules, employee_id, grants, held, now, rows)
     return _insert(rows)
+
+
+def _streak_reach(badge: core.Badge, rules: Rules, held: int, moments: list[datetime]) -> int:
+    """At most how many weeks running the person may have reached. Without a level
+    held, ``moments`` are all their shares: the longest run, exactly. Otherwise the run
+    that crossed the held level (``held`` weeks) plus every week shared in since."""
+    if not held:
+        facts = [core.Fact(moment, EventKind.SHARE) for moment in sorted(moments)]
+        return core.streak(
+            facts, max(moments, default=utcnow()), rules.zone, rules.week_start, badge.grace_weeks
+        ).longest
+    return held + len({core.week_of(t, rules.zone, rules.week_start) for t in moments})
 
 
 def _next_level(badge: core.Badge, levels: set[Level]) -> tuple[int, int] | None:
@@ -334,10 +358,27 @@ def _next_level(badge: core.Badge, levels: set[Level]) -> tuple[int, int] | None
     return None
 
 
+def _reads(badge: core.Badge) -> frozenset[str]:
+    """The fact kinds that move the badge."""
+    if badge.kind is CriterionKind.STREAK:
+        return frozenset({EventKind.SHARE})
+    if badge.kind is CriterionKind.PLACING:
+        return frozenset({PLACING_FACT})
+    if badge.measure is core.Measure.POINTS:
+        return frozenset({core.POINTS_LINE})
+    assert badge.measure is not None
+    return core.MEASURED_KINDS[badge.measure]
+
+
 def _candidates(
-    rules: Rules, people: Sequence[int], held: set, now: datetime
+    rules: Rules,
+    everyone: Sequence[int],
+    held: set,
+    now: datetime,
+    did: Mapping[int, Collection[str] | None] | None = None,
 ) -> dict[int, list[core.Badge]]:
-    """Who may have crossed a level they don't hold yet, and of which badges."""
+    """Who may have crossed a level they don't hold yet, and of which badges (of those
+    counting what each ``did``, when given)."""
     levels: dict[tuple[int, int], set[Level]] = {}
     periods: dict[tuple[int, int], int] = {}
     for badge_id, employee_id, level, period in held:
@@ -348,6 +389,14 @@ def _candidates(
     placings = None
     for badge in rules.parsed:
         row_id = rules.rows[badge.id].id
+        reads = _reads(badge)
+        people = [
+            e
+            for e in everyone
+            if did is None or did.get(e) is None or not reads.isdisjoint(did[e])
+        ]
+        if not people:
+            continue
         if badge.kind is CriterionKind.PLACING:
             if placings is None:
                 placings = badge_history.placings_of(people, now)
@@ -371,11 +420,7 @@ def _candidates(
         ids = sorted(steps)
         if badge.kind is CriterionKind.STREAK:
             times = badge_history.share_times_since_grant(row_id, {EventKind.SHARE}, ids, now)
-            bound = {
-                e: len({core.week_of(t, rules.zone, rules.week_start) for t in moments})
-                for e, moments in times.items()
-            }
-            reach = {e: steps[e][0] + bound.get(e, 0) for e in ids}
+            reach = {e: _streak_reach(badge, rules, steps[e][0], times.get(e, [])) for e in ids}
         else:
             if badge.measure is core.Measure.POINTS:
                 since = badge_history.points_since_grant(row_id, ids, now)
@@ -393,16 +438,32 @@ def _candidates(
     return found
 
 
-def evaluate_later(employee_ids: Collection[int], now: datetime | None = None) -> None:
-    """Queue ``evaluate_badges`` for the people a committed scoring batch touched. The
-    job id is the batch's (its time and people): a batch is queued once, and a later
-    batch touching the same people is a job of its own."""
-    if not employee_ids:
+def evaluate_later(touched: Mapping[int, Collection[str]], now: datetime | None = None) -> None:
+    """Queue ``evaluate_badges`` for the people a committed scoring batch touched, with
+    what each did (``score_pending_events``' ``touched``). The job id is the batch's
+    (its time and people): a batch is queued once, and a later batch touching the same
+    people is a job of its own."""
+    if not touched:
         return
-    ids = ",".join(str(e) for e in sorted(employee_ids))
+    text = format_touched(touched)
     now = now or utcnow()
-    digest = sha256(f"{now.isoformat()}|{ids}".encode()).hexdigest()[:20]
-    enqueue("app.jobs.evaluate_badges", ids, job_id=f"evaluate-badges-{digest}", timeout=600)
+    digest = sha256(f"{now.isoformat()}|{text}".encode()).hexdigest()[:20]
+    enqueue("app.jobs.evaluate_badges", text, job_id=f"evaluate-badges-{digest}", timeout=600)
+
+
+def format_touched(touched: Mapping[int, Collection[str]]) -> str:
+    """``{12: {"share", "points"}}`` as "12:points,share" (people joined by ";"), a job
+    argument of plain text."""
+    return ";".join(f"{e}:{','.join(sorted(touched[e]))}" for e in sorted(touched))
+
+
+def parse_touched(text: str) -> dict[int, set[str] | None]:
+    """``format_touched`` read back; a bare id stands for anything (every badge)."""
+    found: dict[int, set[str] | None] = {}
+    for part in filter(None, text.split(";")):
+        person, _, what = part.partition(":")
+        found[int(person)] = set(filter(None, what.split(","))) if what else None
+    return found
 
 
 def evaluate_everyone(

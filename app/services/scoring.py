@@ -42,6 +42,7 @@ from app.models import (
 from app.queue import enqueue
 from app.services.calendar import company_calendar
 from app.services.rules import all_versions, to_domain
+from scoring.badges import POINTS_LINE
 from scoring.engine import MAX_FUTURE, EventFacts, cap_window_key, score_events
 from scoring.keys import award_line_key
 from scoring.participation import is_ranked
@@ -202,11 +203,14 @@ _EVENT_COLUMNS = (
 
 
 def score_pending_events(
-    batch_size: int = 1000, now: datetime | None = None, touched: set[int] | None = None
+    batch_size: int = 1000,
+    now: datetime | None = None,
+    touched: dict[int, set[str]] | None = None,
 ) -> int:
     """Score up to ``batch_size`` unscored events in time order; returns how many.
-    The caller holds the scoring lock and commits. ``touched`` gains the ids of the
-    people whose events were scored (their badges are evaluated after the commit)."""
+    The caller holds the scoring lock and commits. ``touched`` gains the people whose
+    events were scored, each with the kinds of their events and ``POINTS_LINE`` when
+    they earned points: their badges on those are evaluated after the commit."""
     now = now or utcnow()
     waiting = (
         select(Event.id)
@@ -226,7 +230,8 @@ def score_pending_events(
     if not events:
         return 0
     if touched is not None:
-        touched.update(row.employee_id for row in events)
+        for row in events:
+            touched.setdefault(row.employee_id, set()).add(row.kind)
 
     zone, week_start = company_calendar()
     versions = all_versions()
@@ -267,6 +272,10 @@ def score_pending_events(
         lambda statement: statement.on_conflict_do_nothing(),
     )
     upsert_usage({k: v for k, v in new_usage.items() if usage.get(k) != v})
+    if touched is not None:
+        for line in lines:
+            if line.points > 0:
+                touched[line.employee_id].add(POINTS_LINE)
     return len(events)
 
 

@@ -15,7 +15,7 @@ from app.extensions import db, get_redis
 from app.models import AuditEntry, Badge, BadgeGrant, LineKind, Role
 from app.queue import queue
 from app.services import badges
-from scoring.badges import ONCE_PERIOD, Level, challenge_period
+from scoring.badges import ONCE_PERIOD, POINTS_LINE, Level, challenge_period
 from scoring.challenges import ChallengeState, Mode
 from scoring.vocabulary import EventKind
 from tests.factories import (
@@ -462,7 +462,7 @@ history = st.lists(
 
 
 @settings(
-    max_examples=12,
+    max_examples=15,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -487,9 +487,26 @@ def test_incremental_evaluation_gives_what_the_nightly_pass_gives(company, items
             LedgerLineFactory(employee_id=people[who].id, points=37, occurred_at=at)
         db.session.commit()
         moment = start + timedelta(hours=batch[-1][2], minutes=1)
-        badges.evaluate_employees({people[who].id for who, _, _ in batch}, moment)
+        did: dict[int, set[str]] = {}  # as a scoring batch reports it
+        for who, kind, _ in batch:
+            did.setdefault(people[who].id, {POINTS_LINE}).add(kind)
+        badges.evaluate_employees(None, moment, kinds=did)
     incremental = {g[:4] for g in grants()}
     db.session.execute(BadgeGrant.__table__.delete())
     nightly = sum(badges.evaluate_everyone(NOW))
     assert {g[:4] for g in grants()} == incremental
     assert nightly == len(incremental)
+
+
+def test_after_a_scoring_batch_only_the_badges_on_what_each_did_are_looked_at(company):
+    badges.create_badge(None, SHARES)
+    clicker = person()
+    share(clicker, NOW - timedelta(days=2))
+    share(clicker, NOW - timedelta(days=1))
+    db.session.commit()
+    # Told only of a click, the share badge is not looked at; told of a share, it is.
+    assert badges.evaluate_employees(None, NOW, kinds={clicker.id: {EventKind.CLICK}}) == 0
+    assert badges.evaluate_employees(None, NOW, kinds={clicker.id: {EventKind.SHARE}}) == 1
+    touched = {clicker.id: {EventKind.SHARE, POINTS_LINE}, 7: {EventKind.CLICK}}
+    assert badges.parse_touched(badges.format_touched(touched)) == touched
+    assert badges.parse_touched("5;6:click") == {5: None, 6: {"click"}}

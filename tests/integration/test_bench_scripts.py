@@ -29,6 +29,11 @@ RUNS = {
         ["--sizes", "2000", "--no-http", "--samples", "50", "--sql-samples", "5"],
         {"members", "p99_ms"},
     ),
+    "badges": (
+        ["--history", "2000", "--batch", "100", "--rounds", "1"]
+        + ["--employees", "300", "--lines", "3000", "--teams", "5"],
+        {"incremental_ratio", "backfill_s", "lines"},
+    ),
     "settle": (
         ["--members", "300", "--events", "600", "--teams", "5"],
         {"members", "seconds", "floor_seconds", "ratio", "database"},
