@@ -315,4 +315,4 @@ def complete(employee: Employee, lesson: Lesson, answers: Any) -> Completion:
 def _after_completion(employee_id: int) -> None:
     """Once the completion is committed, evaluate the employee's badges (those counting
     lessons finished, or points): the badge job, queued once per completion."""
-    after_commit(lambda: badges.evaluate_later([employee_id]))
+    after_commit(lambda: badges.evaluate_later({employee_id: ()}))  # no kinds: every badge
