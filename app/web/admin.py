@@ -79,6 +79,9 @@ ACTIONS = {
     "badge.update": "edited a badge",
     "badge.retire": "retired a badge",
     "badge.activate": "brought a badge back",
+    "challenge.create": "started a challenge",
+    "challenge.update": "edited a challenge",
+    "challenge.cancel": "cancelled a challenge",
 }
 TARGET_NAMES = {
     "employees": "person",
@@ -101,6 +104,7 @@ TARGET_NAMES = {
     "rewards": "reward",
     "redemptions": "redemption",
     "badges": "badge",
+    "challenges": "challenge",
 }
 
 
