@@ -259,3 +259,25 @@ def test_challenge_routes_need_these_roles(app):
         if route.rule.rule.startswith(("/challenges", "/api/v1/challenges"))
     }
     assert declared == CHALLENGE_ROLES
+
+
+# Badges over the API: everyone reads the catalogue and their own grants; HR defines,
+# edits and previews badges.
+BADGE_API_ROLES = {
+    "GET /api/v1/badges": Role.EMPLOYEE,
+    "POST /api/v1/badges": Role.HR,
+    "POST /api/v1/badges/preview": Role.HR,
+    "GET /api/v1/badges/<int:badge_id>": Role.EMPLOYEE,
+    "PATCH /api/v1/badges/<int:badge_id>": Role.HR,
+    "GET /api/v1/me/badges": Role.EMPLOYEE,
+}
+
+
+def test_badge_api_routes_need_these_roles(app):
+    found, _ = routes(app)
+    declared = {
+        str(route): route.role
+        for route in found
+        if route.rule.rule.startswith(("/api/v1/badges", "/api/v1/me/badges"))
+    }
+    assert declared == BADGE_API_ROLES
