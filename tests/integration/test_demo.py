@@ -228,8 +228,10 @@ def _badges_were_earned_over_the_history_dated_when_crossed_and_quiet_when_old(d
             if grant.period.startswith("challenge"):  # a prize, written by the settlement
                 assert grant.granted_at == settled.settled_at
                 continue
-            # The badge pass: old ones backfilled quietly, the last two days' announced.
-            assert grant.quiet == (grant.granted_at < now - timedelta(days=2)), grant.badge.slug
+            # The badge pass: old ones backfilled quietly, the last two days' announced
+            # (the pass ran moments before ``now``: a grant right at the line may be either).
+            if abs(grant.granted_at - (now - timedelta(days=2))) > timedelta(minutes=10):
+                assert grant.quiet == (grant.granted_at < now - timedelta(days=2)), grant.badge
         assert sum(g.quiet for g in grants) > len(grants) // 2
         for grant in (g for g in grants if g.badge.slug == "first-share"):
             first_share = db.session.scalar(
