@@ -56,45 +56,34 @@ class Balance:
 
 
 def balance(employee_id: int, now: datetime | None = None) -> Balance:
+    """Earned (lifetime, vested) and spent or held, in one statement: a redemption asks
+    for it under the employee's lock, so it should cost one round trip."""
     now = now or utcnow()
-    spent, held = _spending(employee_id)
     vested_case = case(
         (LedgerLine.vests_at.is_(None) | (LedgerLine.vests_at <= now), LedgerLine.points),
         else_=0,
     )
-    lifetime, vested = db.session.execute(
+
+    def total(column, *where):
+        return func.coalesce(select(func.sum(column)).where(*where).scalar_subquery(), 0)
+
+    mine = Redemption.employee_id == employee_id
+    pledged = Pledge.employee_id == employee_id
+    row = db.session.execute(
         select(
-            func.coalesce(func.sum(LedgerLine.points), 0), func.coalesce(func.sum(vested_case), 0)
-        ).where(LedgerLine.employee_id == employee_id)
-    ).one()
-    return Balance(int(lifetime), int(vested), int(lifetime) - int(vested), spent, held)
-
-
-def _spending(employee_id: int) -> tuple[int, int]:
-    """Points spent on fulfilled redemptions and spent pledges, and held by redemptions
-    not yet decided and pledges toward open team fundings (refunded ones count no more)."""
-    rows = db.session.execute(
-        select(Redemption.state, func.sum(Redemption.points))
-        .where(
-            Redemption.employee_id == employee_id,
-            Redemption.state.in_([*HELD, RedemptionState.FULFILLED]),
+            total(LedgerLine.points, LedgerLine.employee_id == employee_id),
+            total(vested_case, LedgerLine.employee_id == employee_id),
+            # Spent: fulfilled redemptions and pledges toward funded team rewards.
+            total(Redemption.points, mine, Redemption.state == RedemptionState.FULFILLED),
+            total(Pledge.points, pledged, Pledge.state == PledgeState.SPENT),
+            # Held: redemptions not yet decided and pledges toward open fundings;
+            # rejected, cancelled and refunded ones count no more.
+            total(Redemption.points, mine, Redemption.state.in_(HELD)),
+            total(Pledge.points, pledged, Pledge.state == PledgeState.HELD),
         )
-        .group_by(Redemption.state)
-    )
-    by_state = {state: int(points) for state, points in rows}
-    pledged = dict(
-        db.session.execute(
-            select(Pledge.state, func.sum(Pledge.points))
-            .where(
-                Pledge.employee_id == employee_id,
-                Pledge.state.in_([PledgeState.HELD, PledgeState.SPENT]),
-            )
-            .group_by(Pledge.state)
-        ).all()
-    )
-    spent = by_state.get(RedemptionState.FULFILLED, 0) + int(pledged.get(PledgeState.SPENT, 0))
-    held = sum(by_state.get(s, 0) for s in HELD) + int(pledged.get(PledgeState.HELD, 0))
-    return spent, held
+    ).one()
+    lifetime, vested, spent, spent_pledged, held, held_pledged = (int(v) for v in row)
+    return Balance(lifetime, vested, lifetime - vested, spent + spent_pledged, held + held_pledged)
 
 
 def history(employee_id: int, limit: int = 50, before_id: int | None = None) -> list[LedgerLine]:

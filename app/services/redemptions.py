@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
@@ -26,8 +25,8 @@ from app.mail import send_mail
 from app.models import Employee, Redemption, RedemptionState, Reward, utcnow
 from app.queue import enqueue
 from app.services import audit, content, ledger
+from app.services.calendar import company_calendar
 from app.services.names import flush_unique, same_name_as
-from app.services.people import company_settings
 from rewards.redemptions import (
     COUNTED,
     REFUNDED,
@@ -84,7 +83,7 @@ class OutsideWindow(InvalidInput):
 
 def company_today() -> date:
     """Today in the company's time zone: the day an availability window is read on."""
-    return utcnow().astimezone(ZoneInfo(company_settings().time_zone)).date()
+    return utcnow().astimezone(company_calendar()[0]).date()
 
 
 # The catalogue ---------------------------------------------------------------------
