@@ -55,3 +55,26 @@ def test_a_benchmark_runs_to_its_json_line(name: str):
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert keys <= set(figures)
+
+
+def test_the_redemption_benchmark_runs_to_its_json_line_with_none_oversold():
+    """bench-redeem needs PostgreSQL: skipped when the local server does not answer."""
+    from bench.support import postgres_reachable
+
+    if not postgres_reachable():
+        pytest.skip("bench-redeem needs PostgreSQL, and none answers")
+    arguments = ["--employees", "40", "--stock", "25", "--concurrency", "6", "--processes", "2"]
+    done = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [sys.executable, str(ROOT / "bench" / "redeem.py"), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"settled_per_s", "oversold", "concurrency", "floor_per_s", "ratio"} <= set(figures)
+    assert figures["oversold"] == 0
+    assert figures["redeemed"] == 25  # the demand (80 asks) exceeds the stock
+    assert figures["negative_balances"] == 0
