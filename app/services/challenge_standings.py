@@ -156,21 +156,13 @@ def load_events(
         Event.created_at,
         Event.content_id,
         Event.channel,
+        Event.id,
     ).where(
         Event.occurred_at >= schedule.start,
         Event.occurred_at < min(schedule.end, cutoff.occurred_before),
         Event.created_at < min(schedule.settle_at, cutoff.arrived_before),
     )
-    if metric is Metric.POINTS:
-        query = (
-            query.add_columns(func.coalesce(func.sum(LedgerLine.points), 0))
-            .outerjoin(
-                LedgerLine,
-                (LedgerLine.event_id == Event.id) & LedgerLine.kind.in_(COUNTED_LINES),
-            )
-            .group_by(Event.id)
-        )
-    else:
+    if metric is not Metric.POINTS:
         query = query.where(Event.kind.in_(list(sc.METRIC_KINDS[metric])))
     if challenge.scope is not ScopeKind.COMPANY:
         teams = team_ids if team_ids is not None else team_ids_of(challenge.id)
@@ -195,7 +187,7 @@ def load_events(
             ):
                 found.setdefault(content_id, set()).add(tag)
         tags = {k: frozenset(v) for k, v in found.items()}
-    points_metric = metric is Metric.POINTS
+    earned = _points_earned([row[7] for row in rows]) if metric is Metric.POINTS else {}
     return [
         sc.Event(
             row[0],
@@ -203,13 +195,34 @@ def load_events(
             row[2],
             row[3],
             row[4],
-            int(row[7]) if points_metric else 0,
+            earned.get(row[7], 0),
             row[5],
             tags.get(row[5], frozenset()) if row[5] is not None else frozenset(),
             row[6],
         )
         for row in rows
     ]
+
+
+def _points_earned(event_ids: list[int]) -> dict[int, int]:
+    """What each event earned: the sum of its award and compensation lines. Read by the
+    events' ids, or for many events by the range of their ids (the ledger's index on
+    ``event_id``; lines of other events in the range are read and ignored), summed per
+    event by SQL: a narrower query than grouping the events themselves."""
+    if not event_ids:
+        return {}
+    wanted = set(event_ids)
+    which = (
+        among(LedgerLine.event_id, wanted)  # a few people's events: by id
+        if len(wanted) <= MANY
+        else LedgerLine.event_id.between(min(wanted), max(wanted))
+    )
+    rows = db.session.connection().execute(
+        select(LedgerLine.event_id, func.sum(LedgerLine.points))
+        .where(which, LedgerLine.kind.in_(COUNTED_LINES))
+        .group_by(LedgerLine.event_id)
+    )
+    return {event_id: int(points) for event_id, points in rows if event_id in wanted}
 
 
 @dataclass(frozen=True)
