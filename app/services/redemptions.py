@@ -308,9 +308,9 @@ def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bo
                 "This idempotency key was used for another reward.", field="idempotency_key"
             )
         return existing, False
-    check = _check(
-        reward, ledger.balance(employee.id), _redeemed(employee.id, reward.id), company_today()
-    )
+    # The per-person count is asked only of a reward that has a limit.
+    counts = _redeemed(employee.id, reward.id) if reward.per_person_limit is not None else {}
+    check = _check(reward, ledger.balance(employee.id), counts, company_today())
     if check.refusal in WINDOW_REFUSALS:
         raise OutsideWindow(check)
     if not check.allowed:
@@ -322,11 +322,18 @@ def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bo
         points=reward.cost,
         state=RedemptionState.PENDING,
     )
+    if not reward.needs_approval:
+        # Approved at once, as the state machine allows the reward's rule: the row is
+        # new and nobody else can see it yet, so it is written approved rather than
+        # written pending and then moved. The employee hears by mail.
+        check_transition(RedemptionState.PENDING, RedemptionState.APPROVED, Party.RULE)
+        redemption.state = RedemptionState.APPROVED
+        redemption.decided_at = utcnow()
     db.session.add(redemption)
     db.session.flush()
-    if not reward.needs_approval:
-        # Approved at once through the same state machine; the employee hears by mail.
-        _move(redemption, RedemptionState.APPROVED, Party.RULE, None, None)
+    if redemption.state == RedemptionState.APPROVED:
+        made_id = redemption.id  # read now: after the commit the row is expired
+        after_commit(lambda: _notify_soon(made_id, RedemptionState.APPROVED))
     _take_unit(reward)  # last: the reward's row is held from here to the commit only
     return redemption, True
 
