@@ -113,13 +113,13 @@ class BadgeSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class EarnedLevelSchema(Schema):
+class BadgeEarnedLevelSchema(Schema):
     level = fields.Enum(Level, by_value=True)
     granted_at = fields.DateTime(metadata={"description": "when the threshold was crossed"})
     period = String(metadata={"description": "'all', or the challenge it was earned in"})
 
 
-class ProgressSchema(Schema):
+class BadgeProgressSchema(Schema):
     current = Integer()
     threshold = Integer(allow_none=True, metadata={"description": "null: every level earned"})
     next_level = fields.Enum(Level, by_value=True, allow_none=True)
@@ -128,8 +128,8 @@ class ProgressSchema(Schema):
 
 class BadgeCardSchema(Schema):
     badge = fields.Nested(BadgeSchema)
-    earned = fields.List(fields.Nested(EarnedLevelSchema))
-    progress = fields.Nested(ProgressSchema)
+    earned = fields.List(fields.Nested(BadgeEarnedLevelSchema))
+    progress = fields.Nested(BadgeProgressSchema)
     locked = fields.Boolean(metadata={"description": "nothing of it earned yet"})
     description = String(metadata={"description": "the criterion in words"})
 
@@ -145,7 +145,7 @@ class BadgeGrantSchema(Schema):
     quiet = fields.Boolean(metadata={"description": "backfilled: announced to no one"})
 
 
-class PreviewEntrySchema(Schema):
+class BadgePreviewEntrySchema(Schema):
     name = String()
     level = fields.Enum(Level, by_value=True)
     granted_at = fields.DateTime()
@@ -154,6 +154,6 @@ class PreviewEntrySchema(Schema):
 class BadgePreviewSchema(Schema):
     count = Integer(metadata={"description": "people who would hold it now"})
     sample = fields.List(
-        fields.Nested(PreviewEntrySchema),
+        fields.Nested(BadgePreviewEntrySchema),
         metadata={"description": "the first to have earned it, with their highest level"},
     )

@@ -257,7 +257,8 @@ def test_a_reversal_of_points_leaves_the_badge(company):
     assert sum(badges.evaluate_everyone(NOW)) == 0
     assert [g[3] for g in grants(someone)] == [NOW - timedelta(days=2)]
     card = next(c for c in badges.catalogue_for(someone, NOW) if c.badge.slug == "points")
-    assert card.earned[0].level is Level.BRONZE and card.progress.current == 60
+    assert card.earned[0].level is Level.BRONZE
+    assert card.progress.current == 60
 
 
 def test_a_finished_lesson_earns_the_lesson_badge(company):
@@ -405,9 +406,11 @@ def test_the_catalogue_shows_earned_levels_progress_and_words(company):
         75,
     )
     assert sharer.description == "Share 2 times for bronze and 4 for silver"
-    assert cards["clicks"].locked and cards["clicks"].progress.percent == 20
+    assert cards["clicks"].locked
+    assert cards["clicks"].progress.percent == 20
     closest = badges.next_badge_progress(someone, NOW)
-    assert closest.badge.slug == "sharer" and closest.progress.next_level is Level.SILVER
+    assert closest.badge.slug == "sharer"
+    assert closest.progress.next_level is Level.SILVER
     assert [g.badge.slug for g in badges.grants_of(someone)] == ["sharer", "old"]
     since = NOW - timedelta(days=7)
     assert {g.badge.slug for g in badges.recent_grants(someone, since)} == {"sharer", "old"}

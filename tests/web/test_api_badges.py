@@ -57,10 +57,13 @@ def test_hr_defines_a_badge(app, hr):
     response = hr.post("/api/v1/badges", json={**SHARES, "description": "Keep sharing"})
     assert response.status_code == 201
     body = response.json
-    assert body["slug"] == "sharer" and body["kind"] == "count" and body["measure"] == "shares"
+    assert body["slug"] == "sharer"
+    assert body["kind"] == "count"
+    assert body["measure"] == "shares"
     assert body["levels"] == {"bronze": 2, "silver": 4}
     assert body["criterion"] == "Share 2 times for bronze and 4 for silver"
-    assert body["description"] == "Keep sharing" and body["active"] is True
+    assert body["description"] == "Keep sharing"
+    assert body["active"] is True
     assert badge_actions(app) == ["badge.create"]
 
 
@@ -97,9 +100,11 @@ def test_a_bad_definition_is_refused_naming_the_field(app, hr, body, errors):
 def test_taken_ids_and_names_are_conflicts(app, hr):
     assert hr.post("/api/v1/badges", json=SHARES).status_code == 201
     again = hr.post("/api/v1/badges", json={**SHARES, "name": "Other"})
-    assert again.status_code == 409 and "id" in again.json["errors"]
+    assert again.status_code == 409
+    assert "id" in again.json["errors"]
     same_name = hr.post("/api/v1/badges", json={**SHARES, "id": "other", "name": "sharer"})
-    assert same_name.status_code == 409 and "name" in same_name.json["errors"]
+    assert same_name.status_code == 409
+    assert "name" in same_name.json["errors"]
     assert count(app, Badge) == 1
 
 
@@ -107,13 +112,17 @@ def test_hr_edits_and_retires_a_badge_but_never_its_id(app, hr):
     badge_id = hr.post("/api/v1/badges", json=SHARES).json["id"]
     edited = hr.patch(f"/api/v1/badges/{badge_id}", json={"levels": {"bronze": 3}, "name": "Sharp"})
     assert edited.status_code == 200
-    assert edited.json["levels"] == {"bronze": 3} and edited.json["name"] == "Sharp"
+    assert edited.json["levels"] == {"bronze": 3}
+    assert edited.json["name"] == "Sharp"
     refused = hr.patch(f"/api/v1/badges/{badge_id}", json={"id": "renamed"})
-    assert refused.status_code == 422 and "id" in refused.json["errors"]
+    assert refused.status_code == 422
+    assert "id" in refused.json["errors"]
     bad = hr.patch(f"/api/v1/badges/{badge_id}", json={"measure": None})
-    assert bad.status_code == 422 and "measure" in bad.json["errors"]
+    assert bad.status_code == 422
+    assert "measure" in bad.json["errors"]
     wrong_type = hr.patch(f"/api/v1/badges/{badge_id}", json={"top": "three"})
-    assert wrong_type.status_code == 422 and "top" in wrong_type.json["errors"]
+    assert wrong_type.status_code == 422
+    assert "top" in wrong_type.json["errors"]
     assert definitions(app)[0]["levels"] == {"bronze": 3}
     retired = hr.patch(f"/api/v1/badges/{badge_id}", json={"active": False})
     assert retired.json["active"] is False
@@ -130,12 +139,14 @@ def test_employees_see_the_catalogue_with_progress_and_their_grants(app, hr):
     catalogue = me.get("/api/v1/badges")
     assert catalogue.status_code == 200
     (card,) = catalogue.json
-    assert card["badge"]["slug"] == "sharer" and card["locked"] is False
+    assert card["badge"]["slug"] == "sharer"
+    assert card["locked"] is False
     assert [e["level"] for e in card["earned"]] == ["bronze"]
     assert card["progress"] == {"current": 3, "threshold": 4, "next_level": "silver", "percent": 75}
     assert card["description"] == "Share 2 times for bronze and 4 for silver"
     one = me.get(f"/api/v1/badges/{card['badge']['id']}")
-    assert one.status_code == 200 and one.json == card
+    assert one.status_code == 200
+    assert one.json == card
     mine = me.get("/api/v1/me/badges")
     assert [(g["badge_slug"], g["level"], g["quiet"]) for g in mine.json] == [
         ("sharer", "bronze", False)
@@ -150,9 +161,11 @@ def test_the_preview_says_who_would_get_it_and_writes_nothing(app, hr):
     assert response.status_code == 200
     assert response.json["count"] == 1
     (entry,) = response.json["sample"]
-    assert entry["name"] == "Ada Lovelace" and entry["level"] == "silver"
+    assert entry["name"] == "Ada Lovelace"
+    assert entry["level"] == "silver"
     refused = hr.post("/api/v1/badges/preview", json={**SHARES, "levels": {}})
-    assert refused.status_code == 422 and "levels" in refused.json["errors"]
+    assert refused.status_code == 422
+    assert "levels" in refused.json["errors"]
     assert count(app, Badge) == count(app, BadgeGrant) == 0
 
 
