@@ -839,20 +839,25 @@ def rules_in_words(
     ]
     if minimum:
         lines.append(
-            f"To qualify for prizes you need at least {minimum} {unit}"
+            f"To qualify for prizes you need at least {counted(minimum, *METRIC_NOUNS[metric])}"
             + (" per active member of your team." if mode is Mode.TEAM else ".")
         )
     if target:
-        lines.append(f"Together we aim for {target} {unit}: the bar shows how far we are.")
-    if freeze_hours:
         lines.append(
-            f"Ranks are hidden for the last {freeze_hours} hours, until the results are "
+            f"Together we aim for {counted(target, *METRIC_NOUNS[metric])}: "
+            "the bar shows how far we are."
+        )
+    if freeze_hours:
+        last = "hour" if freeze_hours == 1 else f"{freeze_hours} hours"
+        lines.append(
+            f"Ranks are hidden for the last {last}, until the results are "
             "final; your own total stays visible."
         )
     if lateness_hours:
         lines.append(
             f"Clicks and referral stages that happened during the challenge but arrive up "
-            f"to {lateness_hours} hours after its end still count; results are final then."
+            f"to {counted(lateness_hours, 'hour')} after its end still count; results are "
+            "final then."
         )
     else:
         lines.append("Results are final at the end.")
@@ -866,6 +871,19 @@ METRIC_WORDS = {
     Metric.REFERRAL_STAGES: "referral stages",
     Metric.POINTS: "points",
 }
+
+# Each metric's noun for one and for many: "1 share", "3 shares".
+METRIC_NOUNS = {
+    Metric.SHARES: ("share", "shares"),
+    Metric.CLICKS: ("counted click", "counted clicks"),
+    Metric.REFERRAL_STAGES: ("referral stage", "referral stages"),
+    Metric.POINTS: ("point", "points"),
+}
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """The count with its noun, singular for exactly one: "1 hour", "0 hours", "24 hours"."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
 
 
 # Boards of pairs ---------------------------------------------------------------------

@@ -765,6 +765,7 @@ from scoring.challenges import (  # noqa: E402
     MAX_PRIZE_POINTS,
     Mode,
     challenge_problems,
+    counted,
     edit_problems,
     may_manage,
     organise_problem,
@@ -965,6 +966,51 @@ def test_the_rules_in_words(args, expected):
     lines = rules_in_words(*args)
     assert any(expected in line for line in lines), lines
     assert "voluntary" in lines[-1]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected", "wrong"),
+    [
+        ((Metric.SHARES, Mode.INDIVIDUAL, 0, None, 1, 0), "hidden for the last hour,", "1 hours"),
+        (
+            (Metric.SHARES, Mode.INDIVIDUAL, 0, None, 2, 0),
+            "hidden for the last 2 hours,",
+            "2 hour,",
+        ),
+        ((Metric.CLICKS, Mode.INDIVIDUAL, 0, None, 0, 1), "up to 1 hour after its end", "1 hours"),
+        ((Metric.SHARES, Mode.INDIVIDUAL, 1, None, 0, 0), "at least 1 share.", "1 shares"),
+        (
+            (Metric.CLICKS, Mode.TEAM, 1, None, 0, 0),
+            "at least 1 counted click per",
+            "1 counted clicks",
+        ),
+        (
+            (Metric.REFERRAL_STAGES, Mode.INDIVIDUAL, 0, 1, 0, 0),
+            "aim for 1 referral stage:",
+            "1 referral stages",
+        ),
+        ((Metric.POINTS, Mode.INDIVIDUAL, 1, None, 0, 0), "at least 1 point.", "1 points"),
+    ],
+)
+def test_the_rules_say_one_in_the_singular(args, expected, wrong):
+    text = " ".join(rules_in_words(*args))
+    assert expected in text, text
+    assert wrong not in text
+
+
+@pytest.mark.parametrize(
+    ("count", "nouns", "expected"),
+    [
+        (1, ("hour",), "1 hour"),
+        (0, ("hour",), "0 hours"),
+        (24, ("hour",), "24 hours"),
+        (1, ("counted click", "counted clicks"), "1 counted click"),
+        (2, ("person", "people"), "2 people"),
+        (-1, ("point",), "-1 points"),
+    ],
+)
+def test_counted_uses_the_singular_for_exactly_one(count, nouns, expected):
+    assert counted(count, *nouns) == expected
 
 
 # Pair boards (team mode's live board) ---------------------------------------------------
