@@ -303,3 +303,17 @@ def test_team_mode_settles_per_active_member_and_every_active_member_wins(ctx):
         ("Big", Fraction(6, 5)),
     ]
     assert view.rows[1].is_my_team
+
+
+def test_a_reward_out_of_stock_is_still_awarded_with_a_note_for_hr(ctx):
+    reward = RewardFactory(stock=0)
+    c = finished(prizes=[{"kind": "reward", "value": reward.id, "place": 1}])
+    ann, _bob, _hidden = history(c)
+    assert settlement.settle_challenge(c.id)
+    db.session.commit()
+    redemption = db.session.scalars(select(Redemption)).one()
+    assert redemption.employee_id == ann.id
+    assert redemption.state is RedemptionState.APPROVED
+    assert "out of stock" in redemption.decision_note
+    assert db.session.get(Reward, reward.id).stock == 0
+    assert count(ChallengeAward) == 1
