@@ -4,9 +4,12 @@ Every figure comes from the function the rest of Chorus shows it with, so the ho
 page, its JSON twin and the boards never disagree: ranks and points from
 ``app.services.leaderboards.view_board`` (the boards' page and API), shares left from
 ``app.services.feed.allowance`` (the feed and the share dialog), the newest content
-from ``app.services.feed.feed_select`` (the feed). The change since last week compares
-a board's rank now with the rank kept when the company week began
-(``app.services.home_ranks``).
+from ``app.services.feed.feed_select`` (the feed); the streak, the next badge and new
+badges from ``app.services.badges`` (the badge pages); challenges and results from
+``app.services.challenge_standings`` (the challenge board: a frozen challenge shows
+an employee no rank here either); new lessons from ``app.services.lessons``. The
+change since last week compares a board's rank now with the rank kept when the
+company week began (``app.services.home_ranks``).
 """
 
 from __future__ import annotations
