@@ -5,28 +5,40 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import (
     ApiToken,
     AuditEntry,
+    Badge,
+    BadgeGrant,
+    Challenge,
+    ChallengeAward,
+    ChallengeDecline,
+    ChallengePlacing,
     Employee,
     EmployeeNetwork,
     GuidelineVersion,
     Interest,
     LedgerLine,
+    Lesson,
+    LessonCompletion,
+    Pledge,
     Redemption,
     Role,
     Share,
+    TeamFunding,
     new_login_nonce,
     utcnow,
 )
-from app.services import audit
+from app.services import audit, team_rewards
 from app.services.board_membership import follow_on_boards
 from app.services.names import flush_unique, same_name_as
 from app.services.people import active_admin_count, normalize_email
+from rewards.funding import FundingState, PledgeState
+from scoring.challenges import Mode
 from scoring.participation import Network, Presence, board_name
 
 PSEUDONYM_PATTERN = re.compile(r"^[\w .\-]{3,40}$")
@@ -253,6 +265,96 @@ def export_personal_data(employee: Employee) -> dict[str, Any]:
                 .order_by(Redemption.id)
             )
         ],
+        **_game_records(employee, iso),
+    }
+
+
+def _game_records(employee: Employee, iso) -> dict[str, list[dict[str, Any]]]:
+    """The employee's part of the game: badges, challenges, lessons and pledges."""
+    me = employee.id
+    return {
+        "badges": [
+            {
+                "badge": name,
+                "level": grant.level.value,
+                "period": grant.period,
+                "granted_at": iso(grant.granted_at),
+            }
+            for grant, name in db.session.execute(
+                select(BadgeGrant, Badge.name)
+                .join(Badge, Badge.id == BadgeGrant.badge_id)
+                .where(BadgeGrant.employee_id == me)
+                .order_by(BadgeGrant.granted_at, BadgeGrant.id)
+            )
+        ],
+        # Team placings name a team, not a person: only individual ones are theirs.
+        "challenge_placings": [
+            {
+                "challenge": title,
+                "rank": placing.rank,
+                "points": placing.points,
+                "qualified": placing.qualified,
+            }
+            for placing, title in db.session.execute(
+                select(ChallengePlacing, Challenge.title)
+                .join(Challenge, Challenge.id == ChallengePlacing.challenge_id)
+                .where(ChallengePlacing.entrant_id == me, Challenge.mode == Mode.INDIVIDUAL)
+                .order_by(ChallengePlacing.challenge_id)
+            )
+        ],
+        "challenge_awards": [
+            {
+                "challenge": title,
+                "prize_kind": award.prize_kind,
+                "value": award.value,
+                "place": award.place,
+                "awarded_at": iso(award.created_at),
+            }
+            for award, title in db.session.execute(
+                select(ChallengeAward, Challenge.title)
+                .join(Challenge, Challenge.id == ChallengeAward.challenge_id)
+                .where(ChallengeAward.employee_id == me)
+                .order_by(ChallengeAward.id)
+            )
+        ],
+        "challenge_declines": [
+            {"challenge": title, "declined_at": iso(declined_at)}
+            for title, declined_at in db.session.execute(
+                select(Challenge.title, ChallengeDecline.declined_at)
+                .join(Challenge, Challenge.id == ChallengeDecline.challenge_id)
+                .where(ChallengeDecline.employee_id == me)
+                .order_by(ChallengeDecline.declined_at, ChallengeDecline.challenge_id)
+            )
+        ],
+        "lessons": [
+            {"lesson": title, "completed_at": iso(completed_at)}
+            for title, completed_at in db.session.execute(
+                select(Lesson.title, LessonCompletion.completed_at)
+                .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
+                .where(LessonCompletion.employee_id == me)
+                .order_by(LessonCompletion.completed_at, LessonCompletion.lesson_id)
+            )
+        ],
+        "pledges": [
+            {
+                "reward": pledge.funding.reward.name,
+                "team": pledge.funding.team.name,
+                "points": pledge.points,
+                "state": pledge.state.value,
+                "created_at": iso(pledge.created_at),
+            }
+            for pledge in db.session.scalars(
+                select(Pledge).where(Pledge.employee_id == me).order_by(Pledge.id)
+            )
+        ],
+        "challenges_organised": [
+            {"challenge": title, "created_at": iso(created_at)}
+            for title, created_at in db.session.execute(
+                select(Challenge.title, Challenge.created_at)
+                .where(Challenge.organiser_id == me)
+                .order_by(Challenge.id)
+            )
+        ],
     }
 
 
@@ -263,6 +365,7 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
         return
     if employee.role == Role.ADMIN and employee.is_active and active_admin_count() <= 1:
         raise Conflict("Chorus needs at least one active admin: appoint another admin first.")
+    _release_game_records(employee)
     employee.email = f"erased-{employee.id}@erased.invalid"
     employee.name = f"Former employee #{employee.id}"
     employee.pseudonym = None
@@ -293,3 +396,35 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
     employee.erased_at = utcnow()
     audit.record(actor, "participation.erase", employee)
     follow_on_boards(employee)
+
+
+def _release_game_records(employee: Employee) -> None:
+    """The game's records at erasure (docs/data-protection.md, "The game's records").
+
+    Pledges still held toward an open team funding are withdrawn the way the member
+    would withdraw them, so their points are released and the team's total is right.
+    Declines are a choice, like interests, and nothing adds up from them: they go.
+    Badge grants, prizes, lesson completions, settled placings and spent or refunded
+    pledges stay, as ledger lines and redemptions do: they hold only the id of the
+    anonymous row, and totals, prize lines and the digest of settled standings are
+    made from them."""
+    held = db.session.scalars(
+        select(Pledge)
+        .join(TeamFunding, TeamFunding.id == Pledge.funding_id)
+        .where(
+            Pledge.employee_id == employee.id,
+            Pledge.state == PledgeState.HELD,
+            TeamFunding.state == FundingState.OPEN,
+        )
+        .order_by(Pledge.id)
+    ).all()
+    for pledge in held:
+        try:
+            team_rewards.withdraw(employee, pledge)
+        except Conflict:
+            continue  # funded meanwhile: spent like the others, it stays
+    db.session.execute(
+        delete(ChallengeDecline)
+        .where(ChallengeDecline.employee_id == employee.id)
+        .execution_options(synchronize_session=False)
+    )

@@ -338,3 +338,222 @@ def test_export_holds_my_shares_and_points_and_erasure_removes_what_i_wrote(ctx)
     assert db.session.get(Share, other_share.id).text == "Someone else's words #employee"
     # The ledger stays consistent: points keep pointing at the anonymous row.
     assert db.session.scalar(select(LedgerLine.points).where(LedgerLine.employee_id == me.id)) == 7
+
+
+# The game's records --------------------------------------------------------------------
+
+
+def _settled_with(winner, runner_up):
+    """A challenge that ended three days ago, settled: the winner 1st with 2 shares and a
+    place prize of 50 points, the runner-up 2nd with 1 share."""
+    from datetime import timedelta
+
+    from app.models import Challenge, utcnow
+    from app.services import challenge_settlement
+    from tests.factories import ChallengeFactory, EventFactory
+
+    now = utcnow()
+    challenge = ChallengeFactory(
+        title="Autumn sprint",
+        starts_at=now - timedelta(days=6),
+        ends_at=now - timedelta(days=3),
+        prizes=[{"kind": "points", "value": 50, "place": 1}],
+    )
+    at = challenge.starts_at + timedelta(hours=1)
+    for who, shares in ((winner, 2), (runner_up, 1)):
+        for i in range(shares):
+            moment = at + timedelta(seconds=i)
+            EventFactory(
+                employee_id=who.id,
+                team_id=who.team_id,
+                occurred_at=moment,
+                created_at=moment,
+                scored_at=moment,
+            )
+    assert challenge_settlement.settle_challenge(challenge.id)
+    db.session.commit()
+    return db.session.get(Challenge, challenge.id)
+
+
+def test_export_holds_my_game_records_and_nobody_elses(ctx):
+    from datetime import UTC, datetime
+
+    from scoring.badges import Level
+    from scoring.challenges import Mode
+    from tests.factories import (
+        BadgeFactory,
+        BadgeGrantFactory,
+        ChallengeAwardFactory,
+        ChallengeDeclineFactory,
+        ChallengeFactory,
+        ChallengePlacingFactory,
+        LessonCompletionFactory,
+        LessonFactory,
+        PledgeFactory,
+        TeamFactory,
+        TeamFundingFactory,
+    )
+
+    t1, t2, t3 = (datetime(2026, 3, d, 9, tzinfo=UTC) for d in (2, 3, 4))
+    team = TeamFactory(name="Blue")
+    me = EmployeeFactory(opted_in=True, team=team, name="Mia Me")
+    other = EmployeeFactory(opted_in=True, team=team, name="Otto Other")
+    sharer = BadgeFactory(name="Sharer")
+    BadgeGrantFactory(badge=sharer, employee_id=me.id, level=Level.SILVER, granted_at=t2)
+    BadgeGrantFactory(badge=sharer, employee_id=me.id, level=Level.BRONZE, granted_at=t1)
+    BadgeGrantFactory(badge=BadgeFactory(name="Not mine"), employee_id=other.id)
+    solo = ChallengeFactory(title="Solo sprint", organiser_id=me.id, created_at=t1)
+    ChallengePlacingFactory(challenge_id=solo.id, entrant_id=me.id, rank=2, points=4)
+    ChallengePlacingFactory(challenge_id=solo.id, entrant_id=other.id, rank=1, points=9)
+    # A team placing whose team id happens to equal my id is a team's, not mine.
+    teams = ChallengeFactory(title="Team race", mode=Mode.TEAM)
+    ChallengePlacingFactory(challenge_id=teams.id, entrant_id=me.id, rank=1, points=30)
+    ChallengeAwardFactory(challenge_id=solo.id, employee_id=me.id, value=25, place=2)
+    ChallengeAwardFactory(challenge_id=solo.id, employee_id=other.id, value=50, place=1)
+    ChallengeDeclineFactory(
+        challenge_id=ChallengeFactory(title="Not for me").id, employee_id=me.id, declined_at=t3
+    )
+    ChallengeDeclineFactory(challenge_id=teams.id, employee_id=other.id)
+    lesson = LessonFactory(title="Your profile")
+    LessonCompletionFactory(lesson_id=lesson.id, employee_id=me.id, completed_at=t2)
+    LessonCompletionFactory(lesson_id=LessonFactory(title="Not read").id, employee_id=other.id)
+    funding = TeamFundingFactory(team=team, reward__name="Team lunch")
+    PledgeFactory(funding=funding, employee=me, points=30, created_at=t3)
+    PledgeFactory(funding=funding, employee=other, points=40)
+    ChallengeFactory(title="Someone else's", organiser_id=other.id)
+    db.session.commit()
+
+    data = participation.export_personal_data(me)
+    assert data["badges"] == [
+        {"badge": "Sharer", "level": "bronze", "period": "all", "granted_at": t1.isoformat()},
+        {"badge": "Sharer", "level": "silver", "period": "all", "granted_at": t2.isoformat()},
+    ]
+    assert data["challenge_placings"] == [
+        {"challenge": "Solo sprint", "rank": 2, "points": 4, "qualified": False}
+    ]
+    assert [
+        {k: a[k] for k in ("challenge", "prize_kind", "value", "place")}
+        for a in data["challenge_awards"]
+    ] == [{"challenge": "Solo sprint", "prize_kind": "points", "value": 25, "place": 2}]
+    assert data["challenge_declines"] == [
+        {"challenge": "Not for me", "declined_at": t3.isoformat()}
+    ]
+    assert data["lessons"] == [{"lesson": "Your profile", "completed_at": t2.isoformat()}]
+    assert data["pledges"] == [
+        {
+            "reward": "Team lunch",
+            "team": "Blue",
+            "points": 30,
+            "state": "held",
+            "created_at": t3.isoformat(),
+        }
+    ]
+    assert data["challenges_organised"] == [
+        {"challenge": "Solo sprint", "created_at": t1.isoformat()}
+    ]
+    text = json.dumps(data)  # JSON-ready as it is
+    for foreign in ("Otto", "Not mine", "Not read", "Team race", "Someone else", '"value": 50'):
+        assert foreign not in text
+
+
+def test_erasure_keeps_the_settled_game_nameless_and_releases_held_pledges(ctx):
+    from app.models import (
+        BadgeGrant,
+        ChallengeAward,
+        ChallengeDecline,
+        ChallengePlacing,
+        LedgerLine,
+        LessonCompletion,
+        LineKind,
+        Pledge,
+        TeamFunding,
+    )
+    from app.services import challenge_settlement, challenge_standings, team_rewards
+    from rewards.funding import FundingState, PledgeState
+    from tests.factories import (
+        BadgeGrantFactory,
+        ChallengeDeclineFactory,
+        ChallengeFactory,
+        LessonCompletionFactory,
+        PledgeFactory,
+        TeamFactory,
+        TeamFundingFactory,
+    )
+
+    team = TeamFactory(name="Green")
+    gone = EmployeeFactory(opted_in=True, team=team, name="Greta Gone", pseudonym="Gigi")
+    stays = EmployeeFactory(opted_in=True, team=team, name="Stan Stays")
+    hr = EmployeeFactory(role=Role.HR, team=team)
+    EmployeeFactory(role=Role.ADMIN)
+    challenge = _settled_with(gone, stays)
+    BadgeGrantFactory(employee_id=gone.id)
+    LessonCompletionFactory(employee_id=gone.id)
+    running = ChallengeFactory(title="Running")
+    ChallengeDeclineFactory(challenge_id=running.id, employee_id=gone.id)
+    ChallengeDeclineFactory(challenge_id=running.id, employee_id=stays.id)
+    open_funding = TeamFundingFactory(team=team, target=500)
+    held = PledgeFactory(funding=open_funding, employee=gone, points=30)
+    PledgeFactory(funding=open_funding, employee=stays, points=20)
+    spent_funding = TeamFundingFactory(team=team, state=FundingState.FUNDED, target=10)
+    spent = PledgeFactory(funding=spent_funding, employee=gone, points=10, state=PledgeState.SPENT)
+    db.session.commit()
+    assert team_rewards.held_total(open_funding.id) == 50
+
+    participation.erase_employee(None, gone)
+    db.session.commit()
+    db.session.expire_all()
+
+    # Settled placings stay, sealed: the digest still verifies over the same rows.
+    assert challenge_settlement.verify_digest(challenge)
+    placings = db.session.execute(
+        select(ChallengePlacing.entrant_id, ChallengePlacing.rank, ChallengePlacing.points)
+        .where(ChallengePlacing.challenge_id == challenge.id)
+        .order_by(ChallengePlacing.rank)
+    ).all()
+    assert [tuple(p) for p in placings] == [(gone.id, 1, 2), (stays.id, 2, 1)]
+    # ... but the board no longer names the erased person, for HR or anyone.
+    for viewer in (hr, stays):
+        view = challenge_standings.view_challenge(challenge, viewer)
+        names = {row.entrant_id: row.name for row in view.rows}
+        assert names == {gone.id: "", stays.id: "Stan Stays"}
+    # Prizes, grants and completions stay with the anonymous row, as their ledger lines do.
+    assert (
+        db.session.scalar(select(ChallengeAward.value).where(ChallengeAward.employee_id == gone.id))
+        == 50
+    )
+    assert (
+        db.session.scalar(
+            select(LedgerLine.points).where(
+                LedgerLine.employee_id == gone.id, LedgerLine.kind == LineKind.PRIZE
+            )
+        )
+        == 50
+    )
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(BadgeGrant).where(BadgeGrant.employee_id == gone.id)
+        )
+        == 1
+    )
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(LessonCompletion)
+            .where(LessonCompletion.employee_id == gone.id)
+        )
+        == 1
+    )
+    # A decline is a choice, like an interest: it goes; other people's stay.
+    assert db.session.scalars(select(ChallengeDecline.employee_id)).all() == [stays.id]
+    # The held pledge is withdrawn: its points are free and the team's total drops.
+    assert db.session.get(Pledge, held.id).state is PledgeState.REFUNDED
+    assert team_rewards.held_total(open_funding.id) == 20
+    assert db.session.get(TeamFunding, open_funding.id).state is FundingState.OPEN
+    assert db.session.get(Pledge, spent.id).state is PledgeState.SPENT
+    withdrawn = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "pledge.withdraw")
+    ).one()
+    assert withdrawn.target_id == held.id
+    text = json.dumps([e.details for e in db.session.scalars(select(AuditEntry))])
+    assert "Greta" not in text
+    assert "Gigi" not in text

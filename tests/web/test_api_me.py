@@ -383,7 +383,40 @@ def test_export_my_data(app: Flask, me: Caller):
         "shares",
         "points",
         "redemptions",
+        "badges",
+        "challenge_placings",
+        "challenge_awards",
+        "challenge_declines",
+        "lessons",
+        "pledges",
+        "challenges_organised",
     }
+    assert data["badges"] == []
+    assert data["pledges"] == []
+
+
+def test_my_export_holds_my_badges_and_lessons(app: Flask, me: Caller):
+    from datetime import UTC, datetime
+
+    from tests.factories import (
+        BadgeFactory,
+        BadgeGrantFactory,
+        LessonCompletionFactory,
+        LessonFactory,
+    )
+
+    at = datetime(2026, 4, 1, 8, tzinfo=UTC)
+    with app.app_context():
+        badge = BadgeFactory(name="First share")
+        BadgeGrantFactory(badge=badge, employee_id=me.employee_id, granted_at=at)
+        lesson = LessonFactory(title="What stays off-limits")
+        LessonCompletionFactory(lesson_id=lesson.id, employee_id=me.employee_id, completed_at=at)
+        db.session.commit()
+    data = me.get("/api/v1/me/export").json
+    assert data["badges"] == [
+        {"badge": "First share", "level": "bronze", "period": "all", "granted_at": at.isoformat()}
+    ]
+    assert data["lessons"] == [{"lesson": "What stays off-limits", "completed_at": at.isoformat()}]
 
 
 @pytest.mark.parametrize(

@@ -193,6 +193,55 @@ def test_erase_removes_my_data_and_signs_me_out(app, client, login):
     assert "Your personal data was erased" in client.get("/sign-in").get_data(as_text=True)
 
 
+def test_after_erasure_no_challenge_page_names_me_and_its_results_still_verify(app, client, login):
+    from datetime import timedelta
+
+    from app.models import Challenge, utcnow
+    from app.services import challenge_settlement
+    from tests.factories import ChallengeFactory, EventFactory, TeamFactory
+
+    with app.app_context():
+        team = TeamFactory(name="Orange")
+        db.session.commit()
+        team_id = team.id
+    me = login(name="Ingrid Winner", pseudonym="Iggy", opted_in=True, team_id=team_id)
+    with app.app_context():
+        other = EmployeeFactory(name="Rolf Second", opted_in=True, team_id=team_id)
+        now = utcnow()
+        done = ChallengeFactory(
+            title="Winter sprint",
+            starts_at=now - timedelta(days=6),
+            ends_at=now - timedelta(days=3),
+        )
+        at = done.starts_at + timedelta(hours=1)
+        for who, shares in ((me.id, 2), (other.id, 1)):
+            for i in range(shares):
+                moment = at + timedelta(seconds=i)
+                EventFactory(
+                    employee_id=who,
+                    team_id=team_id,
+                    occurred_at=moment,
+                    created_at=moment,
+                    scored_at=moment,
+                )
+        assert challenge_settlement.settle_challenge(done.id)
+        db.session.commit()
+        done_id = done.id
+    assert "Ingrid Winner" in client.get(f"/challenges/{done_id}").get_data(as_text=True)
+
+    response = _post(client, "/me/erase", {"confirm_email": me.email})
+    assert response.status_code == 302
+
+    login(Role.HR, team_id=team_id)
+    page = client.get(f"/challenges/{done_id}").get_data(as_text=True)
+    assert "Rolf Second" in page
+    for mine in ("Ingrid", "Iggy", "Former employee"):
+        assert mine not in page
+    assert "the stored results match it" in page
+    with app.app_context():
+        assert challenge_settlement.verify_digest(db.session.get(Challenge, done_id))
+
+
 def test_the_last_admin_cannot_erase_themselves(app, client, login):
     me = login(Role.ADMIN)
     response = _post(client, "/me/erase", {"confirm_email": me.email})
