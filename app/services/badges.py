@@ -391,9 +391,7 @@ def _candidates(
         row_id = rules.rows[badge.id].id
         reads = _reads(badge)
         people = [
-            e
-            for e in everyone
-            if did is None or did.get(e) is None or not reads.isdisjoint(did[e])
+            e for e in everyone if did is None or did.get(e) is None or not reads.isdisjoint(did[e])
         ]
         if not people:
             continue
