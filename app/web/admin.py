@@ -82,6 +82,12 @@ ACTIONS = {
     "challenge.create": "started a challenge",
     "challenge.update": "edited a challenge",
     "challenge.cancel": "cancelled a challenge",
+    "lesson.create": "wrote a lesson",
+    "lesson.update": "edited a lesson",
+    "lesson.publish": "published a lesson",
+    "lesson.retire": "retired a lesson",
+    "lesson.image": "set a lesson's picture",
+    "lesson.image_remove": "removed a lesson's picture",
 }
 TARGET_NAMES = {
     "employees": "person",
@@ -105,6 +111,7 @@ TARGET_NAMES = {
     "redemptions": "redemption",
     "badges": "badge",
     "challenges": "challenge",
+    "lessons": "lesson",
 }
 
 
