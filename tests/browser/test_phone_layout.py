@@ -220,3 +220,39 @@ def test_redemption_decision_inputs_are_styled_like_every_field(demo, new_page):
         mine, wanted = fields.nth(index).evaluate(COMPARE)
         assert mine == wanted
         assert mine[0] != "1px"  # not the browser's own padding
+
+
+def test_a_team_rewards_funding_and_hrs_team_queue_fit_a_phone(demo, new_page):
+    """The catalogue's team reward (progress, who pledged, pledge and withdraw forms)
+    and HR's "Team rewards to fulfil" at 390 px."""
+    from app.models import RewardKind
+    from app.services import redemptions, team_rewards
+    from tests.factories import LedgerLineFactory
+
+    with demo.app_context():
+        me = db.session.get(Employee, _person("employee"))
+        hr = db.session.get(Employee, _person("hr"))
+        LedgerLineFactory(employee_id=me.id, team_id=me.team_id, points=500)
+        long_name = "A long team day out at the climbing hall"
+        trip = redemptions.create_reward(
+            hr, {"name": long_name, "cost": 400, "kind": RewardKind.TEAM}
+        )
+        dinner = redemptions.create_reward(
+            hr, {"name": "Team dinner", "cost": 50, "kind": RewardKind.TEAM}
+        )
+        db.session.commit()
+        team_rewards.pledge(me, trip.id, 120, "phone-1")
+        team_rewards.pledge(me, dinner.id, 50, "phone-2")  # funded: in HR's queue
+        db.session.commit()
+        links = {"employee": sign_in_url(me), "hr": sign_in_url(hr)}
+    wide = []
+    for role, path in (("employee", "/rewards"), ("hr", "/redemptions")):
+        page = new_page(**PHONE)
+        page.goto(links[role])
+        page.get_by_role("button", name="Sign in").click()
+        wide += _visit_all(page, [path], f"team-{role}")
+        if role == "employee":
+            assert page.get_by_text("Withdraw my pledge of 120 points").count() == 1
+        else:
+            assert page.get_by_text("Team rewards to fulfil").count() == 1
+    assert wide == []
