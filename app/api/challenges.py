@@ -17,8 +17,8 @@ from app.schemas.challenges import (
     ChallengeInputSchema,
     ChallengeListQuerySchema,
     ChallengeSchema,
-    ChallengeUpdateSchema,
     ChallengeTakingPartSchema,
+    ChallengeUpdateSchema,
 )
 from app.services import challenges
 

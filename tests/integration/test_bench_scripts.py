@@ -30,8 +30,10 @@ RUNS = {
         {"members", "p99_ms"},
     ),
     "badges": (
-        ["--history", "2000", "--batch", "100", "--rounds", "1"]
-        + ["--employees", "300", "--lines", "3000", "--teams", "5"],
+        [
+            *("--history", "2000", "--batch", "100", "--rounds", "1"),
+            *("--employees", "300", "--lines", "3000", "--teams", "5"),
+        ],
         {"incremental_ratio", "backfill_s", "lines"},
     ),
     "settle": (
