@@ -700,6 +700,10 @@ class LedgerLine(db.Model):
     __tablename__ = "ledger_lines"
     __table_args__ = (
         db.Index("ix_ledger_lines_employee_occurred", "employee_id", "occurred_at"),
+        # Badges sum a person's points up to a time from the index alone (app.services.badges).
+        db.Index(
+            "ix_ledger_lines_employee_occurred_points", "employee_id", "occurred_at", "points"
+        ),
         # Lines waiting for the boards, in id order; an applied line leaves the index.
         db.Index(
             "ix_ledger_lines_unapplied",

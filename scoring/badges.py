@@ -461,6 +461,26 @@ def progress(badge: Badge, earned: Iterable[Level], value: int) -> Progress:
     return Progress(current=value, threshold=None, next_level=None)
 
 
+def next_threshold(badge: Badge, held: Iterable[Level]) -> int | None:
+    """The threshold of the lowest level not in ``held``; None when every level is."""
+    owned = set(held)
+    for level, threshold in badge.levels:
+        if level not in owned:
+            return threshold
+    return None
+
+
+def might_cross(badge: Badge, held: Iterable[Level], value: int) -> bool:
+    """Whether a person holding ``held`` levels may have a grant of ``badge`` to make,
+    given ``value``: what the badge measures now, or a bound on it from above (for
+    points, the points earned, reversals left out, since a running sum that once
+    reached a threshold and fell back still crossed it). Only when it does is the
+    person's history worth reading in full; a badge whose every level is held never
+    needs it."""
+    threshold = next_threshold(badge, held)
+    return threshold is not None and value >= threshold
+
+
 def is_quiet(grant: Grant, evaluated_at: datetime) -> bool:
     """A grant dated more than two days before its evaluation is backfill: notify no one."""
     return evaluated_at - grant.granted_at > QUIET_AFTER

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -94,13 +94,13 @@ def load_histories(
     histories = {employee_id: History() for employee_id in employee_ids}
     if not histories:
         return histories
-    with _collection_paused():
+    with collection_paused():
         _load(histories, employee_ids, needs, until, span)
     return histories
 
 
 @contextmanager
-def _collection_paused() -> Iterator[None]:
+def collection_paused() -> Iterator[None]:
     """Millions of small objects are made here and none refers back to another: the
     cyclic garbage collector would walk them all again and again, for nothing."""
     was_enabled = gc.isenabled()
@@ -230,13 +230,11 @@ def everyone_in_groups(
         yield load_histories(group, needs, until, span=(group[0], group[-1]))
 
 
-# Since the last grant: what bounds the incremental evaluation -----------------------------
+# Streaks since the last grant ------------------------------------------------------------
 #
-# A person who holds a level of a badge crossed it at its grant's date, so everything
-# before that date adds up to less than the level's threshold. Counting only what came
-# since, by index (events by person, kind and time), bounds from above what they have
-# now without reading their whole history: most people are nowhere near their next
-# level, and only those who might be are read in full.
+# A person who holds a level of a streak badge crossed it at its grant's date with a run
+# of that many weeks. That run plus every week shared in since bounds from above the
+# run they may have now, without reading their whole history.
 
 
 def _since_grants(badge_id: int, employee_ids: Sequence[int], rows, person, moment):
@@ -264,22 +262,6 @@ def _since_grants(badge_id: int, employee_ids: Sequence[int], rows, person, mome
     return holders, others
 
 
-def events_since_grant(
-    badge_id: int, kinds: Collection[str], employee_ids: Sequence[int], until: datetime
-) -> dict[int, int]:
-    """Events of ``kinds`` each person has had since their latest grant of the badge
-    (all of them, without one)."""
-    if not employee_ids:
-        return {}
-    rows = select(Event.employee_id, func.count()).where(
-        Event.kind.in_(sorted(kinds)), Event.occurred_at <= until
-    )
-    found: dict[int, int] = {}
-    for query in _since_grants(badge_id, employee_ids, rows, Event.employee_id, Event.occurred_at):
-        found.update(db.session.execute(query.group_by(Event.employee_id)).all())
-    return found
-
-
 def share_times_since_grant(
     badge_id: int, kinds: Collection[str], employee_ids: Sequence[int], until: datetime
 ) -> dict[int, list[datetime]]:
@@ -296,47 +278,70 @@ def share_times_since_grant(
     return found
 
 
-def points_since_grant(
-    badge_id: int, employee_ids: Sequence[int], until: datetime
-) -> dict[int, int]:
-    """The positive points each person earned since their latest grant of the badge:
-    the running sum cannot have risen by more."""
-    if not employee_ids:
-        return {}
-    gained = func.sum(case((LedgerLine.points > 0, LedgerLine.points), else_=0))
-    rows = select(LedgerLine.employee_id, gained).where(LedgerLine.occurred_at <= until)
-    found: dict[int, int] = {}
-    for query in _since_grants(
-        badge_id, employee_ids, rows, LedgerLine.employee_id, LedgerLine.occurred_at
-    ):
-        for employee_id, points in db.session.execute(query.group_by(LedgerLine.employee_id)):
-            found[employee_id] = int(points or 0)
-    return found
-
-
-def lessons_since_grant(
-    badge_id: int, employee_ids: Sequence[int], until: datetime
-) -> dict[int, int]:
-    if not employee_ids:
-        return {}
-    rows = select(LessonCompletion.employee_id, func.count()).where(
-        LessonCompletion.completed_at <= until
-    )
-    found: dict[int, int] = {}
-    for query in _since_grants(
-        badge_id,
-        employee_ids,
-        rows,
-        LessonCompletion.employee_id,
-        LessonCompletion.completed_at,
-    ):
-        found.update(db.session.execute(query.group_by(LessonCompletion.employee_id)).all())
-    return found
-
-
 def placings_of(employee_ids: Sequence[int], until: datetime) -> dict[int, list[Placing]]:
     found: dict[int, list[Placing]] = defaultdict(list)
     if employee_ids:
         for employee_id, placing in _placings(employee_ids, None, until):
             found[employee_id].append(placing)
     return found
+
+
+# What people have now: the values the incremental evaluation compares -------------------
+#
+# One grouped statement per measure for all the people a batch touched. A count badge
+# is crossed exactly when the count reaches its threshold (counts only grow), so the
+# counts decide; points can fall (reversals), so the points earned, reversals left
+# out, bound the running sum from above.
+
+
+def event_counts(
+    people_by_kind: Mapping[str, Collection[int]], until: datetime
+) -> dict[tuple[int, str], int]:
+    """How many events of each kind each person has had up to ``until``, by
+    (person, kind): a statement per kind over the people who need it, each counted in
+    the index on (person, kind, time) without reading the rows."""
+    found: dict[tuple[int, str], int] = {}
+    for kind in sorted(people_by_kind):
+        people = people_by_kind[kind]
+        if not people:
+            continue
+        query = (
+            select(Event.employee_id, func.count())
+            .where(
+                among(Event.employee_id, sorted(people)),
+                Event.kind == kind,
+                Event.occurred_at <= until,
+            )
+            .group_by(Event.employee_id)
+        )
+        for employee_id, count in db.session.execute(query):
+            found[(employee_id, kind)] = count
+    return found
+
+
+def points_earned(employee_ids: Collection[int], until: datetime) -> dict[int, int]:
+    """Each person's positive points up to ``until``: no running sum of their lines
+    can have risen higher."""
+    if not employee_ids:
+        return {}
+    gained = func.sum(case((LedgerLine.points > 0, LedgerLine.points), else_=0))
+    query = (
+        select(LedgerLine.employee_id, gained)
+        .where(among(LedgerLine.employee_id, sorted(employee_ids)), LedgerLine.occurred_at <= until)
+        .group_by(LedgerLine.employee_id)
+    )
+    return {e: int(points or 0) for e, points in db.session.execute(query)}
+
+
+def lessons_finished(employee_ids: Collection[int], until: datetime) -> dict[int, int]:
+    if not employee_ids:
+        return {}
+    query = (
+        select(LessonCompletion.employee_id, func.count())
+        .where(
+            among(LessonCompletion.employee_id, sorted(employee_ids)),
+            LessonCompletion.completed_at <= until,
+        )
+        .group_by(LessonCompletion.employee_id)
+    )
+    return dict(db.session.execute(query).all())

@@ -35,6 +35,7 @@ from app.queue import enqueue
 from app.services import audit, badge_history, ledger
 from app.services.badge_history import (
     History,
+    collection_paused,
     everyone_in_groups,
     load_histories,
     participants,
@@ -305,13 +306,18 @@ def evaluate_employees(
     one of them are looked at for that person (None: every badge); its keys are the
     people when ``employee_ids`` is None.
 
-    Incremental: for each badge a person may still earn a level of, what they did since
-    their latest grant of it is counted by index (``badge_history.*_since_grant``),
-    which bounds what they have now from above; only people whose bound reaches the
-    next threshold have their history read in full and evaluated. The bound holds when
-    every earlier crossing was granted, which the backfill of a new badge and the
-    nightly full pass see to (they also catch an event that arrived late, dated
-    before a grant)."""
+    Incremental: the grants people hold are read in one statement, and a badge whose
+    every level a person holds is left out for them. For the rest, what the badge
+    measures now is read for everyone at once, one grouped statement per event kind
+    and per measure (``badge_history.event_counts``, ``points_earned``,
+    ``lessons_finished``; a streak: the run at the latest grant plus the weeks shared
+    in since); only a person whose value reaches the next level they don't hold
+    (``scoring.badges.might_cross``) has their history read in full and evaluated, for
+    the real crossing time. Counts only grow, so a count reaching its threshold is a
+    crossing; points can fall, so the points earned, reversals left out, stand for
+    them. The streak bound holds when every earlier crossing was granted, which the
+    backfill of a new badge and the nightly full pass see to (they also catch an event
+    that arrived late, dated before a grant)."""
     now = now or utcnow()
     rules = Rules.of(active_badges() if badges is None else badges)
     if not rules.parsed:
@@ -319,8 +325,9 @@ def evaluate_employees(
     people = participants(set(kinds or {}) if employee_ids is None else set(employee_ids))
     if not people:
         return 0
-    held = _held(people, [row.id for row in rules.rows.values()])
-    candidates = _candidates(rules, people, held, now, kinds)
+    with collection_paused():  # many small rows, none referring to another
+        held = _held(people, [row.id for row in rules.rows.values()])
+        candidates = _candidates(rules, people, held, now, kinds)
     if not candidates:
         return 0
     # People whose badges read the same parts of a history are read together.
@@ -386,6 +393,7 @@ def _candidates(
             levels.setdefault((badge_id, employee_id), set()).add(level)
         periods[(badge_id, employee_id)] = periods.get((badge_id, employee_id), 0) + 1
     found: dict[int, list[core.Badge]] = {}
+    measured: list[tuple[core.Badge, int, list[int]]] = []  # count and first badges
     placings = None
     for badge in rules.parsed:
         row_id = rules.rows[badge.id].id
@@ -414,26 +422,54 @@ def _candidates(
             if (step := _next_level(badge, levels.get((row_id, e), set()))) is not None
         }
         if not steps:
-            continue
-        ids = sorted(steps)
+            continue  # every level held: nothing to look at
         if badge.kind is CriterionKind.STREAK:
+            ids = sorted(steps)
             times = badge_history.share_times_since_grant(row_id, {EventKind.SHARE}, ids, now)
-            reach = {e: _streak_reach(badge, rules, steps[e][0], times.get(e, [])) for e in ids}
+            for e in ids:
+                if _streak_reach(badge, rules, steps[e][0], times.get(e, [])) >= steps[e][1]:
+                    found.setdefault(e, []).append(badge)
         else:
-            if badge.measure is core.Measure.POINTS:
-                since = badge_history.points_since_grant(row_id, ids, now)
-            elif badge.measure is core.Measure.LESSONS:
-                since = badge_history.lessons_since_grant(row_id, ids, now)
-            else:
-                assert badge.measure is not None
-                kinds = core.MEASURED_KINDS[badge.measure]
-                since = badge_history.events_since_grant(row_id, kinds, ids, now)
-            # Before the latest grant the sum stayed below that level's threshold.
-            reach = {e: max(steps[e][0] - 1, 0) + since.get(e, 0) for e in ids}
+            measured.append((badge, row_id, sorted(steps)))
+    values = _values(measured, now)
+    for badge, row_id, ids in measured:
         for e in ids:
-            if reach[e] >= steps[e][1]:
+            held_levels = levels.get((row_id, e), set())
+            if core.might_cross(badge, held_levels, values(badge, e)):
                 found.setdefault(e, []).append(badge)
     return found
+
+
+def _values(measured: list[tuple[core.Badge, int, list[int]]], now: datetime):
+    """What each count and first badge measures for each person now (points: earned,
+    reversals left out), by one grouped statement per event kind and per measure for
+    everyone at once; returns a function of (badge, person)."""
+    people_by_kind: dict[str, set[int]] = {}
+    pointed: set[int] = set()
+    learned: set[int] = set()
+    for badge, _row_id, ids in measured:
+        if badge.measure is core.Measure.POINTS:
+            pointed.update(ids)
+        elif badge.measure is core.Measure.LESSONS:
+            learned.update(ids)
+        else:
+            assert badge.measure is not None
+            for kind in core.MEASURED_KINDS[badge.measure]:
+                people_by_kind.setdefault(kind, set()).update(ids)
+    counts = badge_history.event_counts(people_by_kind, now)
+    points = badge_history.points_earned(pointed, now)
+    lessons = badge_history.lessons_finished(learned, now)
+
+    def value(badge: core.Badge, employee_id: int) -> int:
+        if badge.measure is core.Measure.POINTS:
+            return points.get(employee_id, 0)
+        if badge.measure is core.Measure.LESSONS:
+            return lessons.get(employee_id, 0)
+        assert badge.measure is not None
+        kinds = core.MEASURED_KINDS[badge.measure]
+        return sum(counts.get((employee_id, kind), 0) for kind in kinds)
+
+    return value
 
 
 def evaluate_later(touched: Mapping[int, Collection[str]], now: datetime | None = None) -> None:

@@ -232,6 +232,8 @@ def upgrade():
     # Enumerations stored as strings under a CHECK: widen them.
     _replace_check('ledger_lines', 'line_kind', 'kind', LINE_KINDS_AFTER)
     _replace_check('rewards', 'reward_kind', 'kind', REWARD_KINDS_AFTER)
+    # Badges sum a person's points up to a time from the index alone.
+    op.create_index('ix_ledger_lines_employee_occurred_points', 'ledger_lines', ['employee_id', 'occurred_at', 'points'], unique=False)
     # ### end Alembic commands ###
 
 
@@ -239,6 +241,7 @@ def downgrade():
     # Lines and rewards of the new kinds cannot be kept under the old CHECKs.
     op.execute("DELETE FROM ledger_lines WHERE kind IN ('prize', 'lesson')")
     op.execute("UPDATE rewards SET kind = 'experience' WHERE kind = 'team'")
+    op.drop_index('ix_ledger_lines_employee_occurred_points', table_name='ledger_lines')
     _replace_check('ledger_lines', 'line_kind', 'kind', LINE_KINDS_BEFORE)
     _replace_check('rewards', 'reward_kind', 'kind', REWARD_KINDS_BEFORE)
     op.drop_index('ix_events_employee_kind_occurred', table_name='events')

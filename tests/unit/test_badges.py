@@ -27,6 +27,8 @@ from scoring.badges import (
     describe_streak,
     evaluate,
     is_quiet,
+    might_cross,
+    next_threshold,
     parse_badge,
     parse_level_thresholds,
     person_level,
@@ -470,6 +472,41 @@ def test_a_badge_per_challenge_is_granted_once_for_each():
 def test_progress_toward_the_next_level(earned, value, expected, percent):
     assert progress(SHARER, earned, value) == expected
     assert progress(SHARER, earned, value).percent == percent
+
+
+FIRST_SHARE = badge(kind="first", measure="shares")
+
+
+@pytest.mark.parametrize(
+    ("definition", "held", "value", "expected"),
+    [
+        # Nothing held: the lowest threshold decides.
+        (SHARER, [], 0, False),
+        (SHARER, [], 1, True),
+        # The next level not held decides, not the lowest.
+        (SHARER, [Level.BRONZE], 2, False),
+        (SHARER, [Level.BRONZE], 3, True),
+        (SHARER, [Level.BRONZE], 9, True),
+        # A gap in what is held (a level added later): the lowest missing one.
+        (SHARER, [Level.SILVER], 1, True),
+        (SHARER, [Level.BRONZE, Level.SILVER], 4, False),
+        (SHARER, [Level.BRONZE, Level.SILVER], 5, True),
+        # Every level held: never, whatever the value.
+        (SHARER, [Level.BRONZE, Level.SILVER, Level.GOLD], 1000, False),
+        (FIRST_SHARE, [], 1, True),
+        (FIRST_SHARE, [Level.ONCE], 50, False),
+        # Points below zero reach nothing; a bound at the threshold does.
+        (POINTS, [], -5, False),
+        (POINTS, [Level.BRONZE], 29, False),
+        (POINTS, [Level.BRONZE], 30, True),
+    ],
+)
+def test_only_a_value_reaching_the_next_level_not_held_might_cross(
+    definition, held, value, expected
+):
+    assert might_cross(definition, held, value) is expected
+    following = next_threshold(definition, held)
+    assert (following is not None and value >= following) is expected
 
 
 @pytest.mark.parametrize(
