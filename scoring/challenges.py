@@ -362,10 +362,16 @@ def individual_standings(
     left out BEFORE ranking, so ranks have no gaps for them; they still see their own
     total from ``totals``."""
     shown = [s for pid, s in totals.items() if pid in ranked_ids]
-    return [
-        Placing(r.rank, r.member_id, r.points, Fraction(r.points), 1, qualifies(r.points, minimum))
-        for r in rank_standings(shown)
-    ]
+    scores: dict[int, Fraction] = {}  # one Fraction per distinct total: they are immutable
+    placings = []
+    for r in rank_standings(shown):
+        score = scores.get(r.points)
+        if score is None:
+            score = scores[r.points] = Fraction(r.points)
+        placings.append(
+            Placing(r.rank, r.member_id, r.points, score, 1, qualifies(r.points, minimum))
+        )
+    return placings
 
 
 @dataclass(frozen=True)
@@ -928,6 +934,39 @@ def tallies_from_pairs(
         for team_id, members in sorted(active_members.items())
         if members
     ]
+
+
+def pairs_from_rows(
+    rows: Iterable[tuple[int | None, int, int, datetime | None]], since: datetime
+) -> dict[tuple[int | None, int], Standing]:
+    """``pair_totals`` from totals already summed (by SQL): rows of (team at the time,
+    employee, the sum of their contributions' values, the time of the latest
+    contribution whose value is not 0, or None when there is none). The same pairs as
+    ``pair_totals`` over the contributions those rows sum."""
+    return {
+        (team_id, employee_id): Standing(
+            employee_id, int(total), reached if reached is not None else since
+        )
+        for team_id, employee_id, total, reached in rows
+    }
+
+
+def totals_from_pairs(
+    pairs: Mapping[tuple[int | None, int], Standing], since: datetime
+) -> dict[int, Standing]:
+    """``person_totals`` from the pair totals: a person's total is the sum over the
+    teams they contributed in, reached at the latest of those pairs' times (a pair
+    whose contributions were all 0 was reached at ``since``, which no contribution of
+    the challenge precedes)."""
+    points: dict[int, int] = {}
+    reached: dict[int, datetime] = {}
+    for (_team_id, employee_id), standing in pairs.items():
+        points[employee_id] = points.get(employee_id, 0) + standing.points
+        earlier = reached.get(employee_id)
+        reached[employee_id] = (
+            standing.reached_at if earlier is None else max(earlier, standing.reached_at)
+        )
+    return {pid: Standing(pid, total, reached.get(pid, since)) for pid, total in points.items()}
 
 
 def placings_from_rows(

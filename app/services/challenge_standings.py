@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, exists, func, null, or_, select, type_coerce
 
 from app.boards import member_text
 from app.db import among
@@ -59,6 +59,7 @@ from app.models import (
     LineKind,
     Role,
     Team,
+    UTCDateTime,
     challenge_teams,
     utcnow,
 )
@@ -204,6 +205,87 @@ def load_events(
     ]
 
 
+def load_pairs(
+    challenge: Challenge,
+    cutoff: sc.Cutoff,
+    employee_ids: Collection[int] | None = None,
+    team_ids: frozenset[int] | None = None,
+) -> dict[tuple[int | None, int], Standing]:
+    """What ``scoring.challenges.pair_totals`` gives over the contributions of
+    ``load_events``, summed by SQL in one statement: every rule of
+    ``scoring.challenges.exclusion`` and the cut-off is a WHERE clause here (period,
+    arrival, metric kinds, scope, content, tags, network), and for the points metric
+    each event's value is the sum of its award and compensation lines (0 without
+    any). Per (team at the time, employee): the sum of the values, and the latest
+    time of an event whose value is not 0 (a 0-value contribution does not move the
+    time). A settlement of 100,000 people reads one row per person, not per event."""
+    schedule = schedule_of(challenge)
+    metric = challenge.metric
+    conditions = [
+        Event.occurred_at >= schedule.start,
+        Event.occurred_at < min(schedule.end, cutoff.occurred_before),
+        Event.created_at < min(schedule.settle_at, cutoff.arrived_before),
+    ]
+    if metric is not Metric.POINTS:
+        conditions.append(Event.kind.in_(sorted(sc.METRIC_KINDS[metric])))
+    if challenge.scope is not ScopeKind.COMPANY:
+        teams = team_ids if team_ids is not None else team_ids_of(challenge.id)
+        conditions.append(among(Event.team_id, teams or {0}))
+    if challenge.content_ids:
+        conditions.append(among(Event.content_id, challenge.content_ids))
+    if challenge.tags:
+        conditions.append(
+            exists().where(
+                ContentTag.content_id == Event.content_id,
+                ContentTag.tag.in_(sorted(challenge.tags)),
+            )
+        )
+    if challenge.channels:
+        conditions.append(Event.channel.in_([Channel(c) for c in challenge.channels]))
+    if employee_ids is not None:
+        conditions.append(among(Event.employee_id, employee_ids or {0}))
+    if metric is Metric.POINTS:
+        per_event = (
+            select(
+                Event.team_id,
+                Event.employee_id,
+                Event.occurred_at,
+                func.coalesce(func.sum(LedgerLine.points), 0).label("value"),
+            )
+            .select_from(Event)
+            .outerjoin(
+                LedgerLine,
+                and_(LedgerLine.event_id == Event.id, LedgerLine.kind.in_(COUNTED_LINES)),
+            )
+            .where(*conditions)
+            .group_by(Event.id, Event.team_id, Event.employee_id, Event.occurred_at)
+            .subquery()
+        )
+        value = per_event.c.value
+        query = select(
+            per_event.c.team_id,
+            per_event.c.employee_id,
+            func.sum(value),
+            type_coerce(
+                func.max(case((value != 0, per_event.c.occurred_at), else_=null())),
+                UTCDateTime(),
+            ),
+        ).group_by(per_event.c.team_id, per_event.c.employee_id)
+    else:  # every counting event adds 1
+        query = (
+            select(
+                Event.team_id,
+                Event.employee_id,
+                func.count(),
+                type_coerce(func.max(Event.occurred_at), UTCDateTime()),
+            )
+            .where(*conditions)
+            .group_by(Event.team_id, Event.employee_id)
+        )
+    rows = db.session.connection().execute(query).all()
+    return sc.pairs_from_rows(rows, schedule.start)
+
+
 def _points_earned(event_ids: list[int]) -> dict[int, int]:
     """What each event earned: the sum of its award and compensation lines. Read by the
     events' ids, or for many events by the range of their ids (the ledger's index on
@@ -315,30 +397,27 @@ class Computed:
 def compute(
     challenge: Challenge, cutoff: sc.Cutoff, employee_ids: Collection[int] | None = None
 ) -> Computed:
+    """Standings from the totals SQL sums (``load_pairs``); the decisions, from the
+    totals on, are ``scoring.challenges``'s (``totals_from_pairs`` and
+    ``tallies_from_pairs`` equal ``person_totals`` and ``team_tallies`` over the same
+    contributions)."""
     schedule = schedule_of(challenge)
     scope = scope_of(challenge)
-    items = sc.contributions(
-        load_events(challenge, cutoff, employee_ids, scope.team_ids),
-        schedule,
-        challenge.metric,
-        scope,
-        filters_of(challenge),
-        cutoff,
-    )
-    totals = sc.person_totals(items, schedule.start)
+    pairs = load_pairs(challenge, cutoff, employee_ids, scope.team_ids)
+    totals = sc.totals_from_pairs(pairs, schedule.start)
     if challenge.mode is Mode.TEAM:
         if employee_ids is None:
             members, people = active_members(challenge)
         else:
             people = load_people(challenge.id, employee_ids)
             members = {}
-        tallies = sc.team_tallies(items, members, schedule.start)
+        tallies = sc.tallies_from_pairs(pairs, members, schedule.start)
         return Computed(
             totals,
             sc.team_standings(tallies, challenge.minimum),
             people,
             members,
-            sc.pair_totals(items, schedule.start),
+            pairs,
         )
     people = load_people(challenge.id, set(totals) if employee_ids is None else employee_ids)
     ranked = {pid for pid, person in people.items() if person.ranked}

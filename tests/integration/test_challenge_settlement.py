@@ -28,15 +28,19 @@ from app.models import (
 from app.queue import enqueue
 from app.services import challenge_settlement as settlement
 from app.services import challenge_standings as standings
+from scoring import challenges as sc
 from scoring.badges import Level, challenge_period
 from scoring.challenges import ChallengeState, Metric, Mode, ScopeKind
 from scoring.participation import Presence
-from scoring.vocabulary import EventKind
+from scoring.vocabulary import Channel, EventKind
 from tests.factories import (
     BadgeFactory,
     ChallengeFactory,
+    ContentItemFactory,
+    ContentTagFactory,
     EmployeeFactory,
     EventFactory,
+    LedgerLineFactory,
     RewardFactory,
     TeamFactory,
 )
@@ -317,3 +321,110 @@ def test_a_reward_out_of_stock_is_still_awarded_with_a_note_for_hr(ctx):
     assert "out of stock" in redemption.decision_note
     assert db.session.get(Reward, reward.id).stock == 0
     assert count(ChallengeAward) == 1
+
+
+# Totals summed by SQL against the per-event path ---------------------------------------
+
+
+def per_event_path(c: Challenge, cutoff):
+    """The standings the pure functions give over every event read one by one."""
+    schedule = standings.schedule_of(c)
+    items = sc.contributions(
+        standings.load_events(c, cutoff),
+        schedule,
+        c.metric,
+        standings.scope_of(c),
+        standings.filters_of(c),
+        cutoff,
+    )
+    return sc.person_totals(items, schedule.start), sc.pair_totals(items, schedule.start), items
+
+
+@pytest.mark.parametrize(
+    ("metric", "mode", "scoped", "filters"),
+    [
+        (Metric.POINTS, Mode.INDIVIDUAL, False, {}),
+        (Metric.POINTS, Mode.TEAM, True, {}),
+        (Metric.POINTS, Mode.INDIVIDUAL, True, {"tags": ["launch"]}),
+        (Metric.POINTS, Mode.INDIVIDUAL, False, {"channels": ["x"]}),
+        (Metric.SHARES, Mode.INDIVIDUAL, False, {"content_ids": True}),
+        (Metric.SHARES, Mode.TEAM, False, {"tags": ["launch", "hiring"], "channels": ["x"]}),
+        (Metric.CLICKS, Mode.INDIVIDUAL, True, {}),
+        (Metric.REFERRAL_STAGES, Mode.INDIVIDUAL, False, {}),
+    ],
+)
+def test_totals_summed_by_sql_equal_the_per_event_path(ctx, metric, mode, scoped, filters):
+    in_a, in_b, outside = TeamFactory(), TeamFactory(), TeamFactory()
+    tagged, other = ContentItemFactory(), ContentItemFactory()
+    ContentTagFactory(content_id=tagged.id, tag="launch")
+    ContentTagFactory(content_id=other.id, tag="news")
+    if filters.get("content_ids"):
+        filters = {**filters, "content_ids": [tagged.id]}
+    c = finished(
+        metric=metric,
+        mode=mode,
+        scope=ScopeKind.TEAMS if scoped else ScopeKind.COMPANY,
+        teams=[in_a, in_b] if scoped else [],
+        **filters,
+    )
+    people = [EmployeeFactory(team=team, opted_in=True) for team in (in_a, in_b, outside)] * 2
+    start, end = c.starts_at, c.ends_at
+    settle_at = standings.schedule_of(c).settle_at
+    kinds = [EventKind.SHARE, EventKind.CLICK, EventKind.REFERRAL_HIRED]
+    moments = [
+        (start - timedelta(minutes=1), None),  # before the start
+        (start, None),
+        (start + timedelta(hours=5), None),
+        (start + timedelta(hours=5), settle_at),  # arrived too late
+        (end - timedelta(hours=2), end - timedelta(minutes=30)),  # inside the freeze
+        (end - timedelta(seconds=1), settle_at - timedelta(seconds=1)),  # just in time
+        (end, None),  # after the end
+    ]
+    lines = [[10], [5, -5], [], [3, 4], [0], [-2]]  # zero-valued events keep the tie time
+    n = 0
+    for i, who in enumerate(people):
+        for j, (at, arrived) in enumerate(moments):
+            n += 1
+            event = EventFactory(
+                kind=kinds[(i + j) % 3],
+                employee_id=who.id,
+                team_id=[in_a.id, in_b.id, outside.id, None][(i + j) % 4],
+                content_id=[tagged.id, other.id, None][(i // 3 + j) % 3],
+                channel=[Channel.X, Channel.LINKEDIN, None][(i // 3 + j + j // 4) % 3],
+                occurred_at=at,
+                created_at=arrived or at,
+                scored_at=at,
+            )
+            for k, points in enumerate(lines[(i + j) % len(lines)]):
+                LedgerLineFactory(
+                    line_key=f"award:{n}:{k}",
+                    kind=LineKind.COMPENSATION if points < 0 else LineKind.AWARD,
+                    employee_id=who.id,
+                    event_id=event.id,
+                    points=points,
+                    occurred_at=at,
+                )
+            LedgerLineFactory(  # never counted: not an award or compensation
+                line_key=f"adjust:{n}", employee_id=who.id, event_id=event.id, points=100
+            )
+    db.session.flush()
+    schedule = standings.schedule_of(c)
+    for cutoff in (
+        sc.final_cutoff(schedule),
+        sc.Cutoff(schedule.freeze_start, schedule.freeze_start),
+    ):
+        totals, pairs, items = per_event_path(c, cutoff)
+        assert items or cutoff != sc.final_cutoff(schedule), "the history has counting events"
+        computed = standings.compute(c, cutoff)
+        assert computed.totals == totals
+        if mode is Mode.TEAM:
+            assert computed.pairs == pairs
+            tallies = sc.team_tallies(items, computed.members, schedule.start)
+            assert computed.placings == sc.team_standings(tallies, c.minimum)
+        else:
+            ranked = {pid for pid, p in computed.people.items() if p.ranked}
+            assert computed.placings == sc.individual_standings(totals, ranked, c.minimum)
+        mine = standings.compute(c, cutoff, [people[0].id, people[1].id])
+        assert mine.totals == {
+            pid: totals[pid] for pid in (people[0].id, people[1].id) if pid in totals
+        }

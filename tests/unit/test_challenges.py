@@ -43,6 +43,7 @@ from scoring.challenges import (
     exclusion,
     individual_standings,
     pair_totals,
+    pairs_from_rows,
     person_totals,
     placings_from_rows,
     qualifies,
@@ -55,6 +56,7 @@ from scoring.challenges import (
     team_rule_text,
     team_standings,
     team_tallies,
+    totals_from_pairs,
 )
 from scoring.ranking import Standing, rank_standings
 from scoring.vocabulary import Channel, EventKind
@@ -383,6 +385,45 @@ def test_hidden_and_opted_out_people_are_left_out_before_ranking():
 def test_individual_standings_follow_the_board_rules(items, order):
     ranked = individual_standings(person_totals(items, since=START), {1, 2, 3, 4, 9})
     assert [(p.rank, p.entrant_id) for p in ranked] == order
+
+
+def summed_as_sql_does(items: list[Contribution]):
+    """GROUP BY (team, employee): SUM of the values, MAX of the times of the
+    contributions whose value is not 0 (NULL, here None, when there is none)."""
+    rows: dict[tuple[int | None, int], list] = {}
+    for item in items:
+        row = rows.setdefault((item.team_id, item.employee_id), [0, None])
+        row[0] += item.value
+        if item.value != 0 and (row[1] is None or item.occurred_at > row[1]):
+            row[1] = item.occurred_at
+    return [(team, employee, total, at) for (team, employee), (total, at) in rows.items()]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 6),
+            st.one_of(st.none(), st.integers(10, 12)),
+            st.integers(-5, 20),
+            st.integers(0, 100),
+        ),
+        max_size=40,
+    ),
+    st.sets(st.integers(1, 6)),
+    st.dictionaries(st.integers(10, 12), st.frozensets(st.integers(1, 6)), max_size=3),
+)
+def test_totals_summed_by_sql_equal_the_per_event_path(raw, shown, members):
+    """What settlement reads (one row per team and employee, summed by SQL) gives
+    the same totals, tie times, placings and team tallies as the contributions."""
+    items = [c(pid, value, hours, team) for pid, team, value, hours in raw]
+    pairs = pairs_from_rows(summed_as_sql_does(items), since=START)
+    assert pairs == pair_totals(items, since=START)
+    totals = totals_from_pairs(pairs, since=START)
+    assert totals == person_totals(items, since=START)
+    assert individual_standings(totals, shown, 10) == individual_standings(
+        person_totals(items, since=START), shown, 10
+    )
+    assert tallies_from_pairs(pairs, members, START) == team_tallies(items, members, START)
 
 
 @given(
