@@ -16,7 +16,9 @@ throwaway redis-server:
   (``evaluate_everyone``, a commit per group), timed as ``backfill_s``.
 
 The last line is JSON: {"incremental_ratio": ..., "backfill_s": ..., "lines": ..., ...};
-``--no-backfill`` runs the incremental part alone (``backfill_s`` and ``lines`` null).
+``--no-backfill`` runs the incremental part alone (``backfill_s`` and ``lines`` null);
+``--postgres`` runs the incremental part on a throwaway PostgreSQL database too
+(``postgresql_incremental_ratio``: wall time, the database working in its own process).
 """
 
 from __future__ import annotations
@@ -37,7 +39,13 @@ from pathlib import Path
 # shadow the ``scoring`` package: look modules up from the repository root instead.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.support import machine, median, start_redis  # noqa: E402
+from bench.support import (  # noqa: E402
+    machine,
+    median,
+    postgres_reachable,
+    start_redis,
+    throwaway_postgres,
+)
 
 KIND_POINTS = {"share": 5, "click": 1, "referral_applied": 25}
 KIND_POINTS |= {"referral_interviewed": 50, "referral_hired": 200}
@@ -333,6 +341,11 @@ def main() -> None:
     parser.add_argument(
         "--no-backfill", action="store_true", help="the incremental part only (no backfill_s)"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the incremental part on a throwaway PostgreSQL database too (BENCH_PG_URL)",
+    )
     options = parser.parse_args()
     print(f"machine: {machine()}", flush=True)
 
@@ -340,6 +353,12 @@ def main() -> None:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chorus-bench-")))
         redis_url = start_redis(stack, tmp)
         steady = incremental(f"sqlite:///{tmp / 'incremental.db'}", redis_url, options)
+        pg = None
+        if options.postgres:
+            if not postgres_reachable():
+                raise SystemExit("--postgres: no PostgreSQL server reachable (BENCH_PG_URL)")
+            database = stack.enter_context(throwaway_postgres(f"chorus_bench_{os.getpid()}"))
+            pg = incremental(database, redis_url, options)
         full = None
         if not options.no_backfill:
             full = backfill(f"sqlite:///{tmp / 'backfill.db'}", redis_url, options)
@@ -367,6 +386,17 @@ def main() -> None:
         "touched": steady["touched"],
         "database": "sqlite",
     }
+    if pg is not None:
+        # The database works in a process of its own here: wall time is the figure.
+        print(f"{'PostgreSQL: scoring batch (median)':40} {pg['scoring_ms']:10.1f} ms")
+        print(f"{'PostgreSQL: badges (median)':40} {pg['badges_ms']:10.1f} ms")
+        print(f"{'PostgreSQL: incremental ratio':40} {pg['incremental_ratio']:10.3f}")
+        figures |= {
+            "postgresql_incremental_ratio": round(pg["incremental_ratio"], 3),
+            "postgresql_scoring_ms": round(pg["scoring_ms"], 1),
+            "postgresql_badges_ms": round(pg["badges_ms"], 1),
+            "postgresql_touched": pg["touched"],
+        }
     if full is not None:
         print(f"{'backfill: badges, people':40} {full['badges']:>10}, {options.employees:,}")
         print(f"{'backfill: events, ledger lines':40} {full['lines']:>10,} each")

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import String, and_, case, exists, func, literal, select, type_coerce, union_all
 
 from app.db import among
 from app.extensions import db
@@ -60,18 +60,22 @@ class History:
 
 def participants(employee_ids: Collection[int] | None = None) -> list[int]:
     """Of ``employee_ids`` (or everyone), those taking part, in id order."""
-    query = select(Employee.id, Employee.opted_in_at, Employee.active, Employee.erased_at).where(
-        Employee.opted_in_at.is_not(None)
-    )
+    # Whether someone opted in is all ``is_participating`` reads of the moment, so the
+    # moment itself is not fetched (nor converted) for every row.
+    opted_in = Employee.opted_in_at.is_not(None)
+    query = select(Employee.id, Employee.active, Employee.erased_at.is_(None)).where(opted_in)
     if employee_ids is not None:
         if not employee_ids:
             return []
         query = query.where(among(Employee.id, list(employee_ids)))
-    return sorted(
-        row.id
-        for row in db.session.execute(query.order_by(Employee.id))
-        if is_participating(row.opted_in_at, row.active and row.erased_at is None)
-    )
+    return [
+        employee_id
+        for employee_id, active, kept in db.session.execute(query.order_by(Employee.id))
+        if is_participating(_OPTED_IN, bool(active and kept))
+    ]
+
+
+_OPTED_IN = datetime.min  # stands for any moment of opting in (the query asked for one)
 
 
 def _whose(column, employee_ids: Sequence[int], span: tuple[int, int] | None):
@@ -298,50 +302,65 @@ def event_counts(
     people_by_kind: Mapping[str, Collection[int]], until: datetime
 ) -> dict[tuple[int, str], int]:
     """How many events of each kind each person has had up to ``until``, by
-    (person, kind): a statement per kind over the people who need it, each counted in
-    the index on (person, kind, time) without reading the rows."""
-    found: dict[tuple[int, str], int] = {}
-    for kind in sorted(people_by_kind):
-        people = people_by_kind[kind]
-        if not people:
-            continue
-        query = (
-            select(Event.employee_id, func.count())
-            .where(
-                among(Event.employee_id, sorted(people)),
-                Event.kind == kind,
-                Event.occurred_at <= until,
-            )
-            .group_by(Event.employee_id)
+    (person, kind): one statement for every kind, counted in the index on
+    (person, kind, time) without reading the rows. A person asked for one kind is
+    counted in the others asked too: a few more index entries, far fewer statements."""
+    return measured_values(people_by_kind, (), (), until)
+
+
+def measured_values(
+    people_by_kind: Mapping[str, Collection[int]],
+    pointed: Collection[int],
+    learned: Collection[int],
+    until: datetime,
+) -> dict[tuple[int, str], int]:
+    """What the count badges measure, for everyone at once, in one statement: events
+    of each kind by (person, kind), the points earned by (person, ``POINTS_LINE``) and
+    the lessons finished by (person, ``LESSON_FACT``); a person without any is absent."""
+    parts = []
+    kinds = sorted(kind for kind, people in people_by_kind.items() if people)
+    if kinds:
+        people = sorted({e for kind in kinds for e in people_by_kind[kind]})
+        # Every kind is counted and the others dropped below: a condition on the kind
+        # would make the index search each (person, kind) pair on its own, several
+        # times slower than reading each person's entries once.
+        parts.append(
+            select(Event.employee_id, type_coerce(Event.kind, String), func.count())
+            .where(among(Event.employee_id, people), Event.occurred_at <= until)
+            .group_by(Event.employee_id, Event.kind)
         )
-        for employee_id, count in db.session.execute(query):
-            found[(employee_id, kind)] = count
-    return found
+    if pointed:
+        gained = func.sum(case((LedgerLine.points > 0, LedgerLine.points), else_=0))
+        parts.append(
+            select(LedgerLine.employee_id, literal(POINTS_LINE), gained)
+            .where(among(LedgerLine.employee_id, sorted(pointed)), LedgerLine.occurred_at <= until)
+            .group_by(LedgerLine.employee_id)
+        )
+    if learned:
+        parts.append(
+            select(LessonCompletion.employee_id, literal(LESSON_FACT), func.count())
+            .where(
+                among(LessonCompletion.employee_id, sorted(learned)),
+                LessonCompletion.completed_at <= until,
+            )
+            .group_by(LessonCompletion.employee_id)
+        )
+    if not parts:
+        return {}
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    wanted = {*kinds, POINTS_LINE, LESSON_FACT}
+    return {
+        (e, what): int(value or 0) for e, what, value in db.session.execute(query) if what in wanted
+    }
 
 
 def points_earned(employee_ids: Collection[int], until: datetime) -> dict[int, int]:
     """Each person's positive points up to ``until``: no running sum of their lines
     can have risen higher."""
-    if not employee_ids:
-        return {}
-    gained = func.sum(case((LedgerLine.points > 0, LedgerLine.points), else_=0))
-    query = (
-        select(LedgerLine.employee_id, gained)
-        .where(among(LedgerLine.employee_id, sorted(employee_ids)), LedgerLine.occurred_at <= until)
-        .group_by(LedgerLine.employee_id)
-    )
-    return {e: int(points or 0) for e, points in db.session.execute(query)}
+    found = measured_values({}, employee_ids, (), until)
+    return {e: value for (e, _), value in found.items()}
 
 
 def lessons_finished(employee_ids: Collection[int], until: datetime) -> dict[int, int]:
-    if not employee_ids:
-        return {}
-    query = (
-        select(LessonCompletion.employee_id, func.count())
-        .where(
-            among(LessonCompletion.employee_id, sorted(employee_ids)),
-            LessonCompletion.completed_at <= until,
-        )
-        .group_by(LessonCompletion.employee_id)
-    )
-    return dict(db.session.execute(query).all())
+    found = measured_values({}, (), employee_ids, until)
+    return {e: value for (e, _), value in found.items()}

@@ -245,15 +245,11 @@ def _held(employee_ids: Sequence[int], badge_ids: Collection) -> set[tuple[int, 
     """(badge id, employee, level, period) of grants already made."""
     if not employee_ids or not badge_ids:
         return set()
-    rows = db.session.execute(
-        select(
-            BadgeGrant.badge_id, BadgeGrant.employee_id, BadgeGrant.level, BadgeGrant.period
-        ).where(
-            among(BadgeGrant.employee_id, list(employee_ids)),
-            among(BadgeGrant.badge_id, list(badge_ids)),
-        )
+    grants = BadgeGrant.__table__.c  # plain columns: no ORM work per row
+    query = select(grants.badge_id, grants.employee_id, grants.level, grants.period).where(
+        among(grants.employee_id, list(employee_ids)), among(grants.badge_id, list(badge_ids))
     )
-    return {(b, e, Level(level), period) for b, e, level, period in rows}
+    return {(b, e, Level(level), period) for b, e, level, period in db.session.execute(query)}
 
 
 def _write(
@@ -325,6 +321,13 @@ def evaluate_employees(
     people = participants(set(kinds or {}) if employee_ids is None else set(employee_ids))
     if not people:
         return 0
+    if kinds is not None and all(kinds.get(e) is not None for e in people):
+        # Only the badges counting something the batch did: nobody else's can move.
+        did = set().union(*(kinds[e] for e in people))
+        moved = [b for b in rules.parsed if not _reads(b).isdisjoint(did)]
+        if not moved:
+            return 0
+        rules = Rules({b.id: rules.rows[b.id] for b in moved}, moved, rules.zone, rules.week_start)
     with collection_paused():  # many small rows, none referring to another
         held = _held(people, [row.id for row in rules.rows.values()])
         candidates = _candidates(rules, people, held, now, kinds)
@@ -442,8 +445,8 @@ def _candidates(
 
 def _values(measured: list[tuple[core.Badge, int, list[int]]], now: datetime):
     """What each count and first badge measures for each person now (points: earned,
-    reversals left out), by one grouped statement per event kind and per measure for
-    everyone at once; returns a function of (badge, person)."""
+    reversals left out), by one statement for everyone at once
+    (``badge_history.measured_values``); returns a function of (badge, person)."""
     people_by_kind: dict[str, set[int]] = {}
     pointed: set[int] = set()
     learned: set[int] = set()
@@ -456,15 +459,13 @@ def _values(measured: list[tuple[core.Badge, int, list[int]]], now: datetime):
             assert badge.measure is not None
             for kind in core.MEASURED_KINDS[badge.measure]:
                 people_by_kind.setdefault(kind, set()).update(ids)
-    counts = badge_history.event_counts(people_by_kind, now)
-    points = badge_history.points_earned(pointed, now)
-    lessons = badge_history.lessons_finished(learned, now)
+    counts = badge_history.measured_values(people_by_kind, pointed, learned, now)
 
     def value(badge: core.Badge, employee_id: int) -> int:
         if badge.measure is core.Measure.POINTS:
-            return points.get(employee_id, 0)
+            return counts.get((employee_id, core.POINTS_LINE), 0)
         if badge.measure is core.Measure.LESSONS:
-            return lessons.get(employee_id, 0)
+            return counts.get((employee_id, core.LESSON_FACT), 0)
         assert badge.measure is not None
         kinds = core.MEASURED_KINDS[badge.measure]
         return sum(counts.get((employee_id, kind), 0) for kind in kinds)
