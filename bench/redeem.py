@@ -20,7 +20,10 @@ too long, overselling, overspending) lives in the service and the database.
 - balances: no employee's points earned less points held or spent is ever below 0;
 - floor: under the same concurrency and process layout, transactions per second of
   the least a redemption must do: ``UPDATE rewards SET stock = stock - 1 WHERE id = ...
-  AND stock > 0`` on one row and a commit.
+  AND stock > 0`` on one row and a commit;
+- CPU per transaction committed, of the workers' processes (every call, refused ones
+  too) and, when this machine runs the server, of the server processes serving them:
+  on a shared machine steadier than the rates, which move with everyone's load.
 
 The last line is JSON:
 {"settled_per_s": ..., "oversold": 0, "concurrency": 50, "floor_per_s": ..., "ratio": ...}
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import secrets
@@ -141,6 +145,7 @@ def worker_process(
     threads: int,
     barrier,
     results,
+    sampled,
 ) -> None:
     """One process: ``threads`` threads, each with its own app context and session,
     working through its share of ``work`` after every process is ready."""
@@ -202,10 +207,13 @@ def worker_process(
         thread.start()
     ready.wait()
     barrier.wait()  # every process connected: go
+    cpu = time.process_time()
     go.set()
     for thread in pool:
         thread.join()
-    results.put({"times": redeemed, "refused": refused[0], "errors": errors[:5]})
+    cpu = time.process_time() - cpu
+    results.put({"times": redeemed, "refused": refused[0], "errors": errors[:5], "cpu": cpu})
+    sampled.wait(60)  # the connections stay open until their server processes are read
 
 
 def run_round(mode, database_url, redis_url, row_id, work, concurrency, processes) -> dict:
@@ -214,6 +222,7 @@ def run_round(mode, database_url, redis_url, row_id, work, concurrency, processe
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes + 1)
     results = context.Queue()
+    sampled = context.Event()
     per_process = _split(list(range(concurrency)), processes)
     shares = _split(work, processes)
     children = [
@@ -228,15 +237,20 @@ def run_round(mode, database_url, redis_url, row_id, work, concurrency, processe
                 len(per_process[i]),
                 barrier,
                 results,
+                sampled,
             ),
         )
         for i in range(processes)
     ]
     for child in children:
         child.start()
+    backends = _backends(database_url)
+    server = _cpu_seconds(backends)
     barrier.wait()
     started = time.time()
     outcomes = [results.get(timeout=600) for _ in children]
+    server = _cpu_seconds(backends) - server
+    sampled.set()
     for child in children:
         child.join()
     times = sorted(t for o in outcomes for t in o["times"])
@@ -244,12 +258,57 @@ def run_round(mode, database_url, redis_url, row_id, work, concurrency, processe
     if errors:
         raise RuntimeError(f"{mode}: unexpected errors: {errors}")
     seconds = (times[-1] - started) if times else float("nan")
+    done = len(times)
+    client = sum(o["cpu"] for o in outcomes)
     return {
-        "done": len(times),
+        "done": done,
         "refused": sum(o["refused"] for o in outcomes),
         "seconds": seconds,
-        "per_s": len(times) / seconds if times else 0.0,
+        "per_s": done / seconds if times else 0.0,
+        # CPU per transaction committed: the workers' processes (every call, refused ones
+        # too) and the database server's processes serving their connections.
+        "client_ms": 1000 * client / done if done else float("nan"),
+        "server_ms": 1000 * server / done if done and backends else float("nan"),
     }
+
+
+def _backends(database_url: str) -> list[int]:
+    """The process ids of the PostgreSQL server processes connected to our database
+    (the workers connected before the start), when this machine runs that server."""
+    import psycopg
+
+    plain = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        return [
+            pid
+            for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if _is_postgres(pid)
+        ]
+
+
+def _is_postgres(pid: int) -> bool:
+    """Whether the process is PostgreSQL's here (a server in a container of its own
+    numbers its processes otherwise: then the server's CPU is not measured)."""
+    try:
+        return b"postgres" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds the processes have used (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def verify(reward_id: int, stock: int) -> dict:
@@ -292,6 +351,15 @@ def verify(reward_id: int, stock: int) -> dict:
         "negative_balances": negative,
         "keys_twice": keys_twice,
     }
+
+
+def _ms(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 2)
+
+
+def _allows(outcome: dict) -> float | None:
+    cost = outcome["client_ms"] + (0 if math.isnan(outcome["server_ms"]) else outcome["server_ms"])
+    return None if math.isnan(cost) or not cost else round(os.cpu_count() * 1000 / cost, 1)
 
 
 def main() -> None:
@@ -340,7 +408,8 @@ def main() -> None:
         )
         print(
             f"floor   {floor['per_s']:8,.0f} single-row UPDATE transactions/s "
-            f"({floor['done']:,} in {floor['seconds']:.2f} s)",
+            f"({floor['done']:,} in {floor['seconds']:.2f} s; CPU per transaction "
+            f"{floor['client_ms']:.2f} ms client, {floor['server_ms']:.2f} ms server)",
             flush=True,
         )
         redeem = run_round(
@@ -349,7 +418,8 @@ def main() -> None:
         print(
             f"redeem  {redeem['per_s']:8,.0f} redemptions settled/s "
             f"({redeem['done']:,} redeemed, {redeem['refused']:,} refused, "
-            f"in {redeem['seconds']:.2f} s)",
+            f"in {redeem['seconds']:.2f} s; CPU per redemption settled "
+            f"{redeem['client_ms']:.2f} ms client, {redeem['server_ms']:.2f} ms server)",
             flush=True,
         )
         with app.app_context():
@@ -382,6 +452,15 @@ def main() -> None:
         "negative_balances": checked["negative_balances"],
         "floor_per_s": round(floor["per_s"], 1),
         "ratio": round(redeem["per_s"] / floor["per_s"], 3) if floor["per_s"] else None,
+        # CPU per transaction committed is steadier than the rates on a shared machine.
+        "client_cpu_ms": _ms(redeem["client_ms"]),
+        "server_cpu_ms": _ms(redeem["server_ms"]),
+        "floor_client_cpu_ms": _ms(floor["client_ms"]),
+        "floor_server_cpu_ms": _ms(floor["server_ms"]),
+        # The rate that CPU cost allows if every core did nothing else.
+        "cpu_allows_per_s": _allows(redeem),
+        "floor_cpu_allows_per_s": _allows(floor),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "database": "postgresql",
     }
     print(json.dumps(figures))

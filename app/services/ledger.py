@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from app.db import insert, insert_ignoring_conflicts
 from app.errors import Conflict, InvalidInput
@@ -55,35 +55,50 @@ class Balance:
         return max(0, self.vested - self.spent - self.held)
 
 
-def balance(employee_id: int, now: datetime | None = None) -> Balance:
-    """Earned (lifetime, vested) and spent or held, in one statement: a redemption asks
-    for it under the employee's lock, so it should cost one round trip."""
-    now = now or utcnow()
+def _balance_sums() -> tuple:
+    """Earned (lifetime, vested), spent (redemptions, pledges) and held (redemptions,
+    pledges): six scalar subqueries on the tables' columns, with the bind parameters
+    ``employee_id`` and ``now``. Built once: a redemption reads them under the
+    employee's lock, next to the reward, and building them anew cost more than the
+    query."""
+    lines, redemptions, pledges = LedgerLine.__table__, Redemption.__table__, Pledge.__table__
+    employee_id, now = bindparam("employee_id"), bindparam("now", type_=lines.c.vests_at.type)
     vested_case = case(
-        (LedgerLine.vests_at.is_(None) | (LedgerLine.vests_at <= now), LedgerLine.points),
-        else_=0,
+        (lines.c.vests_at.is_(None) | (lines.c.vests_at <= now), lines.c.points), else_=0
     )
 
     def total(column, *where):
         return func.coalesce(select(func.sum(column)).where(*where).scalar_subquery(), 0)
 
-    mine = Redemption.employee_id == employee_id
-    pledged = Pledge.employee_id == employee_id
-    row = db.session.execute(
-        select(
-            total(LedgerLine.points, LedgerLine.employee_id == employee_id),
-            total(vested_case, LedgerLine.employee_id == employee_id),
-            # Spent: fulfilled redemptions and pledges toward funded team rewards.
-            total(Redemption.points, mine, Redemption.state == RedemptionState.FULFILLED),
-            total(Pledge.points, pledged, Pledge.state == PledgeState.SPENT),
-            # Held: redemptions not yet decided and pledges toward open fundings;
-            # rejected, cancelled and refunded ones count no more.
-            total(Redemption.points, mine, Redemption.state.in_(HELD)),
-            total(Pledge.points, pledged, Pledge.state == PledgeState.HELD),
-        )
-    ).one()
-    lifetime, vested, spent, spent_pledged, held, held_pledged = (int(v) for v in row)
+    mine = redemptions.c.employee_id == employee_id
+    pledged = pledges.c.employee_id == employee_id
+    return (
+        total(lines.c.points, lines.c.employee_id == employee_id),
+        total(vested_case, lines.c.employee_id == employee_id),
+        # Spent: fulfilled redemptions and pledges toward funded team rewards.
+        total(redemptions.c.points, mine, redemptions.c.state == RedemptionState.FULFILLED),
+        total(pledges.c.points, pledged, pledges.c.state == PledgeState.SPENT),
+        # Held: redemptions not yet decided and pledges toward open fundings;
+        # rejected, cancelled and refunded ones count no more.
+        total(redemptions.c.points, mine, redemptions.c.state.in_(HELD)),
+        total(pledges.c.points, pledged, pledges.c.state == PledgeState.HELD),
+    )
+
+
+BALANCE_SUMS = _balance_sums()
+_BALANCE = select(*BALANCE_SUMS)
+
+
+def balance_from(sums) -> Balance:
+    """The Balance from the six ``BALANCE_SUMS`` as read."""
+    lifetime, vested, spent, spent_pledged, held, held_pledged = (int(v) for v in sums)
     return Balance(lifetime, vested, lifetime - vested, spent + spent_pledged, held + held_pledged)
+
+
+def balance(employee_id: int, now: datetime | None = None) -> Balance:
+    """Earned (lifetime, vested) and spent or held, in one statement."""
+    row = db.session.execute(_BALANCE, {"employee_id": employee_id, "now": now or utcnow()})
+    return balance_from(row.one())
 
 
 def history(employee_id: int, limit: int = 50, before_id: int | None = None) -> list[LedgerLine]:

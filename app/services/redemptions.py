@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from app.db import lock_row
 from app.errors import Conflict, InvalidInput, NotFound
@@ -250,92 +252,133 @@ def _check(
 # Redeeming -------------------------------------------------------------------------
 
 
-def _lock_person(employee: Employee, reward_id: int) -> Reward:
-    """Lock the employee's row (their balance: spending is serialised per person) until
-    the commit, then read the reward as committed now. The reward's row is not locked
-    here: its stock is taken last, by a conditional UPDATE (``_take_unit``), so that the
-    one row every redemption of a reward must change is held for as short a time as
-    possible. On SQLite the first lock serialises everything."""
-    lock_row(Employee, employee.id)
-    reward = db.session.scalar(
-        select(Reward)
-        .where(Reward.id == reward_id)
-        .execution_options(populate_existing=True)  # what others committed before the lock
+def _redeeming_statements():
+    """What a redemption reads and writes, built once (building a statement cost more
+    client time than running it), on the tables' columns rather than the mapped classes:
+    no objects are loaded or flushed on the way.
+
+    - ``read``: after the employee's lock, in one round trip, the reward's details, the
+      redemption already made under this key, the employee's redemptions of this reward
+      that count against its limit, and the employee's balance. No row when there is no
+      such reward.
+    - ``write``: the new redemption, returning its id.
+    - ``take``: one unit of stock, by ``UPDATE ... SET stock = stock - 1 WHERE stock >
+      0``: of redemptions racing for the last unit only one finds it, and the row stays
+      locked until the commit."""
+    rewards, redemptions = Reward.__table__, Redemption.__table__
+    employee_id, reward_id = bindparam("employee_id"), bindparam("reward_id")
+    mine = redemptions.c.employee_id == employee_id
+    by_key = select(redemptions.c.id).where(mine, redemptions.c.idempotency_key == bindparam("key"))
+    counted = select(func.count()).where(
+        mine, redemptions.c.reward_id == reward_id, redemptions.c.state.in_(COUNTED)
     )
-    if reward is None:
-        raise NotFound(f"No reward with id {reward_id}.", field="reward_id")
-    return reward
-
-
-def _take_unit(reward: Reward) -> None:
-    """One unit of stock, by ``UPDATE ... SET stock = stock - 1 WHERE stock > 0``: of
-    redemptions racing for the last unit only one finds it, and the row stays locked
-    until the commit. The others are refused as out of stock (their request's
-    transaction, with the redemption it flushed, is rolled back)."""
-    if reward.stock is None:
-        return
-    taken = db.session.execute(
-        update(Reward)
-        .where(Reward.id == reward.id, Reward.stock > 0)
-        .values(stock=Reward.stock - 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.expire(reward, ["stock"])
-    if taken != 1:
-        raise RedemptionRefused(RedemptionCheck(Refusal.STOCK, "This reward is out of stock."))
-
-
-def _by_key(employee_id: int, key: str) -> Redemption | None:
-    return db.session.scalar(
-        select(Redemption).where(
-            Redemption.employee_id == employee_id, Redemption.idempotency_key == key
-        )
+    read = select(
+        rewards.c.cost,
+        rewards.c.active,
+        rewards.c.stock,
+        rewards.c.per_person_limit,
+        rewards.c.available_from,
+        rewards.c.available_until,
+        rewards.c.kind,
+        rewards.c.needs_approval,
+        by_key.scalar_subquery().label("existing_id"),
+        counted.scalar_subquery().label("counted"),
+        *ledger.BALANCE_SUMS,
+    ).where(rewards.c.id == reward_id)
+    write = insert(redemptions).returning(redemptions.c.id)
+    take = (
+        update(rewards)
+        .where(rewards.c.id == reward_id, rewards.c.stock > 0)
+        .values(stock=rewards.c.stock - 1)
     )
+    return read, write, take
+
+
+_READ, _WRITE, _TAKE = _redeeming_statements()
+_BALANCE_AT = -len(ledger.BALANCE_SUMS)  # where the balance's sums start in a read row
 
 
 def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bool]:
     """Redeem a reward; returns the redemption and whether it is new. The same ``key``
-    again answers with the first redemption and changes nothing."""
+    again answers with the first redemption and changes nothing.
+
+    The employee's row is locked first (their balance: spending is serialised per
+    person) until the commit; everything else is read after the lock, in a statement
+    of its own, so that it sees what a twin request committed meanwhile (a statement
+    that locks and reads at once would read the rest as it was before the lock was
+    granted). The reward's row is not locked: its stock is taken last, so that the one
+    row every redemption of a reward must change is held for as short a time as
+    possible. On SQLite the first lock serialises everything."""
     key = key.strip()
     if not key:
         raise InvalidInput("Send an idempotency key.", field="idempotency_key")
-    reward = _lock_person(employee, reward_id)
-    # Read after the lock: a request with the same key that committed meanwhile counts.
-    existing = _by_key(employee.id, key)
-    if existing is not None:
+    lock_row(Employee, employee.id)
+    now = utcnow()
+    row = db.session.execute(
+        _READ, {"employee_id": employee.id, "reward_id": reward_id, "key": key, "now": now}
+    ).first()
+    if row is None:
+        raise NotFound(f"No reward with id {reward_id}.", field="reward_id")
+    if row.existing_id is not None:
+        existing = db.session.get(Redemption, row.existing_id)
         if existing.reward_id != reward_id:
             raise Conflict(
                 "This idempotency key was used for another reward.", field="idempotency_key"
             )
         return existing, False
-    # The per-person count is asked only of a reward that has a limit.
-    counts = _redeemed(employee.id, reward.id) if reward.per_person_limit is not None else {}
-    check = _check(reward, ledger.balance(employee.id), counts, company_today())
+    check = check_redemption(
+        spendable=ledger.balance_from(row[_BALANCE_AT:]).spendable,
+        cost=row.cost,
+        active=row.active,
+        stock=row.stock,
+        per_person_limit=row.per_person_limit,
+        already_redeemed=row.counted,
+        today=now.astimezone(company_calendar()[0]).date(),
+        available_from=row.available_from,
+        available_until=row.available_until,
+        kind=Kind(row.kind),
+    )
     if check.refusal in WINDOW_REFUSALS:
         raise OutsideWindow(check)
     if not check.allowed:
         raise RedemptionRefused(check)
-    redemption = Redemption(
-        employee_id=employee.id,
-        reward_id=reward.id,
-        idempotency_key=key,
-        points=reward.cost,
-        state=RedemptionState.PENDING,
-    )
-    if not reward.needs_approval:
+    values = {
+        "employee_id": employee.id,
+        "reward_id": reward_id,
+        "idempotency_key": key,
+        "points": row.cost,
+        "state": RedemptionState.PENDING,
+        "created_at": now,
+        "decided_at": None,
+        "decided_by_id": None,
+        "decision_note": None,
+        "notified_state": None,
+    }
+    if not row.needs_approval:
         # Approved at once, as the state machine allows the reward's rule: the row is
         # new and nobody else can see it yet, so it is written approved rather than
         # written pending and then moved. The employee hears by mail.
         check_transition(RedemptionState.PENDING, RedemptionState.APPROVED, Party.RULE)
-        redemption.state = RedemptionState.APPROVED
-        redemption.decided_at = utcnow()
-    db.session.add(redemption)
-    db.session.flush()
-    if redemption.state == RedemptionState.APPROVED:
-        made_id = redemption.id  # read now: after the commit the row is expired
+        values.update(state=RedemptionState.APPROVED, decided_at=now)
+    made_id = db.session.execute(_WRITE, values).scalar_one()
+    if row.stock is not None:  # last: the reward's row is held from here to the commit only
+        if db.session.execute(_TAKE, {"reward_id": reward_id}).rowcount != 1:
+            raise RedemptionRefused(RedemptionCheck(Refusal.STOCK, "This reward is out of stock."))
+        _forget_stock(reward_id)
+    if values["state"] == RedemptionState.APPROVED:
         after_commit(lambda: _notify_soon(made_id, RedemptionState.APPROVED))
-    _take_unit(reward)  # last: the reward's row is held from here to the commit only
+    # The row as written, known to the session without reading it back.
+    redemption = Redemption(id=made_id, **values)
+    make_transient_to_detached(redemption)
+    db.session.add(redemption)
     return redemption, True
+
+
+def _forget_stock(reward_id: int) -> None:
+    """A Reward this session holds reads its stock anew."""
+    reward = db.session.identity_map.get(identity_key(Reward, reward_id))
+    if reward is not None:
+        db.session.expire(reward, ["stock"])
 
 
 # Moving on: approve, fulfil, reject, cancel ----------------------------------------
