@@ -13,8 +13,11 @@ points for everyone who reaches the minimum. Then, against a throwaway redis-ser
 - floor: the plainest query over the same rows: each employee's points for the
   period's events (``SELECT employee_id, SUM(points) ... GROUP BY employee_id``).
 
-The placings are then checked against the floor's sums. The last line is JSON:
-{"members": ..., "events": ..., "seconds": ..., "floor_seconds": ..., "ratio": ...}
+The placings are then checked against the floor's sums. Settle and floor are measured
+in ``--rounds`` rounds (what a round wrote is deleted and the challenge reopened before
+the next); the medians are reported, with this process's CPU time (the steadier figure
+on a shared machine) and wall and CPU per step of the first round. The last line is
+JSON: {"members": ..., "events": ..., "seconds": ..., "floor_seconds": ..., "ratio": ...}
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 import os
 import random
 import secrets
+import statistics
 import sys
 import tempfile
 import time
@@ -157,12 +161,59 @@ def floor(challenge_id: int) -> tuple[float, dict[int, int]]:
     return seconds, totals
 
 
+class Steps:
+    """Wall and CPU seconds spent in the named functions of the settlement modules."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, list[float]] = {}
+        self.active = True
+
+    def wrap(self, module, attribute: str, label: str) -> None:
+        original = getattr(module, attribute)
+
+        def timed(*args, **kwargs):
+            if not self.active:
+                return original(*args, **kwargs)
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent = self.spent.setdefault(label, [0.0, 0.0])
+                spent[0] += time.perf_counter() - wall
+                spent[1] += time.process_time() - cpu
+
+        setattr(module, attribute, timed)
+
+
+def reopen(challenge_id: int) -> None:
+    """Undo a settlement: its placings, awards and prize lines, the state."""
+    from sqlalchemy import delete, update
+
+    from app.extensions import db
+    from app.models import Challenge, ChallengeAward, ChallengePlacing, LedgerLine, LineKind
+    from scoring.challenges import ChallengeState
+
+    db.session.execute(
+        delete(ChallengePlacing).where(ChallengePlacing.challenge_id == challenge_id)
+    )
+    db.session.execute(delete(ChallengeAward).where(ChallengeAward.challenge_id == challenge_id))
+    db.session.execute(delete(LedgerLine).where(LedgerLine.kind == LineKind.PRIZE))
+    db.session.execute(
+        update(Challenge)
+        .where(Challenge.id == challenge_id)
+        .values(state=ChallengeState.OPEN, settled_at=None, digest=None)
+    )
+    db.session.commit()
+    db.session.expire_all()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--teams", type=int, default=500)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--postgres", action="store_true", help="a throwaway PostgreSQL database, not SQLite"
     )
@@ -193,7 +244,18 @@ def main() -> None:
         from app import create_app
         from app.extensions import db
         from app.models import Challenge, ChallengePlacing, LedgerLine, LineKind
+        from app.services import challenge_settlement, challenge_standings
         from app.services.challenge_settlement import settle_challenge, verify_digest
+        from scoring import challenges as scoring_challenges
+
+        steps = Steps()
+        steps.wrap(challenge_standings, "load_pairs", "read totals (SQL sums)")
+        steps.wrap(challenge_standings, "load_people", "read people")
+        steps.wrap(scoring_challenges, "individual_standings", "rank")
+        steps.wrap(scoring_challenges, "settlement_digest", "digest")
+        steps.wrap(challenge_settlement, "_move", "conditional UPDATE")
+        steps.wrap(challenge_settlement, "pay_awards", "awards and prizes")
+        steps.wrap(challenge_settlement, "_insert_absent", "inserts (placings, awards, lines)")
 
         app = create_app()
         with app.app_context():
@@ -204,15 +266,36 @@ def main() -> None:
                 f"{time.perf_counter() - began:.1f} s ({database})",
                 flush=True,
             )
-            floor_seconds, totals = floor(challenge_id)
-            began = time.perf_counter()
-            cpu = time.process_time()
-            settled = settle_challenge(challenge_id)
-            db.session.commit()
-            seconds = time.perf_counter() - began
-            cpu = time.process_time() - cpu
-            if not settled:
-                raise RuntimeError("the challenge was not settled")
+            walls, cpus, floors = [], [], []
+            for round_ in range(options.rounds):
+                if round_:
+                    reopen(challenge_id)
+                floor_seconds, totals = floor(challenge_id)
+                began = time.perf_counter()
+                cpu = time.process_time()
+                settled = settle_challenge(challenge_id)
+                commit_began = time.perf_counter(), time.process_time()
+                db.session.commit()
+                commit = (
+                    time.perf_counter() - commit_began[0],
+                    time.process_time() - commit_began[1],
+                )
+                walls.append(time.perf_counter() - began)
+                cpus.append(time.process_time() - cpu)
+                floors.append(floor_seconds)
+                if not settled:
+                    raise RuntimeError("the challenge was not settled")
+                if round_ == 0:
+                    steps.spent["commit"] = list(commit)
+                    steps.active = False
+                print(
+                    f"round {round_ + 1}: settle {walls[-1]:.2f} s wall, {cpus[-1]:.2f} s CPU; "
+                    f"floor {floor_seconds:.2f} s; load average {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+            seconds = statistics.median(walls)
+            cpu = statistics.median(cpus)
+            floor_seconds = statistics.median(floors)
             placings = dict(
                 db.session.execute(
                     select(ChallengePlacing.entrant_id, ChallengePlacing.points).where(
@@ -233,6 +316,9 @@ def main() -> None:
             db.engine.dispose()
 
     print()
+    print("first round, per step (wall / CPU seconds; inserts are also inside awards):")
+    for label, (wall, cpu_spent) in steps.spent.items():
+        print(f"  {label:36} {wall:>7.2f} / {cpu_spent:.2f}")
     print(f"{'members (opted in, in scope)':34} {options.members:>12,}")
     print(f"{'events in the period':34} {options.events:>12,}")
     print(f"{'placings written':34} {len(placings):>12,}")
@@ -251,6 +337,7 @@ def main() -> None:
                 "floor_seconds": round(floor_seconds, 3),
                 "ratio": round(seconds / floor_seconds, 1) if floor_seconds else None,
                 "cpu_seconds": round(cpu, 2),
+                "rounds": options.rounds,
                 "load_average": round(os.getloadavg()[0], 1),
                 "database": database,
             }

@@ -37,7 +37,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, select, update
 
-from app.db import among, bulk_insert, insert_ignoring_conflicts
+from app.db import among, bulk_insert, insert, lock_row
 from app.extensions import after_commit, db
 from app.models import (
     Badge,
@@ -64,6 +64,7 @@ log = logging.getLogger("chorus.challenges")
 
 REASON_LIMIT = 300
 CHUNK = 5_000  # rows per bulk insert
+REDEMPTIONS_AT_ONCE = 1_000  # rows per multi-row INSERT ... RETURNING
 
 
 def _insert_absent(model, rows: list[dict]) -> None:
@@ -283,56 +284,79 @@ def pay_awards(
             if a.prize.value in known_badges
         ],
     )
+    by_reward: dict[int, list[sc.Award]] = {}
     for award in won:
         if award.prize.kind is PrizeKind.REWARD:
-            _give_reward(challenge, award, now)
+            by_reward.setdefault(award.prize.value, []).append(award)
+    for reward_id, awarded in sorted(by_reward.items()):
+        _give_reward(challenge, reward_id, awarded, now)
     return len(won)
 
 
-def _give_reward(challenge: Challenge, award: sc.Award, now: datetime) -> None:
-    reward = db.session.get(Reward, award.prize.value)
-    if reward is None:
-        return
-    already = db.session.scalar(
-        select(Redemption.id).where(
-            Redemption.employee_id == award.employee_id,
-            Redemption.idempotency_key == award.key,
-        )
+def _stock_change(reward_id: int, change: int) -> None:
+    db.session.execute(
+        update(Reward)
+        .where(Reward.id == reward_id, Reward.stock.is_not(None))
+        .values(stock=Reward.stock + change)
+        .execution_options(synchronize_session=False)
     )
-    if already is not None:
+
+
+def _give_reward(
+    challenge: Challenge, reward_id: int, awarded: list[sc.Award], now: datetime
+) -> None:
+    """One reward's redemptions for its awards, in the awards' order: the first ones
+    take the units left in stock, the rest are written with the out-of-stock note.
+    Awards already redeemed are skipped, and a unit taken for a redemption another
+    run wrote meanwhile is given back."""
+    if db.session.scalar(select(Reward.id).where(Reward.id == reward_id)) is None:
         return
+    keys = [a.key for a in awarded]
+    present = set()
+    for start in range(0, len(keys), CHUNK):
+        present.update(
+            db.session.execute(
+                select(Redemption.employee_id, Redemption.idempotency_key).where(
+                    among(Redemption.idempotency_key, keys[start : start + CHUNK])
+                )
+            ).all()
+        )
+    due = [a for a in awarded if (a.employee_id, a.key) not in present]
+    if not due:
+        return
+    lock_row(Reward, reward_id)  # held to the commit: stock is counted once
+    stock = db.session.scalar(select(Reward.stock).where(Reward.id == reward_id))
+    taken = len(due) if stock is None else min(max(stock, 0), len(due))
+    if stock is not None and taken:
+        _stock_change(reward_id, -taken)
     note = f"Prize: {challenge.title}"[:250]
-    if reward.stock is not None:
-        taken = db.session.execute(
-            update(Reward)
-            .where(Reward.id == reward.id, Reward.stock > 0)
-            .values(stock=Reward.stock - 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not taken:
-            note += "; out of stock: HR arranges it"
-    inserted = insert_ignoring_conflicts(
-        Redemption,
-        [
-            {
-                "employee_id": award.employee_id,
-                "reward_id": reward.id,
-                "idempotency_key": award.key,
-                "points": 0,
-                "state": RedemptionState.APPROVED,
-                "created_at": now,
-                "decided_at": now,
-                "decision_note": note,
-            }
-        ],
-    )
-    if not inserted and reward.stock is not None and "out of stock" not in note:
-        db.session.execute(  # written meanwhile by another run: give the unit back
-            update(Reward)
-            .where(Reward.id == reward.id, Reward.stock.is_not(None))
-            .values(stock=Reward.stock + 1)
-            .execution_options(synchronize_session=False)
+    rows = [
+        {
+            "employee_id": a.employee_id,
+            "reward_id": reward_id,
+            "idempotency_key": a.key,
+            "points": 0,
+            "state": RedemptionState.APPROVED,
+            "created_at": now,
+            "decided_at": now,
+            "decision_note": note if n < taken else note + "; out of stock: HR arranges it",
+        }
+        for n, a in enumerate(due)
+    ]
+    inserted: set[str] = set()
+    for start in range(0, len(rows), REDEMPTIONS_AT_ONCE):
+        inserted.update(
+            db.session.scalars(
+                insert(Redemption)
+                .values(rows[start : start + REDEMPTIONS_AT_ONCE])
+                .on_conflict_do_nothing()
+                .returning(Redemption.idempotency_key)
+            )
         )
+    if stock is not None:  # written meanwhile by another run: give those units back
+        back = sum(1 for a in due[:taken] if a.key not in inserted)
+        if back:
+            _stock_change(reward_id, back)
 
 
 def verify_digest(challenge: Challenge) -> bool:

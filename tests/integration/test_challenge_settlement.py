@@ -323,6 +323,51 @@ def test_a_reward_out_of_stock_is_still_awarded_with_a_note_for_hr(ctx):
     assert count(ChallengeAward) == 1
 
 
+def test_a_reward_for_every_qualifier_gives_its_units_in_rank_order_then_notes(ctx):
+    reward, plenty = RewardFactory(stock=1), RewardFactory(stock=None)
+    c = finished(
+        prizes=[
+            {"kind": "reward", "value": reward.id, "place": None},
+            {"kind": "reward", "value": plenty.id, "place": 1},
+        ]
+    )
+    ann, bob, hidden = history(c)  # ann first, bob second, hidden qualifies unranked
+    assert settlement.settle_challenge(c.id)
+    db.session.commit()
+    assert settlement.pay_awards(  # run again, as a late or second run would
+        c,
+        scoring_awards(c),
+        utcnow(),
+    )
+    db.session.commit()
+    notes = {
+        (r.reward_id, r.employee_id): r.decision_note
+        for r in db.session.scalars(select(Redemption))
+    }
+    assert len(notes) == 4
+    assert "out of stock" not in notes[(reward.id, ann.id)]
+    assert "out of stock" in notes[(reward.id, bob.id)]
+    assert "out of stock" in notes[(reward.id, hidden.id)]
+    assert "out of stock" not in notes[(plenty.id, ann.id)]
+    assert db.session.get(Reward, reward.id).stock == 0
+    assert db.session.get(Reward, plenty.id).stock is None
+
+
+def scoring_awards(c: Challenge):
+    """The awards settlement wrote for a challenge, as ``scoring.challenges.Award``."""
+    return [
+        sc.Award(
+            a.award_key,
+            a.employee_id,
+            sc.Prize(sc.PrizeKind(a.prize_kind), a.value, a.place),
+            a.place,
+        )
+        for a in db.session.scalars(
+            select(ChallengeAward).where(ChallengeAward.challenge_id == c.id)
+        )
+    ]
+
+
 # Totals summed by SQL against the per-event path ---------------------------------------
 
 
