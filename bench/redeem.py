@@ -206,7 +206,8 @@ def worker_process(
     for thread in pool:
         thread.start()
     ready.wait()
-    barrier.wait()  # every process connected: go
+    barrier.wait()  # every process connected
+    barrier.wait()  # the server's CPU read: go
     cpu = time.process_time()
     go.set()
     for thread in pool:
@@ -244,6 +245,7 @@ def run_round(mode, database_url, redis_url, row_id, work, concurrency, processe
     ]
     for child in children:
         child.start()
+    barrier.wait()
     backends = _backends(database_url)
     server = _cpu_seconds(backends)
     barrier.wait()
