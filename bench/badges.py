@@ -112,6 +112,11 @@ def incremental(database_url: str, redis_url: str, options) -> dict:
         settle_all()
         for _ in evaluate_everyone():
             db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # As autovacuum would have by now in a live database: without it the fresh
+            # tables' visibility map is empty and no index can be read on its own.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
         print(
             f"history of {options.history:,} events scored and evaluated in "
             f"{time.perf_counter() - began:.1f} s",
