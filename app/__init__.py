@@ -32,6 +32,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     routing.init_app(app)  # before any route: path ids are bounded
     init_redis(app, app.config["REDIS_URL"] or ensure_embedded_redis(app.instance_path))
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_uri(app.config["REDIS_URL"]))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite has one writer: on a laptop the web, the worker and the clock wait for
+        # each other's writes (loading the demo takes seconds) rather than fail at 5 s.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(
+            app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+        )
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
     db.init_app(app)
     transactions.init_app(app)  # one commit or rollback per request
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
