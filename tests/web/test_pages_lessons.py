@@ -255,3 +255,10 @@ def test_the_editor_is_for_hr(app, client, login, role, status):
     login(role)
     assert client.get("/hr/lessons").status_code == status
     assert client.get("/hr/lessons/new").status_code == status
+
+
+def test_the_list_says_none_exist_rather_than_all_done(app, client, login):
+    login(Role.EMPLOYEE, opted_in=True)
+    empty = client.get("/lessons").get_data(as_text=True)
+    assert "No lessons yet." in empty
+    assert "finished every lesson" not in empty
