@@ -306,9 +306,14 @@ def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bo
     person) until the commit; everything else is read after the lock, in a statement
     of its own, so that it sees what a twin request committed meanwhile (a statement
     that locks and reads at once would read the rest as it was before the lock was
-    granted). The reward's row is not locked: its stock is taken last, so that the one
-    row every redemption of a reward must change is held for as short a time as
-    possible. On SQLite the first lock serialises everything."""
+    granted). The reward's row is not locked for the read; its stock is taken after
+    the checks and before the redemption is written. That order matters on
+    PostgreSQL: the insert's foreign-key check takes a shared lock on the reward's
+    row, and shared locks held by many transactions at once become a MultiXact that
+    the stock update and every later reader must expand (under 50-way concurrency
+    that tripled the server's CPU per redemption). Taken after the update, by the
+    transaction already holding the row, it adds nothing. On SQLite the first lock
+    serialises everything."""
     key = key.strip()
     if not key:
         raise InvalidInput("Send an idempotency key.", field="idempotency_key")
@@ -360,11 +365,11 @@ def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bo
         # written pending and then moved. The employee hears by mail.
         check_transition(RedemptionState.PENDING, RedemptionState.APPROVED, Party.RULE)
         values.update(state=RedemptionState.APPROVED, decided_at=now)
-    made_id = db.session.execute(_WRITE, values).scalar_one()
-    if row.stock is not None:  # last: the reward's row is held from here to the commit only
+    if row.stock is not None:  # the row is held from here to the commit
         if db.session.execute(_TAKE, {"reward_id": reward_id}).rowcount != 1:
             raise RedemptionRefused(RedemptionCheck(Refusal.STOCK, "This reward is out of stock."))
         _forget_stock(reward_id)
+    made_id = db.session.execute(_WRITE, values).scalar_one()
     if values["state"] == RedemptionState.APPROVED:
         after_commit(lambda: _notify_soon(made_id, RedemptionState.APPROVED))
     # The row as written, known to the session without reading it back.
