@@ -11,6 +11,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -1080,6 +1081,24 @@ class BadgeGrant(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     badge: Mapped[Badge] = relationship()
+
+
+class BadgeTally(db.Model):
+    """A person's running total of one thing the count badges measure: events recorded
+    (``fact`` is the event kind), points gained (``points``: ledger lines that add
+    points, reversals left out) and lessons finished (``lesson``). The database keeps
+    them itself, by triggers on those tables (migration 0010), in the transaction that
+    writes the row; nothing else writes here. So after a scoring batch the badges read
+    a person's totals instead of counting their whole history, and a tally always
+    equals the count over the rows (``badge_history.rebuild_tallies``)."""
+
+    __tablename__ = "badge_tallies"
+
+    employee_id: Mapped[int] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
+    )
+    fact: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 # Lessons ---------------------------------------------------------------------------

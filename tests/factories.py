@@ -14,6 +14,7 @@ from app.models import (
     AuditEntry,
     Badge,
     BadgeGrant,
+    BadgeTally,
     CapUsage,
     Challenge,
     ChallengeAward,
@@ -446,6 +447,18 @@ class BadgeGrantFactory(BaseFactory):
     level = Level.BRONZE
     period = "all"
     granted_at = factory.LazyFunction(utcnow)
+
+
+class BadgeTallyFactory(BaseFactory):
+    """A tally row as the database's triggers keep them (tests of readers only: the
+    triggers write the real ones)."""
+
+    class Meta:
+        model = BadgeTally
+
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    fact = factory.Sequence(lambda n: f"fact-{n}")
+    value = 1
 
 
 class LessonFactory(BaseFactory):

@@ -23,17 +23,28 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import String, and_, case, exists, func, literal, select, type_coerce, union_all
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from app.db import among
 from app.extensions import db
 from app.models import (
     BadgeGrant,
+    BadgeTally,
     Challenge,
     ChallengeDecline,
     ChallengePlacing,
@@ -70,7 +81,7 @@ def participants(employee_ids: Collection[int] | None = None) -> list[int]:
         query = query.where(among(Employee.id, list(employee_ids)))
     return [
         employee_id
-        for employee_id, active, kept in db.session.execute(query.order_by(Employee.id))
+        for employee_id, active, kept in db.session.execute(query.order_by(Employee.id)).all()
         if is_participating(_OPTED_IN, bool(active and kept))
     ]
 
@@ -292,75 +303,58 @@ def placings_of(employee_ids: Sequence[int], until: datetime) -> dict[int, list[
 
 # What people have now: the values the incremental evaluation compares -------------------
 #
-# One grouped statement per measure for all the people a batch touched. A count badge
-# is crossed exactly when the count reaches its threshold (counts only grow), so the
-# counts decide; points can fall (reversals), so the points earned, reversals left
-# out, bound the running sum from above.
+# The tallies (``BadgeTally``), kept by the database as rows are written: a count badge is
+# crossed exactly when a count reaches its threshold (counts only grow); points can fall
+# (reversals), so the points gained, reversals left out, bound the running sum from
+# above. Tallies hold everything written so far, so for an earlier moment they bound the
+# value then from above too.
 
 
-def event_counts(
-    people_by_kind: Mapping[str, Collection[int]], until: datetime
-) -> dict[tuple[int, str], int]:
-    """How many events of each kind each person has had up to ``until``, by
-    (person, kind): one statement for every kind, counted in the index on
-    (person, kind, time) without reading the rows. A person asked for one kind is
-    counted in the others asked too: a few more index entries, far fewer statements."""
-    return measured_values(people_by_kind, (), (), until)
+@dataclass
+class Standing:
+    """What the incremental evaluation reads of a person before it picks whose history
+    to read: their tallies (fact -> value) and the grants they hold of the badges at
+    hand, as (badge id, level, period)."""
+
+    tallies: dict[str, int] = field(default_factory=dict)
+    held: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def measured_values(
-    people_by_kind: Mapping[str, Collection[int]],
-    pointed: Collection[int],
-    learned: Collection[int],
-    until: datetime,
-) -> dict[tuple[int, str], int]:
-    """What the count badges measure, for everyone at once, in one statement: events
-    of each kind by (person, kind), the points earned by (person, ``POINTS_LINE``) and
-    the lessons finished by (person, ``LESSON_FACT``); a person without any is absent."""
-    parts = []
-    kinds = sorted(kind for kind, people in people_by_kind.items() if people)
-    if kinds:
-        people = sorted({e for kind in kinds for e in people_by_kind[kind]})
-        # Every kind is counted and the others dropped below: a condition on the kind
-        # would make the index search each (person, kind) pair on its own, several
-        # times slower than reading each person's entries once.
-        parts.append(
-            select(Event.employee_id, type_coerce(Event.kind, String), func.count())
-            .where(among(Event.employee_id, people), Event.occurred_at <= until)
-            .group_by(Event.employee_id, Event.kind)
+def standings(employee_ids: Collection[int], badge_ids: Collection[int]) -> dict[int, Standing]:
+    """Of ``employee_ids``, those taking part (see ``participants``), each with their
+    standing: three statements on primary keys and indexes, whatever the length of
+    the people's histories."""
+    people = participants(employee_ids)
+    found = {employee_id: Standing() for employee_id in people}
+    if not people:
+        return found
+    tally, grant = BadgeTally.__table__.c, BadgeGrant.__table__.c  # plain columns: no ORM
+    tallies = select(tally.employee_id, tally.fact, tally.value).where(
+        among(tally.employee_id, people)
+    )
+    for employee_id, fact, value in db.session.execute(tallies).all():  # all: one fetch
+        found[employee_id].tallies[fact] = value
+    if badge_ids:
+        query = select(grant.badge_id, grant.employee_id, grant.level, grant.period).where(
+            among(grant.employee_id, people), among(grant.badge_id, list(badge_ids))
         )
-    if pointed:
-        gained = func.sum(case((LedgerLine.points > 0, LedgerLine.points), else_=0))
-        parts.append(
-            select(LedgerLine.employee_id, literal(POINTS_LINE), gained)
-            .where(among(LedgerLine.employee_id, sorted(pointed)), LedgerLine.occurred_at <= until)
-            .group_by(LedgerLine.employee_id)
-        )
-    if learned:
-        parts.append(
-            select(LessonCompletion.employee_id, literal(LESSON_FACT), func.count())
-            .where(
-                among(LessonCompletion.employee_id, sorted(learned)),
-                LessonCompletion.completed_at <= until,
-            )
-            .group_by(LessonCompletion.employee_id)
-        )
-    if not parts:
-        return {}
-    query = parts[0] if len(parts) == 1 else union_all(*parts)
-    wanted = {*kinds, POINTS_LINE, LESSON_FACT}
-    return {
-        (e, what): int(value or 0) for e, what, value in db.session.execute(query) if what in wanted
-    }
+        for badge_id, employee_id, level, period in db.session.execute(query).all():
+            found[employee_id].held.append((badge_id, level, period))
+    return found
 
 
-def points_earned(employee_ids: Collection[int], until: datetime) -> dict[int, int]:
-    """Each person's positive points up to ``until``: no running sum of their lines
-    can have risen higher."""
-    found = measured_values({}, employee_ids, (), until)
-    return {e: value for (e, _), value in found.items()}
-
-
-def lessons_finished(employee_ids: Collection[int], until: datetime) -> dict[int, int]:
-    found = measured_values({}, (), employee_ids, until)
-    return {e: value for (e, _), value in found.items()}
+def counted_tallies() -> dict[tuple[int, str], int]:
+    """The tallies as counted from the rows themselves: what the table must hold."""
+    gained = func.sum(case((LedgerLine.points > 0, LedgerLine.points), else_=0))
+    query = union_all(
+        select(Event.employee_id, type_coerce(Event.kind, String), func.count()).group_by(
+            Event.employee_id, Event.kind
+        ),
+        select(LedgerLine.employee_id, literal(POINTS_LINE), gained)
+        .where(LedgerLine.points > 0)
+        .group_by(LedgerLine.employee_id),
+        select(LessonCompletion.employee_id, literal(LESSON_FACT), func.count()).group_by(
+            LessonCompletion.employee_id
+        ),
+    )
+    return {(e, fact): int(value) for e, fact, value in db.session.execute(query)}

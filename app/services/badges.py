@@ -38,7 +38,6 @@ from app.services.badge_history import (
     collection_paused,
     everyone_in_groups,
     load_histories,
-    participants,
 )
 from app.services.calendar import company_calendar
 from app.services.names import flush_unique, same_name_as
@@ -304,33 +303,36 @@ def evaluate_employees(
 
     Incremental: the grants people hold are read in one statement, and a badge whose
     every level a person holds is left out for them. For the rest, what the badge
-    measures now is read for everyone at once, one grouped statement per event kind
-    and per measure (``badge_history.event_counts``, ``points_earned``,
-    ``lessons_finished``; a streak: the run at the latest grant plus the weeks shared
-    in since); only a person whose value reaches the next level they don't hold
-    (``scoring.badges.might_cross``) has their history read in full and evaluated, for
-    the real crossing time. Counts only grow, so a count reaching its threshold is a
-    crossing; points can fall, so the points earned, reversals left out, stand for
-    them. The streak bound holds when every earlier crossing was granted, which the
-    backfill of a new badge and the nightly full pass see to (they also catch an event
-    that arrived late, dated before a grant)."""
+    measures is read from the people's tallies (``badge_history.standings``: running
+    totals the database keeps, so the cost follows the batch, not the history; a
+    streak: the run at the latest grant plus the weeks shared in since); only a person
+    whose value reaches the next level they don't hold (``scoring.badges.might_cross``)
+    has their history read in full and evaluated, for the real crossing time. Counts
+    only grow, so a count reaching its threshold is a crossing; points can fall, so
+    the points gained, reversals left out, stand for them. The streak bound holds when
+    every earlier crossing was granted, which the backfill of a new badge and the
+    nightly full pass see to (they also catch an event that arrived late, dated before
+    a grant)."""
     now = now or utcnow()
     rules = Rules.of(active_badges() if badges is None else badges)
     if not rules.parsed:
         return 0
-    people = participants(set(kinds or {}) if employee_ids is None else set(employee_ids))
-    if not people:
-        return 0
-    if kinds is not None and all(kinds.get(e) is not None for e in people):
+    asked = set(kinds or {}) if employee_ids is None else set(employee_ids)
+    if kinds is not None and all(kinds.get(e) is not None for e in asked):
         # Only the badges counting something the batch did: nobody else's can move.
-        did = set().union(*(kinds[e] for e in people))
+        did = set().union(*(kinds[e] for e in asked))
         moved = [b for b in rules.parsed if not _reads(b).isdisjoint(did)]
         if not moved:
             return 0
         rules = Rules({b.id: rules.rows[b.id] for b in moved}, moved, rules.zone, rules.week_start)
     with collection_paused():  # many small rows, none referring to another
-        held = _held(people, [row.id for row in rules.rows.values()])
-        candidates = _candidates(rules, people, held, now, kinds)
+        standing = badge_history.standings(asked, [row.id for row in rules.rows.values()])
+        held = {
+            (badge_id, employee_id, Level(level), period)
+            for employee_id, person in standing.items()
+            for badge_id, level, period in person.held
+        }
+        candidates = _candidates(rules, standing, held, now, kinds)
     if not candidates:
         return 0
     # People whose badges read the same parts of a history are read together.
@@ -382,13 +384,14 @@ def _reads(badge: core.Badge) -> frozenset[str]:
 
 def _candidates(
     rules: Rules,
-    everyone: Sequence[int],
+    standing: Mapping[int, badge_history.Standing],
     held: set,
     now: datetime,
     did: Mapping[int, Collection[str] | None] | None = None,
 ) -> dict[int, list[core.Badge]]:
-    """Who may have crossed a level they don't hold yet, and of which badges (of those
-    counting what each ``did``, when given)."""
+    """Who of the people ``standing`` may have crossed a level they don't hold yet, and
+    of which badges (of those counting what each ``did``, when given)."""
+    everyone = sorted(standing)
     levels: dict[tuple[int, int], set[Level]] = {}
     periods: dict[tuple[int, int], int] = {}
     for badge_id, employee_id, level, period in held:
@@ -434,43 +437,14 @@ def _candidates(
                     found.setdefault(e, []).append(badge)
         else:
             measured.append((badge, row_id, sorted(steps)))
-    values = _values(measured, now)
     for badge, row_id, ids in measured:
+        facts = _reads(badge)  # what the badge measures: one tally, or a few summed
         for e in ids:
-            held_levels = levels.get((row_id, e), set())
-            if core.might_cross(badge, held_levels, values(badge, e)):
+            tallies = standing[e].tallies
+            value = sum(tallies.get(fact, 0) for fact in facts)
+            if core.might_cross(badge, levels.get((row_id, e), set()), value):
                 found.setdefault(e, []).append(badge)
     return found
-
-
-def _values(measured: list[tuple[core.Badge, int, list[int]]], now: datetime):
-    """What each count and first badge measures for each person now (points: earned,
-    reversals left out), by one statement for everyone at once
-    (``badge_history.measured_values``); returns a function of (badge, person)."""
-    people_by_kind: dict[str, set[int]] = {}
-    pointed: set[int] = set()
-    learned: set[int] = set()
-    for badge, _row_id, ids in measured:
-        if badge.measure is core.Measure.POINTS:
-            pointed.update(ids)
-        elif badge.measure is core.Measure.LESSONS:
-            learned.update(ids)
-        else:
-            assert badge.measure is not None
-            for kind in core.MEASURED_KINDS[badge.measure]:
-                people_by_kind.setdefault(kind, set()).update(ids)
-    counts = badge_history.measured_values(people_by_kind, pointed, learned, now)
-
-    def value(badge: core.Badge, employee_id: int) -> int:
-        if badge.measure is core.Measure.POINTS:
-            return counts.get((employee_id, core.POINTS_LINE), 0)
-        if badge.measure is core.Measure.LESSONS:
-            return counts.get((employee_id, core.LESSON_FACT), 0)
-        assert badge.measure is not None
-        kinds = core.MEASURED_KINDS[badge.measure]
-        return sum(counts.get((employee_id, kind), 0) for kind in kinds)
-
-    return value
 
 
 def evaluate_later(touched: Mapping[int, Collection[str]], now: datetime | None = None) -> None:
