@@ -254,7 +254,8 @@ def everyone_in_groups(
 
 def _since_grants(badge_id: int, employee_ids: Sequence[int], rows, person, moment):
     """``rows`` (a select) of each person from their latest grant of the badge on,
-    and all of them for people without one: two queries, each a range on an index."""
+    and all of them for people without one: two selects (run as one statement), each a
+    range on an index."""
     latest = (
         select(BadgeGrant.employee_id, func.max(BadgeGrant.granted_at).label("since"))
         .where(
@@ -287,9 +288,11 @@ def share_times_since_grant(
     rows = select(Event.employee_id, Event.occurred_at).where(
         Event.kind.in_(sorted(kinds)), Event.occurred_at <= until
     )
-    for query in _since_grants(badge_id, employee_ids, rows, Event.employee_id, Event.occurred_at):
-        for employee_id, occurred_at in db.session.execute(query):
-            found[employee_id].append(occurred_at)
+    holders, others = _since_grants(
+        badge_id, employee_ids, rows, Event.employee_id, Event.occurred_at
+    )
+    for employee_id, occurred_at in db.session.execute(union_all(holders, others)).all():
+        found[employee_id].append(occurred_at)
     return found
 
 
@@ -322,21 +325,26 @@ class Standing:
 
 def standings(employee_ids: Collection[int], badge_ids: Collection[int]) -> dict[int, Standing]:
     """Of ``employee_ids``, those taking part (see ``participants``), each with their
-    standing: three statements on primary keys and indexes, whatever the length of
-    the people's histories."""
-    people = participants(employee_ids)
-    found = {employee_id: Standing() for employee_id in people}
-    if not people:
-        return found
-    tally, grant = BadgeTally.__table__.c, BadgeGrant.__table__.c  # plain columns: no ORM
-    tallies = select(tally.employee_id, tally.fact, tally.value).where(
-        among(tally.employee_id, people)
+    standing: two statements on primary keys and indexes, whatever the length of the
+    people's histories (the people with their tallies, then their grants)."""
+    if not employee_ids:
+        return {}
+    person, tally, grant = (t.__table__.c for t in (Employee, BadgeTally, BadgeGrant))
+    found: dict[int, Standing] = {}
+    query = (
+        select(person.id, person.active, person.erased_at.is_(None), tally.fact, tally.value)
+        .select_from(Employee.__table__.outerjoin(BadgeTally.__table__))
+        .where(person.opted_in_at.is_not(None), among(person.id, list(employee_ids)))
     )
-    for employee_id, fact, value in db.session.execute(tallies).all():  # all: one fetch
-        found[employee_id].tallies[fact] = value
-    if badge_ids:
+    for employee_id, active, kept, fact, value in db.session.execute(query).all():
+        if not is_participating(_OPTED_IN, bool(active and kept)):
+            continue
+        tallies = found.setdefault(employee_id, Standing()).tallies
+        if fact is not None:
+            tallies[fact] = value
+    if found and badge_ids:
         query = select(grant.badge_id, grant.employee_id, grant.level, grant.period).where(
-            among(grant.employee_id, people), among(grant.badge_id, list(badge_ids))
+            among(grant.employee_id, sorted(found)), among(grant.badge_id, list(badge_ids))
         )
         for badge_id, employee_id, level, period in db.session.execute(query).all():
             found[employee_id].held.append((badge_id, level, period))

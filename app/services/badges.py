@@ -327,14 +327,14 @@ def evaluate_employees(
         rules = Rules({b.id: rules.rows[b.id] for b in moved}, moved, rules.zone, rules.week_start)
     with collection_paused():  # many small rows, none referring to another
         standing = badge_history.standings(asked, [row.id for row in rules.rows.values()])
-        held = {
-            (badge_id, employee_id, Level(level), period)
-            for employee_id, person in standing.items()
-            for badge_id, level, period in person.held
-        }
-        candidates = _candidates(rules, standing, held, now, kinds)
+        candidates = _candidates(rules, standing, now, kinds)
     if not candidates:
         return 0
+    held = {
+        (badge_id, employee_id, Level(level), period)
+        for employee_id in candidates
+        for badge_id, level, period in standing[employee_id].held
+    }
     # People whose badges read the same parts of a history are read together.
     groups: dict[core.Needs, list[int]] = {}
     for employee_id, left in candidates.items():
@@ -359,9 +359,9 @@ def _streak_reach(badge: core.Badge, rules: Rules, held: int, moments: list[date
     return held + len({core.week_of(t, rules.zone, rules.week_start) for t in moments})
 
 
-def _next_level(badge: core.Badge, levels: set[Level]) -> tuple[int, int] | None:
+def _next_level(badge: core.Badge, levels: Collection[str]) -> tuple[int, int] | None:
     """(threshold of the level held before it or 0, threshold) of the first level not
-    held; None when every level is."""
+    held (``levels``: as stored, plain text); None when every level is."""
     previous = 0
     for level, threshold in badge.levels:
         if level not in levels:
@@ -385,28 +385,26 @@ def _reads(badge: core.Badge) -> frozenset[str]:
 def _candidates(
     rules: Rules,
     standing: Mapping[int, badge_history.Standing],
-    held: set,
     now: datetime,
     did: Mapping[int, Collection[str] | None] | None = None,
 ) -> dict[int, list[core.Badge]]:
     """Who of the people ``standing`` may have crossed a level they don't hold yet, and
     of which badges (of those counting what each ``did``, when given)."""
-    everyone = sorted(standing)
-    levels: dict[tuple[int, int], set[Level]] = {}
+    levels: dict[tuple[int, int], set[str]] = {}  # the levels held, as stored
     periods: dict[tuple[int, int], int] = {}
-    for badge_id, employee_id, level, period in held:
-        if period == ONCE_PERIOD:
-            levels.setdefault((badge_id, employee_id), set()).add(level)
-        periods[(badge_id, employee_id)] = periods.get((badge_id, employee_id), 0) + 1
+    for employee_id, person in standing.items():
+        for badge_id, level, period in person.held:
+            key = (badge_id, employee_id)
+            if period == ONCE_PERIOD:
+                levels.setdefault(key, set()).add(level)
+            periods[key] = periods.get(key, 0) + 1
+    doing = _who_did(standing, did)
     found: dict[int, list[core.Badge]] = {}
     measured: list[tuple[core.Badge, int, list[int]]] = []  # count and first badges
     placings = None
     for badge in rules.parsed:
         row_id = rules.rows[badge.id].id
-        reads = _reads(badge)
-        people = [
-            e for e in everyone if did is None or did.get(e) is None or not reads.isdisjoint(did[e])
-        ]
+        people = doing(_reads(badge))
         if not people:
             continue
         if badge.kind is CriterionKind.PLACING:
@@ -430,7 +428,13 @@ def _candidates(
         if not steps:
             continue  # every level held: nothing to look at
         if badge.kind is CriterionKind.STREAK:
-            ids = sorted(steps)
+            # A run has at most as many weeks as the person has shares: who has fewer
+            # shares than the next level's weeks cannot have reached it.
+            ids = sorted(
+                e
+                for e, step in steps.items()
+                if standing[e].tallies.get(EventKind.SHARE, 0) >= step[1]
+            )
             times = badge_history.share_times_since_grant(row_id, {EventKind.SHARE}, ids, now)
             for e in ids:
                 if _streak_reach(badge, rules, steps[e][0], times.get(e, [])) >= steps[e][1]:
@@ -445,6 +449,25 @@ def _candidates(
             if core.might_cross(badge, levels.get((row_id, e), set()), value):
                 found.setdefault(e, []).append(badge)
     return found
+
+
+def _who_did(people: Iterable[int], did: Mapping[int, Collection[str] | None] | None):
+    """A function of the facts a badge reads: which of ``people`` did one of them (all of
+    them when ``did`` is None; a person whose entry is None did anything), in id order."""
+    anyone: set[int] = set()
+    by_fact: dict[str, set[int]] = {}
+    for employee_id in people:
+        kinds = None if did is None else did.get(employee_id)
+        if kinds is None:
+            anyone.add(employee_id)
+        else:
+            for kind in kinds:
+                by_fact.setdefault(kind, set()).add(employee_id)
+
+    def doing(reads: Collection[str]) -> list[int]:
+        return sorted(anyone.union(*(by_fact.get(kind, ()) for kind in reads)))
+
+    return doing
 
 
 def evaluate_later(touched: Mapping[int, Collection[str]], now: datetime | None = None) -> None:
