@@ -14,9 +14,11 @@ from app.extensions import db, get_redis
 from app.models import BadgeTally, LedgerLine, LessonCompletion, LineKind
 from app.services import events
 from app.services.badge_history import counted_tallies, standings
+from scoring.badges import ONCE_PERIOD
 from scoring.vocabulary import EventKind
 from tests.factories import (
     BadgeFactory,
+    BadgeGrantFactory,
     EmployeeFactory,
     EventFactory,
     LedgerLineFactory,
@@ -124,11 +126,15 @@ def test_standings_read_the_tallies_and_grants_of_people_taking_part(ctx):
         EventFactory(kind=EventKind.CLICK, employee_id=person.id, occurred_at=NOW)
         LedgerLineFactory(employee_id=person.id, points=7)
     LedgerLineFactory(employee_id=taking_part.id, points=-3)  # a reversal gains nothing
+    other = BadgeFactory()
+    for held in (badge, other):
+        BadgeGrantFactory(badge=held, employee_id=taking_part.id, period=ONCE_PERIOD)
     db.session.commit()
     found = standings([taking_part.id, left.id], [badge.id])
     assert list(found) == [taking_part.id]
     assert found[taking_part.id].tallies == {"click": 1, "points": 7}
-    assert found[taking_part.id].held == []
+    # Grants only of the badges asked about.
+    assert found[taking_part.id].held == [(badge.id, "bronze", ONCE_PERIOD)]
 
 
 def test_the_migration_counts_the_rows_already_there(ctx):
