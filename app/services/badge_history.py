@@ -28,17 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import (
-    String,
-    and_,
-    case,
-    exists,
-    func,
-    literal,
-    select,
-    type_coerce,
-    union_all,
-)
+from sqlalchemy import String, and_, case, exists, func, literal, select, type_coerce, union_all
 
 from app.db import among
 from app.extensions import db
@@ -314,7 +304,7 @@ def placings_of(employee_ids: Sequence[int], until: datetime) -> dict[int, list[
 
 
 @dataclass
-class Standing:
+class BadgeStanding:
     """What the incremental evaluation reads of a person before it picks whose history
     to read: their tallies (fact -> value) and the grants they hold of the badges at
     hand, as (badge id, level, period)."""
@@ -323,14 +313,16 @@ class Standing:
     held: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def standings(employee_ids: Collection[int], badge_ids: Collection[int]) -> dict[int, Standing]:
+def badge_standings(
+    employee_ids: Collection[int], badge_ids: Collection[int]
+) -> dict[int, BadgeStanding]:
     """Of ``employee_ids``, those taking part (see ``participants``), each with their
     standing: two statements on primary keys and indexes, whatever the length of the
     people's histories (the people with their tallies, then their grants)."""
     if not employee_ids:
         return {}
     person, tally, grant = (t.__table__.c for t in (Employee, BadgeTally, BadgeGrant))
-    found: dict[int, Standing] = {}
+    found: dict[int, BadgeStanding] = {}
     query = (
         select(person.id, person.active, person.erased_at.is_(None), tally.fact, tally.value)
         .select_from(Employee.__table__.outerjoin(BadgeTally.__table__))
@@ -339,7 +331,7 @@ def standings(employee_ids: Collection[int], badge_ids: Collection[int]) -> dict
     for employee_id, active, kept, fact, value in db.session.execute(query).all():
         if not is_participating(_OPTED_IN, bool(active and kept)):
             continue
-        tallies = found.setdefault(employee_id, Standing()).tallies
+        tallies = found.setdefault(employee_id, BadgeStanding()).tallies
         if fact is not None:
             tallies[fact] = value
     if found and badge_ids:

@@ -303,7 +303,7 @@ def evaluate_employees(
 
     Incremental: the grants people hold are read in one statement, and a badge whose
     every level a person holds is left out for them. For the rest, what the badge
-    measures is read from the people's tallies (``badge_history.standings``: running
+    measures is read from the people's tallies (``badge_history.badge_standings``: running
     totals the database keeps, so the cost follows the batch, not the history; a
     streak: the run at the latest grant plus the weeks shared in since); only a person
     whose value reaches the next level they don't hold (``scoring.badges.might_cross``)
@@ -326,7 +326,7 @@ def evaluate_employees(
             return 0
         rules = Rules({b.id: rules.rows[b.id] for b in moved}, moved, rules.zone, rules.week_start)
     with collection_paused():  # many small rows, none referring to another
-        standing = badge_history.standings(asked, [row.id for row in rules.rows.values()])
+        standing = badge_history.badge_standings(asked, [row.id for row in rules.rows.values()])
         candidates = _candidates(rules, standing, now, kinds)
     if not candidates:
         return 0
@@ -384,7 +384,7 @@ def _reads(badge: core.Badge) -> frozenset[str]:
 
 def _candidates(
     rules: Rules,
-    standing: Mapping[int, badge_history.Standing],
+    standing: Mapping[int, badge_history.BadgeStanding],
     now: datetime,
     did: Mapping[int, Collection[str] | None] | None = None,
 ) -> dict[int, list[core.Badge]]:

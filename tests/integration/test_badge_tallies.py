@@ -13,7 +13,7 @@ from app.db import bulk_insert, insert_ignoring_conflicts
 from app.extensions import db, get_redis
 from app.models import BadgeTally, LedgerLine, LessonCompletion, LineKind
 from app.services import events
-from app.services.badge_history import counted_tallies, standings
+from app.services.badge_history import badge_standings, counted_tallies
 from scoring.badges import ONCE_PERIOD
 from scoring.vocabulary import EventKind
 from tests.factories import (
@@ -130,7 +130,7 @@ def test_standings_read_the_tallies_and_grants_of_people_taking_part(ctx):
     for held in (badge, other):
         BadgeGrantFactory(badge=held, employee_id=taking_part.id, period=ONCE_PERIOD)
     db.session.commit()
-    found = standings([taking_part.id, left.id], [badge.id])
+    found = badge_standings([taking_part.id, left.id], [badge.id])
     assert list(found) == [taking_part.id]
     assert found[taking_part.id].tallies == {"click": 1, "points": 7}
     # Grants only of the badges asked about.
