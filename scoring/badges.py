@@ -461,16 +461,25 @@ def progress(badge: Badge, earned: Iterable[Level], value: int) -> Progress:
     return Progress(current=value, threshold=None, next_level=None)
 
 
-def next_threshold(badge: Badge, held: Iterable[Level]) -> int | None:
-    """The threshold of the lowest level not in ``held``; None when every level is."""
+def next_step(badge: Badge, held: Iterable[str]) -> tuple[int, int] | None:
+    """(the threshold of the level before it, or 0; the threshold) of the lowest level
+    not in ``held`` (levels, or their stored text); None when every level is held."""
     owned = set(held)
+    previous = 0
     for level, threshold in badge.levels:
         if level not in owned:
-            return threshold
+            return previous, threshold
+        previous = threshold
     return None
 
 
-def might_cross(badge: Badge, held: Iterable[Level], value: int) -> bool:
+def next_threshold(badge: Badge, held: Iterable[str]) -> int | None:
+    """The threshold of the lowest level not in ``held``; None when every level is."""
+    step = next_step(badge, held)
+    return None if step is None else step[1]
+
+
+def might_cross(badge: Badge, held: Iterable[str], value: int) -> bool:
     """Whether a person holding ``held`` levels may have a grant of ``badge`` to make,
     given ``value``: what the badge measures now, or a bound on it from above (for
     points, the points earned, reversals left out, since a running sum that once

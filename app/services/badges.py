@@ -359,17 +359,6 @@ def _streak_reach(badge: core.Badge, rules: Rules, held: int, moments: list[date
     return held + len({core.week_of(t, rules.zone, rules.week_start) for t in moments})
 
 
-def _next_level(badge: core.Badge, levels: Collection[str]) -> tuple[int, int] | None:
-    """(threshold of the level held before it or 0, threshold) of the first level not
-    held (``levels``: as stored, plain text); None when every level is."""
-    previous = 0
-    for level, threshold in badge.levels:
-        if level not in levels:
-            return previous, threshold
-        previous = threshold
-    return None
-
-
 def _reads(badge: core.Badge) -> frozenset[str]:
     """The fact kinds that move the badge."""
     if badge.kind is CriterionKind.STREAK:
@@ -415,7 +404,7 @@ def _candidates(
                 if badge.per_challenge:
                     due = good > periods.get((row_id, employee_id), 0)
                 else:
-                    step = _next_level(badge, levels.get((row_id, employee_id), set()))
+                    step = core.next_step(badge, levels.get((row_id, employee_id), set()))
                     due = step is not None and good >= step[1]
                 if due:
                     found.setdefault(employee_id, []).append(badge)
@@ -423,7 +412,7 @@ def _candidates(
         steps = {
             e: step
             for e in people
-            if (step := _next_level(badge, levels.get((row_id, e), set()))) is not None
+            if (step := core.next_step(badge, levels.get((row_id, e), set()))) is not None
         }
         if not steps:
             continue  # every level held: nothing to look at

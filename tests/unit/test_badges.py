@@ -28,6 +28,7 @@ from scoring.badges import (
     evaluate,
     is_quiet,
     might_cross,
+    next_step,
     next_threshold,
     parse_badge,
     parse_level_thresholds,
@@ -507,6 +508,15 @@ def test_only_a_value_reaching_the_next_level_not_held_might_cross(
     assert might_cross(definition, held, value) is expected
     following = next_threshold(definition, held)
     assert (following is not None and value >= following) is expected
+
+
+def test_the_next_step_is_the_lowest_level_not_held_with_the_one_before_it():
+    bronze, silver, _gold = (t for _, t in SHARER.levels)
+    assert next_step(SHARER, []) == (0, bronze)
+    assert next_step(SHARER, [Level.BRONZE]) == (bronze, silver)
+    # A gap (thresholds moved after a grant) is the next step, whatever is held above.
+    assert next_step(SHARER, ["bronze", "gold"]) == (bronze, silver)  # as stored
+    assert next_step(SHARER, [Level.BRONZE, Level.SILVER, Level.GOLD]) is None
 
 
 @pytest.mark.parametrize(
