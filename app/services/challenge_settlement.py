@@ -78,6 +78,15 @@ def _insert_absent(model, rows: list[dict]) -> None:
         )
 
 
+def _read_by(values: list, query) -> list[tuple]:
+    """The rows of ``query(part)`` for each part of ``values`` (ids or keys), CHUNK at
+    a time: a settlement may ask about 100,000 of them."""
+    rows: list[tuple] = []
+    for start in range(0, len(values), CHUNK):
+        rows += db.session.execute(query(values[start : start + CHUNK])).all()
+    return rows
+
+
 def prizes_of(challenge: Challenge) -> list[Prize]:
     return [
         Prize(PrizeKind(p["kind"]), int(p["value"]), p.get("place")) for p in challenge.prizes or ()
@@ -231,14 +240,12 @@ def pay_awards(
     )
     teams = dict(known_teams or {})
     missing = list({a.employee_id for a in won} - set(teams))
-    for start in range(0, len(missing), CHUNK):
-        teams.update(
-            db.session.execute(
-                select(Employee.id, Employee.team_id).where(
-                    among(Employee.id, missing[start : start + CHUNK])
-                )
-            ).all()
+    teams.update(
+        _read_by(
+            missing,
+            lambda ids: select(Employee.id, Employee.team_id).where(among(Employee.id, ids)),
         )
+    )
     points = [a for a in won if a.prize.kind is PrizeKind.POINTS]
     _insert_absent(
         LedgerLine,
@@ -311,16 +318,14 @@ def _give_reward(
     run wrote meanwhile is given back."""
     if db.session.scalar(select(Reward.id).where(Reward.id == reward_id)) is None:
         return
-    keys = [a.key for a in awarded]
-    present = set()
-    for start in range(0, len(keys), CHUNK):
-        present.update(
-            db.session.execute(
-                select(Redemption.employee_id, Redemption.idempotency_key).where(
-                    among(Redemption.idempotency_key, keys[start : start + CHUNK])
-                )
-            ).all()
+    present = set(
+        _read_by(
+            [a.key for a in awarded],
+            lambda keys: select(Redemption.employee_id, Redemption.idempotency_key).where(
+                among(Redemption.idempotency_key, keys)
+            ),
         )
+    )
     due = [a for a in awarded if (a.employee_id, a.key) not in present]
     if not due:
         return
