@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
 
     from app import auth, cli, errors, logs, routing, transactions
+    from app.db import tune_sqlite
     from app.extensions import api, csrf, db, init_redis, limiter, migrate
     from app.redis_server import ensure_embedded_redis
 
@@ -40,6 +41,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
     db.init_app(app)
+    with app.app_context():
+        tune_sqlite(db.engine)
     transactions.init_app(app)  # one commit or rollback per request
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     any_,
     cast,
+    event,
     func,
     inspect,
     literal,
@@ -30,10 +31,27 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 
 from app.errors import NotFound
 from app.extensions import db
 from app.models import UTCDateTime
+
+
+def tune_sqlite(engine: Engine) -> None:
+    """A SQLite file in write-ahead-log mode: the web, the worker and the clock read
+    while one of them writes, and a commit does not wait for the disk (synchronous
+    NORMAL: a crash of the machine may lose the last commits, never the file). Nothing
+    on PostgreSQL or for a database in memory."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+
+    @event.listens_for(engine, "connect")
+    def _write_ahead(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # kept in the file: once is enough
+        cursor.execute("PRAGMA synchronous=NORMAL")  # per connection
+        cursor.close()
 
 
 def get_or_404(model, object_id: int, field: str = "id"):

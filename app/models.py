@@ -1069,6 +1069,8 @@ class BadgeGrant(db.Model):
     __table_args__ = (
         UniqueConstraint("badge_id", "employee_id", "level", "period"),
         db.Index("ix_badge_grants_employee_granted", "employee_id", "granted_at"),
+        # What the evaluation after a scoring batch reads of the people it touched.
+        db.Index("ix_badge_grants_employee_badge", "employee_id", "badge_id", "level", "period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -1090,9 +1092,11 @@ class BadgeTally(db.Model):
     them itself, by triggers on those tables (migration 0010), in the transaction that
     writes the row; nothing else writes here. So after a scoring batch the badges read
     a person's totals instead of counting their whole history, and a tally always
-    equals the count over the rows (``badge_history.rebuild_tallies``)."""
+    equals the count over the rows (``badge_history.counted_tallies``). On SQLite the
+    rows are stored in key order, without a rowid (migration 0011)."""
 
     __tablename__ = "badge_tallies"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     employee_id: Mapped[int] = mapped_column(
         ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True

@@ -23,12 +23,24 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, and_, case, exists, func, literal, select, type_coerce, union_all
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+    type_coerce,
+    union_all,
+)
 
 from app.db import among
 from app.extensions import db
@@ -99,9 +111,64 @@ def load_histories(
     histories = {employee_id: History() for employee_id in employee_ids}
     if not histories:
         return histories
+
+    def whose(column):
+        return _whose(column, employee_ids, span)
+
+    kinds = sorted(needs.event_kinds)
+    parts = _Parts(
+        events=and_(whose(Event.employee_id), Event.kind.in_(kinds)) if kinds else None,
+        points=whose(LedgerLine.employee_id) if needs.points else None,
+        lessons=whose(LessonCompletion.employee_id) if needs.lessons else None,
+        placings=(employee_ids, span) if needs.placings else None,
+    )
     with collection_paused():
-        _load(histories, employee_ids, needs, until, span)
+        _load(histories, parts, until)
     return histories
+
+
+def load_each(needs: Mapping[int, Needs], until: datetime | None = None) -> dict[int, History]:
+    """Like ``load_histories``, each person with what their own ``needs`` name: one
+    statement per part of a history for everyone, whatever mix of badges they are
+    looked at for (the events by person and kind)."""
+    histories = {employee_id: History() for employee_id in needs}
+    if not histories:
+        return histories
+    pairs = sorted((e, kind) for e, need in needs.items() for kind in need.event_kinds)
+    wanting = {
+        part: sorted(e for e, need in needs.items() if getattr(need, part))
+        for part in ("points", "lessons", "placings")
+    }
+    parts = _Parts(
+        # The pairs alone would not be looked up by the index on SQLite: the people
+        # and the kinds are, and the pairs then drop what nobody asked for.
+        events=and_(
+            among(Event.employee_id, sorted({e for e, _ in pairs})),
+            Event.kind.in_(sorted({kind for _, kind in pairs})),
+            tuple_(Event.employee_id, Event.kind).in_(pairs),
+        )
+        if pairs
+        else None,
+        points=among(LedgerLine.employee_id, wanting["points"]) if wanting["points"] else None,
+        lessons=among(LessonCompletion.employee_id, wanting["lessons"])
+        if wanting["lessons"]
+        else None,
+        placings=(wanting["placings"], None) if wanting["placings"] else None,
+    )
+    with collection_paused():
+        _load(histories, parts, until)
+    return histories
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """Which rows of each part of a history to read (None: not that part); placings
+    as (people, span) for ``_placings``."""
+
+    events: Any
+    points: Any
+    lessons: Any
+    placings: tuple[Sequence[int], tuple[int, int] | None] | None
 
 
 @contextmanager
@@ -117,38 +184,29 @@ def collection_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(
-    histories: dict[int, History],
-    employee_ids: Sequence[int],
-    needs: Needs,
-    until: datetime | None,
-    span: tuple[int, int] | None,
-) -> None:
+def _load(histories: dict[int, History], parts: _Parts, until: datetime | None) -> None:
     facts: dict[int, list[Fact]] = defaultdict(list)
 
     def read(query):
         return db.session.execute(query.execution_options(yield_per=STREAM))
 
-    if needs.event_kinds:
-        query = select(Event.employee_id, Event.occurred_at, Event.kind).where(
-            _whose(Event.employee_id, employee_ids, span),
-            Event.kind.in_(sorted(needs.event_kinds)),
-        )
+    if parts.events is not None:
+        query = select(Event.employee_id, Event.occurred_at, Event.kind).where(parts.events)
         if until is not None:
             query = query.where(Event.occurred_at <= until)
         for employee_id, occurred_at, kind in read(query):
             facts[employee_id].append(Fact(occurred_at, kind))
-    if needs.points:
+    if parts.points is not None:
         query = select(LedgerLine.employee_id, LedgerLine.occurred_at, LedgerLine.points).where(
-            _whose(LedgerLine.employee_id, employee_ids, span)
+            parts.points
         )
         if until is not None:
             query = query.where(LedgerLine.occurred_at <= until)
         for employee_id, occurred_at, points in read(query):
             facts[employee_id].append(Fact(occurred_at, POINTS_LINE, points))
-    if needs.lessons:
+    if parts.lessons is not None:
         query = select(LessonCompletion.employee_id, LessonCompletion.completed_at).where(
-            _whose(LessonCompletion.employee_id, employee_ids, span)
+            parts.lessons
         )
         if until is not None:
             query = query.where(LessonCompletion.completed_at <= until)
@@ -159,8 +217,8 @@ def _load(
         if history is not None:
             items.sort(key=_when)
             history.facts = items
-    if needs.placings:
-        for employee_id, placing in _placings(employee_ids, span, until):
+    if parts.placings is not None:
+        for employee_id, placing in _placings(*parts.placings, until):
             history = histories.get(employee_id)
             if history is not None:
                 history.placings.append(placing)
@@ -328,12 +386,15 @@ def badge_standings(
         .select_from(Employee.__table__.outerjoin(BadgeTally.__table__))
         .where(person.opted_in_at.is_not(None), among(person.id, list(employee_ids)))
     )
+    counted = {flag: is_participating(_OPTED_IN, flag) for flag in (False, True)}
     for employee_id, active, kept, fact, value in db.session.execute(query).all():
-        if not is_participating(_OPTED_IN, bool(active and kept)):
+        if not counted[bool(active and kept)]:
             continue
-        tallies = found.setdefault(employee_id, BadgeStanding()).tallies
+        standing = found.get(employee_id)
+        if standing is None:
+            standing = found[employee_id] = BadgeStanding()
         if fact is not None:
-            tallies[fact] = value
+            standing.tallies[fact] = value
     if found and badge_ids:
         query = select(grant.badge_id, grant.employee_id, grant.level, grant.period).where(
             among(grant.employee_id, sorted(found)), among(grant.badge_id, list(badge_ids))

@@ -326,8 +326,14 @@ def evaluate_employees(
             return 0
         rules = Rules({b.id: rules.rows[b.id] for b in moved}, moved, rules.zone, rules.week_start)
     with collection_paused():  # many small rows, none referring to another
-        standing = badge_history.badge_standings(asked, [row.id for row in rules.rows.values()])
-        candidates = _candidates(rules, standing, now, kinds)
+        return _evaluate_batch(rules, asked, now, kinds)
+
+
+def _evaluate_batch(
+    rules: Rules, asked: set[int], now: datetime, kinds: Mapping[int, Collection[str] | None] | None
+) -> int:
+    standing = badge_history.badge_standings(asked, [row.id for row in rules.rows.values()])
+    candidates = _candidates(rules, standing, now, kinds)
     if not candidates:
         return 0
     held = {
@@ -335,15 +341,11 @@ def evaluate_employees(
         for employee_id in candidates
         for badge_id, level, period in standing[employee_id].held
     }
-    # People whose badges read the same parts of a history are read together.
-    groups: dict[core.Needs, list[int]] = {}
-    for employee_id, left in candidates.items():
-        groups.setdefault(core.needs_of(left), []).append(employee_id)
+    needs = {employee_id: core.needs_of(left) for employee_id, left in candidates.items()}
     rows: list[dict] = []
-    for needs, group in groups.items():
-        for employee_id, history in load_histories(sorted(group), needs, until=now).items():
-            grants = rules.grants(history, candidates[employee_id])
-            _write(rules, employee_id, grants, held, now, rows)
+    for employee_id, history in badge_history.load_each(needs, until=now).items():
+        grants = rules.grants(history, candidates[employee_id])
+        _write(rules, employee_id, grants, held, now, rows)
     return _insert(rows)
 
 
@@ -404,19 +406,17 @@ def _candidates(
                 if badge.per_challenge:
                     due = good > periods.get((row_id, employee_id), 0)
                 else:
-                    step = core.next_step(badge, levels.get((row_id, employee_id), set()))
+                    step = core.next_step(badge, levels.get((row_id, employee_id), ()))
                     due = step is not None and good >= step[1]
                 if due:
                     found.setdefault(employee_id, []).append(badge)
             continue
-        steps = {
-            e: step
-            for e in people
-            if (step := core.next_step(badge, levels.get((row_id, e), set()))) is not None
-        }
-        if not steps:
-            continue  # every level held: nothing to look at
         if badge.kind is CriterionKind.STREAK:
+            steps = {
+                e: step
+                for e in people
+                if (step := core.next_step(badge, levels.get((row_id, e), ()))) is not None
+            }
             # A run has at most as many weeks as the person has shares: who has fewer
             # shares than the next level's weeks cannot have reached it.
             ids = sorted(
@@ -429,13 +429,13 @@ def _candidates(
                 if _streak_reach(badge, rules, steps[e][0], times.get(e, [])) >= steps[e][1]:
                     found.setdefault(e, []).append(badge)
         else:
-            measured.append((badge, row_id, sorted(steps)))
-    for badge, row_id, ids in measured:
+            measured.append((badge, row_id, people))
+    for badge, row_id, people in measured:
         facts = _reads(badge)  # what the badge measures: one tally, or a few summed
-        for e in ids:
+        for e in people:
             tallies = standing[e].tallies
             value = sum(tallies.get(fact, 0) for fact in facts)
-            if core.might_cross(badge, levels.get((row_id, e), set()), value):
+            if core.might_cross(badge, levels.get((row_id, e), ()), value):
                 found.setdefault(e, []).append(badge)
     return found
 

@@ -1,4 +1,5 @@
-"""Badge tallies, kept by the database's triggers, always equal a count over the rows."""
+"""Badge tallies, kept by the database's triggers, always equal a count over the rows;
+and the other reads the evaluation after a scoring batch makes."""
 
 from __future__ import annotations
 
@@ -13,8 +14,13 @@ from app.db import bulk_insert, insert_ignoring_conflicts
 from app.extensions import db, get_redis
 from app.models import BadgeTally, LedgerLine, LessonCompletion, LineKind
 from app.services import events
-from app.services.badge_history import badge_standings, counted_tallies
-from scoring.badges import ONCE_PERIOD
+from app.services.badge_history import (
+    badge_standings,
+    counted_tallies,
+    load_each,
+    load_histories,
+)
+from scoring.badges import ONCE_PERIOD, Needs
 from scoring.vocabulary import EventKind
 from tests.factories import (
     BadgeFactory,
@@ -156,3 +162,34 @@ def test_the_migration_counts_the_rows_already_there(ctx):
         (person, "points"): 30,
         (person, "lesson"): 1,
     }
+    # Migration 0011 rebuilt the table on SQLite: its triggers count still.
+    EventFactory(kind=EventKind.SHARE, employee_id=person, occurred_at=NOW)
+    LedgerLineFactory(employee_id=person, points=5)
+    db.session.commit()
+    assert stored() == counted_tallies()
+    assert (stored()[(person, "share")], stored()[(person, "points")]) == (2, 35)
+
+
+def test_each_person_s_history_holds_what_their_own_needs_name(ctx):
+    people = [EmployeeFactory(opted_in=True) for _ in range(3)]
+    lesson = LessonFactory()
+    for n, person in enumerate(people):
+        for kind in (EventKind.SHARE, EventKind.CLICK, EventKind.REFERRAL_HIRED):
+            EventFactory(kind=kind, employee_id=person.id, occurred_at=NOW - timedelta(hours=n))
+        EventFactory(kind=EventKind.CLICK, employee_id=person.id, occurred_at=NOW + timedelta(1))
+        LedgerLineFactory(employee_id=person.id, points=10 + n, occurred_at=NOW)
+        LessonCompletionFactory(employee_id=person.id, lesson_id=lesson.id, completed_at=NOW)
+    db.session.commit()
+    needs = {
+        people[0].id: Needs(event_kinds=frozenset({EventKind.SHARE})),
+        people[1].id: Needs(event_kinds=frozenset({EventKind.CLICK}), points=True),
+        people[2].id: Needs(lessons=True, placings=True),
+    }
+    found = load_each(needs, until=NOW)
+    assert set(found) == set(needs)
+    for employee_id, need in needs.items():
+        alone = load_histories([employee_id], need, until=NOW)[employee_id]
+        assert found[employee_id] == alone
+    assert [f.kind for f in found[people[0].id].facts] == [EventKind.SHARE]
+    assert [f.kind for f in found[people[1].id].facts] == [EventKind.CLICK, "points"]
+    assert load_each({}) == {}

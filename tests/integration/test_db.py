@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
-from app.db import among, bulk_insert, get_or_404, insert_ignoring_conflicts, lock_row
+from app.db import (
+    among,
+    bulk_insert,
+    get_or_404,
+    insert_ignoring_conflicts,
+    lock_row,
+    tune_sqlite,
+)
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Employee, LedgerLine, LineKind, ScoringRule, Team
@@ -82,3 +89,18 @@ def test_lock_row_leaves_the_row_as_it_was(ctx):
     lock_row(Employee, alice.id)
     db.session.expire_all()
     assert db.session.get(Employee, alice.id).name == "Alice"
+
+
+def test_a_sqlite_file_writes_ahead_and_one_in_memory_is_left_alone(tmp_path):
+    on_disk = create_engine(f"sqlite:///{tmp_path / 'chorus.db'}")
+    in_memory = create_engine("sqlite://")
+    for engine in (on_disk, in_memory):
+        tune_sqlite(engine)
+    with on_disk.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    with in_memory.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "memory"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL, as it was
+    on_disk.dispose()
+    in_memory.dispose()
