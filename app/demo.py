@@ -9,7 +9,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import (
@@ -25,6 +25,7 @@ from app.models import (
     Interest,
     LedgerLine,
     LessonCompletion,
+    Redemption,
     ReferralProgramme,
     RewardKind,
     Role,
@@ -540,7 +541,19 @@ def load_demo_rewards() -> int:
             redemption.decided_at = decided
             mark = _date_audit(mark, decided)
         made += 1
+    _told_back_then()
     return made
+
+
+def _told_back_then() -> None:
+    """The demo's decisions were mailed when they were made, long before it starts: the
+    mail job has nothing of them to tell."""
+    db.session.execute(
+        update(Redemption)
+        .where(Redemption.notified_state.is_(None))
+        .values(notified_state=Redemption.state)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # The game: badges, challenges, lessons and a team reward ------------------------------
@@ -702,6 +715,7 @@ def load_demo_game() -> dict[str, int]:
             mark,
         )
     )
+    _told_back_then()  # the prizes of the settled challenge
     return {"settled": 1, "running": len(running), "badges": len(made)}
 
 

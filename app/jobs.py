@@ -129,6 +129,8 @@ SCHEDULE: list[tuple[str, str, int]] = [
     # Share challenges: live boards follow new events; freeze and settle when due.
     ("app.jobs.update_challenge_boards", "default", 10),
     ("app.jobs.settle_challenges", "default", 60),
+    # Redemptions: whoever was not told of a decision yet hears of it by mail.
+    ("app.jobs.notify_redemptions", "mail", 5),
 ]
 
 
@@ -311,11 +313,16 @@ def sync_member_boards(employee_id: int) -> None:
 # Rewards ---------------------------------------------------------------------------
 
 
-def notify_redemption(redemption_id: int) -> bool:
-    """Mail the employee HR's decision on their redemption. Run twice, the second run
-    finds them told (a conditional UPDATE in the same commit) and sends nothing."""
-    sent = redemptions.notify_decision(redemption_id)
-    db.session.commit()
+def notify_redemptions() -> int:
+    """Mail each employee the decisions on their redemptions they were not told of yet
+    (scheduled every few seconds); returns how many mails went out. Each mail is
+    committed with the mark that it went out, one at a time, so a run stopped halfway
+    keeps what it sent. Run twice or on two workers, a decision is mailed once (a
+    conditional UPDATE marks it told before the mail)."""
+    sent = 0
+    for redemption_id in redemptions.untold():
+        sent += redemptions.notify_decision(redemption_id)
+        db.session.commit()
     return sent
 
 

@@ -828,6 +828,14 @@ class Redemption(db.Model):
         CheckConstraint("points >= 0", name="points_not_negative"),
         db.Index("ix_redemptions_employee_state", "employee_id", "state"),
         db.Index("ix_redemptions_state_created", "state", "created_at"),
+        # The decisions the mail job has yet to tell: small, since a row leaves it once
+        # its employee is told.
+        db.Index(
+            "ix_redemptions_untold",
+            "id",
+            postgresql_where=text("notified_state IS NULL"),
+            sqlite_where=text("notified_state IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -845,8 +853,9 @@ class Redemption(db.Model):
         ForeignKey("employees.id", ondelete="SET NULL")
     )
     decision_note: Mapped[str | None] = mapped_column(String(300))
-    # The state the employee was last told about by mail: a second run of the
-    # notification job finds it told and sends nothing.
+    # The state the employee knows of: the one they asked for or cancelled to, or the
+    # decision last mailed to them. None: a decision waits to be told (the mail job
+    # sweeps those up, and marks each told before its mail goes out).
     notified_state: Mapped[RedemptionState | None] = mapped_column(
         _enum(RedemptionState, "notified_state")
     )

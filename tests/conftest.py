@@ -18,8 +18,9 @@ from sqlalchemy import event, text
 
 from app import create_app
 from app.extensions import db, get_redis
-from app.jobs import make_worker
-from app.models import Employee, Role
+from app.jobs import SCHEDULE, make_worker
+from app.models import Employee, Role, utcnow
+from app.queue import enqueue
 from app.redis_server import ensure_embedded_redis, stop_embedded_redis
 from tests import factories
 
@@ -123,6 +124,22 @@ def run_jobs(app: Flask):
     def run() -> None:
         with app.app_context():
             make_worker(app).work(burst=True)
+
+    return run
+
+
+@pytest.fixture
+def run_scheduled(app: Flask, run_jobs):
+    """Queue jobs of the clock's schedule by name, as the clock does, and run them."""
+
+    def run(*functions: str) -> None:
+        queues = {function: queue_name for function, queue_name, _ in SCHEDULE}
+        stamp = utcnow().strftime("%Y%m%d%H%M%S%f")
+        with app.app_context():
+            for function in functions:
+                job_id = f"test-{function.rsplit('.', 1)[-1]}-{stamp}".replace("_", "-")
+                enqueue(function, job_id=job_id, queue_name=queues[function])
+        run_jobs()
 
     return run
 

@@ -336,6 +336,9 @@ class RewardFactory(BaseFactory):
     cost = 100
 
 
+_ASKED_OR_CANCELLED = (RedemptionState.PENDING, RedemptionState.CANCELLED)
+
+
 class RedemptionFactory(BaseFactory):
     """A pending redemption; its points are held from the employee's balance."""
 
@@ -347,6 +350,10 @@ class RedemptionFactory(BaseFactory):
     idempotency_key = factory.Sequence(lambda n: f"key-{n}")
     points = factory.LazyAttribute(lambda r: r.reward.cost)
     state = RedemptionState.PENDING
+    # What the employee did themselves they know of; a decision waits to be mailed.
+    notified_state = factory.LazyAttribute(
+        lambda r: r.state if r.state in _ASKED_OR_CANCELLED else None
+    )
 
 
 class TeamFundingFactory(BaseFactory):

@@ -2,13 +2,14 @@
 non-monetary rewards, HR approves, rejects and fulfils.
 
 A redemption is one transaction that locks the employee's row and then the reward's:
-balance, stock and per-person limit are checked under the employee's lock, the
-redemption is inserted under the client's idempotency key (unique per employee), and
-one unit of stock is taken last by a conditional UPDATE, which locks the reward's row
-from there to the commit only (every redemption of a reward must pass that row). Every
-later move is a conditional ``UPDATE ... WHERE state IN (...)``: of two racing moves
-only one finds its state, so a refund (points and stock back) happens exactly once.
-Nothing here writes to the ledger or the boards: spending never lowers rank.
+balance, stock and per-person limit are checked under the employee's lock, one unit of
+stock is taken by a conditional UPDATE, which locks the reward's row from there to the
+commit only (every redemption of a reward must pass that row), and the redemption is
+inserted under the client's idempotency key (unique per employee). Every later move is
+a conditional ``UPDATE ... WHERE state IN (...)``: of two racing moves only one finds
+its state, so a refund (points and stock back) happens exactly once. Nothing here
+writes to the ledger or the boards: spending never lowers rank. The employee is told
+of each decision by mail, from a job that sweeps up the decisions not told yet.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from sqlalchemy.orm.util import identity_key
 
 from app.db import lock_row
 from app.errors import Conflict, InvalidInput, NotFound
-from app.extensions import after_commit, db
+from app.extensions import db
 from app.mail import send_mail
 from app.models import Employee, Redemption, RedemptionState, Reward, utcnow
-from app.queue import enqueue
 from app.services import audit, content, ledger
 from app.services.calendar import company_calendar
 from app.services.names import flush_unique, same_name_as
@@ -357,21 +357,19 @@ def redeem(employee: Employee, reward_id: int, key: str) -> tuple[Redemption, bo
         "decided_at": None,
         "decided_by_id": None,
         "decision_note": None,
-        "notified_state": None,
+        "notified_state": RedemptionState.PENDING,  # they asked: nothing to tell them
     }
     if not row.needs_approval:
         # Approved at once, as the state machine allows the reward's rule: the row is
         # new and nobody else can see it yet, so it is written approved rather than
-        # written pending and then moved. The employee hears by mail.
+        # written pending and then moved. The employee hears by mail (``untold``).
         check_transition(RedemptionState.PENDING, RedemptionState.APPROVED, Party.RULE)
-        values.update(state=RedemptionState.APPROVED, decided_at=now)
+        values.update(state=RedemptionState.APPROVED, decided_at=now, notified_state=None)
     if row.stock is not None:  # the row is held from here to the commit
         if db.session.execute(_TAKE, {"reward_id": reward_id}).rowcount != 1:
             raise RedemptionRefused(RedemptionCheck(Refusal.STOCK, "This reward is out of stock."))
         _forget_stock(reward_id)
     made_id = db.session.execute(_WRITE, values).scalar_one()
-    if values["state"] == RedemptionState.APPROVED:
-        after_commit(lambda: _notify_soon(made_id, RedemptionState.APPROVED))
     # The row as written, known to the session without reading it back.
     redemption = Redemption(id=made_id, **values)
     make_transient_to_detached(redemption)
@@ -423,6 +421,8 @@ def _move(
             decided_at=now or utcnow(),
             decided_by_id=actor.id if actor else None,
             decision_note=note,
+            # A decision waits to be told; the employee's own cancelling needs no mail.
+            **({"notified_state": None} if target in NOTIFIED else {}),
         )
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -439,8 +439,6 @@ def _move(
             .execution_options(synchronize_session=False)
         )
         db.session.expire(redemption.reward)
-    if target in NOTIFIED:
-        after_commit(lambda: _notify_soon(redemption.id, target))
     return True
 
 
@@ -481,14 +479,16 @@ def cancel(employee: Employee, redemption: Redemption) -> Redemption:
 # Telling the employee --------------------------------------------------------------
 
 
-def _notify_soon(redemption_id: int, state: RedemptionState) -> None:
-    # One job per redemption and state: a double enqueue is a no-op.
-    enqueue(
-        "app.jobs.notify_redemption",
-        redemption_id,
-        job_id=f"notify-redemption-{redemption_id}-{state.value}",
-        queue_name="mail",
-    )
+# A decision waits to be told in its own row (``notified_state`` None), so a mail is
+# never lost to a queue that was down at the commit: the mail job sweeps them up.
+SWEEP = 200  # decisions told per run of the job at most; the next run takes the rest
+
+
+def untold(limit: int = SWEEP) -> list[int]:
+    """Ids of redemptions whose employee was not told of a decision yet, oldest first
+    (a partial index holds exactly these)."""
+    query = select(Redemption.id).where(Redemption.notified_state.is_(None))
+    return list(db.session.scalars(query.order_by(Redemption.id).limit(limit)))
 
 
 DECISION_WORDS = {
@@ -499,24 +499,25 @@ DECISION_WORDS = {
 
 
 def notify_decision(redemption_id: int) -> bool:
-    """Mail the employee the redemption's state unless they were told it already; True
-    when a mail went out. The conditional UPDATE marks it told first (and on PostgreSQL
-    holds the row until the commit), so a second run of the job finds nothing to say."""
+    """Mail the employee the decision on their redemption that they were not told of;
+    True when a mail went out. The conditional UPDATE marks it told first (and on
+    PostgreSQL holds the row until the commit), so a second run finds nothing to say.
+    A row that waits with nothing to tell (not a decision) is marked and left."""
     redemption = db.session.get(Redemption, redemption_id)
-    if redemption is None or redemption.state not in NOTIFIED:
+    if redemption is None:
         return False
     marked = db.session.execute(
         update(Redemption)
         .where(
             Redemption.id == redemption_id,
             Redemption.state == redemption.state,
-            Redemption.notified_state.is_distinct_from(redemption.state),
+            Redemption.notified_state.is_(None),
         )
         .values(notified_state=redemption.state)
         .execution_options(synchronize_session=False)
     ).rowcount
     employee = redemption.employee
-    if marked != 1 or not employee.is_active:
+    if marked != 1 or redemption.state not in NOTIFIED or not employee.is_active:
         return False
     note = f"\n\n{redemption.decision_note}" if redemption.decision_note else ""
     send_mail(

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.errors import Conflict, InvalidInput, NotFound
-from app.extensions import db
-from app.jobs import notify_redemption
+from app.extensions import db, get_redis
+from app.jobs import notify_redemptions
 from app.models import (
     AuditEntry,
     Employee,
@@ -30,7 +30,12 @@ from app.services.leaderboards import Scope, view_board
 from app.services.redemptions import RedemptionRefused
 from rewards.redemptions import Refusal
 from scoring.windows import Window
-from tests.factories import CompanySettingsFactory, EmployeeFactory, LedgerLineFactory
+from tests.factories import (
+    CompanySettingsFactory,
+    EmployeeFactory,
+    LedgerLineFactory,
+    RedemptionFactory,
+)
 from tests.integration.test_leaderboards import earn, settle
 
 
@@ -280,14 +285,64 @@ def test_the_decision_mail_job_runs_twice_and_mails_once(app, outbox):
         db.session.commit()
         taken_id = taken.id
     with app.app_context():
-        assert notify_redemption(taken_id) is True
+        assert notify_redemptions() == 1
     with app.app_context():
-        assert notify_redemption(taken_id) is False
+        assert notify_redemptions() == 0
         assert db.session.get(Redemption, taken_id).notified_state is RedemptionState.APPROVED
     assert len(outbox) == 1
     assert outbox[0]["To"] == "alice@example.com"
     assert "was approved" in outbox[0].get_content()
     assert "Pick it up on Friday." in outbox[0].get_content()
+
+
+def test_each_decision_is_mailed_once_and_what_people_did_themselves_not_at_all(app, outbox):
+    with app.app_context():
+        hr = EmployeeFactory()
+        hoodie, mug = reward(hr), reward(hr, name="Mug", cost=10, needs_approval=False)
+        people = [funded(300, email=f"p{n}@example.com") for n in range(5)]
+        asked, cancelled, rejected, fulfilled, at_once = (
+            rewards.redeem(person, (mug if n == 4 else hoodie).id, "k")[0]
+            for n, person in enumerate(people)
+        )
+        rewards.cancel(people[1], cancelled)
+        rewards.reject(hr, rejected, "Sold out.")
+        rewards.approve(hr, fulfilled)
+        db.session.commit()
+        ids = [r.id for r in (asked, cancelled, rejected, fulfilled, at_once)]
+        assert rewards.untold() == ids[2:]
+        assert notify_redemptions() == 3
+        rewards.fulfil(hr, db.session.get(Redemption, ids[3]))  # a new decision
+        db.session.commit()
+        assert rewards.untold() == [ids[3]]
+        assert (notify_redemptions(), notify_redemptions()) == (1, 0)
+        assert rewards.untold() == []
+        states = dict(db.session.execute(select(Redemption.id, Redemption.notified_state)).all())
+    assert [states[i] for i in ids] == [
+        RedemptionState.PENDING,
+        RedemptionState.PENDING,  # they cancelled it themselves: nothing to tell
+        RedemptionState.REJECTED,
+        RedemptionState.FULFILLED,
+        RedemptionState.APPROVED,
+    ]
+    told = sorted((m["To"], m.get_content().split(")", 1)[1].split(".")[0]) for m in outbox)
+    assert told == [
+        ("p2@example.com", " was not approved, and your points are back"),
+        ("p3@example.com", " is fulfilled: enjoy it"),
+        ("p3@example.com", " was approved; HR will hand it over"),
+        ("p4@example.com", " was approved; HR will hand it over"),
+    ]
+
+
+def test_a_decision_waits_in_its_row_until_the_mail_job_runs(app, outbox):
+    # Nothing is queued at the commit: a queue that is down then loses no mail.
+    with app.app_context():
+        alice, mug = funded(100), reward(name="Mug", cost=30, needs_approval=False)
+        rewards.redeem(alice, mug.id, "key-1")
+        db.session.commit()
+        assert get_redis().dbsize() == 0
+        assert outbox == []
+        assert notify_redemptions() == 1
+    assert len(outbox) == 1
 
 
 def test_my_redemptions_are_in_my_personal_data_export(ctx):
@@ -336,9 +391,10 @@ def test_approval_at_once_goes_through_the_state_machine_in_the_same_transaction
         assert db.session.get(Reward, mug.id).stock == 1
         assert ledger.balance(alice_id).held == 30
     with app.app_context():
-        assert notify_redemption(redemption_id) is True
+        assert rewards.untold() == [redemption_id]
+        assert notify_redemptions() == 1
     with app.app_context():
-        assert notify_redemption(redemption_id) is False
+        assert notify_redemptions() == 0
     assert len(outbox) == 1
     assert "was approved" in outbox[0].get_content()
 
@@ -377,3 +433,37 @@ def test_a_refused_edit_leaves_the_donations_charity_as_it_was(ctx):
     assert (trees.kind, trees.charity_name) == (RewardKind.DONATION, "Forests Now")
     rewards.update_reward(hr, trees, {"kind": RewardKind.SWAG})
     assert trees.charity_name is None
+
+
+def test_the_migration_leaves_only_decisions_not_told_yet_waiting(ctx):
+    from flask_migrate import downgrade, upgrade
+
+    db.session.remove()
+    downgrade(revision="2b8f6d4a9c13")  # before redemptions waited to be told
+    try:
+        # As rows were kept before: None until a mail went out, then the state mailed.
+        before = [
+            (RedemptionState.PENDING, None),
+            (RedemptionState.CANCELLED, None),
+            (RedemptionState.APPROVED, RedemptionState.APPROVED),
+            (RedemptionState.FULFILLED, RedemptionState.APPROVED),  # moved on since
+            (RedemptionState.REJECTED, None),
+            (RedemptionState.FULFILLED, RedemptionState.FULFILLED),
+        ]
+        ids = [
+            RedemptionFactory(state=state, notified_state=notified).id for state, notified in before
+        ]
+        db.session.commit()
+        db.session.remove()
+    finally:
+        upgrade()
+    states = dict(db.session.execute(select(Redemption.id, Redemption.notified_state)).all())
+    assert [states[i] for i in ids] == [
+        RedemptionState.PENDING,
+        RedemptionState.CANCELLED,
+        RedemptionState.APPROVED,
+        None,
+        None,
+        RedemptionState.FULFILLED,
+    ]
+    assert rewards.untold() == [ids[3], ids[4]]

@@ -31,6 +31,9 @@ def fund(app: Flask, employee_id: int, points: int) -> None:
         LedgerLineFactory(employee_id=employee_id, points=points)
 
 
+MAIL_JOB = "app.jobs.notify_redemptions"  # the clock runs it every few seconds
+
+
 @pytest.fixture
 def hr(app: Flask):
     return bearer_caller(app, Role.HR)
@@ -219,7 +222,9 @@ def test_i_follow_and_cancel_my_own_pending_redemption_once(app: Flask, hr, hood
     assert hr.get(f"/api/v1/rewards/{hoodie}").json["stock"] == 1
 
 
-def test_hr_decides_the_queue_and_the_employee_hears_once(app: Flask, hr, hoodie, run_jobs, outbox):
+def test_hr_decides_the_queue_and_the_employee_hears_once(
+    app: Flask, hr, hoodie, run_scheduled, outbox
+):
     alice = employee(app, 300)
     taken = redeem(alice, hoodie).json["id"]
     second = redeem(alice, hoodie, "key-2").json["id"]
@@ -233,13 +238,13 @@ def test_hr_decides_the_queue_and_the_employee_hears_once(app: Flask, hr, hoodie
     )
     approved = hr.post(f"/api/v1/redemptions/{taken}/approve", json={"note": "Size M is ready."})
     assert (approved.status_code, approved.json["state"]) == (200, "approved")
-    run_jobs()
+    run_scheduled(MAIL_JOB)
     assert "was approved" in outbox[-1].get_content()
     assert "Size M is ready." in outbox[-1].get_content()
     assert hr.post(f"/api/v1/redemptions/{taken}/fulfil", json={}).json["state"] == "fulfilled"
     assert [r["id"] for r in hr.get("/api/v1/redemptions?state=fulfilled").json] == [taken]
-    run_jobs()
-    run_jobs()
+    run_scheduled(MAIL_JOB)
+    run_scheduled(MAIL_JOB)
     assert len(outbox) == 2  # approved, then fulfilled: one mail each
     assert "is fulfilled" in outbox[-1].get_content()
     points = alice.get("/api/v1/me/points").json
@@ -391,7 +396,7 @@ def test_outside_its_window_a_reward_is_shown_with_the_date_and_refused_422(app:
 
 
 def test_a_reward_without_approval_is_approved_at_once_and_mailed_once(
-    app: Flask, hr, hoodie, run_jobs, outbox
+    app: Flask, hr, hoodie, run_scheduled, outbox
 ):
     hr.patch(f"/api/v1/rewards/{hoodie}", json={"needs_approval": False})
     alice = employee(app, 300)
@@ -403,8 +408,8 @@ def test_a_reward_without_approval_is_approved_at_once_and_mailed_once(
     assert (again.status_code, again.json["state"]) == (200, "approved")
     cancel = alice.post(f"/api/v1/me/redemptions/{made.json['id']}/cancel")
     assert cancel.status_code == 409  # approved: no longer the employee's to withdraw
-    run_jobs()
-    run_jobs()
+    run_scheduled(MAIL_JOB)
+    run_scheduled(MAIL_JOB)
     assert len(outbox) == 1
     assert "was approved" in outbox[0].get_content()
     assert alice.get("/api/v1/me/points").json["held"] == 100
