@@ -374,33 +374,32 @@ class BadgeStanding:
 def badge_standings(
     employee_ids: Collection[int], badge_ids: Collection[int]
 ) -> dict[int, BadgeStanding]:
-    """Of ``employee_ids``, those taking part (see ``participants``), each with their
-    standing: two statements on primary keys and indexes, whatever the length of the
-    people's histories (the people with their tallies, then their grants)."""
-    if not employee_ids:
-        return {}
-    person, tally, grant = (t.__table__.c for t in (Employee, BadgeTally, BadgeGrant))
-    found: dict[int, BadgeStanding] = {}
-    query = (
-        select(person.id, person.active, person.erased_at.is_(None), tally.fact, tally.value)
-        .select_from(Employee.__table__.outerjoin(BadgeTally.__table__))
-        .where(person.opted_in_at.is_not(None), among(person.id, list(employee_ids)))
+    """Each of ``employee_ids`` with their standing, whether they take part or not (the
+    few who may have crossed something are asked ``participants`` after): two
+    statements on primary keys and covering indexes, whatever the length of the
+    people's histories (their tallies, then their grants)."""
+    found = {employee_id: BadgeStanding() for employee_id in employee_ids}
+    if not found:
+        return found
+    people = sorted(found)
+    tally, grant = BadgeTally.__table__.c, BadgeGrant.__table__.c
+    query = select(tally.employee_id, tally.fact, tally.value).where(
+        among(tally.employee_id, people)
     )
-    counted = {flag: is_participating(_OPTED_IN, flag) for flag in (False, True)}
-    for employee_id, active, kept, fact, value in db.session.execute(query).all():
-        if not counted[bool(active and kept)]:
-            continue
-        standing = found.get(employee_id)
-        if standing is None:
-            standing = found[employee_id] = BadgeStanding()
-        if fact is not None:
-            standing.tallies[fact] = value
-    if found and badge_ids:
-        query = select(grant.badge_id, grant.employee_id, grant.level, grant.period).where(
-            among(grant.employee_id, sorted(found)), among(grant.badge_id, list(badge_ids))
+    for employee_id, fact, value in db.session.execute(query).all():
+        found[employee_id].tallies[fact] = value
+    if badge_ids:
+        # Every grant of these people, the badges picked here: with the badges in the
+        # query too, SQLite would seek the index once per person and badge. The level
+        # as stored text, not made an enum member row by row.
+        wanted = set(badge_ids)
+        level = type_coerce(grant.level, String)
+        query = select(grant.badge_id, grant.employee_id, level, grant.period).where(
+            among(grant.employee_id, people)
         )
-        for badge_id, employee_id, level, period in db.session.execute(query).all():
-            found[employee_id].held.append((badge_id, level, period))
+        for badge_id, employee_id, held, period in db.session.execute(query).all():
+            if badge_id in wanted:
+                found[employee_id].held.append((badge_id, held, period))
     return found
 
 

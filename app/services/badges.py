@@ -334,6 +334,9 @@ def _evaluate_batch(
 ) -> int:
     standing = badge_history.badge_standings(asked, [row.id for row in rules.rows.values()])
     candidates = _candidates(rules, standing, now, kinds)
+    if candidates:  # only people taking part earn badges
+        taking_part = set(badge_history.participants(candidates))
+        candidates = {e: left for e, left in candidates.items() if e in taking_part}
     if not candidates:
         return 0
     held = {

@@ -125,22 +125,25 @@ def test_a_scoring_batch_tallies_what_it_scored(store):
     assert stored() == counted_tallies() == {(sharer.id, "share"): 3, (sharer.id, "points"): 15}
 
 
-def test_standings_read_the_tallies_and_grants_of_people_taking_part(ctx):
-    taking_part, left = EmployeeFactory(opted_in=True), EmployeeFactory(opted_in=False)
+def test_standings_read_the_tallies_and_grants_of_the_people_asked(ctx):
+    sharer, left, idle = (EmployeeFactory(opted_in=o) for o in (True, False, True))
     badge = BadgeFactory()
-    for person in (taking_part, left):
+    for person in (sharer, left):
         EventFactory(kind=EventKind.CLICK, employee_id=person.id, occurred_at=NOW)
         LedgerLineFactory(employee_id=person.id, points=7)
-    LedgerLineFactory(employee_id=taking_part.id, points=-3)  # a reversal gains nothing
+    LedgerLineFactory(employee_id=sharer.id, points=-3)  # a reversal gains nothing
     other = BadgeFactory()
     for held in (badge, other):
-        BadgeGrantFactory(badge=held, employee_id=taking_part.id, period=ONCE_PERIOD)
+        BadgeGrantFactory(badge=held, employee_id=sharer.id, period=ONCE_PERIOD)
     db.session.commit()
-    found = badge_standings([taking_part.id, left.id], [badge.id])
-    assert list(found) == [taking_part.id]
-    assert found[taking_part.id].tallies == {"click": 1, "points": 7}
+    found = badge_standings([sharer.id, left.id, idle.id], [badge.id])
+    # Everyone asked, taking part or not (the evaluation asks that of its few candidates).
+    assert sorted(found) == sorted([sharer.id, left.id, idle.id])
+    assert found[sharer.id].tallies == found[left.id].tallies == {"click": 1, "points": 7}
+    assert (found[idle.id].tallies, found[idle.id].held) == ({}, [])
     # Grants only of the badges asked about.
-    assert found[taking_part.id].held == [(badge.id, "bronze", ONCE_PERIOD)]
+    assert found[sharer.id].held == [(badge.id, "bronze", ONCE_PERIOD)]
+    assert badge_standings([], [badge.id]) == {}
 
 
 def test_the_migration_counts_the_rows_already_there(ctx):
