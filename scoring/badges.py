@@ -490,6 +490,23 @@ def might_cross(badge: Badge, held: Iterable[str], value: int) -> bool:
     return threshold is not None and value >= threshold
 
 
+def who_might_cross(
+    badge: Badge, people: Iterable[tuple[int, frozenset[str], int]]
+) -> list[int]:
+    """``might_cross`` for many people at once: of (person, levels held, value), the
+    people who may have a grant to make, in the order given. The next threshold is
+    worked out once per set of levels held, which hundreds of people share."""
+    thresholds: dict[frozenset[str], int | None] = {}
+    found = []
+    for person, held, value in people:
+        if held not in thresholds:
+            thresholds[held] = next_threshold(badge, held)
+        threshold = thresholds[held]
+        if threshold is not None and value >= threshold:
+            found.append(person)
+    return found
+
+
 def is_quiet(grant: Grant, evaluated_at: datetime) -> bool:
     """A grant dated more than two days before its evaluation is backfill: notify no one."""
     return evaluated_at - grant.granted_at > QUIET_AFTER

@@ -306,7 +306,7 @@ def evaluate_employees(
     measures is read from the people's tallies (``badge_history.badge_standings``: running
     totals the database keeps, so the cost follows the batch, not the history; a
     streak: the run at the latest grant plus the weeks shared in since); only a person
-    whose value reaches the next level they don't hold (``scoring.badges.might_cross``)
+    whose value reaches the next level they don't hold (``scoring.badges.who_might_cross``)
     has their history read in full and evaluated, for the real crossing time. Counts
     only grow, so a count reaching its threshold is a crossing; points can fall, so
     the points gained, reversals left out, stand for them. The streak bound holds when
@@ -384,14 +384,15 @@ def _candidates(
 ) -> dict[int, list[core.Badge]]:
     """Who of the people ``standing`` may have crossed a level they don't hold yet, and
     of which badges (of those counting what each ``did``, when given)."""
-    levels: dict[tuple[int, int], set[str]] = {}  # the levels held, as stored
+    once: dict[tuple[int, int], set[str]] = {}
     periods: dict[tuple[int, int], int] = {}
     for employee_id, person in standing.items():
         for badge_id, level, period in person.held:
             key = (badge_id, employee_id)
             if period == ONCE_PERIOD:
-                levels.setdefault(key, set()).add(level)
+                once.setdefault(key, set()).add(level)
             periods[key] = periods.get(key, 0) + 1
+    levels = {key: frozenset(held) for key, held in once.items()}  # as stored
     doing = _who_did(standing, did)
     found: dict[int, list[core.Badge]] = {}
     measured: list[tuple[core.Badge, int, list[int]]] = []  # count and first badges
@@ -409,7 +410,7 @@ def _candidates(
                 if badge.per_challenge:
                     due = good > periods.get((row_id, employee_id), 0)
                 else:
-                    step = core.next_step(badge, levels.get((row_id, employee_id), ()))
+                    step = core.next_step(badge, levels.get((row_id, employee_id), _NONE))
                     due = step is not None and good >= step[1]
                 if due:
                     found.setdefault(employee_id, []).append(badge)
@@ -418,7 +419,7 @@ def _candidates(
             steps = {
                 e: step
                 for e in people
-                if (step := core.next_step(badge, levels.get((row_id, e), ()))) is not None
+                if (step := core.next_step(badge, levels.get((row_id, e), _NONE))) is not None
             }
             # A run has at most as many weeks as the person has shares: who has fewer
             # shares than the next level's weeks cannot have reached it.
@@ -435,12 +436,16 @@ def _candidates(
             measured.append((badge, row_id, people))
     for badge, row_id, people in measured:
         facts = _reads(badge)  # what the badge measures: one tally, or a few summed
-        for e in people:
-            tallies = standing[e].tallies
-            value = sum(tallies.get(fact, 0) for fact in facts)
-            if core.might_cross(badge, levels.get((row_id, e), ()), value):
-                found.setdefault(e, []).append(badge)
+        values = (
+            (e, levels.get((row_id, e), _NONE), sum(standing[e].tallies.get(f, 0) for f in facts))
+            for e in people
+        )
+        for e in core.who_might_cross(badge, values):
+            found.setdefault(e, []).append(badge)
     return found
+
+
+_NONE: frozenset[str] = frozenset()  # no level held
 
 
 def _who_did(people: Iterable[int], did: Mapping[int, Collection[str] | None] | None):

@@ -36,6 +36,7 @@ from scoring.badges import (
     progress,
     streak,
     week_of,
+    who_might_cross,
 )
 from scoring.vocabulary import EventKind
 
@@ -508,6 +509,9 @@ def test_only_a_value_reaching_the_next_level_not_held_might_cross(
     assert might_cross(definition, held, value) is expected
     following = next_threshold(definition, held)
     assert (following is not None and value >= following) is expected
+    # Many people at once decide the same, each in the order given.
+    crowd = [(7, frozenset(held), value), (8, frozenset(held), value)]
+    assert who_might_cross(definition, crowd) == ([7, 8] if expected else [])
 
 
 def test_the_next_step_is_the_lowest_level_not_held_with_the_one_before_it():
