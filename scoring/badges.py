@@ -490,9 +490,7 @@ def might_cross(badge: Badge, held: Iterable[str], value: int) -> bool:
     return threshold is not None and value >= threshold
 
 
-def who_might_cross(
-    badge: Badge, people: Iterable[tuple[int, frozenset[str], int]]
-) -> list[int]:
+def who_might_cross(badge: Badge, people: Iterable[tuple[int, frozenset[str], int]]) -> list[int]:
     """``might_cross`` for many people at once: of (person, levels held, value), the
     people who may have a grant to make, in the order given. The next threshold is
     worked out once per set of levels held, which hundreds of people share."""
