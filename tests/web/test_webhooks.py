@@ -157,8 +157,8 @@ NOW = "now"
         ("bare hex", None, None, NOW, {"X-Chorus-Signature": "0" * 64}),
         ("wrong secret", "whsec_guessed", None, NOW, {}),
         ("unknown integration", None, 999999, NOW, {}),
-        ("too old", None, None, -301, {}),
-        ("too far ahead", None, None, 301, {}),
+        ("too old", None, None, -330, {}),
+        ("too far ahead", None, None, 330, {}),
         ("a day old", None, None, -86400, {}),
         ("not a number", None, None, "yesterday", {}),
     ],
@@ -166,16 +166,12 @@ NOW = "now"
 def test_unsigned_or_stale_deliveries_are_refused(
     app, client, ats, ref_code, case, secret, integration, timestamp, headers
 ):
+    # Offsets keep 30 s clear of the 300 s edge: the test's clock and the server's read
+    # differ by the time the request takes, so an offset of 301 could land inside.
     ts = (
-        str(int(time.time()) + (0 if timestamp == NOW else timestamp))
-        if timestamp
-        in (
-            NOW,
-            -301,
-            301,
-            -86400,
-        )
-        else timestamp
+        timestamp
+        if isinstance(timestamp, str) and timestamp != NOW
+        else str(int(time.time()) + (0 if timestamp == NOW else timestamp))
     )
     response = deliver(
         client,
@@ -190,7 +186,7 @@ def test_unsigned_or_stale_deliveries_are_refused(
     assert rows(app) == (0, 0)
 
 
-@pytest.mark.parametrize("offset", [-299, 299])
+@pytest.mark.parametrize("offset", [-270, 270])
 def test_timestamps_inside_the_window_are_accepted(app, client, ats, ref_code, offset):
     response = deliver(client, *ats, payload(ref_code), timestamp=str(int(time.time()) + offset))
     assert response.status_code == 200
