@@ -1099,10 +1099,16 @@ class BadgeTally(db.Model):
     (``fact`` is the event kind), points gained (``points``: ledger lines that add
     points, reversals left out) and lessons finished (``lesson``). The database keeps
     them itself, by triggers on those tables (migration 0010), in the transaction that
-    writes the row; nothing else writes here. So after a scoring batch the badges read
-    a person's totals instead of counting their whole history, and a tally always
-    equals the count over the rows (``badge_history.counted_tallies``). On SQLite the
-    rows are stored in key order, without a rowid (migration 0011)."""
+    writes the row. So after a scoring batch the badges read a person's totals instead
+    of counting their whole history, and a tally always equals the count over the rows
+    (``badge_history.counted_tallies``). On SQLite the rows are stored in key order,
+    without a rowid (migration 0011).
+
+    ``next_level_at`` is the tally's gate (``scoring.badges.next_level_at``, migration
+    0013): below it, no count badge measured by this tally alone has a level to give the
+    person. The evaluation after a scoring batch writes it, under the ``gates_version``
+    of the badges it was worked out from, and looks only at tallies that reached it or
+    whose version is not the badges' current one (0: not worked out yet)."""
 
     __tablename__ = "badge_tallies"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -1112,6 +1118,8 @@ class BadgeTally(db.Model):
     )
     fact: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+    next_level_at: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    gates_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 # Lessons ---------------------------------------------------------------------------

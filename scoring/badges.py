@@ -17,6 +17,7 @@ Weeks are the company calendar's (``scoring.windows``): its time zone and week s
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -503,6 +504,45 @@ def who_might_cross(badge: Badge, people: Iterable[tuple[int, frozenset[str], in
         if threshold is not None and value >= threshold:
             found.append(person)
     return found
+
+
+# Gates on tallies ------------------------------------------------------------------
+#
+# A count badge whose value is one tally (shares, clicks, hires, points, lessons) can
+# be crossed only when that tally reaches the next threshold the person does not hold.
+# Stored beside the tally, that threshold lets the evaluation after a scoring batch
+# skip everyone whose tallies are still below theirs, without reading their grants.
+
+# The gate of a tally whose badges the person holds every level of.
+NEVER = 2**63 - 1
+
+
+def tally_fact(badge: Badge) -> str | None:
+    """The one tally that is the badge's value, or None: streaks, placings and measures
+    that add up several facts (referral stages) have no single tally to gate on."""
+    if badge.kind in (CriterionKind.STREAK, CriterionKind.PLACING):
+        return None
+    if badge.measure is Measure.POINTS:
+        return POINTS_LINE
+    assert badge.measure is not None
+    kinds = MEASURED_KINDS[badge.measure]
+    return next(iter(kinds)) if len(kinds) == 1 else None
+
+
+def next_level_at(badges: Iterable[Badge], held: Mapping[str, Iterable[str]]) -> int:
+    """The gate of a tally: the lowest threshold not held (``held``: badge id -> levels)
+    of ``badges``, the badges whose value that tally is; NEVER when all are held."""
+    thresholds = (next_threshold(badge, held.get(badge.id, ())) for badge in badges)
+    return min((t for t in thresholds if t is not None), default=NEVER)
+
+
+def gates_version(badges: Iterable[Badge]) -> int:
+    """A number that changes whenever a gate could: when a badge with a tally is added,
+    retired or given other thresholds. Gates stored under another fingerprint are not
+    trusted. Never 0, which a tally not gated yet carries."""
+    gated = sorted((b.id, fact, b.levels) for b in badges if (fact := tally_fact(b)))
+    digest = hashlib.sha256(repr(gated).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1 | 1
 
 
 def is_quiet(grant: Grant, evaluated_at: datetime) -> bool:

@@ -32,14 +32,17 @@ from typing import Any
 from sqlalchemy import (
     String,
     and_,
+    bindparam,
     case,
     exists,
     func,
     literal,
+    or_,
     select,
     tuple_,
     type_coerce,
     union_all,
+    update,
 )
 
 from app.db import among
@@ -401,6 +404,55 @@ def badge_standings(
             if badge_id in wanted:
                 found[employee_id].held.append((badge_id, held, period))
     return found
+
+
+def tallies_at_their_gates(
+    employee_ids: Collection[int], facts: Collection[str], version: int
+) -> dict[tuple[int, str], int]:
+    """(person, fact) -> gate, of the tallies of ``facts`` that reached their gate, or
+    whose gate was worked out for other badges than ``version``'s (or never): the only
+    tallies that may have a badge level to give. One statement on the primary key."""
+    if not employee_ids or not facts:
+        return {}
+    tally = BadgeTally.__table__.c
+    query = select(tally.employee_id, tally.fact, tally.next_level_at).where(
+        among(tally.employee_id, sorted(employee_ids)),
+        tally.fact.in_(sorted(facts)),
+        or_(tally.value >= tally.next_level_at, tally.gates_version != version),
+    )
+    return {(e, fact): gate for e, fact, gate in db.session.execute(query).all()}
+
+
+def stored_gates(employee_ids: Sequence[int], facts: Collection[str]) -> dict:
+    """(person, fact) -> (gate, version) of these people's tallies of ``facts``."""
+    if not employee_ids or not facts:
+        return {}
+    tally = BadgeTally.__table__.c
+    query = select(tally.employee_id, tally.fact, tally.next_level_at, tally.gates_version).where(
+        _whose(tally.employee_id, employee_ids, (min(employee_ids), max(employee_ids))),
+        tally.fact.in_(sorted(facts)),
+    )
+    wanted = set(employee_ids)  # the range holds people not asked about too
+    return {
+        (e, fact): (gate, version)
+        for e, fact, gate, version in db.session.execute(query)
+        if e in wanted
+    }
+
+
+def set_gates(gates: Mapping[tuple[int, str], int], version: int) -> None:
+    """Store each tally's gate, (person, fact) -> value, worked out under ``version``.
+    In key order, the order the tally triggers lock rows in."""
+    if not gates:
+        return
+    tally = BadgeTally.__table__.c
+    statement = (
+        update(BadgeTally.__table__)
+        .where(tally.employee_id == bindparam("e"), tally.fact == bindparam("f"))
+        .values(next_level_at=bindparam("gate"), gates_version=version)
+    )
+    rows = [{"e": e, "f": fact, "gate": gate} for (e, fact), gate in sorted(gates.items())]
+    db.session.execute(statement, rows)
 
 
 def counted_tallies() -> dict[tuple[int, str], int]:

@@ -19,6 +19,7 @@ change. This module flushes; the jobs commit.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -281,11 +282,23 @@ def _insert(rows: list[dict]) -> int:
     return len(rows)
 
 
-def _evaluate_group(rules: Rules, histories: dict[int, History], now: datetime) -> int:
+def _evaluate_group(
+    rules: Rules, histories: dict[int, History], now: datetime, version: int | None = None
+) -> int:
+    """Grants for a group of the full pass. With the ``version`` of the active badges'
+    gates, the group's gates are brought up to date too (those that changed), so the
+    evaluations after the next scoring batches skip whoever is short of a level."""
     held = _held(list(histories), [row.id for row in rules.rows.values()])
     rows: list[dict] = []
     for employee_id, history in histories.items():
         _write(rules, employee_id, rules.grants(history), held, now, rows)
+    if version is not None:
+        stored = badge_history.stored_gates(list(histories), _gated_facts(rules))
+        grants = [(e, badge_id, level) for badge_id, e, level, _ in held]
+        gates = _gates_after(rules, stored, grants, rows)
+        badge_history.set_gates(
+            {key: gate for key, gate in gates.items() if stored[key] != (gate, version)}, version
+        )
     return _insert(rows)
 
 
@@ -317,6 +330,8 @@ def evaluate_employees(
     rules = Rules.of(active_badges() if badges is None else badges)
     if not rules.parsed:
         return 0
+    # The gates stand for every active badge: after a scoring batch, not for a backfill.
+    version = core.gates_version(rules.parsed) if badges is None and kinds is not None else None
     asked = set(kinds or {}) if employee_ids is None else set(employee_ids)
     if kinds is not None and all(kinds.get(e) is not None for e in asked):
         # Only the badges counting something the batch did: nobody else's can move.
@@ -326,19 +341,30 @@ def evaluate_employees(
             return 0
         rules = Rules({b.id: rules.rows[b.id] for b in moved}, moved, rules.zone, rules.week_start)
     with collection_paused():  # many small rows, none referring to another
-        return _evaluate_batch(rules, asked, now, kinds)
+        return _evaluate_batch(rules, asked, now, kinds, version)
 
 
 def _evaluate_batch(
-    rules: Rules, asked: set[int], now: datetime, kinds: Mapping[int, Collection[str] | None] | None
+    rules: Rules,
+    asked: set[int],
+    now: datetime,
+    kinds: Mapping[int, Collection[str] | None] | None,
+    version: int | None = None,
 ) -> int:
-    standing = badge_history.badge_standings(asked, [row.id for row in rules.rows.values()])
+    """Grants of ``rules`` for ``asked``. With the ``version`` of the active badges'
+    gates, a badge measured by one tally looks only at the people whose tally reached
+    its gate (most people touched by a batch are still short of their next level), and
+    their gates are worked out again afterwards."""
+    looked, gates = set(asked), {}
+    if version is not None:
+        gates = badge_history.tallies_at_their_gates(asked, _gated_facts(rules), version)
+        ungated = [_reads(b) for b in rules.parsed if core.tally_fact(b) is None]
+        looked = {e for e, _ in gates}.union(_who_did(asked, kinds)(set().union(*ungated)))
+    standing = badge_history.badge_standings(looked, [row.id for row in rules.rows.values()])
     candidates = _candidates(rules, standing, now, kinds)
     if candidates:  # only people taking part earn badges
         taking_part = set(badge_history.participants(candidates))
         candidates = {e: left for e, left in candidates.items() if e in taking_part}
-    if not candidates:
-        return 0
     held = {
         (badge_id, employee_id, Level(level), period)
         for employee_id in candidates
@@ -349,7 +375,42 @@ def _evaluate_batch(
     for employee_id, history in badge_history.load_each(needs, until=now).items():
         grants = rules.grants(history, candidates[employee_id])
         _write(rules, employee_id, grants, held, now, rows)
+    if gates:
+        assert version is not None
+        grants = [
+            (e, badge_id, level)
+            for e in {e for e, _ in gates}
+            for badge_id, level, _ in standing[e].held
+        ]
+        badge_history.set_gates(_gates_after(rules, gates, grants, rows), version)
     return _insert(rows)
+
+
+def _gated_facts(rules: Rules) -> set[str]:
+    return {fact for badge in rules.parsed if (fact := core.tally_fact(badge))}
+
+
+def _gates_after(
+    rules: Rules,
+    gates: Iterable[tuple[int, str]],
+    held: Iterable[tuple[int, int, str]],
+    rows: Iterable[dict],
+) -> dict[tuple[int, str], int]:
+    """The gate of each (person, fact) of ``gates``, from the grants the people hold,
+    (person, badge row id, level), and those of ``rows`` about to be made."""
+    slugs = {row.id: slug for slug, row in rules.rows.items()}
+    levels: dict[int, dict[str, set[str]]] = {}
+    made = ((g["employee_id"], g["badge_id"], g["level"]) for g in rows)
+    for e, badge_id, level in itertools.chain(held, made):
+        levels.setdefault(e, {}).setdefault(slugs[badge_id], set()).add(level)
+    measured: dict[str, list[core.Badge]] = {}
+    for badge in rules.parsed:
+        if fact := core.tally_fact(badge):
+            measured.setdefault(fact, []).append(badge)
+    return {
+        (e, fact): core.next_level_at(measured.get(fact, ()), levels.get(e, {}))
+        for e, fact in gates
+    }
 
 
 def _streak_reach(badge: core.Badge, rules: Rules, held: int, moments: list[datetime]) -> int:
@@ -505,8 +566,9 @@ def evaluate_everyone(
     if not rules.parsed:
         return
     needs = core.needs_of(rules.parsed)
+    version = core.gates_version(rules.parsed) if badges is None else None
     for histories in everyone_in_groups(needs, until=now):
-        yield _evaluate_group(rules, histories, now)
+        yield _evaluate_group(rules, histories, now, version)
 
 
 def backfill(badge: Badge, now: datetime | None = None) -> Iterator[int]:

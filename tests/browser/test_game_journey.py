@@ -20,7 +20,6 @@ from sqlalchemy import select
 from app.demo import WINNER_BADGE
 from app.extensions import db
 from app.models import BadgeGrant, Challenge, ChallengeAward, Role, utcnow
-from app.queue import enqueue
 from app.services import badges
 from app.services import rules as rules_service
 from scoring.challenges import ChallengeState
@@ -56,16 +55,6 @@ def _company() -> dict[str, int]:
     return {"lead": lead.id, "lena": lena.id, "item": item.id, "badge": badge.id}
 
 
-def _run(app, run_jobs, *jobs: tuple[str, str]) -> None:
-    """Queue the clock's jobs by name, as the clock does, and let a worker run them."""
-    stamp = utcnow().strftime("%Y%m%d%H%M%S%f")
-    with app.app_context():
-        for function, queue_name in jobs:
-            name = function.rsplit(".", 1)[-1].replace("_", "-")
-            enqueue(function, job_id=f"journey-{name}-{stamp}", queue_name=queue_name)
-    run_jobs()
-
-
 def _fits_the_phone(page, what: str) -> None:
     width = page.evaluate("document.scrollingElement.scrollWidth")
     assert width <= page.evaluate("window.innerWidth"), f"{what} scrolls sideways on a phone"
@@ -75,7 +64,7 @@ def _my_row(page):
     return page.locator("table.board tr.is-me")
 
 
-def test_a_challenge_from_its_start_to_the_prize_on_the_home_page(app, new_page, run_jobs):
+def test_a_challenge_from_its_start_to_the_prize_on_the_home_page(app, new_page, run_scheduled):
     with app.app_context():
         ids = _company()
 
@@ -120,8 +109,8 @@ def test_a_challenge_from_its_start_to_the_prize_on_the_home_page(app, new_page,
     lena.get_by_role("button", name="Get my link").click()
     lena.wait_for_url("**/me/shares/*")
     link = lena.get_by_label("Your tracked link").input_value()
-    _run(app, run_jobs, ("app.jobs.settle_points", "scoring"))
-    _run(app, run_jobs, ("app.jobs.update_challenge_boards", "default"))
+    run_scheduled("app.jobs.settle_points")
+    run_scheduled("app.jobs.update_challenge_boards")
 
     lena.goto(f"/challenges/{challenge_id}")
     assert _my_row(lena).locator("td.rank").inner_text() == "1"
@@ -131,9 +120,9 @@ def test_a_challenge_from_its_start_to_the_prize_on_the_home_page(app, new_page,
     visitor = new_page(user_agent=FIREFOX)
     response = visitor.request.get(link, max_redirects=0)
     assert response.status == 302
-    _run(app, run_jobs, ("app.jobs.process_clicks", "default"))
-    _run(app, run_jobs, ("app.jobs.settle_points", "scoring"))
-    _run(app, run_jobs, ("app.jobs.update_challenge_boards", "default"))
+    run_scheduled("app.jobs.process_clicks")
+    run_scheduled("app.jobs.settle_points")
+    run_scheduled("app.jobs.update_challenge_boards")
 
     # 3. The board moves: the click's point is on it.
     lena.reload()
@@ -147,7 +136,7 @@ def test_a_challenge_from_its_start_to_the_prize_on_the_home_page(app, new_page,
 
     # 4. Past the end and the lateness window, the clock's settlement job runs.
     with time_machine.travel(settle_at + timedelta(minutes=2), tick=True):
-        _run(app, run_jobs, ("app.jobs.settle_challenges", "default"))
+        run_scheduled("app.jobs.settle_challenges")
         with app.app_context():
             challenge = db.session.get(Challenge, challenge_id)
             assert challenge.state is ChallengeState.SETTLED

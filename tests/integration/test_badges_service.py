@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import db, get_redis
-from app.models import AuditEntry, Badge, BadgeGrant, LineKind, Role
+from app.models import AuditEntry, Badge, BadgeGrant, BadgeTally, LineKind, Role
 from app.queue import queue
 from app.services import badges
-from scoring.badges import ONCE_PERIOD, POINTS_LINE, Level, challenge_period
+from scoring.badges import NEVER, ONCE_PERIOD, POINTS_LINE, Level, challenge_period, gates_version
 from scoring.challenges import ChallengeState, Mode
 from scoring.vocabulary import EventKind
 from tests.factories import (
@@ -470,8 +470,10 @@ history = st.lists(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(items=history, batches=st.integers(1, 5))
-def test_incremental_evaluation_gives_what_the_nightly_pass_gives(company, items, batches):
+@given(items=history, batches=st.integers(1, 5), nightly_after=st.integers(0, 5))
+def test_incremental_evaluation_gives_what_the_nightly_pass_gives(
+    company, items, batches, nightly_after
+):
     for table in reversed(db.metadata.sorted_tables):  # each example starts afresh
         db.session.execute(table.delete())
     get_redis().flushdb()
@@ -494,6 +496,8 @@ def test_incremental_evaluation_gives_what_the_nightly_pass_gives(company, items
         for who, kind, _ in batch:
             did.setdefault(people[who].id, {POINTS_LINE}).add(kind)
         badges.evaluate_employees(None, moment, kinds=did)
+        if first // size == nightly_after:  # a full pass on the way sets everyone's gates
+            sum(badges.evaluate_everyone(moment))
     incremental = whose_grants()
     db.session.execute(BadgeGrant.__table__.delete())
     nightly = sum(badges.evaluate_everyone(NOW))
@@ -511,6 +515,56 @@ def whose_grants() -> set[tuple]:
         BadgeGrant.granted_at,
     ).join(Badge, Badge.id == BadgeGrant.badge_id)
     return {tuple(row) for row in db.session.execute(query)}
+
+
+def gate(employee, fact: str) -> tuple[int, int]:
+    query = select(BadgeTally.next_level_at, BadgeTally.gates_version).where(
+        BadgeTally.employee_id == employee.id, BadgeTally.fact == fact
+    )
+    return tuple(db.session.execute(query).one())
+
+
+def current_version() -> int:
+    return gates_version([badges.definition_of(b) for b in badges.active_badges()])
+
+
+def test_a_batch_looks_only_at_tallies_that_reached_their_gate(company):
+    badges.create_badge(None, SHARES)  # bronze at 2 shares, silver at 4
+    version = current_version()
+    ada = person()
+    did = {ada.id: {EventKind.SHARE}}
+    share(ada, NOW - timedelta(days=3))
+    assert gate(ada, EventKind.SHARE) == (0, 0)  # not worked out yet
+    assert badges.evaluate_employees(None, NOW, kinds=did) == 0
+    assert gate(ada, EventKind.SHARE) == (2, version)
+    share(ada, NOW - timedelta(days=2))
+    assert badges.evaluate_employees(None, NOW, kinds=did) == 1
+    assert gate(ada, EventKind.SHARE) == (4, version)
+    # The gate is trusted: below it nobody is looked at, even with a level due (as
+    # here, where it was raised by hand).
+    db.session.execute(update(BadgeTally).values(next_level_at=100))
+    share(ada, NOW - timedelta(days=1, hours=2))
+    share(ada, NOW - timedelta(days=1))
+    assert badges.evaluate_employees(None, NOW, kinds=did) == 0
+    # The nightly pass finds the level all the same and puts the gate right.
+    assert sum(badges.evaluate_everyone(NOW)) == 1
+    assert gate(ada, EventKind.SHARE) == (NEVER, version)
+    assert [level for _, level, *_ in grants(ada)] == [Level.BRONZE, Level.SILVER]
+
+
+def test_gates_worked_out_for_other_thresholds_are_not_trusted(company):
+    badges.create_badge(None, SHARES)
+    ada = person()
+    did = {ada.id: {EventKind.SHARE}}
+    for days in (5, 4):
+        share(ada, NOW - timedelta(days=days))
+    assert badges.evaluate_employees(None, NOW, kinds=did) == 1
+    assert gate(ada, EventKind.SHARE)[0] == 4
+    # HR lowers silver to 3: the next batch looks at Ada again, though 3 < her gate.
+    badges.update_badge(None, badges.active_badges()[0], {"levels": {"bronze": 2, "silver": 3}})
+    share(ada, NOW - timedelta(days=3))
+    assert badges.evaluate_employees(None, NOW, kinds=did) == 1
+    assert gate(ada, EventKind.SHARE) == (NEVER, current_version())
 
 
 def test_after_a_scoring_batch_only_the_badges_on_what_each_did_are_looked_at(company):

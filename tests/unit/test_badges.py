@@ -12,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scoring.badges import (
+    LESSON_FACT,
+    NEVER,
     POINTS_LINE,
     Badge,
     BadgeDefinitionError,
@@ -26,8 +28,10 @@ from scoring.badges import (
     current_value,
     describe_streak,
     evaluate,
+    gates_version,
     is_quiet,
     might_cross,
+    next_level_at,
     next_step,
     next_threshold,
     parse_badge,
@@ -35,6 +39,7 @@ from scoring.badges import (
     person_level,
     progress,
     streak,
+    tally_fact,
     week_of,
     who_might_cross,
 )
@@ -512,6 +517,54 @@ def test_only_a_value_reaching_the_next_level_not_held_might_cross(
     # Many people at once decide the same, each in the order given.
     crowd = [(7, frozenset(held), value), (8, frozenset(held), value)]
     assert who_might_cross(definition, crowd) == ([7, 8] if expected else [])
+
+
+@pytest.mark.parametrize(
+    ("definition", "fact"),
+    [
+        (SHARER, SHARE),
+        (POINTS, POINTS_LINE),
+        (badge(kind="first", measure="clicks"), CLICK),
+        (badge(kind="count", measure="hires", levels={"bronze": 1}), HIRED),
+        (badge(kind="count", measure="lessons", levels={"bronze": 2}), LESSON_FACT),
+        # Several facts add up: no one tally is the value.
+        (badge(kind="count", measure="referral_stages", levels={"bronze": 3}), None),
+        (badge(kind="streak", levels={"bronze": 2}), None),
+        (badge(kind="placing", levels={"bronze": 1}, top=3), None),
+    ],
+)
+def test_a_badge_measured_by_one_tally_names_it(definition, fact):
+    assert tally_fact(definition) == fact
+
+
+FIRST_CLICK = badge(id="c1", kind="first", measure="clicks")
+CLICKS = badge(id="c", kind="count", measure="clicks", levels={"bronze": 5, "silver": 50})
+
+
+@pytest.mark.parametrize(
+    ("held", "gate"),
+    [
+        ({}, 1),  # the first click is the nearest level
+        ({"c1": ["once"]}, 5),
+        ({"c1": ["once"], "c": ["bronze"]}, 50),
+        ({"c": ["bronze"]}, 1),  # a level missed below one held still counts
+        ({"c1": ["once"], "c": ["bronze", "silver"]}, NEVER),
+    ],
+)
+def test_a_tally_s_gate_is_the_nearest_level_not_held_of_its_badges(held, gate):
+    assert next_level_at([FIRST_CLICK, CLICKS], held) == gate
+    assert next_level_at([], {}) == NEVER
+
+
+def test_the_gates_version_changes_with_what_a_gate_is_worked_out_from():
+    version = gates_version([FIRST_CLICK, CLICKS, STREAK])
+    assert 0 < version < 2**63  # never "not worked out", and fits a signed 64-bit column
+    assert gates_version([CLICKS, FIRST_CLICK]) == version  # in any order
+    assert gates_version([FIRST_CLICK, CLICKS]) == version  # streaks have no gate
+    assert gates_version([FIRST_CLICK, CLICKS, replace(STREAK, name="Weeks")]) == version
+    moved = badge(id="c", kind="count", measure="clicks", levels={"bronze": 4, "silver": 50})
+    for other in ([FIRST_CLICK], [FIRST_CLICK, moved], [FIRST_CLICK, CLICKS, SHARER]):
+        assert gates_version(other) != version
 
 
 def test_the_next_step_is_the_lowest_level_not_held_with_the_one_before_it():
