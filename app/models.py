@@ -38,6 +38,8 @@ from scoring.badges import Level as BadgeLevel
 from scoring.challenges import ChallengeState, Metric, Mode, ScopeKind
 from scoring.clicks import ClickKind
 from scoring.names import name_key as fold_name
+from scoring.notifications import Channel as NotificationChannel
+from scoring.notifications import Kind as NotificationKind
 from scoring.participation import Network, Presence, is_participating
 from scoring.referrals import ReferralOutcome
 from scoring.vocabulary import Channel, EventKind, ReferralStage
@@ -1168,3 +1170,54 @@ class LessonCompletion(db.Model):
         ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
     )
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Notifications ---------------------------------------------------------------------
+
+
+class Notification(db.Model):
+    """Something told to one person in their inbox: a badge earned, a decision on a
+    redemption. Written in the transaction of what caused it,
+    once per ``key`` (what it is about, as "badge_grant:12"), so a job that runs twice
+    tells nobody twice. The words are kept as they were when it was written."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("employee_id", "key"),
+        db.Index("ix_notifications_employee_id_id", "employee_id", "id"),
+        # The unread count in every page's navigation reads only unread rows.
+        db.Index(
+            "ix_notifications_unread",
+            "employee_id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind, "notification_kind"))
+    key: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(500), default="")
+    link: Mapped[str | None] = mapped_column(String(300))  # a path inside Chorus
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationChoice(db.Model):
+    """A person's own choice for one kind of notification on one channel; what they
+    have not chosen follows ``scoring.notifications.DEFAULT_CHANNELS``."""
+
+    __tablename__ = "notification_choices"
+
+    employee_id: Mapped[int] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[NotificationKind] = mapped_column(
+        _enum(NotificationKind, "notification_kind"), primary_key=True
+    )
+    channel: Mapped[NotificationChannel] = mapped_column(
+        _enum(NotificationChannel, "notification_channel"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column()

@@ -14,6 +14,10 @@ def base_url() -> str:
     return current_app.config["BASE_URL"].rstrip("/")
 
 
+def path_for(endpoint: str, **values) -> str:
+    """The path of a page, with or without a request (jobs store links too)."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
 def absolute_url(endpoint: str, **values) -> str:
-    adapter = current_app.url_map.bind("localhost")
-    return base_url() + adapter.build(endpoint, values)
+    return base_url() + path_for(endpoint, **values)

@@ -538,7 +538,7 @@ def next_level_at(badges: Iterable[Badge], held: Mapping[str, Iterable[str]]) ->
 
 def gates_version(badges: Iterable[Badge]) -> int:
     """A number that changes whenever a gate could: when a badge with a tally is added,
-    retired or given other thresholds. Gates stored under another fingerprint are not
+    retired or given other thresholds. Gates stored under another version are not
     trusted. Never 0, which a tally not gated yet carries."""
     gated = sorted((b.id, fact, b.levels) for b in badges if (fact := tally_fact(b)))
     digest = hashlib.sha256(repr(gated).encode()).digest()
@@ -658,6 +658,14 @@ def _by_level(badge: Badge, first: str, rest: str) -> str:
     parts = [f"{first} for {badge.levels[0][0].value}"]
     parts += [f"{threshold:,} for {level.value}" for level, threshold in badge.levels[1:]]
     return rest.join([", ".join(parts[:-1]), parts[-1]])
+
+
+def earned_words(name: str, level: str) -> str:
+    """What a person is told of a grant: "You earned First share", "You earned the
+    Silver level of Sharer"."""
+    if level == Level.ONCE:
+        return f"You earned {name}"
+    return f"You earned the {str(level).capitalize()} level of {name}"
 
 
 def describe_badge(badge: Badge) -> str:

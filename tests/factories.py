@@ -39,6 +39,8 @@ from app.models import (
     LessonCompletion,
     LineKind,
     NetworkPolicy,
+    Notification,
+    NotificationChoice,
     Pledge,
     Redemption,
     RedemptionState,
@@ -59,6 +61,8 @@ from app.models import (
 )
 from scoring.badges import Level
 from scoring.challenges import Metric, Mode, ScopeKind
+from scoring.notifications import Channel as NotificationChannel
+from scoring.notifications import Kind as NotificationKind
 from scoring.participation import Network, Presence
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 
@@ -490,3 +494,28 @@ class LessonCompletionFactory(BaseFactory):
 
     lesson_id = factory.LazyFunction(lambda: LessonFactory().id)
     employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+
+
+class NotificationFactory(BaseFactory):
+    """An unread notification in a person's inbox."""
+
+    class Meta:
+        model = Notification
+
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    kind = NotificationKind.BADGE_EARNED
+    key = factory.Sequence(lambda n: f"badge:{n}:once:all")
+    title = factory.Sequence(lambda n: f"You earned Badge {n}")
+    link = "/badges/mine"
+
+
+class NotificationChoiceFactory(BaseFactory):
+    """Someone who chose no mail about decisions on their redemptions."""
+
+    class Meta:
+        model = NotificationChoice
+
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    kind = NotificationKind.REDEMPTION_DECIDED
+    channel = NotificationChannel.EMAIL
+    enabled = False

@@ -28,6 +28,7 @@ from app.api import (
     leaderboards,
     lessons,
     me,
+    notifications,
     points,
     policy,
     reference,
@@ -45,6 +46,7 @@ from app.extensions import api
 # Every API blueprint, in the order of the OpenAPI document.
 BLUEPRINTS: list[Blueprint] = [
     me.bp,
+    notifications.bp,
     guidelines.bp,
     company.bp,
     teams.bp,

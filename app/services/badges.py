@@ -33,7 +33,7 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import after_commit, db
 from app.models import Badge, BadgeGrant, Employee, utcnow
 from app.queue import enqueue
-from app.services import audit, badge_history, ledger
+from app.services import audit, badge_history, ledger, notifications
 from app.services.badge_history import (
     History,
     collection_paused,
@@ -42,6 +42,8 @@ from app.services.badge_history import (
 )
 from app.services.calendar import company_calendar
 from app.services.names import flush_unique, same_name_as
+from app.services.notifications import Told
+from app.urls import path_for
 from scoring import badges as core
 from scoring.badges import (
     ONCE_PERIOD,
@@ -52,6 +54,7 @@ from scoring.badges import (
     Progress,
     Streak,
 )
+from scoring.notifications import Kind as NotificationKind
 from scoring.vocabulary import EventKind
 
 # What a settled challenge placing is to ``evaluate_employees``' ``kinds``.
@@ -272,6 +275,24 @@ def _write(
         )
 
 
+def _insert_and_announce(rules: Rules, rows: list[dict]) -> int:
+    """Write the grants, and tell each person of theirs that are not quiet (their key
+    is the grant's: a grant written before was told before)."""
+    names = {row.id: row.name for row in rules.rows.values()}
+    notifications.tell(
+        Told(
+            g["employee_id"],
+            NotificationKind.BADGE_EARNED,
+            key=f"badge:{g['badge_id']}:{g['level']}:{g['period']}",
+            title=core.earned_words(names[g["badge_id"]], g["level"]),
+            link=path_for("badge_pages.mine"),
+        )
+        for g in rows
+        if not g["quiet"]
+    )
+    return _insert(rows)
+
+
 def _insert(rows: list[dict]) -> int:
     for start in range(0, len(rows), INSERT_CHUNK):
         bulk_insert(
@@ -299,7 +320,7 @@ def _evaluate_group(
         badge_history.set_gates(
             {key: gate for key, gate in gates.items() if stored[key] != (gate, version)}, version
         )
-    return _insert(rows)
+    return _insert_and_announce(rules, rows)
 
 
 def evaluate_employees(
@@ -383,7 +404,7 @@ def _evaluate_batch(
             for badge_id, level, _ in standing[e].held
         ]
         badge_history.set_gates(_gates_after(rules, gates, grants, rows), version)
-    return _insert(rows)
+    return _insert_and_announce(rules, rows)
 
 
 def _gated_facts(rules: Rules) -> set[str]:

@@ -25,6 +25,7 @@ from app.models import (
     LedgerLine,
     Lesson,
     LessonCompletion,
+    Notification,
     Pledge,
     Redemption,
     Role,
@@ -33,7 +34,7 @@ from app.models import (
     new_login_nonce,
     utcnow,
 )
-from app.services import audit, team_rewards
+from app.services import audit, notifications, team_rewards
 from app.services.board_membership import follow_on_boards
 from app.services.names import flush_unique, same_name_as
 from app.services.people import active_admin_count, normalize_email
@@ -266,6 +267,20 @@ def export_personal_data(employee: Employee) -> dict[str, Any]:
             )
         ],
         **_game_records(employee, iso),
+        "notifications": [
+            {"at": iso(n.created_at), "title": n.title, "body": n.body, "read_at": iso(n.read_at)}
+            for n in db.session.scalars(
+                select(Notification)
+                .where(Notification.employee_id == employee.id)
+                .order_by(Notification.id)
+            )
+        ],
+        "notification_choices": [
+            {"kind": kind.value, "channel": channel.value, "on": on}
+            for (kind, channel), on in sorted(
+                notifications.choices_of([employee.id])[employee.id].items()
+            )
+        ],
     }
 
 
@@ -385,6 +400,7 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
     )
     for token in db.session.scalars(select(ApiToken).where(ApiToken.owner_id == employee.id)):
         db.session.delete(token)
+    notifications.forget(employee)  # what they were told, and how they chose to hear
     # The audit trail stays, but the person's name and address leave it too.
     about_them = select(AuditEntry).where(
         AuditEntry.target_type == Employee.__tablename__, AuditEntry.target_id == employee.id

@@ -26,9 +26,11 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.mail import send_mail
 from app.models import Employee, Redemption, RedemptionState, Reward, utcnow
-from app.services import audit, content, ledger
+from app.services import audit, content, ledger, notifications
 from app.services.calendar import company_calendar
 from app.services.names import flush_unique, same_name_as
+from app.services.notifications import Told
+from app.urls import path_for
 from rewards.redemptions import (
     COUNTED,
     REFUNDED,
@@ -43,6 +45,8 @@ from rewards.redemptions import (
     reward_problems,
     sources,
 )
+from scoring.notifications import Channel as NotificationChannel
+from scoring.notifications import Kind as NotificationKind
 
 NOTE_MAX = 300
 REWARD_FIELDS = (
@@ -517,13 +521,30 @@ def notify_decision(redemption_id: int) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     employee = redemption.employee
-    if marked != 1 or redemption.state not in NOTIFIED or not employee.is_active:
+    if marked != 1 or redemption.state not in NOTIFIED:
         return False
-    note = f"\n\n{redemption.decision_note}" if redemption.decision_note else ""
+    name, note = redemption.reward.name, redemption.decision_note
+    words = f"{name} ({redemption.points} points) {DECISION_WORDS[redemption.state]}."
+    notifications.tell(
+        [
+            Told(
+                employee.id,
+                NotificationKind.REDEMPTION_DECIDED,
+                key=f"redemption:{redemption.id}:{redemption.state.value}",
+                title=f"Your reward: {name}",
+                body=f"Your redemption of {words}" + (f" {note}" if note else ""),
+                link=path_for("reward_pages.my_redemptions"),
+            )
+        ]
+    )
+    kind, email = NotificationKind.REDEMPTION_DECIDED, NotificationChannel.EMAIL
+    if employee.id not in notifications.recipients([employee.id], kind, email):
+        return False
     send_mail(
         employee.email,
-        f"Your reward: {redemption.reward.name}",
-        f"Hello {employee.name},\n\nyour redemption of {redemption.reward.name} "
-        f"({redemption.points} points) {DECISION_WORDS[redemption.state]}.{note}\n",
+        f"Your reward: {name}",
+        f"Hello {employee.name},\n\nyour redemption of {words}"
+        + (f"\n\n{note}" if note else "")
+        + "\n",
     )
     return True

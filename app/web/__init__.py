@@ -15,6 +15,7 @@ from app.web import (
     home,
     hr,
     inbound_feeds,
+    inbox,
     leaderboards,
     lessons,
     pages,
@@ -32,6 +33,7 @@ from app.web import (
 def register_pages(app: Flask) -> None:
     for module in (
         home, auth, participation, profile, hr, admin,  # people and participation
+        inbox,
         content, policy, inbound_feeds,  # the content hub
         feed, shares,  # sharing (tracked links are a fast path: app.fast_paths)
         referrals,

@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.errors import ChorusError
 from app.extensions import db
 from app.models import Employee, Role
+from app.services import notifications
 from app.services.calendar import company_calendar
 from scoring.participation import Network
 from scoring.vocabulary import CHANNEL_LABELS, Channel
@@ -35,7 +36,13 @@ def init_templates(app: Flask) -> None:
         Role=Role,
         LONG_TIME=LONG_TIME,
         company_zone=company_zone,
+        unread_notifications=unread_notifications,
     )
+
+
+def unread_notifications() -> int:
+    """The signed-in person's unread count, for the navigation."""
+    return notifications.unread_count(me()) if current_user.is_authenticated else 0
 
 
 def me() -> Employee:

@@ -390,9 +390,12 @@ def test_export_my_data(app: Flask, me: Caller):
         "lessons",
         "pledges",
         "challenges_organised",
+        "notifications",
+        "notification_choices",
     }
     assert data["badges"] == []
     assert data["pledges"] == []
+    assert data["notifications"] == data["notification_choices"] == []
 
 
 def test_my_export_holds_my_badges_and_lessons(app: Flask, me: Caller):

@@ -1,0 +1,155 @@
+"""Each person's inbox, and their choices of what reaches them where.
+
+``tell`` writes notifications in the caller's transaction, for the people whose
+choices (``scoring.notifications.channels_for``) put that kind in their inbox, once
+per person and key: the job or request that caused it may run twice and tells nobody
+twice. Reading and marking read are the person's own: every function here takes the
+employee whose inbox it is, and no id reaches another person's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+
+from app.db import among, insert, insert_ignoring_conflicts
+from app.extensions import db
+from app.models import Employee, Notification, NotificationChoice, utcnow
+from scoring.notifications import Channel, Kind, channels_for
+from scoring.participation import is_participating
+
+PAGE = 30  # notifications per page of the inbox
+INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Told:
+    """One notification to write: for whom, what about (``key``), and its words."""
+
+    employee_id: int
+    kind: Kind
+    key: str
+    title: str
+    body: str = ""
+    link: str | None = None
+
+
+def choices_of(employee_ids: Sequence[int]) -> dict[int, dict[tuple[Kind, Channel], bool]]:
+    """Each person's own choices; people who chose nothing map to {}."""
+    found: dict[int, dict[tuple[Kind, Channel], bool]] = {e: {} for e in employee_ids}
+    if employee_ids:
+        query = select(
+            NotificationChoice.employee_id,
+            NotificationChoice.kind,
+            NotificationChoice.channel,
+            NotificationChoice.enabled,
+        ).where(among(NotificationChoice.employee_id, list(employee_ids)))
+        for employee_id, kind, channel, enabled in db.session.execute(query):
+            found[employee_id][(kind, channel)] = enabled
+    return found
+
+
+def recipients(employee_ids: Iterable[int], kind: Kind, channel: Channel) -> set[int]:
+    """Of ``employee_ids``, those a notification of ``kind`` reaches on ``channel``."""
+    people = sorted(set(employee_ids))
+    if not people:
+        return set()
+    query = select(Employee.id, Employee.opted_in_at, Employee.active, Employee.erased_at).where(
+        among(Employee.id, people)
+    )
+    taking_part = {
+        e
+        for e, opted_in_at, active, erased_at in db.session.execute(query)
+        if is_participating(opted_in_at, bool(active and erased_at is None))
+    }
+    choices = choices_of(sorted(taking_part))
+    return {e for e in taking_part if channel in channels_for(kind, choices[e], True)}
+
+
+def tell(told: Iterable[Told], now: datetime | None = None) -> int:
+    """Write each notification to its person's inbox if their choices want it there;
+    returns how many were new (a key already told is skipped)."""
+    told = list(told)
+    by_kind: dict[Kind, set[int]] = {}
+    for item in told:
+        by_kind.setdefault(item.kind, set()).add(item.employee_id)
+    wanted = {kind: recipients(people, kind, Channel.IN_APP) for kind, people in by_kind.items()}
+    now = now or utcnow()
+    rows = [
+        {
+            "employee_id": item.employee_id,
+            "kind": item.kind,
+            "key": item.key,
+            "title": item.title[:200],
+            "body": item.body[:500],
+            "link": item.link,
+            "created_at": now,
+        }
+        for item in told
+        if item.employee_id in wanted[item.kind]
+    ]
+    return sum(
+        insert_ignoring_conflicts(Notification, rows[start : start + INSERT_CHUNK])
+        for start in range(0, len(rows), INSERT_CHUNK)
+    )
+
+
+def inbox(employee: Employee, before: int | None = None, limit: int = PAGE) -> list[Notification]:
+    """The person's notifications, newest first; ``before`` (an id) pages back."""
+    query = select(Notification).where(Notification.employee_id == employee.id)
+    if before is not None:
+        query = query.where(Notification.id < before)
+    return list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+def unread_count(employee: Employee) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.employee_id == employee.id, Notification.read_at.is_(None))
+    )
+
+
+def mark_read(employee: Employee, ids: Iterable[int] | None = None) -> int:
+    """Mark the person's notifications with these ids (all of them when None) read;
+    returns how many were unread. Ids of other people's rows change nothing."""
+    statement = update(Notification).where(
+        Notification.employee_id == employee.id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        ids = sorted(set(ids))
+        if not ids:
+            return 0
+        statement = statement.where(among(Notification.id, ids))
+    result = db.session.execute(
+        statement.values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def set_choices(employee: Employee, changes: Mapping[tuple[Kind, Channel], bool]) -> None:
+    """Store the person's choices, (kind, channel) -> on or off, over earlier ones."""
+    if not changes:
+        return
+    rows = [
+        {"employee_id": employee.id, "kind": kind, "channel": channel, "enabled": enabled}
+        for (kind, channel), enabled in sorted(changes.items())
+    ]
+    statement = insert(NotificationChoice).values(rows)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["employee_id", "kind", "channel"],
+            set_={"enabled": statement.excluded.enabled},
+        )
+    )
+
+
+def forget(employee: Employee) -> None:
+    """Erasure: the person's inbox and choices go."""
+    db.session.execute(delete(Notification).where(Notification.employee_id == employee.id))
+    db.session.execute(
+        delete(NotificationChoice).where(NotificationChoice.employee_id == employee.id)
+    )

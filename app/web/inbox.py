@@ -1,0 +1,86 @@
+"""The inbox page: what Chorus told the signed-in employee, newest first, marked read
+when opened or all at once; and their choices of what reaches them where."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from app.auth import requires_role
+from app.errors import InvalidInput
+from app.extensions import db
+from app.models import Notification, Role
+from app.schemas.notifications import settings_json
+from app.services import notifications
+from app.web.pages import me
+from scoring.notifications import CHANNEL_LABELS, Channel, Kind
+
+bp = Blueprint("inbox_pages", __name__)
+
+
+@bp.get("/inbox")
+@requires_role(Role.EMPLOYEE)
+def inbox():
+    before = request.args.get("before", type=int)
+    items = notifications.inbox(me(), before=before, limit=notifications.PAGE + 1)
+    older = items[-2].id if len(items) > notifications.PAGE else None
+    return render_template(
+        "inbox/index.html",
+        items=items[: notifications.PAGE],
+        older=older,
+        paged=before is not None,
+        unread=notifications.unread_count(me()),
+    )
+
+
+@bp.post("/inbox/<int:notification_id>/open")
+@requires_role(Role.EMPLOYEE)
+def open_notification(notification_id: int):
+    """Mark it read and go where it points (only a path inside Chorus)."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.employee_id != me().id:
+        abort(404)
+    notifications.mark_read(me(), [notification.id])
+    link = notification.link or ""
+    safe = link.startswith("/") and not link.startswith("//")
+    return redirect(link if safe else url_for("inbox_pages.inbox"))
+
+
+@bp.post("/inbox/read-all")
+@requires_role(Role.EMPLOYEE)
+def read_all():
+    marked = notifications.mark_read(me())
+    flash(f"Marked {marked} read." if marked else "Nothing was unread.", "success")
+    return redirect(url_for("inbox_pages.inbox"))
+
+
+@bp.route("/inbox/settings", methods=["GET", "POST"])
+@requires_role(Role.EMPLOYEE)
+def settings():
+    employee = me()
+    if request.method == "POST":
+        offered = settings_json({})["settings"]
+        unknown = set(request.form) - {"csrf_token"} - {_field(s) for s in offered}
+        if unknown:
+            raise InvalidInput(
+                "These settings do not exist.",
+                errors={f: ["Unknown field."] for f in sorted(unknown)},
+            )
+        notifications.set_choices(
+            employee, {(s["kind"], s["channel"]): _field(s) in request.form for s in offered}
+        )
+        flash("Saved: this is what reaches you now.", "success")
+        return redirect(url_for("inbox_pages.settings"))
+    current = settings_json(notifications.choices_of([employee.id])[employee.id])["settings"]
+    return render_template(
+        "inbox/settings.html",
+        settings=current,
+        field=_field,
+        channel_labels=CHANNEL_LABELS,
+        channels=list(Channel),
+        kinds=list(Kind),
+    )
+
+
+def _field(setting: dict) -> str:
+    """The form field of one (kind, channel): a checkbox, present when on."""
+    return f"{setting['kind'].value}.{setting['channel'].value}"

@@ -1,0 +1,77 @@
+"""The inbox page: the unread count in the navigation, opening marks read and goes
+where it points, nobody opens another's, and the settings page keeps choices."""
+
+from __future__ import annotations
+
+from app.extensions import db
+from app.models import Employee, Role
+from app.services import notifications
+from app.services.notifications import Told
+from scoring.notifications import Channel, Kind
+from tests.conftest import csrf_token
+from tests.factories import EmployeeFactory
+
+
+def _post(client, path: str, data: dict | None = None):
+    return client.post(path, data={"csrf_token": csrf_token(client, "/inbox"), **(data or {})})
+
+
+def _tell(app, employee_id: int, key: str, link: str | None = "/badges/mine") -> int:
+    with app.app_context():
+        notifications.tell([Told(employee_id, Kind.BADGE_EARNED, key, f"Earned {key}", link=link)])
+        db.session.commit()
+        return max(n.id for n in notifications.inbox(_employee(employee_id)))
+
+
+def _employee(employee_id: int) -> Employee:
+    return db.session.get(Employee, employee_id)
+
+
+def test_the_navigation_counts_unread_and_opening_marks_read(app, client, login):
+    me = login(Role.EMPLOYEE, opted_in=True)
+    first = _tell(app, me.id, "a")
+    _tell(app, me.id, "b")
+    page = client.get("/inbox").get_data(as_text=True)
+    assert 'aria-label="2 unread"' in page
+    assert page.index("Earned b") < page.index("Earned a")  # newest first
+    response = _post(client, f"/inbox/{first}/open")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/badges/mine"
+    assert 'aria-label="1 unread"' in client.get("/feed").get_data(as_text=True)
+    assert _post(client, "/inbox/read-all").status_code == 302
+    assert "unread" not in client.get("/feed").get_data(as_text=True).split("</nav>")[0]
+
+
+def test_a_link_that_leaves_chorus_is_not_followed_and_another_s_item_is_not_found(
+    app, client, login
+):
+    me = login(Role.EMPLOYEE, opted_in=True)
+    odd = _tell(app, me.id, "odd", link="//elsewhere.example/")
+    assert _post(client, f"/inbox/{odd}/open").headers["Location"] == "/inbox"
+    with app.app_context():
+        other = EmployeeFactory(opted_in=True).id
+    theirs = _tell(app, other, "theirs")
+    assert _post(client, f"/inbox/{theirs}/open").status_code == 404
+    with app.app_context():
+        assert notifications.unread_count(_employee(other)) == 1
+
+
+def test_settings_save_what_is_ticked_and_refuse_unknown_fields(app, client, login):
+    me = login(Role.EMPLOYEE, opted_in=True)
+    page = client.get("/inbox/settings").get_data(as_text=True)
+    assert page.count('type="checkbox"') == 3
+    assert 'name="redemption_decided.email" checked' in page
+    # Untick the mail; the two inbox boxes stay ticked.
+    ticked = {"badge_earned.in_app": "on", "redemption_decided.in_app": "on"}
+    assert _post(client, "/inbox/settings", ticked).status_code == 302
+    with app.app_context():
+        assert notifications.choices_of([me.id])[me.id] == {
+            (Kind.BADGE_EARNED, Channel.IN_APP): True,
+            (Kind.REDEMPTION_DECIDED, Channel.IN_APP): True,
+            (Kind.REDEMPTION_DECIDED, Channel.EMAIL): False,
+        }
+    refused = _post(client, "/inbox/settings", {**ticked, "badge_earned.email": "on"})
+    assert refused.status_code == 422
+    assert "These settings do not exist." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert len(notifications.choices_of([me.id])[me.id]) == 3
