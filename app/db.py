@@ -105,12 +105,13 @@ def among(column, values: Collection) -> ColumnElement[bool]:
     return column.in_(list(values))
 
 
-def bulk_insert(table: Table, rows: Sequence[dict[str, Any]], on_conflict=None) -> None:
-    """Insert many rows in one statement per batch. ``on_conflict(statement)`` adds the
-    ON CONFLICT clause. PostgreSQL gets one array per column and unnests them (a short
-    statement, compiled and parsed once); SQLite an executemany of one cached INSERT."""
+def bulk_insert(table: Table, rows: Sequence[dict[str, Any]], on_conflict=None) -> int:
+    """Insert many rows in one statement per batch; returns how many were inserted (not
+    skipped by ``on_conflict(statement)``, which adds the ON CONFLICT clause).
+    PostgreSQL gets one array per column and unnests them (a short statement, compiled
+    and parsed once); SQLite an executemany of one cached INSERT."""
     if not rows:
-        return
+        return 0
     postgres = on_postgresql()
     if postgres:
         names = list(rows[0])
@@ -120,7 +121,7 @@ def bulk_insert(table: Table, rows: Sequence[dict[str, Any]], on_conflict=None) 
         statement = sqlite.insert(table)
     if on_conflict is not None:
         statement = on_conflict(statement)
-    db.session.execute(statement, None if postgres else list(rows))
+    return db.session.execute(statement, None if postgres else list(rows)).rowcount
 
 
 def _quoted(value: str) -> str:

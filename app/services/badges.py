@@ -279,13 +279,14 @@ def _insert_and_announce(rules: Rules, rows: list[dict]) -> int:
     """Write the grants, and tell each person of theirs that are not quiet (their key
     is the grant's: a grant written before was told before)."""
     names = {row.id: row.name for row in rules.rows.values()}
+    mine = path_for("badge_pages.mine")
     notifications.tell(
         Told(
             g["employee_id"],
             NotificationKind.BADGE_EARNED,
             key=f"badge:{g['badge_id']}:{g['level']}:{g['period']}",
             title=core.earned_words(names[g["badge_id"]], g["level"]),
-            link=path_for("badge_pages.mine"),
+            link=mine,
         )
         for g in rows
         if not g["quiet"]

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 
-from app.db import among, insert, insert_ignoring_conflicts
+from app.db import among, bulk_insert, insert
 from app.extensions import db
 from app.models import Employee, Notification, NotificationChoice, utcnow
 from scoring.notifications import Channel, Kind, channels_for
@@ -92,9 +92,13 @@ def tell(told: Iterable[Told], now: datetime | None = None) -> int:
         if item.employee_id in wanted[item.kind]
     ]
     return sum(
-        insert_ignoring_conflicts(Notification, rows[start : start + INSERT_CHUNK])
+        bulk_insert(Notification.__table__, rows[start : start + INSERT_CHUNK], _skip_told)
         for start in range(0, len(rows), INSERT_CHUNK)
     )
+
+
+def _skip_told(statement):
+    return statement.on_conflict_do_nothing(index_elements=["employee_id", "key"])
 
 
 def inbox(employee: Employee, before: int | None = None, limit: int = PAGE) -> list[Notification]:
