@@ -121,6 +121,8 @@ def bulk_insert(table: Table, rows: Sequence[dict[str, Any]], on_conflict=None) 
         statement = sqlite.insert(table)
     if on_conflict is not None:
         statement = on_conflict(statement)
+    # The count is kept for INSERTs only when asked (SQLAlchemy keeps it for UPDATEs).
+    statement = statement.execution_options(preserve_rowcount=True)
     return db.session.execute(statement, None if postgres else list(rows)).rowcount
 
 
