@@ -16,6 +16,7 @@ from app.models import (
     AllowedDomain,
     AuditEntry,
     Badge,
+    BadgeGrant,
     Challenge,
     ClickKind,
     ClickRecord,
@@ -25,6 +26,7 @@ from app.models import (
     Interest,
     LedgerLine,
     LessonCompletion,
+    Notification,
     Redemption,
     ReferralProgramme,
     RewardKind,
@@ -42,6 +44,7 @@ from app.services import (
     events,
     ledger,
     lessons,
+    notifications,
     participation,
     people,
     redemptions,
@@ -794,4 +797,28 @@ def load_demo_game_since() -> dict[str, int]:
         mark = _date_audit(mark, at)
         pledges += 1
     grants = sum(badges.evaluate_everyone(now))
+    _inbox_back_then(now)
     return {"pledges": pledges, "grants": grants}
+
+
+def _inbox_back_then(now: datetime) -> None:
+    """What the demo's people were told as its history happened: each badge and each
+    decision on a redemption in their inbox, dated when it came, and read a few hours
+    later when that was more than two days ago."""
+    grants = db.session.execute(
+        select(BadgeGrant, Badge.name).join(Badge, Badge.id == BadgeGrant.badge_id)
+    ).all()
+    notifications.tell(
+        badges.grant_told(g.employee_id, g.badge_id, name, g.level, g.period, at=g.granted_at)
+        for g, name in grants
+    )
+    decided = select(Redemption).where(Redemption.state.in_(redemptions.NOTIFIED))
+    notifications.tell(
+        redemptions.decision_told(r, at=r.decided_at) for r in db.session.scalars(decided)
+    )
+    old = select(Notification).where(
+        Notification.read_at.is_(None), Notification.created_at < now - timedelta(days=2)
+    )
+    for notification in db.session.scalars(old):
+        notification.read_at = notification.created_at + timedelta(hours=3)
+    db.session.flush()

@@ -279,19 +279,40 @@ def _insert_and_announce(rules: Rules, rows: list[dict]) -> int:
     """Write the grants, and tell each person of theirs that are not quiet (their key
     is the grant's: a grant written before was told before)."""
     names = {row.id: row.name for row in rules.rows.values()}
-    mine = path_for("badge_pages.mine")
+    link = path_for("badge_pages.mine")  # once: building a path costs more than the row
     notifications.tell(
-        Told(
+        grant_told(
             g["employee_id"],
-            NotificationKind.BADGE_EARNED,
-            key=f"badge:{g['badge_id']}:{g['level']}:{g['period']}",
-            title=core.earned_words(names[g["badge_id"]], g["level"]),
-            link=mine,
+            g["badge_id"],
+            names[g["badge_id"]],
+            g["level"],
+            g["period"],
+            link=link,
         )
         for g in rows
         if not g["quiet"]
     )
     return _insert(rows)
+
+
+def grant_told(
+    employee_id: int,
+    badge_id: int,
+    name: str,
+    level: str,
+    period: str,
+    at: datetime | None = None,
+    link: str | None = None,
+) -> Told:
+    """The inbox's words for a grant; its key is the grant's own."""
+    return Told(
+        employee_id,
+        NotificationKind.BADGE_EARNED,
+        key=f"badge:{badge_id}:{level}:{period}",
+        title=core.earned_words(name, level),
+        link=link or path_for("badge_pages.mine"),
+        at=at,
+    )
 
 
 def _insert(rows: list[dict]) -> int:

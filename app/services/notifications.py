@@ -35,6 +35,7 @@ class Told:
     title: str
     body: str = ""
     link: str | None = None
+    at: datetime | None = None  # when it happened, if not now (the demo's history)
 
 
 def choices_of(employee_ids: Sequence[int]) -> dict[int, dict[tuple[Kind, Channel], bool]]:
@@ -86,7 +87,7 @@ def tell(told: Iterable[Told], now: datetime | None = None) -> int:
             "title": item.title[:200],
             "body": item.body[:500],
             "link": item.link,
-            "created_at": now,
+            "created_at": item.at or now,
         }
         for item in told
         if item.employee_id in wanted[item.kind]

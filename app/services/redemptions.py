@@ -523,28 +523,35 @@ def notify_decision(redemption_id: int) -> bool:
     employee = redemption.employee
     if marked != 1 or redemption.state not in NOTIFIED:
         return False
-    name, note = redemption.reward.name, redemption.decision_note
-    words = f"{name} ({redemption.points} points) {DECISION_WORDS[redemption.state]}."
-    notifications.tell(
-        [
-            Told(
-                employee.id,
-                NotificationKind.REDEMPTION_DECIDED,
-                key=f"redemption:{redemption.id}:{redemption.state.value}",
-                title=f"Your reward: {name}",
-                body=f"Your redemption of {words}" + (f" {note}" if note else ""),
-                link=path_for("reward_pages.my_redemptions"),
-            )
-        ]
-    )
+    notifications.tell([decision_told(redemption)])
     kind, email = NotificationKind.REDEMPTION_DECIDED, NotificationChannel.EMAIL
     if employee.id not in notifications.recipients([employee.id], kind, email):
         return False
+    name, note = redemption.reward.name, redemption.decision_note
     send_mail(
         employee.email,
         f"Your reward: {name}",
-        f"Hello {employee.name},\n\nyour redemption of {words}"
+        f"Hello {employee.name},\n\nyour redemption of {_decision_words(redemption)}"
         + (f"\n\n{note}" if note else "")
         + "\n",
     )
     return True
+
+
+def _decision_words(redemption: Redemption) -> str:
+    state = DECISION_WORDS[redemption.state]
+    return f"{redemption.reward.name} ({redemption.points} points) {state}."
+
+
+def decision_told(redemption: Redemption, at: datetime | None = None) -> Told:
+    """The inbox's words for the decision ``redemption`` is in."""
+    note = redemption.decision_note
+    return Told(
+        redemption.employee_id,
+        NotificationKind.REDEMPTION_DECIDED,
+        key=f"redemption:{redemption.id}:{redemption.state.value}",
+        title=f"Your reward: {redemption.reward.name}",
+        body=f"Your redemption of {_decision_words(redemption)}" + (f" {note}" if note else ""),
+        link=path_for("reward_pages.my_redemptions"),
+        at=at,
+    )

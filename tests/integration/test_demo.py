@@ -30,6 +30,7 @@ from app.models import (
     Lesson,
     LessonCompletion,
     LineKind,
+    Notification,
     Pledge,
     Redemption,
     Reward,
@@ -46,6 +47,7 @@ from app.services.challenge_standings import view_challenge
 from app.services.challenges import state_of
 from app.web.rules import needs_recalculation
 from scoring.challenges import ChallengeState, Mode, ScopeKind
+from scoring.notifications import Kind as NotificationKind
 from scoring.vocabulary import EventKind
 from tests.conftest import sign_in
 
@@ -289,6 +291,31 @@ def test_the_history_of_events_badges_lessons_and_a_team_reward(demo):
     _badges_were_earned_over_the_history_dated_when_crossed_and_quiet_when_old(demo)
     _lessons_are_published_and_some_finished_for_their_points(demo)
     _a_team_collects_pledges_toward_a_team_reward(demo)
+    _the_inbox_holds_what_people_were_told_as_it_happened(demo)
+
+
+def _the_inbox_holds_what_people_were_told_as_it_happened(demo):
+    now = utcnow()
+    with demo.app_context():
+        told = db.session.scalars(select(Notification)).all()
+        grants = db.session.scalars(select(BadgeGrant)).all()
+        assert {n.kind for n in told} == set(NotificationKind)
+        assert sum(n.kind is NotificationKind.BADGE_EARNED for n in told) == len(grants)
+        for grant in grants:  # history dated when it was earned, the rest when found
+            key = f"badge:{grant.badge_id}:{grant.level.value}:{grant.period}"
+            (note,) = [n for n in told if n.employee_id == grant.employee_id and n.key == key]
+            if grant.quiet:
+                assert note.created_at == grant.granted_at
+            else:
+                assert grant.granted_at <= note.created_at <= now
+        for note in told:  # read when old, waiting when recent
+            old = note.created_at < now - timedelta(days=2, minutes=10)
+            if old:
+                assert note.read_at == note.created_at + timedelta(hours=3)
+            elif note.created_at > now - timedelta(days=2) + timedelta(minutes=10):
+                assert note.read_at is None
+        assert any(n.read_at is None for n in told)
+        assert all(n.employee_id in _participants() for n in told)
 
 
 def test_loading_the_demo_again_changes_nothing(demo, runner):
