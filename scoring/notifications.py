@@ -48,6 +48,11 @@ KIND_LABELS: dict[Kind, str] = {
 CHANNEL_LABELS: dict[Channel, str] = {Channel.IN_APP: "In Chorus", Channel.EMAIL: "E-mail"}
 
 
+def offered() -> list[tuple[Kind, Channel]]:
+    """Every (kind, channel) a person can turn on or off, in the order pages list them."""
+    return [(kind, channel) for kind in Kind for channel in Channel if channel in OFFERED[kind]]
+
+
 def channels_for(
     kind: Kind, choices: Mapping[tuple[Kind, Channel], bool], participating: bool
 ) -> frozenset[Channel]:

@@ -12,6 +12,8 @@ from scoring.notifications import (
     OFFERED,
     Channel,
     Kind,
+    channels_for,
+    offered,
 )
 
 MAX_IDS = 500
@@ -78,17 +80,16 @@ class SettingsSchema(Schema):
 
 def settings_json(choices: dict) -> dict:
     """Every offered (kind, channel) with the person's setting and the default."""
+    mine = {kind: channels_for(kind, choices, True) for kind in Kind}
     return {
         "settings": [
             {
                 "kind": kind,
                 "channel": channel,
-                "on": choices.get((kind, channel), channel in DEFAULT_CHANNELS[kind]),
+                "on": channel in mine[kind],
                 "default": channel in DEFAULT_CHANNELS[kind],
                 "label": KIND_LABELS[kind],
             }
-            for kind in Kind
-            for channel in Channel
-            if channel in OFFERED[kind]
+            for kind, channel in offered()
         ]
     }

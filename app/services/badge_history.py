@@ -53,14 +53,13 @@ from app.models import (
     Challenge,
     ChallengeDecline,
     ChallengePlacing,
-    Employee,
     Event,
     LedgerLine,
     LessonCompletion,
 )
+from app.services.people import participants
 from scoring.badges import LESSON_FACT, ONCE_PERIOD, POINTS_LINE, Fact, Needs, Placing
 from scoring.challenges import ChallengeState, Mode
-from scoring.participation import is_participating
 
 # People per group of the full pass: bounds memory (a group's histories are held at
 # once) while keeping the queries few.
@@ -72,26 +71,6 @@ STREAM = 20_000  # rows fetched at a time from a streaming query
 class History:
     facts: list[Fact] = field(default_factory=list)
     placings: list[Placing] = field(default_factory=list)
-
-
-def participants(employee_ids: Collection[int] | None = None) -> list[int]:
-    """Of ``employee_ids`` (or everyone), those taking part, in id order."""
-    # Whether someone opted in is all ``is_participating`` reads of the moment, so the
-    # moment itself is not fetched (nor converted) for every row.
-    opted_in = Employee.opted_in_at.is_not(None)
-    query = select(Employee.id, Employee.active, Employee.erased_at.is_(None)).where(opted_in)
-    if employee_ids is not None:
-        if not employee_ids:
-            return []
-        query = query.where(among(Employee.id, list(employee_ids)))
-    return [
-        employee_id
-        for employee_id, active, kept in db.session.execute(query.order_by(Employee.id)).all()
-        if is_participating(_OPTED_IN, bool(active and kept))
-    ]
-
-
-_OPTED_IN = datetime.min  # stands for any moment of opting in (the query asked for one)
 
 
 def _whose(column, employee_ids: Sequence[int], span: tuple[int, int] | None):

@@ -43,6 +43,7 @@ from app.services.badge_history import (
 from app.services.calendar import company_calendar
 from app.services.names import flush_unique, same_name_as
 from app.services.notifications import Told
+from app.services.people import participants
 from app.urls import path_for
 from scoring import badges as core
 from scoring.badges import (
@@ -406,7 +407,7 @@ def _evaluate_batch(
     standing = badge_history.badge_standings(looked, [row.id for row in rules.rows.values()])
     candidates = _candidates(rules, standing, now, kinds)
     if candidates:  # only people taking part earn badges
-        taking_part = set(badge_history.participants(candidates))
+        taking_part = set(participants(candidates))
         candidates = {e: left for e, left in candidates.items() if e in taking_part}
     held = {
         (badge_id, employee_id, Level(level), period)

@@ -18,8 +18,8 @@ from sqlalchemy import delete, func, select, update
 from app.db import among, bulk_insert, insert
 from app.extensions import db
 from app.models import Employee, Notification, NotificationChoice, utcnow
+from app.services.people import participants
 from scoring.notifications import Channel, Kind, channels_for
-from scoring.participation import is_participating
 
 PAGE = 30  # notifications per page of the inbox
 INSERT_CHUNK = 500
@@ -55,18 +55,8 @@ def choices_of(employee_ids: Sequence[int]) -> dict[int, dict[tuple[Kind, Channe
 
 def recipients(employee_ids: Iterable[int], kind: Kind, channel: Channel) -> set[int]:
     """Of ``employee_ids``, those a notification of ``kind`` reaches on ``channel``."""
-    people = sorted(set(employee_ids))
-    if not people:
-        return set()
-    query = select(Employee.id, Employee.opted_in_at, Employee.active, Employee.erased_at).where(
-        among(Employee.id, people)
-    )
-    taking_part = {
-        e
-        for e, opted_in_at, active, erased_at in db.session.execute(query)
-        if is_participating(opted_in_at, bool(active and erased_at is None))
-    }
-    choices = choices_of(sorted(taking_part))
+    taking_part = participants(set(employee_ids))
+    choices = choices_of(taking_part)
     return {e for e in taking_part if channel in channels_for(kind, choices[e], True)}
 
 

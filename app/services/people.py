@@ -6,12 +6,14 @@ import csv
 import difflib
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.db import get_or_404
+from app.db import among, get_or_404
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.extensions import after_commit, db
 from app.models import CompanySettings, Employee, Interest, Role, Team
@@ -20,6 +22,7 @@ from app.services.board_membership import follow_on_boards
 from app.services.calendar import forget_company_calendar
 from app.services.names import flush_unique, name_key, same_name_as
 from app.services.single_row import single_row, update_single_row
+from scoring.participation import is_participating
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Only admins hand out or take away the powerful roles.
@@ -348,3 +351,26 @@ def import_people(actor: Employee | None, text: str, *, create_teams: bool = Fal
         rejected=len(report.rejected),
     )
     return report
+
+
+# Who takes part ----------------------------------------------------------------------
+
+
+def participants(employee_ids: Collection[int] | None = None) -> list[int]:
+    """Of ``employee_ids`` (or everyone), those taking part, in id order."""
+    # Whether someone opted in is all ``is_participating`` reads of the moment, so the
+    # moment itself is not fetched (nor converted) for every row.
+    opted_in = Employee.opted_in_at.is_not(None)
+    query = select(Employee.id, Employee.active, Employee.erased_at.is_(None)).where(opted_in)
+    if employee_ids is not None:
+        if not employee_ids:
+            return []
+        query = query.where(among(Employee.id, list(employee_ids)))
+    return [
+        employee_id
+        for employee_id, active, kept in db.session.execute(query.order_by(Employee.id)).all()
+        if is_participating(_OPTED_IN, bool(active and kept))
+    ]
+
+
+_OPTED_IN = datetime.min  # stands for any moment of opting in (the query asked for one)

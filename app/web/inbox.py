@@ -12,7 +12,7 @@ from app.models import Notification, Role
 from app.schemas.notifications import settings_json
 from app.services import notifications
 from app.web.pages import me
-from scoring.notifications import CHANNEL_LABELS, Channel, Kind
+from scoring.notifications import CHANNEL_LABELS, Channel, Kind, offered
 
 bp = Blueprint("inbox_pages", __name__)
 
@@ -28,7 +28,6 @@ def inbox():
         items=items[: notifications.PAGE],
         older=older,
         paged=before is not None,
-        unread=notifications.unread_count(me()),
     )
 
 
@@ -58,16 +57,14 @@ def read_all():
 def settings():
     employee = me()
     if request.method == "POST":
-        offered = settings_json({})["settings"]
-        unknown = set(request.form) - {"csrf_token"} - {_field(s) for s in offered}
+        fields = {_field(kind, channel): (kind, channel) for kind, channel in offered()}
+        unknown = set(request.form) - {"csrf_token"} - set(fields)
         if unknown:
             raise InvalidInput(
                 "These settings do not exist.",
                 errors={f: ["Unknown field."] for f in sorted(unknown)},
             )
-        notifications.set_choices(
-            employee, {(s["kind"], s["channel"]): _field(s) in request.form for s in offered}
-        )
+        notifications.set_choices(employee, {pair: f in request.form for f, pair in fields.items()})
         flash("Saved: this is what reaches you now.", "success")
         return redirect(url_for("inbox_pages.settings"))
     current = settings_json(notifications.choices_of([employee.id])[employee.id])["settings"]
@@ -81,6 +78,6 @@ def settings():
     )
 
 
-def _field(setting: dict) -> str:
+def _field(kind: Kind, channel: Channel) -> str:
     """The form field of one (kind, channel): a checkbox, present when on."""
-    return f"{setting['kind'].value}.{setting['channel'].value}"
+    return f"{kind.value}.{channel.value}"
