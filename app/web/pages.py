@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_login import current_user
 
 from app.errors import ChorusError
@@ -41,8 +41,13 @@ def init_templates(app: Flask) -> None:
 
 
 def unread_notifications() -> int:
-    """The signed-in person's unread count, for the navigation."""
-    return notifications.unread_count(me()) if current_user.is_authenticated else 0
+    """The signed-in person's unread count, for the navigation and the inbox page:
+    counted once per request."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_notifications" not in g:
+        g.unread_notifications = notifications.unread_count(me())
+    return g.unread_notifications
 
 
 def me() -> Employee:
