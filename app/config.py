@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENVIRONMENTS = ("development", "production", "test")
-MAIL_BACKENDS = ("console", "smtp", "memory")
+MAIL_BACKENDS = ("console", "files", "smtp", "memory")
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -165,7 +165,10 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "MAIL_BACKEND": _env(
             env, "MAIL_BACKEND", _choice(*MAIL_BACKENDS), "smtp" if production else "console"
         ),
+        "MAIL_DIR": env.get("MAIL_DIR") or str(Path(instance_path) / "mail"),  # for "files"
         "MAIL_FROM": env.get("MAIL_FROM", "Chorus <chorus@localhost>"),
+        # Mails a second at most through the SMTP server (the outbox's rate limit).
+        "MAIL_PER_SECOND": _env(env, "MAIL_PER_SECOND", _int, 10),
         "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
         "SMTP_PORT": _env(env, "SMTP_PORT", _port, 587),
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),

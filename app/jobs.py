@@ -30,14 +30,17 @@ from app.db import on_postgresql
 from app.extensions import db, get_redis
 from app.leases import Lease
 from app.mail import send_mail
-from app.models import Employee
+from app.models import Employee, utcnow
 from app.queue import QUEUES, enqueue
 from app.services import (
     badges,
     challenge_settlement,
     challenge_standings,
     clicks,
+    digests,
     inbound_feeds,
+    mails,
+    outbox,
     redemptions,
     scoring,
 )
@@ -129,8 +132,12 @@ SCHEDULE: list[tuple[str, str, int]] = [
     # Share challenges: live boards follow new events; freeze and settle when due.
     ("app.jobs.update_challenge_boards", "default", 10),
     ("app.jobs.settle_challenges", "default", 60),
-    # Redemptions: whoever was not told of a decision yet hears of it by mail.
+    # Redemptions: whoever was not told of a decision yet hears of it (inbox, outbox).
     ("app.jobs.notify_redemptions", "mail", 5),
+    # Mail: the outbox drains every few seconds; digests are composed every quarter of
+    # an hour, so that each goes at its person's own hour (half-hour zones too).
+    ("app.jobs.deliver_mail", "mail", 5),
+    ("app.jobs.compose_digests", "mail", 900),
 ]
 
 
@@ -314,16 +321,54 @@ def sync_member_boards(employee_id: int) -> None:
 
 
 def notify_redemptions() -> int:
-    """Mail each employee the decisions on their redemptions they were not told of yet
-    (scheduled every few seconds); returns how many mails went out. Each mail is
-    committed with the mark that it went out, one at a time, so a run stopped halfway
-    keeps what it sent. Run twice or on two workers, a decision is mailed once (a
-    conditional UPDATE marks it told before the mail)."""
-    sent = 0
+    """Tell each employee the decisions on their redemptions they were not told of yet
+    (scheduled every few seconds); returns how many mails were queued. Each is
+    committed with the mark that it was told, one at a time, so a run stopped halfway
+    keeps what it did. Run twice or on two workers, a decision is told once (a
+    conditional UPDATE marks it told first)."""
+    queued = 0
     for redemption_id in redemptions.untold():
-        sent += redemptions.notify_decision(redemption_id)
+        queued += redemptions.notify_decision(redemption_id)
         db.session.commit()
-    return sent
+    return queued
+
+
+# Mail ------------------------------------------------------------------------------
+
+
+def deliver_mail(seconds: float = 4.0) -> dict[str, int]:
+    """Send what waits in the outbox, for up to ``seconds`` (the next run, seconds
+    later, goes on). Each message is claimed and the claim committed before it is
+    sent, so two workers never send one message twice; within the rate limit
+    (MAIL_PER_SECOND), waiting for the next second when it is reached."""
+    done: Counter = Counter(failed_stuck=outbox.give_up_stuck(utcnow()))
+    db.session.commit()
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        waiting = outbox.due(utcnow())
+        db.session.rollback()
+        if not waiting:
+            break
+        for message_id in waiting:
+            while not outbox.may_send() and time.monotonic() < until:
+                time.sleep(1 - time.time() % 1)  # the rest of this second
+            if time.monotonic() >= until:
+                break
+            claimed = outbox.claim(message_id, utcnow())
+            db.session.commit()
+            if claimed:
+                done[outbox.send_claimed(message_id, render=mails.render).value] += 1
+                db.session.commit()
+    return dict(done)
+
+
+def compose_digests() -> int:
+    """Write the digests due now (every quarter of an hour); returns how many."""
+    written = 0
+    for count in digests.compose_due(utcnow()):
+        db.session.commit()
+        written += count
+    return written
 
 
 def close_team_fundings() -> int:

@@ -37,8 +37,10 @@ from rewards.redemptions import State as RedemptionState
 from scoring.badges import Level as BadgeLevel
 from scoring.challenges import ChallengeState, Metric, Mode, ScopeKind
 from scoring.clicks import ClickKind
+from scoring.delivery import State as DeliveryState
 from scoring.names import name_key as fold_name
 from scoring.notifications import Channel as NotificationChannel
+from scoring.notifications import Digest
 from scoring.notifications import Kind as NotificationKind
 from scoring.participation import Network, Presence, is_participating
 from scoring.referrals import ReferralOutcome
@@ -1221,3 +1223,65 @@ class NotificationChoice(db.Model):
         _enum(NotificationChannel, "notification_channel"), primary_key=True
     )
     enabled: Mapped[bool] = mapped_column()
+
+
+class NotificationSettings(db.Model):
+    """How often and when mail may reach a person; no row means the defaults
+    (``scoring.notifications.DEFAULT_PREFERENCES``), so that a gentler default reaches
+    everyone who never chose."""
+
+    __tablename__ = "notification_settings"
+    __table_args__ = (
+        CheckConstraint("digest_hour BETWEEN 0 AND 23", name="digest_hour_range"),
+        CheckConstraint(
+            "(quiet_from IS NULL OR quiet_from BETWEEN 0 AND 23)"
+            " AND (quiet_until IS NULL OR quiet_until BETWEEN 0 AND 23)",
+            name="quiet_hours_range",
+        ),
+        CheckConstraint("weekly_budget BETWEEN 0 AND 20", name="weekly_budget_range"),
+    )
+
+    employee_id: Mapped[int] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[Digest] = mapped_column(_enum(Digest, "digest"), default=Digest.WEEKLY)
+    digest_hour: Mapped[int] = mapped_column(Integer, default=9)
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the company's
+    quiet_from: Mapped[int | None] = mapped_column(Integer, default=19)
+    quiet_until: Mapped[int | None] = mapped_column(Integer, default=8)
+    weekly_budget: Mapped[int] = mapped_column(Integer, default=3)
+
+
+class OutboxMessage(db.Model):
+    """A message to go out by mail, written in the transaction of what caused it once
+    per ``key`` and drained by the workers (``scoring.delivery`` has its life). The
+    payload is JSON: what the message says, rendered when it is sent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # What the workers look for: only messages waiting to go.
+        db.Index(
+            "ix_outbox_due",
+            "next_attempt_at",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+        # A person's messages: the budget's count, the digest's folded ones.
+        db.Index("ix_outbox_employee_created", "employee_id", "created_at"),
+        db.Index("ix_outbox_state_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind, "outbox_kind"))
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[DeliveryState] = mapped_column(
+        _enum(DeliveryState, "delivery_state"), default=DeliveryState.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))

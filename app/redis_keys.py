@@ -22,6 +22,8 @@ here.
   ``app.services.home_ranks``;
 - ``{chorus:challenges}:``: each share challenge's live and frozen boards, their
   built markers and the live board's watermark; ``app.services.challenge_boards``;
+- ``chorus:feed-seen``: when each person last opened their feed; ``app.services.feed``;
+- ``chorus:outbox:``: the outbox's rate limit per destination; ``app.services.outbox``;
 - ``chorus:rl``: rate limits, the key prefix handed to flask-limiter; ``app.config``;
 - ``rq:``: RQ's queues, jobs, workers and registries, named by the ``rq`` library
   (the queues Chorus uses are listed in ``app.queue``).
@@ -43,5 +45,7 @@ NAMESPACES: dict[str, str] = {
     "chorus:jobs:": "app.worker_status",
     "chorus:home-ranks:": "app.services.home_ranks",
     "{chorus:challenges}": "app.services.challenge_boards",
+    "chorus:feed-seen": "app.services.feed",
+    "chorus:outbox:": "app.services.outbox",
     "chorus:rl": "app.config",
 }

@@ -9,17 +9,29 @@ Each person decides per kind and channel; what they have not decided follows
 ``DEFAULT_CHANNELS``, which keeps the defaults gentle: the inbox for everything, no
 other channel unless the person turns it on. Nothing is written for anyone who does
 not take part (not opted in, opted out, deactivated, erased).
+
+Mail is gentle by default too (``Preferences``): a weekly digest of new content at nine
+in the morning of the person's own time zone, nothing in their quiet hours (a message
+due then waits for their end), and at most a few single messages a week; what the
+budget holds back goes with the next digest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 
 class Kind(StrEnum):
     BADGE_EARNED = "badge_earned"
     REDEMPTION_DECIDED = "redemption_decided"
+    # New content to share, with whatever the budget held back. Its frequency, not an
+    # on/off per channel, says whether and when it comes.
+    DIGEST = "digest"
 
 
 class Channel(StrEnum):
@@ -31,6 +43,7 @@ class Channel(StrEnum):
 OFFERED: dict[Kind, frozenset[Channel]] = {
     Kind.BADGE_EARNED: frozenset({Channel.IN_APP}),
     Kind.REDEMPTION_DECIDED: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Kind.DIGEST: frozenset(),
 }
 
 # What a person gets when they have not decided: every kind in the inbox. Mail only
@@ -38,11 +51,13 @@ OFFERED: dict[Kind, frozenset[Channel]] = {
 DEFAULT_CHANNELS: dict[Kind, frozenset[Channel]] = {
     Kind.BADGE_EARNED: frozenset({Channel.IN_APP}),
     Kind.REDEMPTION_DECIDED: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Kind.DIGEST: frozenset(),
 }
 
 KIND_LABELS: dict[Kind, str] = {
     Kind.BADGE_EARNED: "A badge you earned",
     Kind.REDEMPTION_DECIDED: "A decision on a reward you redeemed",
+    Kind.DIGEST: "New content to share",
 }
 
 CHANNEL_LABELS: dict[Channel, str] = {Channel.IN_APP: "In Chorus", Channel.EMAIL: "E-mail"}
@@ -66,3 +81,149 @@ def channels_for(
         for channel in OFFERED[kind]
         if choices.get((kind, channel), channel in DEFAULT_CHANNELS[kind])
     )
+
+
+# Digests and the rhythm of mail ----------------------------------------------------
+
+
+class Digest(StrEnum):
+    OFF = "off"
+    DAILY = "daily"  # Monday to Friday
+    WEEKLY = "weekly"  # on the company's first weekday
+    TWICE_WEEKLY = "twice_weekly"  # on the first weekday and three days later
+
+
+DIGEST_LABELS: dict[Digest, str] = {
+    Digest.OFF: "Never",
+    Digest.DAILY: "Every working day (Monday to Friday)",
+    Digest.WEEKLY: "Once a week",
+    Digest.TWICE_WEEKLY: "Twice a week",
+}
+
+BUDGET_MAX = 20  # single messages a week at most, whatever a person asks for
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """How often and when mail may reach a person. Hours are whole local hours, 0-23;
+    quiet hours run from ``quiet_from`` to ``quiet_until`` (across midnight when the
+    first is later), none when either is None. ``time_zone`` None follows the
+    company's. ``weekly_budget`` counts single messages (not digests) in seven days."""
+
+    digest: Digest = Digest.WEEKLY
+    digest_hour: int = 9
+    time_zone: str | None = None
+    quiet_from: int | None = 19
+    quiet_until: int | None = 8
+    weekly_budget: int = 3
+
+
+DEFAULT_PREFERENCES = Preferences()
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone_of(preferences: Preferences, company_zone: ZoneInfo) -> ZoneInfo:
+    return ZoneInfo(preferences.time_zone) if preferences.time_zone else company_zone
+
+
+def digest_days(digest: Digest, week_start: int) -> frozenset[int]:
+    """The local weekdays (0 = Monday) a digest of this frequency goes out on."""
+    if digest is Digest.DAILY:
+        return frozenset(range(5))
+    if digest is Digest.WEEKLY:
+        return frozenset({week_start})
+    if digest is Digest.TWICE_WEEKLY:
+        return frozenset({week_start, (week_start + 3) % 7})
+    return frozenset()
+
+
+def digest_due(
+    preferences: Preferences,
+    zone: ZoneInfo,
+    week_start: int,
+    now: datetime,
+    last_digest_at: datetime | None,
+) -> bool:
+    """Whether a digest is due for this person ``now``: a day of their frequency, their
+    hour of it in their own time zone, and none sent on that local day yet."""
+    local = now.astimezone(zone)
+    return (
+        local.weekday() in digest_days(preferences.digest, week_start)
+        and local.hour == preferences.digest_hour
+        and (last_digest_at is None or last_digest_at.astimezone(zone).date() != local.date())
+    )
+
+
+def is_quiet(preferences: Preferences, local_hour: int) -> bool:
+    start, end = preferences.quiet_from, preferences.quiet_until
+    if start is None or end is None or start == end:
+        return False
+    if start < end:
+        return start <= local_hour < end
+    return local_hour >= start or local_hour < end
+
+
+def deliver_at(preferences: Preferences, zone: ZoneInfo, now: datetime) -> datetime:
+    """The first moment from ``now`` outside the person's quiet hours, in UTC."""
+    local = now.astimezone(zone)
+    if not is_quiet(preferences, local.hour):
+        return now
+    end_day: date = local.date()
+    if local.hour >= preferences.quiet_until:  # quiet until tomorrow morning
+        end_day += timedelta(days=1)
+    end = datetime.combine(end_day, time(preferences.quiet_until), tzinfo=zone)
+    return end.astimezone(UTC)
+
+
+def within_budget(preferences: Preferences, sent_in_week: int) -> bool:
+    """Whether one more single message fits the person's weekly budget; the rest wait
+    for the next digest."""
+    return sent_in_week < preferences.weekly_budget
+
+
+# What a digest carries ---------------------------------------------------------------
+
+DIGEST_LOOKBACK = timedelta(days=14)  # a digest never reaches further back
+DIGEST_ITEMS = 8  # items listed in a digest; the rest are counted
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A published, current item, with whom it is aimed at (none: everyone)."""
+
+    id: int
+    published_at: datetime
+    teams: frozenset[int] = frozenset()
+    interests: frozenset[int] = frozenset()
+
+
+def is_meant_for(item: Candidate, team_id: int | None, interests: frozenset[int]) -> bool:
+    """The feed's targeting (``app.services.feed.meant_for``): aimed at everyone, at
+    the person's team, or at one of their interests."""
+    if not item.teams and not item.interests:
+        return True
+    return (team_id is not None and team_id in item.teams) or bool(item.interests & interests)
+
+
+def digest_items(
+    candidates: list[Candidate],
+    team_id: int | None,
+    interests: frozenset[int],
+    shared: frozenset[int],
+    since: datetime,
+) -> tuple[list[int], int]:
+    """The items a person's digest lists and how many more there are, from
+    ``candidates`` newest first: meant for them, published after ``since`` (their last
+    digest, or their last look at the feed) and not shared by them yet."""
+    fresh = [
+        item.id
+        for item in candidates
+        if item.published_at > since
+        and item.id not in shared
+        and is_meant_for(item, team_id, interests)
+    ]
+    return fresh[:DIGEST_ITEMS], max(len(fresh) - DIGEST_ITEMS, 0)

@@ -14,12 +14,12 @@ from contextlib import contextmanager
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 
 from app import create_app
 from app.extensions import db, get_redis
-from app.jobs import SCHEDULE, make_worker
-from app.models import Employee, Role, utcnow
+from app.jobs import SCHEDULE, deliver_mail, make_worker
+from app.models import DeliveryState, Employee, OutboxMessage, Role, utcnow
 from app.queue import enqueue
 from app.redis_server import ensure_embedded_redis, stop_embedded_redis
 from tests import factories
@@ -146,7 +146,50 @@ def run_scheduled(app: Flask, run_jobs):
 
 @pytest.fixture
 def outbox(app: Flask) -> list:
+    """The mails sent (MAIL_BACKEND=memory), oldest first."""
     return app.extensions.setdefault("mail_outbox", [])
+
+
+@pytest.fixture
+def deliver(app: Flask, outbox: list):
+    """Send what waits in the outbox as the mail job does, as if every quiet hour were
+    over (tests run at any hour); returns the mails sent so far."""
+
+    def run() -> list:
+        with app.app_context():
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.state == DeliveryState.PENDING)
+                .values(next_attempt_at=utcnow())
+            )
+            db.session.commit()
+            deliver_mail()
+        return outbox
+
+    return run
+
+
+@pytest.fixture
+def mailbox(app: Flask, monkeypatch) -> Iterator:
+    """A real SMTP server on loopback, and the app sending its mail there."""
+    from tests.mail_server import smtp_server
+
+    with smtp_server() as (box, port):
+        for name, value in {
+            "MAIL_BACKEND": "smtp",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": port,
+            "SMTP_STARTTLS": False,
+            "SMTP_USERNAME": "",
+        }.items():
+            monkeypatch.setitem(app.config, name, value)
+        box.port = port
+        yield box
+
+
+def mail_text(message) -> str:
+    """The plain-text part of a mail."""
+    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def sign_in(client: FlaskClient, employee: Employee) -> FlaskClient:

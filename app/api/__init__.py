@@ -29,6 +29,7 @@ from app.api import (
     lessons,
     me,
     notifications,
+    outbox,
     points,
     policy,
     reference,
@@ -54,6 +55,7 @@ BLUEPRINTS: list[Blueprint] = [
     interests.bp,
     tokens.bp,
     audit.bp,
+    outbox.bp,
     # referrals
     referrals.programmes_bp,
     referrals.integrations_bp,

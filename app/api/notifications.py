@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
@@ -25,6 +27,12 @@ bp = api_blueprint(
     "/me",
     "Your inbox (badges earned, decisions on your rewards) and what reaches you where.",
 )
+
+
+def _settings(me) -> dict:
+    return settings_json(
+        notifications.choices_of([me.id])[me.id], notifications.preferences_of([me.id])[me.id]
+    )
 
 
 @bp.route("/notifications")
@@ -78,19 +86,24 @@ class Settings(MethodView):
     @requires_role(Role.EMPLOYEE)
     @bp.response(200, SettingsSchema)
     def get(self) -> dict:
-        """What reaches you where: each kind of notification on each channel"""
-        me = caller()
-        return settings_json(notifications.choices_of([me.id])[me.id])
+        """What reaches you where: each kind on each channel, and the rhythm of mail"""
+        return _settings(caller())
 
     @requires_role(Role.EMPLOYEE)
     @bp.arguments(ChoicesSchema)
     @bp.response(200, SettingsSchema)
     def put(self, data: dict) -> dict:
-        """Choose what reaches you where
+        """Choose what reaches you where, and how often mail comes
 
-        Each choice turns one kind on one channel on or off; what you leave out stays
-        as it was. A channel a kind is not offered on is refused, naming the field.
+        Each choice turns one kind on one channel on or off; ``mail`` sets the digest's
+        frequency and hour, your time zone, quiet hours and weekly budget. What you
+        leave out stays as it was. A channel a kind is not offered on is refused,
+        naming the field.
         """
         me = caller()
-        notifications.set_choices(me, {(c["kind"], c["channel"]): c["on"] for c in data["choices"]})
-        return settings_json(notifications.choices_of([me.id])[me.id])
+        choices = data.get("choices", [])
+        notifications.set_choices(me, {(c["kind"], c["channel"]): c["on"] for c in choices})
+        if data.get("mail"):
+            current = notifications.preferences_of([me.id])[me.id]
+            notifications.set_preferences(me, replace(current, **data["mail"]))
+        return _settings(me)

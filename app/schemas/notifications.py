@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from dataclasses import asdict
 
-from app.schemas.fields import Integer, Length
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from app.schemas.fields import Integer, Length, String
+from scoring.delivery import State
 from scoring.notifications import (
+    BUDGET_MAX,
     CHANNEL_LABELS,
     DEFAULT_CHANNELS,
+    DEFAULT_PREFERENCES,
     KIND_LABELS,
     OFFERED,
     Channel,
+    Digest,
     Kind,
+    Preferences,
     channels_for,
     offered,
+    time_zones,
 )
 
 MAX_IDS = 500
@@ -60,10 +68,58 @@ class ChoiceSchema(Schema):
             )
 
 
-class ChoicesSchema(Schema):
-    choices = fields.List(
-        fields.Nested(ChoiceSchema), required=True, validate=Length(min=1, max=len(Kind) * 2)
+HOUR = validate.Range(0, 23)
+
+
+class MailSchema(Schema):
+    """How often and when mail may reach you. Hours are whole hours of your time zone."""
+
+    digest = fields.Enum(
+        Digest,
+        by_value=True,
+        metadata={
+            "description": "new content to share: off, daily (Monday to Friday), "
+            "weekly or twice_weekly (the company's first weekday, and three days on)"
+        },
     )
+    digest_hour = Integer(validate=HOUR, metadata={"description": "the hour it comes, 0-23"})
+    time_zone = String(
+        allow_none=True,
+        validate=Length(max=64),
+        metadata={"description": "an IANA zone such as Europe/Berlin; null: the company's"},
+    )
+    quiet_from = Integer(
+        allow_none=True, validate=HOUR, metadata={"description": "no mail from this hour…"}
+    )
+    quiet_until = Integer(
+        allow_none=True, validate=HOUR, metadata={"description": "…until this one; null: none"}
+    )
+    weekly_budget = Integer(
+        validate=validate.Range(0, BUDGET_MAX),
+        metadata={"description": "single messages a week at most; the rest wait for the digest"},
+    )
+
+    @validates("time_zone")
+    def _known_zone(self, value: str | None, **_kwargs) -> None:
+        if value is not None and value not in time_zones():
+            raise ValidationError("Not a time zone we know; use a name like Europe/Berlin.")
+
+    @validates_schema
+    def _quiet_hours_paired(self, data: dict, **_kwargs) -> None:
+        if ("quiet_from" in data) != ("quiet_until" in data) or (
+            (data.get("quiet_from") is None) != (data.get("quiet_until") is None)
+        ):
+            raise ValidationError("Give both ends of your quiet hours, or neither.", "quiet_until")
+
+
+class ChoicesSchema(Schema):
+    choices = fields.List(fields.Nested(ChoiceSchema), validate=Length(min=1, max=len(Kind) * 2))
+    mail = fields.Nested(MailSchema, metadata={"description": "what you leave out stays"})
+
+    @validates_schema
+    def _something(self, data: dict, **_kwargs) -> None:
+        if not data.get("choices") and not data.get("mail"):
+            raise ValidationError("Give choices, mail, or both.", "choices")
 
 
 class SettingSchema(Schema):
@@ -76,12 +132,19 @@ class SettingSchema(Schema):
 
 class SettingsSchema(Schema):
     settings = fields.List(fields.Nested(SettingSchema), dump_only=True)
+    mail = fields.Nested(MailSchema, dump_only=True)
+    mail_default = fields.Nested(
+        MailSchema, dump_only=True, metadata={"description": "the rhythm of who never chose"}
+    )
 
 
-def settings_json(choices: dict) -> dict:
-    """Every offered (kind, channel) with the person's setting and the default."""
+def settings_json(choices: dict, preferences: Preferences) -> dict:
+    """Every offered (kind, channel) with the person's setting and the default, and
+    their rhythm of mail."""
     mine = {kind: channels_for(kind, choices, True) for kind in Kind}
     return {
+        "mail": asdict(preferences),
+        "mail_default": asdict(DEFAULT_PREFERENCES),
         "settings": [
             {
                 "kind": kind,
@@ -91,5 +154,19 @@ def settings_json(choices: dict) -> dict:
                 "label": KIND_LABELS[kind],
             }
             for kind, channel in offered()
-        ]
+        ],
     }
+
+
+class OutboxMessageSchema(Schema):
+    """A mail in the outbox, without what it says."""
+
+    id = Integer(dump_only=True)
+    employee_id = Integer(dump_only=True)
+    kind = fields.Enum(Kind, by_value=True, dump_only=True)
+    state = fields.Enum(State, by_value=True, dump_only=True)
+    attempts = Integer(dump_only=True, metadata={"description": "tries so far"})
+    created_at = fields.AwareDateTime(dump_only=True)
+    next_attempt_at = fields.AwareDateTime(dump_only=True)
+    sent_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    last_error = fields.String(dump_only=True, allow_none=True)

@@ -1,16 +1,24 @@
-"""The employee's feed: published, current content meant for them, and what the share
-caps leave them today."""
+"""The employee's feed: published, current content meant for them, what the share
+caps leave them today, and when they last looked at it.
+
+Keys (this module owns ``chorus:feed-seen``): a hash of employee id -> when they last
+opened their feed (epoch seconds), so that a digest carries only what is newer. Kept
+in Redis because reading the feed must not write to the database; a lost Redis only
+makes the next digests a little fuller.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import redis
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 
 from app.errors import Conflict
-from app.extensions import db
+from app.extensions import after_commit, db, get_redis
 from app.models import (
     ContentItem,
     ContentStatus,
@@ -25,6 +33,35 @@ from app.services.calendar import company_calendar
 from scoring.sharing import NO_ITEM, Allowance, PriorShare, ShareCaps, share_allowance
 from scoring.vocabulary import Channel
 from scoring.windows import Window, window_start
+
+FEED_SEEN = "chorus:feed-seen"
+
+log = logging.getLogger(__name__)
+
+
+def mark_seen(employee: Employee, now: datetime) -> None:
+    try:
+        get_redis().hset(FEED_SEEN, str(employee.id), int(now.timestamp()))
+    except redis.RedisError:  # the feed still shows; the digest may repeat an item
+        log.warning("could not note that employee %s saw the feed", employee.id)
+
+
+def seen_at(employee_ids: list[int]) -> dict[int, datetime]:
+    """When each of these people last opened their feed, for those known."""
+    if not employee_ids:
+        return {}
+    values = get_redis().hmget(FEED_SEEN, [str(e) for e in employee_ids])
+    return {
+        employee_id: datetime.fromtimestamp(int(value), UTC)
+        for employee_id, value in zip(employee_ids, values, strict=True)
+        if value is not None
+    }
+
+
+def forget_seen(employee: Employee) -> None:
+    """Erasure: once the erasure commits, the moment goes too."""
+    employee_id = str(employee.id)
+    after_commit(lambda: get_redis().hdel(FEED_SEEN, employee_id))
 
 
 def require_participating(employee: Employee) -> None:

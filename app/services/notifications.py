@@ -10,16 +10,32 @@ employee whose inbox it is, and no id reaches another person's rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 
 from app.db import among, bulk_insert, insert
 from app.extensions import db
-from app.models import Employee, Notification, NotificationChoice, utcnow
+from app.models import (
+    Employee,
+    Notification,
+    NotificationChoice,
+    NotificationSettings,
+    OutboxMessage,
+    utcnow,
+)
 from app.services.people import participants
-from scoring.notifications import Channel, Kind, channels_for
+from scoring.notifications import (
+    DEFAULT_PREFERENCES,
+    Channel,
+    Digest,
+    Kind,
+    Preferences,
+    channels_for,
+)
+
+PREFERENCE_FIELDS = tuple(Preferences.__dataclass_fields__)
 
 PAGE = 30  # notifications per page of the inbox
 INSERT_CHUNK = 500
@@ -142,9 +158,35 @@ def set_choices(employee: Employee, changes: Mapping[tuple[Kind, Channel], bool]
     )
 
 
+def preferences_of(employee_ids: Sequence[int]) -> dict[int, Preferences]:
+    """Each person's rhythm for mail; the defaults for whoever never chose."""
+    found = dict.fromkeys(employee_ids, DEFAULT_PREFERENCES)
+    if employee_ids:
+        columns = [getattr(NotificationSettings, name) for name in PREFERENCE_FIELDS]
+        query = select(NotificationSettings.employee_id, *columns).where(
+            among(NotificationSettings.employee_id, list(employee_ids))
+        )
+        for employee_id, *values in db.session.execute(query):
+            found[employee_id] = Preferences(*values)
+    return found
+
+
+def set_preferences(employee: Employee, preferences: Preferences) -> None:
+    values = {name: getattr(preferences, name) for name in PREFERENCE_FIELDS}
+    statement = insert(NotificationSettings).values(employee_id=employee.id, **values)
+    db.session.execute(statement.on_conflict_do_update(index_elements=["employee_id"], set_=values))
+
+
+def unsubscribe(employee: Employee, kind: Kind) -> None:
+    """One click from a mail: no more mail of this kind (the digest: no digest)."""
+    if kind is Kind.DIGEST:
+        preferences = preferences_of([employee.id])[employee.id]
+        set_preferences(employee, replace(preferences, digest=Digest.OFF))
+    else:
+        set_choices(employee, {(kind, Channel.EMAIL): False})
+
+
 def forget(employee: Employee) -> None:
-    """Erasure: the person's inbox and choices go."""
-    db.session.execute(delete(Notification).where(Notification.employee_id == employee.id))
-    db.session.execute(
-        delete(NotificationChoice).where(NotificationChoice.employee_id == employee.id)
-    )
+    """Erasure: the person's inbox, choices, settings and mail go."""
+    for model in (Notification, NotificationChoice, NotificationSettings, OutboxMessage):
+        db.session.execute(delete(model).where(model.employee_id == employee.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -26,6 +27,7 @@ from app.models import (
     Lesson,
     LessonCompletion,
     Notification,
+    OutboxMessage,
     Pledge,
     Redemption,
     Role,
@@ -34,7 +36,7 @@ from app.models import (
     new_login_nonce,
     utcnow,
 )
-from app.services import audit, notifications, team_rewards
+from app.services import audit, feed, notifications, team_rewards
 from app.services.board_membership import follow_on_boards
 from app.services.names import flush_unique, same_name_as
 from app.services.people import active_admin_count, normalize_email
@@ -281,6 +283,21 @@ def export_personal_data(employee: Employee) -> dict[str, Any]:
                 notifications.choices_of([employee.id])[employee.id].items()
             )
         ],
+        "mail_settings": asdict(notifications.preferences_of([employee.id])[employee.id]),
+        "mails": [
+            {
+                "at": iso(m.created_at),
+                "kind": m.kind.value,
+                "state": m.state.value,
+                "sent_at": iso(m.sent_at),
+            }
+            for m in db.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.employee_id == employee.id)
+                .order_by(OutboxMessage.id)
+            )
+        ],
+        "feed_last_opened": iso(feed.seen_at([employee.id]).get(employee.id)),
     }
 
 
@@ -400,7 +417,8 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
     )
     for token in db.session.scalars(select(ApiToken).where(ApiToken.owner_id == employee.id)):
         db.session.delete(token)
-    notifications.forget(employee)  # what they were told, and how they chose to hear
+    notifications.forget(employee)  # what they were told, how they chose to hear, mail
+    feed.forget_seen(employee)
     # The audit trail stays, but the person's name and address leave it too.
     about_them = select(AuditEntry).where(
         AuditEntry.target_type == Employee.__tablename__, AuditEntry.target_id == employee.id

@@ -24,9 +24,8 @@ from sqlalchemy.orm.util import identity_key
 from app.db import lock_row
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
-from app.mail import send_mail
 from app.models import Employee, Redemption, RedemptionState, Reward, utcnow
-from app.services import audit, content, ledger, notifications
+from app.services import audit, content, ledger, notifications, outbox
 from app.services.calendar import company_calendar
 from app.services.names import flush_unique, same_name_as
 from app.services.notifications import Told
@@ -45,7 +44,6 @@ from rewards.redemptions import (
     reward_problems,
     sources,
 )
-from scoring.notifications import Channel as NotificationChannel
 from scoring.notifications import Kind as NotificationKind
 
 NOTE_MAX = 300
@@ -503,10 +501,11 @@ DECISION_WORDS = {
 
 
 def notify_decision(redemption_id: int) -> bool:
-    """Mail the employee the decision on their redemption that they were not told of;
-    True when a mail went out. The conditional UPDATE marks it told first (and on
-    PostgreSQL holds the row until the commit), so a second run finds nothing to say.
-    A row that waits with nothing to tell (not a decision) is marked and left."""
+    """Tell the employee the decision on their redemption that they were not told of:
+    in their inbox, and by mail when they want it (the outbox sends it); True when a
+    mail was queued. The conditional UPDATE marks it told first (and on PostgreSQL
+    holds the row until the commit), so a second run finds nothing to say. A row that
+    waits with nothing to tell (not a decision) is marked and left."""
     redemption = db.session.get(Redemption, redemption_id)
     if redemption is None:
         return False
@@ -520,22 +519,11 @@ def notify_decision(redemption_id: int) -> bool:
         .values(notified_state=redemption.state)
         .execution_options(synchronize_session=False)
     ).rowcount
-    employee = redemption.employee
     if marked != 1 or redemption.state not in NOTIFIED:
         return False
-    notifications.tell([decision_told(redemption)])
-    kind, email = NotificationKind.REDEMPTION_DECIDED, NotificationChannel.EMAIL
-    if employee.id not in notifications.recipients([employee.id], kind, email):
-        return False
-    name, note = redemption.reward.name, redemption.decision_note
-    send_mail(
-        employee.email,
-        f"Your reward: {name}",
-        f"Hello {employee.name},\n\nyour redemption of {_decision_words(redemption)}"
-        + (f"\n\n{note}" if note else "")
-        + "\n",
-    )
-    return True
+    told = decision_told(redemption)
+    notifications.tell([told])
+    return outbox.queue_mail([outbox.mail_of(told)]) == 1
 
 
 def _decision_words(redemption: Redemption) -> str:

@@ -11,6 +11,7 @@ from app.web import (
     badges,
     challenges,
     content,
+    deliveries,
     feed,
     home,
     hr,
@@ -27,13 +28,14 @@ from app.web import (
     rewards,
     rules,
     shares,
+    unsubscribe,
 )
 
 
 def register_pages(app: Flask) -> None:
     for module in (
-        home, auth, participation, profile, hr, admin,  # people and participation
-        inbox,
+        home, auth, participation, profile, hr, admin, deliveries,  # people, admin
+        inbox, unsubscribe,
         content, policy, inbound_feeds,  # the content hub
         feed, shares,  # sharing (tracked links are a fast path: app.fast_paths)
         referrals,

@@ -39,6 +39,7 @@ def show():
     if (detour := to_guidelines_unless_participating(employee)) is not None:
         return detour
     now = utcnow()
+    feed.mark_seen(employee, now)
     page = db.paginate(
         feed.feed_select(employee, now), page=page_number(), per_page=20, error_out=False
     )

@@ -3,16 +3,29 @@ when opened or all at once; and their choices of what reaches them where."""
 
 from __future__ import annotations
 
+import calendar
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from app.auth import requires_role
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Notification, Role
-from app.schemas.notifications import settings_json
+from app.schemas.fields import load
+from app.schemas.notifications import MailSchema, settings_json
 from app.services import notifications
+from app.services.calendar import company_calendar
 from app.web.pages import me
-from scoring.notifications import CHANNEL_LABELS, Channel, Kind, offered
+from scoring.notifications import (
+    CHANNEL_LABELS,
+    DIGEST_LABELS,
+    OFFERED,
+    Channel,
+    Kind,
+    Preferences,
+    offered,
+    time_zones,
+)
 
 bp = Blueprint("inbox_pages", __name__)
 
@@ -52,29 +65,45 @@ def read_all():
     return redirect(url_for("inbox_pages.inbox"))
 
 
+MAIL_FIELDS = tuple(MailSchema().fields)
+
+
 @bp.route("/inbox/settings", methods=["GET", "POST"])
 @requires_role(Role.EMPLOYEE)
 def settings():
     employee = me()
     if request.method == "POST":
         fields = {_field(kind, channel): (kind, channel) for kind, channel in offered()}
-        unknown = set(request.form) - {"csrf_token"} - set(fields)
+        unknown = set(request.form) - {"csrf_token"} - set(fields) - set(MAIL_FIELDS)
         if unknown:
             raise InvalidInput(
                 "These settings do not exist.",
                 errors={f: ["Unknown field."] for f in sorted(unknown)},
             )
+        # Every field of the rhythm is on the page; an empty one means "none".
+        entered = {name: request.form.get(name, "").strip() or None for name in MAIL_FIELDS}
+        rhythm = load(MailSchema(), entered)
         notifications.set_choices(employee, {pair: f in request.form for f, pair in fields.items()})
+        notifications.set_preferences(employee, Preferences(**rhythm))
         flash("Saved: this is what reaches you now.", "success")
         return redirect(url_for("inbox_pages.settings"))
-    current = settings_json(notifications.choices_of([employee.id])[employee.id])["settings"]
+    current = settings_json(
+        notifications.choices_of([employee.id])[employee.id],
+        notifications.preferences_of([employee.id])[employee.id],
+    )
+    company_zone, week_start = company_calendar()
     return render_template(
         "inbox/settings.html",
-        settings=current,
+        settings=current["settings"],
+        mail=current["mail"],
         field=_field,
         channel_labels=CHANNEL_LABELS,
         channels=list(Channel),
-        kinds=list(Kind),
+        kinds=[kind for kind in Kind if OFFERED[kind]],
+        digests=DIGEST_LABELS,
+        company_zone=company_zone.key,
+        first_weekday=calendar.day_name[week_start],
+        zones=sorted(time_zones()),
     )
 
 

@@ -37,7 +37,7 @@ def _inbox_link(page):
 
 @pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_news_arrive_in_the_inbox_and_the_person_decides_what_reaches_them(
-    app, new_page, run_scheduled, outbox, device
+    app, new_page, run_scheduled, deliver, device
 ):
     with app.app_context():
         hr = EmployeeFactory(role=Role.HR)
@@ -57,7 +57,7 @@ def test_news_arrive_in_the_inbox_and_the_person_decides_what_reaches_them(
         db.session.commit()
         lena_id = lena.id
     run_scheduled("app.jobs.notify_redemptions")
-    assert len(outbox) == 1  # the decision by mail too, as by default
+    assert len(deliver()) == 1  # the decision by mail too, as by default
 
     page = new_page(**device)
     _sign_in_directly(app, page, lena_id)

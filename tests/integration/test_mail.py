@@ -37,5 +37,5 @@ def test_console_backend_logs_the_message(ctx, monkeypatch, outbox):
 
 def test_unknown_backend_is_an_error(ctx, monkeypatch):
     monkeypatch.setitem(ctx.config, "MAIL_BACKEND", "pigeon")
-    with pytest.raises(RuntimeError, match="console, smtp or memory"):
+    with pytest.raises(RuntimeError, match="console, files, smtp or memory"):
         send_mail("jana@example.com", "Hello", "the body")

@@ -99,7 +99,7 @@ def test_a_badge_earned_now_is_told_once_and_an_old_one_quietly_not(ctx):
     assert inbox.inbox(old) == []
 
 
-def test_a_decision_is_told_in_the_inbox_and_by_mail_as_each_person_chose(app, outbox):
+def test_a_decision_is_told_in_the_inbox_and_by_mail_as_each_person_chose(app, deliver):
     with app.app_context():
         hr, ada, bo = EmployeeFactory(), funded(300), funded(300)
         inbox.set_choices(bo, {(DECISION, Channel.EMAIL): False})
@@ -118,4 +118,4 @@ def test_a_decision_is_told_in_the_inbox_and_by_mail_as_each_person_chose(app, o
             assert "was approved" in note.body
             assert "Friday" in note.body
             assert note.link == "/me/redemptions"
-    assert len(outbox) == 1
+    assert len(deliver()) == 1

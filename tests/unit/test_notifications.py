@@ -1,15 +1,30 @@
-"""Which channels a notification goes out on: defaults, a person's choices, taking part."""
+"""Which channels a notification goes out on (defaults, a person's choices, taking
+part), and the rhythm of mail: digest days and hours, quiet hours, the budget."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from scoring.notifications import (
     DEFAULT_CHANNELS,
+    DIGEST_ITEMS,
     OFFERED,
+    Candidate,
     Channel,
+    Digest,
     Kind,
+    Preferences,
     channels_for,
+    deliver_at,
+    digest_days,
+    digest_due,
+    digest_items,
+    is_quiet,
+    offered,
+    within_budget,
 )
 
 BADGE, DECISION = Kind.BADGE_EARNED, Kind.REDEMPTION_DECIDED
@@ -39,7 +54,142 @@ def test_the_channels_follow_choices_over_defaults_and_only_for_people_taking_pa
     assert channels_for(kind, choices, participating) == channels
 
 
-def test_every_kind_offers_the_inbox_and_defaults_only_to_what_it_offers():
+def test_every_kind_but_the_digest_offers_the_inbox_and_defaults_only_to_what_it_offers():
     for kind in Kind:
-        assert IN_APP in OFFERED[kind]
+        assert (IN_APP in OFFERED[kind]) is (kind is not Kind.DIGEST)
         assert DEFAULT_CHANNELS[kind] <= OFFERED[kind]
+
+
+def test_the_digest_is_not_an_on_off_choice_but_a_frequency():
+    assert Kind.DIGEST not in {kind for kind, _ in offered()}
+    assert channels_for(Kind.DIGEST, {(Kind.DIGEST, EMAIL): True}, True) == frozenset()
+
+
+# The rhythm of mail: digest days and hours in the person's own zone --------------
+
+BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
+MONDAY = 0
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "now", "due"),
+    [
+        # 08:00 in Berlin on Monday 2 March 2026 is 07:00 UTC (winter time)...
+        (BERLIN, "2026-03-02T07:00", True),
+        (BERLIN, "2026-03-02T07:59", True),
+        (BERLIN, "2026-03-02T08:00", False),
+        (BERLIN, "2026-03-02T06:59", False),
+        # ... and 06:00 UTC in summer time (Monday 6 July).
+        (BERLIN, "2026-07-06T06:00", True),
+        (BERLIN, "2026-07-06T07:00", False),
+        # 08:00 in New York is 13:00 UTC in winter, 12:00 UTC in summer.
+        (NEW_YORK, "2026-03-02T13:00", True),
+        (NEW_YORK, "2026-03-02T07:00", False),
+        (NEW_YORK, "2026-07-06T12:00", True),
+        # 13:00 UTC on Sunday 8 March 2026 is 09:00 there (summer time began): a Sunday.
+        (NEW_YORK, "2026-03-08T13:00", False),
+    ],
+)
+def test_a_weekly_digest_is_due_at_the_persons_hour_of_their_own_zone(zone, now, due):
+    weekly_at_eight = Preferences(digest=Digest.WEEKLY, digest_hour=8)
+    assert digest_due(weekly_at_eight, zone, MONDAY, at(now), None) is due
+
+
+def test_a_digest_is_due_once_a_local_day():
+    weekly = Preferences(digest=Digest.WEEKLY, digest_hour=8)
+    now = at("2026-03-02T13:30")
+    assert digest_due(weekly, NEW_YORK, MONDAY, now, at("2026-03-02T13:00")) is False
+    # The last one went the Monday before.
+    assert digest_due(weekly, NEW_YORK, MONDAY, now, at("2026-02-23T13:00")) is True
+    # 01:00 UTC Monday is still Sunday evening in New York: a different local day.
+    assert digest_due(weekly, NEW_YORK, MONDAY, now, at("2026-03-02T01:00")) is True
+
+
+@pytest.mark.parametrize(
+    ("digest", "week_start", "days"),
+    [
+        (Digest.OFF, 0, set()),
+        (Digest.DAILY, 0, {0, 1, 2, 3, 4}),
+        (Digest.WEEKLY, 0, {0}),
+        (Digest.WEEKLY, 6, {6}),
+        (Digest.TWICE_WEEKLY, 0, {0, 3}),
+        (Digest.TWICE_WEEKLY, 5, {5, 1}),
+    ],
+)
+def test_digest_days_follow_the_frequency_and_the_company_week(digest, week_start, days):
+    assert digest_days(digest, week_start) == days
+
+
+def test_an_off_digest_is_never_due():
+    off = Preferences(digest=Digest.OFF, digest_hour=8)
+    assert not any(
+        digest_due(off, BERLIN, MONDAY, at("2026-03-02T00:00") + timedelta(hours=h), None)
+        for h in range(24 * 7)
+    )
+
+
+@pytest.mark.parametrize(
+    ("quiet_from", "quiet_until", "quiet_hours"),
+    [
+        (19, 8, {19, 20, 21, 22, 23, 0, 1, 2, 3, 4, 5, 6, 7}),  # across midnight
+        (12, 14, {12, 13}),
+        (None, 8, set()),
+        (8, 8, set()),
+    ],
+)
+def test_quiet_hours(quiet_from, quiet_until, quiet_hours):
+    preferences = Preferences(quiet_from=quiet_from, quiet_until=quiet_until)
+    assert {h for h in range(24) if is_quiet(preferences, h)} == quiet_hours
+
+
+def test_what_falls_due_in_quiet_hours_waits_for_their_end_in_the_persons_zone():
+    quiet = Preferences(quiet_from=19, quiet_until=8)
+    # 21:30 in Berlin (20:30 UTC): waits until 08:00 Berlin the next morning.
+    assert deliver_at(quiet, BERLIN, at("2026-03-02T20:30")) == at("2026-03-03T07:00")
+    # 05:00 in Berlin: until 08:00 the same morning.
+    assert deliver_at(quiet, BERLIN, at("2026-03-03T04:00")) == at("2026-03-03T07:00")
+    # Outside quiet hours: now.
+    assert deliver_at(quiet, BERLIN, at("2026-03-03T10:00")) == at("2026-03-03T10:00")
+    # Across the spring change (29 March 2026): 08:00 is 06:00 UTC that morning.
+    assert deliver_at(quiet, BERLIN, at("2026-03-28T22:00")) == at("2026-03-29T06:00")
+
+
+def test_the_weekly_budget():
+    assert within_budget(Preferences(weekly_budget=3), 2)
+    assert not within_budget(Preferences(weekly_budget=3), 3)
+    assert not within_budget(Preferences(weekly_budget=0), 0)
+
+
+# What a digest carries -------------------------------------------------------------
+
+TEAM, OTHER_TEAM, INTEREST = 1, 2, 7
+
+
+def test_a_digest_lists_what_is_meant_for_the_person_new_and_not_shared():
+    since = at("2026-03-01T00:00")
+    newer = [at("2026-03-01T12:00") - timedelta(minutes=m) for m in range(6)]
+    candidates = [
+        Candidate(1, newer[0]),  # everyone
+        Candidate(2, newer[1], teams=frozenset({OTHER_TEAM})),  # another team only
+        Candidate(3, newer[2], teams=frozenset({TEAM})),  # their team
+        Candidate(4, newer[3], interests=frozenset({INTEREST})),  # their interest
+        Candidate(5, newer[4]),  # shared already
+        Candidate(6, at("2026-02-28T12:00")),  # before their last digest
+    ]
+    items, more = digest_items(candidates, TEAM, frozenset({INTEREST}), frozenset({5}), since)
+    assert (items, more) == ([1, 3, 4], 0)
+    # Someone without a team or interests gets what is meant for everyone.
+    assert digest_items(candidates, None, frozenset(), frozenset(), since) == ([1, 5], 0)
+
+
+def test_a_long_digest_lists_the_newest_and_counts_the_rest():
+    since = at("2026-03-01T00:00")
+    candidates = [Candidate(i, at("2026-03-02T00:00") - timedelta(minutes=i)) for i in range(1, 13)]
+    assert digest_items(candidates, None, frozenset(), frozenset(), since) == (
+        list(range(1, DIGEST_ITEMS + 1)),
+        12 - DIGEST_ITEMS,
+    )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Redemption, Reward, Role
+from tests.conftest import mail_text
 from tests.factories import LedgerLineFactory
 from tests.integration.test_content import png_bytes
 from tests.web.api_support import (
@@ -223,7 +224,7 @@ def test_i_follow_and_cancel_my_own_pending_redemption_once(app: Flask, hr, hood
 
 
 def test_hr_decides_the_queue_and_the_employee_hears_once(
-    app: Flask, hr, hoodie, run_scheduled, outbox
+    app: Flask, hr, hoodie, run_scheduled, deliver
 ):
     alice = employee(app, 300)
     taken = redeem(alice, hoodie).json["id"]
@@ -239,14 +240,16 @@ def test_hr_decides_the_queue_and_the_employee_hears_once(
     approved = hr.post(f"/api/v1/redemptions/{taken}/approve", json={"note": "Size M is ready."})
     assert (approved.status_code, approved.json["state"]) == (200, "approved")
     run_scheduled(MAIL_JOB)
-    assert "was approved" in outbox[-1].get_content()
-    assert "Size M is ready." in outbox[-1].get_content()
+    outbox = deliver()
+    assert "was approved" in mail_text(outbox[-1])
+    assert "Size M is ready." in mail_text(outbox[-1])
     assert hr.post(f"/api/v1/redemptions/{taken}/fulfil", json={}).json["state"] == "fulfilled"
     assert [r["id"] for r in hr.get("/api/v1/redemptions?state=fulfilled").json] == [taken]
     run_scheduled(MAIL_JOB)
     run_scheduled(MAIL_JOB)
+    outbox = deliver()
     assert len(outbox) == 2  # approved, then fulfilled: one mail each
-    assert "is fulfilled" in outbox[-1].get_content()
+    assert "is fulfilled" in mail_text(outbox[-1])
     points = alice.get("/api/v1/me/points").json
     assert (points["lifetime"], points["spent"], points["held"], points["spendable"]) == (
         300,
@@ -396,7 +399,7 @@ def test_outside_its_window_a_reward_is_shown_with_the_date_and_refused_422(app:
 
 
 def test_a_reward_without_approval_is_approved_at_once_and_mailed_once(
-    app: Flask, hr, hoodie, run_scheduled, outbox
+    app: Flask, hr, hoodie, run_scheduled, deliver
 ):
     hr.patch(f"/api/v1/rewards/{hoodie}", json={"needs_approval": False})
     alice = employee(app, 300)
@@ -410,8 +413,9 @@ def test_a_reward_without_approval_is_approved_at_once_and_mailed_once(
     assert cancel.status_code == 409  # approved: no longer the employee's to withdraw
     run_scheduled(MAIL_JOB)
     run_scheduled(MAIL_JOB)
+    outbox = deliver()
     assert len(outbox) == 1
-    assert "was approved" in outbox[0].get_content()
+    assert "was approved" in mail_text(outbox[0])
     assert alice.get("/api/v1/me/points").json["held"] == 100
     fulfilled = hr.post(f"/api/v1/redemptions/{made.json['id']}/fulfil", json={})
     assert fulfilled.json["state"] == "fulfilled"

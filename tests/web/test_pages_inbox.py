@@ -56,13 +56,24 @@ def test_a_link_that_leaves_chorus_is_not_followed_and_another_s_item_is_not_fou
         assert notifications.unread_count(_employee(other)) == 1
 
 
+# The rhythm of mail as the page sends it: every field, empty for "none".
+RHYTHM = {
+    "digest": "weekly",
+    "digest_hour": "9",
+    "time_zone": "",
+    "quiet_from": "19",
+    "quiet_until": "8",
+    "weekly_budget": "3",
+}
+
+
 def test_settings_save_what_is_ticked_and_refuse_unknown_fields(app, client, login):
     me = login(Role.EMPLOYEE, opted_in=True)
     page = client.get("/inbox/settings").get_data(as_text=True)
     assert page.count('type="checkbox"') == 3
     assert 'name="redemption_decided.email" checked' in page
     # Untick the mail; the two inbox boxes stay ticked.
-    ticked = {"badge_earned.in_app": "on", "redemption_decided.in_app": "on"}
+    ticked = {"badge_earned.in_app": "on", "redemption_decided.in_app": "on", **RHYTHM}
     assert _post(client, "/inbox/settings", ticked).status_code == 302
     with app.app_context():
         assert notifications.choices_of([me.id])[me.id] == {

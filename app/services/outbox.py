@@ -1,0 +1,290 @@
+"""The outbox: mail about the game, written in the transaction of what caused it and
+sent by the workers (``scoring.delivery`` has a message's life and the meaning of an
+answer).
+
+Writing (``queue_mail``) follows each person's choices and rhythm: nothing for someone
+who does not want that kind by mail, nothing before their quiet hours end, and beyond
+their weekly budget the message is folded into their next digest. Sending
+(``claim`` then ``send_claimed``, run by ``app.jobs.deliver_mail``) sends a message at
+most once: only one worker wins the claim, and a message whose worker died while
+sending is given up as failed, never sent again by itself. An admin may send a failed
+one again (``retry``).
+
+Keys (this module owns the namespace ``chorus:outbox:``):
+
+- ``chorus:outbox:rate:<destination>:<second>``: messages sent to a destination in
+  that second, for the rate limit.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.db import among, bulk_insert
+from app.errors import Conflict, NotFound
+from app.extensions import db, get_redis
+from app.mail import MailRefused, send_message
+from app.models import Employee, OutboxMessage, utcnow
+from app.services import audit
+from app.services.calendar import company_calendar
+from app.services.notifications import Told, preferences_of, recipients
+from app.services.people import participants
+from scoring.delivery import State, Verdict, retry_at, smtp_verdict, sources
+from scoring.notifications import Channel, Digest, Kind, deliver_at, within_budget, zone_of
+
+WEEK = timedelta(days=7)
+STUCK = timedelta(minutes=10)  # a claim older than this lost its worker
+RATE_TAG = "chorus:outbox:rate"
+LOST_WHILE_SENDING = "The worker stopped while sending; it may have arrived."
+SMTP = "smtp"  # the destination of every mail
+# What counts against the weekly budget: single messages on their way or gone.
+BUDGETED = (State.PENDING, State.SENDING, State.SENT)
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One message to write: for whom, what about (``key``, once), and what it says."""
+
+    employee_id: int
+    kind: Kind
+    key: str
+    payload: dict[str, Any]
+
+
+def mail_of(told: Told) -> Mail:
+    """The mail for something told in the inbox: the same words, under the same key."""
+    return Mail(
+        told.employee_id,
+        told.kind,
+        f"{told.kind.value}:{told.employee_id}:{told.key}",
+        {"title": told.title, "body": told.body, "link": told.link},
+    )
+
+
+def queue_mail(mails: Iterable[Mail], now: datetime | None = None) -> int:
+    """Write each mail its person wants, due when their quiet hours allow, or folded
+    when their weekly budget is spent; returns how many were new."""
+    mails = list(mails)
+    now = now or utcnow()
+    by_kind: dict[Kind, set[int]] = {}
+    for mail in mails:
+        by_kind.setdefault(mail.kind, set()).add(mail.employee_id)
+    wanted = {kind: recipients(people, kind, Channel.EMAIL) for kind, people in by_kind.items()}
+    people = sorted(set().union(*wanted.values())) if wanted else []
+    preferences = preferences_of(people)
+    sent = sent_in_week(people, now)
+    company_zone, _ = company_calendar()
+    rows = []
+    for mail in mails:
+        if mail.employee_id not in wanted[mail.kind]:
+            continue
+        mine = preferences[mail.employee_id]
+        folded = not within_budget(mine, sent[mail.employee_id])
+        sent[mail.employee_id] += not folded
+        rows.append(
+            row(mail, now, deliver_at(mine, zone_of(mine, company_zone), now), folded=folded)
+        )
+    return insert_rows(rows)
+
+
+def row(mail: Mail, now: datetime, due: datetime, folded: bool = False) -> dict[str, Any]:
+    return {
+        "key": mail.key,
+        "employee_id": mail.employee_id,
+        "kind": mail.kind,
+        "payload": json.dumps(mail.payload, separators=(",", ":")),
+        "state": State.FOLDED if folded else State.PENDING,
+        "attempts": 0,
+        "next_attempt_at": due,
+        "created_at": now,
+    }
+
+
+def insert_rows(rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows; a key written before is skipped (a job that runs twice)."""
+    return bulk_insert(
+        OutboxMessage.__table__,
+        rows,
+        lambda statement: statement.on_conflict_do_nothing(index_elements=["key"]),
+    )
+
+
+def sent_in_week(employee_ids: list[int], now: datetime) -> dict[int, int]:
+    """Single messages (not digests) each person was sent or will be, in seven days."""
+    counts = dict.fromkeys(employee_ids, 0)
+    if employee_ids:
+        query = (
+            select(OutboxMessage.employee_id, func.count())
+            .where(
+                among(OutboxMessage.employee_id, employee_ids),
+                OutboxMessage.created_at > now - WEEK,
+                OutboxMessage.kind != Kind.DIGEST,
+                OutboxMessage.state.in_(BUDGETED),
+            )
+            .group_by(OutboxMessage.employee_id)
+        )
+        counts.update(db.session.execute(query).all())
+    return counts
+
+
+# Sending ---------------------------------------------------------------------------
+
+
+def due(now: datetime, limit: int = 100) -> list[int]:
+    """Ids of messages waiting to go whose time has come, longest waiting first."""
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.state == State.PENDING, OutboxMessage.next_attempt_at <= now
+    )
+    return list(db.session.scalars(query.order_by(OutboxMessage.next_attempt_at).limit(limit)))
+
+
+def claim(message_id: int, now: datetime) -> bool:
+    """Take a message to send it; False when another worker took it first. The caller
+    commits the claim before sending, so that no other worker can take it."""
+    return _move(
+        message_id,
+        State.SENDING,
+        (OutboxMessage.next_attempt_at <= now,),
+        attempts=OutboxMessage.attempts + 1,
+        claimed_at=now,
+    )
+
+
+def _move(message_id: int, target: State, conditions=(), **values: Any) -> bool:
+    """Move a message to ``target`` if it is in a state that may (``scoring.delivery``);
+    one statement, so two racing movers cannot both win."""
+    moved = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.state.in_(sources(target)),
+            *conditions,
+        )
+        .values(state=target, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return moved == 1
+
+
+Render = Callable[[OutboxMessage, Employee], EmailMessage | None]
+
+
+def send_claimed(
+    message_id: int,
+    render: Render,
+    send: Callable[[EmailMessage], None] = send_message,
+    jitter: Callable[[], float] = random.random,
+) -> State:
+    """Send a message this worker claimed, and record what came of it. ``render``
+    gives the mail, or None when there is nothing left to say (or nobody to say it to
+    any more): the message is cancelled."""
+    message = db.session.get(OutboxMessage, message_id)
+    employee = db.session.get(Employee, message.employee_id)
+    email = render(message, employee) if still_wanted(message) else None
+    if email is None:
+        _move(message_id, State.CANCELLED)
+        return State.CANCELLED
+    try:
+        send(email)
+    except MailRefused as refused:
+        verdict, error = smtp_verdict(refused.code), refused.reason
+    else:
+        verdict, error = Verdict.SENT, None
+    return record(message, verdict, error, jitter())
+
+
+def record(
+    message: OutboxMessage,
+    verdict: Verdict,
+    error: str | None,
+    jitter: float,
+    retry_after: float | None = None,
+) -> State:
+    now = utcnow()
+    if verdict is Verdict.SENT:
+        _move(message.id, State.SENT, sent_at=now, last_error=None)
+        return State.SENT
+    error = (error or "")[:300] or None
+    again = retry_at(message.attempts, now, jitter, retry_after)
+    if verdict is Verdict.RETRY and again is not None:
+        _move(message.id, State.PENDING, next_attempt_at=again, last_error=error)
+        return State.PENDING
+    _move(message.id, State.FAILED, last_error=error)
+    return State.FAILED
+
+
+def still_wanted(message: OutboxMessage) -> bool:
+    """Whether the person still wants this kind of mail now that its turn came."""
+    employee_id = message.employee_id
+    if message.kind is Kind.DIGEST:
+        digest = preferences_of([employee_id])[employee_id].digest
+        return digest is not Digest.OFF and bool(participants([employee_id]))
+    return employee_id in recipients([employee_id], message.kind, Channel.EMAIL)
+
+
+def give_up_stuck(now: datetime) -> int:
+    """Messages whose worker died while sending are failed, not sent again: they may
+    have arrived. An admin can send one again."""
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == State.SENDING, OutboxMessage.claimed_at < now - STUCK)
+        .values(state=State.FAILED, last_error=LOST_WHILE_SENDING)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def may_send(destination: str = SMTP) -> bool:
+    """One more message to ``destination`` in this second, within its rate?"""
+    limit = current_app.config["MAIL_PER_SECOND"]
+    key = f"{RATE_TAG}:{destination}:{int(time.time())}"
+    pipe = get_redis().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 2)
+    count, _ = pipe.execute()
+    return count <= limit
+
+
+# Failed messages, for admins -------------------------------------------------------
+
+UNSETTLED = (State.PENDING, State.SENDING, State.FAILED, State.FOLDED)
+
+
+def failed(limit: int = 100) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(OutboxMessage.state == State.FAILED)
+    return list(db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def unsettled_counts() -> dict[State, int]:
+    """How many messages wait, are being sent, failed or wait for a digest."""
+    counts = dict.fromkeys(UNSETTLED, 0)
+    query = (
+        select(OutboxMessage.state, func.count())
+        .where(OutboxMessage.state.in_(UNSETTLED))
+        .group_by(OutboxMessage.state)
+    )
+    counts.update(db.session.execute(query).all())
+    return counts
+
+
+def retry(actor: Employee, message_id: int) -> OutboxMessage:
+    """Send a failed message again, from a fresh count of tries."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound(f"No message with id {message_id}.", field="id")
+    moved = _move(message_id, State.PENDING, attempts=0, next_attempt_at=utcnow())
+    db.session.refresh(message)
+    if not moved and message.state is not State.PENDING:
+        raise Conflict(f"The message is {message.state.value}: only a failed one is sent again.")
+    if moved:
+        audit.record(actor, "outbox.retry", message, kind=message.kind.value)
+    return message

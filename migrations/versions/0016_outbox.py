@@ -1,0 +1,71 @@
+"""outbox: mail waiting to go out, and each person's rhythm for it
+
+Revision ID: a2a279811bec
+Revises: f5571686e4e1
+Create Date: 2026-12-02 14:14:19.961823
+
+``outbox`` holds every mail Chorus sends about the game (digests, single messages),
+written in the transaction of what caused it and drained by the workers; a partial
+index holds the pending ones. ``notification_settings`` holds a person's digest
+frequency and hour, time zone, quiet hours and weekly budget; no row means the
+defaults. The inbox's kind constraints stay as they were: a digest is never an inbox
+row.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'a2a279811bec'
+down_revision = 'f5571686e4e1'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('notification_settings',
+    sa.Column('employee_id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.Enum('off', 'daily', 'weekly', 'twice_weekly', name='digest', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('digest_hour', sa.Integer(), nullable=False),
+    sa.Column('time_zone', sa.String(length=64), nullable=True),
+    sa.Column('quiet_from', sa.Integer(), nullable=True),
+    sa.Column('quiet_until', sa.Integer(), nullable=True),
+    sa.Column('weekly_budget', sa.Integer(), nullable=False),
+    sa.CheckConstraint('(quiet_from IS NULL OR quiet_from BETWEEN 0 AND 23) AND (quiet_until IS NULL OR quiet_until BETWEEN 0 AND 23)', name=op.f('ck_notification_settings_quiet_hours_range')),
+    sa.CheckConstraint('digest_hour BETWEEN 0 AND 23', name=op.f('ck_notification_settings_digest_hour_range')),
+    sa.CheckConstraint('weekly_budget BETWEEN 0 AND 20', name=op.f('ck_notification_settings_weekly_budget_range')),
+    sa.ForeignKeyConstraint(['employee_id'], ['employees.id'], name=op.f('fk_notification_settings_employee_id_employees'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('employee_id', name=op.f('pk_notification_settings'))
+    )
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=120), nullable=False),
+    sa.Column('employee_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('badge_earned', 'redemption_decided', 'digest', name='outbox_kind', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('state', sa.Enum('pending', 'sending', 'sent', 'failed', 'folded', 'digested', 'cancelled', name='delivery_state', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['employee_id'], ['employees.id'], name=op.f('fk_outbox_employee_id_employees'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
+    sa.UniqueConstraint('key', name=op.f('uq_outbox_key'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_due', ['next_attempt_at'], unique=False, postgresql_where=sa.text("state = 'pending'"), sqlite_where=sa.text("state = 'pending'"))
+        batch_op.create_index('ix_outbox_employee_created', ['employee_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_outbox_state_id', ['state', 'id'], unique=False)
+
+
+
+def downgrade():
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_state_id')
+        batch_op.drop_index('ix_outbox_employee_created')
+        batch_op.drop_index('ix_outbox_due', postgresql_where=sa.text("state = 'pending'"), sqlite_where=sa.text("state = 'pending'"))
+
+    op.drop_table('outbox')
+    op.drop_table('notification_settings')
