@@ -115,7 +115,7 @@ def test_what_the_budget_held_back_goes_with_the_next_digest(ctx):
 
 def test_the_digest_mail_lists_each_item_with_a_link_into_its_share_dialog(app, mailbox):
     with app.app_context():
-        ada = reader("Europe/Berlin", name="Ada Lovelace", email="ada@example.com")
+        reader("Europe/Berlin", name="Ada Lovelace", email="ada@example.com")
         first = ContentItemFactory(title="We are hiring", published_at=BERLIN_EIGHT)
         second = ContentItemFactory(title="Our new office", published_at=BERLIN_EIGHT)
         withdrawn = ContentItemFactory(title="Old news", published_at=BERLIN_EIGHT)

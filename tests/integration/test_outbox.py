@@ -4,6 +4,7 @@ loopback: at most once under racing workers, retries only for transient answers.
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlsplit
 from datetime import UTC, datetime, timedelta
 
 import time_machine
@@ -87,17 +88,15 @@ def test_a_mail_goes_through_smtp_multipart_with_a_one_click_unsubscribe(app, ma
     assert message.get_content_type() == "multipart/alternative"
     assert "Hello Ada Lovelace" in mail_text(message)
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert 'href="http' in html and "/me/redemptions" in html
+    assert 'href="http' in html
+    assert "/me/redemptions" in html
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = message["List-Unsubscribe"].strip("<>")
     token = link.rsplit("/", 1)[1]
     with app.app_context():
         assert read_unsubscribe_token(token) == (ada_id, DECISION)
     # The one click, as a mail program sends it: no cookie, no CSRF token.
-    answer = app.test_client().post(
-        link.split("://", 1)[1].split("/", 1)[1].join(["/", ""]),
-        data={"List-Unsubscribe": "One-Click"},
-    )
+    answer = app.test_client().post(urlsplit(link).path, data={"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200
     with app.app_context():
         assert notifications.recipients([ada_id], DECISION, Channel.EMAIL) == set()
