@@ -4,8 +4,8 @@ loopback: at most once under racing workers, retries only for transient answers.
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlsplit
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import time_machine
 from sqlalchemy import func, select, update
