@@ -115,6 +115,60 @@ def test_bad_choices_are_refused_and_change_nothing(app: Flask, me: Caller, choi
     assert me.get("/api/v1/me/notification-settings").json == before
 
 
+DEFAULT_MAIL = {
+    "digest": "weekly",
+    "digest_hour": 9,
+    "time_zone": None,
+    "quiet_from": 19,
+    "quiet_until": 8,
+    "weekly_budget": 3,
+}
+
+
+def test_the_rhythm_of_mail_defaults_gently_and_changes_only_what_is_given(app, me: Caller):
+    settings = me.get("/api/v1/me/notification-settings").json
+    assert settings["mail"] == settings["mail_default"] == DEFAULT_MAIL
+    change = {"digest": "twice_weekly", "digest_hour": 7, "time_zone": "America/New_York"}
+    response = me.put("/api/v1/me/notification-settings", json={"mail": change})
+    assert response.status_code == 200
+    assert response.json["mail"] == {**DEFAULT_MAIL, **change}
+    quiet_off = {"quiet_from": None, "quiet_until": None, "weekly_budget": 0}
+    response = me.put("/api/v1/me/notification-settings", json={"mail": quiet_off})
+    assert response.json["mail"] == {**DEFAULT_MAIL, **change, **quiet_off}
+    assert me.get("/api/v1/me/notification-settings").json["mail_default"] == DEFAULT_MAIL
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({}, {"choices": ["Give choices, mail, or both."]}),
+        ({"mail": {"digest": "hourly"}},
+         {"mail": {"digest": ["Must be one of: off, daily, weekly, twice_weekly."]}}),
+        ({"mail": {"digest_hour": 24}},
+         {"mail": {"digest_hour": ["Must be greater than or equal to 0 and less than or equal to 23."]}}),
+        ({"mail": {"time_zone": "Mars/Olympus"}},
+         {"mail": {"time_zone": ["Not a time zone we know; use a name like Europe/Berlin."]}}),
+        ({"mail": {"quiet_from": 22}},
+         {"mail": {"quiet_until": ["Give both ends of your quiet hours, or neither."]}}),
+        ({"mail": {"quiet_from": 22, "quiet_until": None}},
+         {"mail": {"quiet_until": ["Give both ends of your quiet hours, or neither."]}}),
+        ({"mail": {"weekly_budget": 21}},
+         {"mail": {"weekly_budget": ["Must be greater than or equal to 0 and less than or equal to 20."]}}),
+        ({"mail": {"weekly_budget": -1}},
+         {"mail": {"weekly_budget": ["Must be greater than or equal to 0 and less than or equal to 20."]}}),
+        ({"mail": {"volume": 11}}, {"mail": {"volume": ["Unknown field."]}}),
+    ],
+)  # fmt: skip
+def test_a_bad_rhythm_is_refused_naming_the_field_and_changes_nothing(
+    app: Flask, me: Caller, body, errors
+):
+    before = me.get("/api/v1/me/notification-settings").json
+    response = me.put("/api/v1/me/notification-settings", json=body)
+    assert response.status_code == 422
+    assert response.json == invalid(errors)
+    assert me.get("/api/v1/me/notification-settings").json == before
+
+
 @pytest.mark.parametrize(
     ("method", "url"),
     [
