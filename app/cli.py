@@ -191,6 +191,9 @@ def seed_demo(links: bool) -> None:
         )
     else:
         click.echo("Demo data was there already.")
+    from app.mail import where_mail_goes
+
+    click.echo(where_mail_goes())
     if links:
         click.echo("Sign-in links (single use; `flask sign-in-link EMAIL` prints new ones):")
         for role, email in DEMO_LOGINS.items():

@@ -27,6 +27,18 @@ class MailRefused(Exception):
         self.reason = reason
 
 
+def where_mail_goes() -> str:
+    """In words, for the demo's start and the logs."""
+    config = current_app.config
+    return {
+        "console": "Mail is written to the worker's log (MAIL_BACKEND=console).",
+        "files": f"Mail is written as .eml files to {config['MAIL_DIR']} (MAIL_BACKEND=files): "
+        "open them in any mail program.",
+        "smtp": f"Mail goes out through {config['SMTP_HOST']}:{config['SMTP_PORT']} (SMTP).",
+        "memory": "Mail is kept in memory (MAIL_BACKEND=memory, for tests).",
+    }[config["MAIL_BACKEND"]]
+
+
 def outbox() -> list[EmailMessage]:
     return current_app.extensions.setdefault("mail_outbox", [])
 

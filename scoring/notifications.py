@@ -95,7 +95,7 @@ class Digest(StrEnum):
 
 DIGEST_LABELS: dict[Digest, str] = {
     Digest.OFF: "Never",
-    Digest.DAILY: "Every working day (Monday to Friday)",
+    Digest.DAILY: "Every working day",
     Digest.WEEKLY: "Once a week",
     Digest.TWICE_WEEKLY: "Twice a week",
 }

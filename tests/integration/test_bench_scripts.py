@@ -36,6 +36,10 @@ RUNS = {
         ],
         {"incremental_ratio", "backfill_s", "lines"},
     ),
+    "digest": (
+        ["--sqlite", "--employees", "300", "--shares", "600", "--teams", "5", "--sample", "50"],
+        {"recipients", "seconds", "peak_mib", "floor_seconds", "database"},
+    ),
     "settle": (
         ["--members", "300", "--events", "600", "--teams", "5"],
         {"members", "seconds", "floor_seconds", "ratio", "database"},
