@@ -1,6 +1,7 @@
 """Outgoing mail. The backend is chosen by MAIL_BACKEND: ``console`` writes mails to the
-log, ``files`` writes each as an .eml file into MAIL_DIR (the demo: open them in any
-mail program), ``smtp`` sends them, ``memory`` keeps them in a list (tests).
+log, ``files`` writes each as an .eml file into MAIL_DIR (open them in any mail
+program) and its text to the log (``make run``), ``smtp`` sends them, ``memory`` keeps
+them in a list (tests).
 
 ``send_message`` raises ``MailRefused`` with the server's reply code (None when no
 server answered), so that the outbox can tell a transient failure from a final one."""
@@ -32,8 +33,8 @@ def where_mail_goes() -> str:
     config = current_app.config
     return {
         "console": "Mail is written to the worker's log (MAIL_BACKEND=console).",
-        "files": f"Mail is written as .eml files to {config['MAIL_DIR']} (MAIL_BACKEND=files): "
-        "open them in any mail program.",
+        "files": f"Mail is written as .eml files to {config['MAIL_DIR']} (open them in any "
+        "mail program), its text to the worker's log (MAIL_BACKEND=files).",
         "smtp": f"Mail goes out through {config['SMTP_HOST']}:{config['SMTP_PORT']} (SMTP).",
         "memory": "Mail is kept in memory (MAIL_BACKEND=memory, for tests).",
     }[config["MAIL_BACKEND"]]
@@ -76,11 +77,14 @@ def send_message(message: EmailMessage) -> None:
         log.info("mail to %s: %s\n%s", message["To"], message["Subject"], _text_of(message))
     elif backend == "memory":
         outbox().append(message)
-    elif backend == "files":
+    elif backend == "files":  # and the text to the log, where a sign-in link is handy
         directory = Path(config["MAIL_DIR"])
         directory.mkdir(parents=True, exist_ok=True)
-        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + ".eml"
-        (directory / name).write_bytes(bytes(message))
+        path = directory / (datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + ".eml")
+        path.write_bytes(bytes(message))
+        log.info(
+            "mail to %s: %s (%s)\n%s", message["To"], message["Subject"], path, _text_of(message)
+        )
     elif backend == "smtp":
         _send_smtp(message)
     else:

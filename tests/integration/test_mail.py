@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from email import message_from_bytes, policy
 
 import pytest
 
-from app.mail import send_mail
+from app.mail import make_message, send_mail, send_message, where_mail_goes
 
 
 def test_memory_backend_keeps_the_message(ctx, outbox):
@@ -39,3 +40,15 @@ def test_unknown_backend_is_an_error(ctx, monkeypatch):
     monkeypatch.setitem(ctx.config, "MAIL_BACKEND", "pigeon")
     with pytest.raises(RuntimeError, match="console, files, smtp or memory"):
         send_mail("jana@example.com", "Hello", "the body")
+
+
+def test_files_backend_writes_an_eml_a_mail_program_opens(ctx, monkeypatch, tmp_path):
+    monkeypatch.setitem(ctx.config, "MAIL_BACKEND", "files")
+    monkeypatch.setitem(ctx.config, "MAIL_DIR", str(tmp_path / "mail"))
+    send_message(make_message("jana@example.com", "Hello", "the text", "<p>the html</p>"))
+    (written,) = (tmp_path / "mail").iterdir()
+    assert written.suffix == ".eml"
+    message = message_from_bytes(written.read_bytes(), policy=policy.default)
+    assert message["Subject"] == "Hello"
+    assert message.get_body(preferencelist=("html",)).get_content().strip() == "<p>the html</p>"
+    assert str(tmp_path / "mail") in where_mail_goes()
