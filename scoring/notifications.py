@@ -130,6 +130,7 @@ def zone_of(preferences: Preferences, company_zone: ZoneInfo) -> ZoneInfo:
     return ZoneInfo(preferences.time_zone) if preferences.time_zone else company_zone
 
 
+@cache
 def digest_days(digest: Digest, week_start: int) -> frozenset[int]:
     """The local weekdays (0 = Monday) a digest of this frequency goes out on."""
     if digest is Digest.DAILY:
@@ -219,11 +220,10 @@ def digest_items(
     """The items a person's digest lists and how many more there are, from
     ``candidates`` newest first: meant for them, published after ``since`` (their last
     digest, or their last look at the feed) and not shared by them yet."""
-    fresh = [
-        item.id
-        for item in candidates
-        if item.published_at > since
-        and item.id not in shared
-        and is_meant_for(item, team_id, interests)
-    ]
+    fresh = []
+    for item in candidates:
+        if item.published_at <= since:
+            break  # newest first: the rest are older still
+        if item.id not in shared and is_meant_for(item, team_id, interests):
+            fresh.append(item.id)
     return fresh[:DIGEST_ITEMS], max(len(fresh) - DIGEST_ITEMS, 0)
