@@ -21,12 +21,14 @@ from app.models import (
     ClickKind,
     ClickRecord,
     ContentItem,
+    DeliveryState,
     Employee,
     Event,
     Interest,
     LedgerLine,
     LessonCompletion,
     Notification,
+    OutboxMessage,
     Redemption,
     ReferralProgramme,
     RewardKind,
@@ -41,6 +43,7 @@ from app.services import (
     challenge_settlement,
     challenges,
     content,
+    digests,
     events,
     ledger,
     lessons,
@@ -798,7 +801,41 @@ def load_demo_game_since() -> dict[str, int]:
         pledges += 1
     grants = sum(badges.evaluate_everyone(now))
     _inbox_back_then(now)
+    _mail_back_then(now)
     return {"pledges": pledges, "grants": grants}
+
+
+def _mail_back_then(now: datetime) -> None:
+    """The weekly digests of the demo's history, composed as the clock would have on
+    each first weekday at nine and sent a minute later: the stories came out on the
+    first day, so the first digest carried them and later ones had nothing new. One
+    bounced (a colleague's mailbox was moved), for the admins' list of failed mail."""
+    zone, week_start = company_calendar()
+    today = now.astimezone(zone).date()
+    last_start = (today.weekday() - week_start) % 7
+    for weeks in range(HISTORY.days // 7 + 1, 0, -1):
+        days = -(last_start + 7 * (weeks - 1))
+        if days == 0:
+            continue  # today's digest is the clock's to write
+        moment = _local(now, days, 9, 5)
+        sum(digests.compose_due(moment))
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.state == DeliveryState.PENDING)
+            .values(state=DeliveryState.SENT, attempts=1, sent_at=moment + timedelta(minutes=1))
+        )
+    bounced = db.session.execute(
+        select(OutboxMessage, Employee.email)
+        .join(Employee, Employee.id == OutboxMessage.employee_id)
+        .where(Employee.email.not_in(DEMO_LOGINS.values()))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
+    if bounced is not None:
+        message, email = bounced
+        message.state, message.sent_at = DeliveryState.FAILED, None
+        message.last_error = f"550 5.1.1 <{email}>: Recipient address rejected"
+    db.session.flush()
 
 
 def _inbox_back_then(now: datetime) -> None:

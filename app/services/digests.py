@@ -128,6 +128,7 @@ def _candidates(now: datetime) -> list[Candidate]:
     query = select(ContentItem.id, published).where(
         ContentItem.status == ContentStatus.PUBLISHED,
         published > now - DIGEST_LOOKBACK,
+        published <= now,
         or_(ContentItem.valid_from.is_(None), ContentItem.valid_from <= now),
         or_(ContentItem.valid_until.is_(None), ContentItem.valid_until > now),
     )

@@ -179,12 +179,7 @@ def _move(message_id: int, target: State, conditions=(), **values: Any) -> bool:
 Render = Callable[[OutboxMessage, Employee], EmailMessage | None]
 
 
-def send_claimed(
-    message_id: int,
-    render: Render,
-    send: Callable[[EmailMessage], None] = send_message,
-    jitter: Callable[[], float] = random.random,
-) -> State:
+def send_claimed(message_id: int, render: Render) -> State:
     """Send a message this worker claimed, and record what came of it. ``render``
     gives the mail, or None when there is nothing left to say (or nobody to say it to
     any more): the message is cancelled."""
@@ -195,27 +190,22 @@ def send_claimed(
         _move(message_id, State.CANCELLED)
         return State.CANCELLED
     try:
-        send(email)
+        send_message(email)
     except MailRefused as refused:
-        verdict, error = smtp_verdict(refused.code), refused.reason
-    else:
-        verdict, error = Verdict.SENT, None
-    return record(message, verdict, error, jitter())
+        return record(message, smtp_verdict(refused.code), refused.reason)
+    return record(message, Verdict.SENT)
 
 
-def record(
-    message: OutboxMessage,
-    verdict: Verdict,
-    error: str | None,
-    jitter: float,
-    retry_after: float | None = None,
-) -> State:
+def record(message: OutboxMessage, verdict: Verdict, error: str | None = None) -> State:
+    """Move a claimed message on after its answer: sent, waiting for another try, or
+    failed."""
     now = utcnow()
     if verdict is Verdict.SENT:
         _move(message.id, State.SENT, sent_at=now, last_error=None)
         return State.SENT
     error = (error or "")[:300] or None
-    again = retry_at(message.attempts, now, jitter, retry_after)
+    jitter = random.random()  # noqa: S311 - spreads retries, guards nothing
+    again = retry_at(message.attempts, now, jitter)
     if verdict is Verdict.RETRY and again is not None:
         _move(message.id, State.PENDING, next_attempt_at=again, last_error=error)
         return State.PENDING

@@ -7,6 +7,7 @@ Loading it again changes nothing."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 
@@ -23,6 +24,7 @@ from app.models import (
     ChallengeAward,
     ChallengePlacing,
     ContentItem,
+    DeliveryState,
     Employee,
     Event,
     GuidelineVersion,
@@ -31,6 +33,7 @@ from app.models import (
     LessonCompletion,
     LineKind,
     Notification,
+    OutboxMessage,
     Pledge,
     Redemption,
     Reward,
@@ -42,6 +45,7 @@ from app.models import (
     utcnow,
 )
 from app.services import challenge_settlement
+from app.services.calendar import company_calendar
 from app.services.badges import DEFAULT_BADGES
 from app.services.challenge_standings import view_challenge
 from app.services.challenges import state_of
@@ -292,6 +296,24 @@ def test_the_history_of_events_badges_lessons_and_a_team_reward(demo):
     _lessons_are_published_and_some_finished_for_their_points(demo)
     _a_team_collects_pledges_toward_a_team_reward(demo)
     _the_inbox_holds_what_people_were_told_as_it_happened(demo)
+    _weekly_digests_went_out_and_one_bounced(demo)
+
+
+def _weekly_digests_went_out_and_one_bounced(demo):
+    with demo.app_context():
+        zone, week_start = company_calendar()
+        mails = db.session.scalars(select(OutboxMessage)).all()
+        assert mails
+        assert {m.kind for m in mails} == {NotificationKind.DIGEST}
+        assert [m.state for m in mails].count(DeliveryState.FAILED) == 1
+        assert {m.state for m in mails} == {DeliveryState.SENT, DeliveryState.FAILED}
+        for mail in mails:  # on a first weekday at nine, as the clock composes them
+            local = mail.created_at.astimezone(zone)
+            assert (local.weekday(), local.hour) == (week_start, 9)
+            assert json.loads(mail.payload)["items"]
+        weeks = Counter((m.employee_id, m.created_at.date()) for m in mails)
+        assert max(weeks.values()) == 1
+        assert {m.employee_id for m in mails} <= set(_participants())
 
 
 def _the_inbox_holds_what_people_were_told_as_it_happened(demo):
@@ -299,7 +321,7 @@ def _the_inbox_holds_what_people_were_told_as_it_happened(demo):
     with demo.app_context():
         told = db.session.scalars(select(Notification)).all()
         grants = db.session.scalars(select(BadgeGrant)).all()
-        assert {n.kind for n in told} == set(NotificationKind)
+        assert {n.kind for n in told} == set(NotificationKind) - {NotificationKind.DIGEST}
         assert sum(n.kind is NotificationKind.BADGE_EARNED for n in told) == len(grants)
         for grant in grants:  # history dated when it was earned, the rest when found
             key = f"badge:{grant.badge_id}:{grant.level.value}:{grant.period}"
@@ -326,5 +348,6 @@ def test_loading_the_demo_again_changes_nothing(demo, runner):
     again = runner.invoke(args=["seed-demo", "--no-links"])
     assert again.exit_code == 0, again.output
     assert "Demo data was there already." in again.output
+    assert "Mail is kept in memory (MAIL_BACKEND=memory, for tests)." in again.output
     with demo.app_context():
         assert {model.__name__: _count(model) for model in tables} == before
