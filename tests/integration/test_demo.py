@@ -45,8 +45,8 @@ from app.models import (
     utcnow,
 )
 from app.services import challenge_settlement
-from app.services.calendar import company_calendar
 from app.services.badges import DEFAULT_BADGES
+from app.services.calendar import company_calendar
 from app.services.challenge_standings import view_challenge
 from app.services.challenges import state_of
 from app.web.rules import needs_recalculation
