@@ -138,6 +138,7 @@ SCHEDULE: list[tuple[str, str, int]] = [
     # an hour, so that each goes at its person's own hour (half-hour zones too).
     ("app.jobs.deliver_mail", "mail", 5),
     ("app.jobs.compose_digests", "mail", 900),
+    ("app.jobs.prune_outbox", "default", 86400),
 ]
 
 
@@ -360,6 +361,13 @@ def deliver_mail(seconds: float = 4.0) -> dict[str, int]:
                 done[outbox.send_claimed(message_id, render=mails.render).value] += 1
                 db.session.commit()
     return dict(done)
+
+
+def prune_outbox() -> int:
+    """Forget mail settled more than 90 days ago (daily)."""
+    pruned = outbox.prune(utcnow())
+    db.session.commit()
+    return pruned
 
 
 def compose_digests() -> int:

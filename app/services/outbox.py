@@ -28,7 +28,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.db import among, bulk_insert
 from app.errors import Conflict, NotFound
@@ -43,6 +43,7 @@ from scoring.delivery import State, Verdict, retry_at, smtp_verdict, sources
 from scoring.notifications import Channel, Digest, Kind, deliver_at, within_budget, zone_of
 
 WEEK = timedelta(days=7)
+KEPT = timedelta(days=90)  # how long a settled message stays (the export, the admins' list)
 STUCK = timedelta(minutes=10)  # a claim older than this lost its worker
 RATE_TAG = "chorus:outbox:rate"
 LOST_WHILE_SENDING = "The worker stopped while sending; it may have arrived."
@@ -242,6 +243,19 @@ def may_send(destination: str = SMTP) -> bool:
     pipe.expire(key, 2)
     count, _ = pipe.execute()
     return count <= limit
+
+
+SETTLED = (State.SENT, State.FAILED, State.DIGESTED, State.CANCELLED)
+
+
+def prune(now: datetime) -> int:
+    """Forget settled messages older than ``KEPT``: what a mail said is its person's,
+    and nothing needs it once it is long gone (digests look back two weeks)."""
+    return db.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.state.in_(SETTLED), OutboxMessage.created_at < now - KEPT)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 # Failed messages, for admins -------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import time_machine
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -156,3 +157,16 @@ def test_unsubscribing_from_the_digest_turns_it_off(ctx):
     ada = reader("Europe/Berlin")
     notifications.unsubscribe(ada, Kind.DIGEST)
     assert notifications.preferences_of([ada.id])[ada.id].digest is Digest.OFF
+
+
+def test_the_clock_composes_and_the_worker_sends_through_rq(app, run_scheduled, mailbox):
+    with time_machine.travel(BERLIN_EIGHT, tick=True):
+        with app.app_context():
+            reader("Europe/Berlin", email="ada@example.com")
+            ContentItemFactory(published_at=BERLIN_EIGHT - timedelta(days=1))
+            db.session.commit()
+        run_scheduled("app.jobs.compose_digests")
+        run_scheduled("app.jobs.deliver_mail")
+        run_scheduled("app.jobs.compose_digests")  # the next quarter: nothing more
+        run_scheduled("app.jobs.deliver_mail")
+    assert [m["To"] for m in mailbox.messages] == ["ada@example.com"]

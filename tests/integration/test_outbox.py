@@ -218,3 +218,18 @@ def test_erasure_takes_the_persons_mail_and_settings(ctx):
     participation.erase_employee(EmployeeFactory(), ada)
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     assert notifications.preferences_of([ada.id])[ada.id] == Preferences()
+
+
+def test_settled_mail_is_forgotten_after_ninety_days_and_waiting_mail_kept(ctx):
+    ada = person()
+    long_ago = utcnow() - outbox.KEPT - timedelta(days=1)
+    outbox.queue_mail([mail(ada.id, key=k) for k in ("sent", "failed", "waiting", "new")])
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.key != "new").values(created_at=long_ago)
+    )
+    for key, state in (("sent", DeliveryState.SENT), ("failed", DeliveryState.FAILED)):
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.key == key).values(state=state)
+        )
+    assert outbox.prune(utcnow()) == 2
+    assert sorted(states()) == ["new", "waiting"]
