@@ -36,6 +36,7 @@ from rewards.redemptions import Kind as RewardKind
 from rewards.redemptions import State as RedemptionState
 from scoring.badges import Level as BadgeLevel
 from scoring.challenges import ChallengeState, Metric, Mode, ScopeKind
+from scoring.chat import Provider as ChatProvider
 from scoring.clicks import ClickKind
 from scoring.delivery import State as DeliveryState
 from scoring.names import name_key as fold_name
@@ -1252,6 +1253,32 @@ class NotificationSettings(db.Model):
     weekly_budget: Mapped[int] = mapped_column(Integer, default=3)
 
 
+class ChatDestination(db.Model):
+    """A Slack or Teams channel an admin connected by its incoming-webhook address: the
+    company's, or one team's. The address is a secret: pages and the API show it only
+    masked (``scoring.chat.masked``). A channel that answers it is gone (403, 404, 410)
+    is disabled until an admin gives a new address or enables it again."""
+
+    __tablename__ = "chat_destinations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[ChatProvider] = mapped_column(_enum(ChatProvider, "chat_provider"))
+    name: Mapped[str] = mapped_column(String(80))  # how admins know it, e.g. "#sales"
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), index=True
+    )  # None: the company's channel
+    url: Mapped[str] = mapped_column(String(500))
+    post_content: Mapped[bool] = mapped_column(default=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Team | None] = relationship()
+
+
 class OutboxMessage(db.Model):
     """A message to go out by mail, written in the transaction of what caused it once
     per ``key`` and drained by the workers (``scoring.delivery`` has its life). The
@@ -1269,11 +1296,17 @@ class OutboxMessage(db.Model):
         # A person's messages: the budget's count, the digest's folded ones.
         db.Index("ix_outbox_employee_created", "employee_id", "created_at"),
         db.Index("ix_outbox_state_id", "state", "id"),
+        db.Index("ix_outbox_destination_id", "destination_id"),
+        CheckConstraint("(employee_id IS NULL) != (destination_id IS NULL)", name="one_recipient"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
-    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    # A mail to a person, or a post to a chat channel: exactly one of the two.
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    destination_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_destinations.id", ondelete="CASCADE")
+    )
     kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind, "outbox_kind"))
     payload: Mapped[str] = mapped_column(Text)
     state: Mapped[DeliveryState] = mapped_column(

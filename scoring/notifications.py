@@ -32,6 +32,10 @@ class Kind(StrEnum):
     # New content to share, with whatever the budget held back. Its frequency, not an
     # on/off per channel, says whether and when it comes.
     DIGEST = "digest"
+    # A chat channel's post about new content (to a channel, never to a person).
+    NEW_CONTENT = "new_content"
+    # To admins: a chat channel answered that it is gone, and was disabled.
+    CHAT_DISABLED = "chat_disabled"
 
 
 class Channel(StrEnum):
@@ -44,6 +48,8 @@ OFFERED: dict[Kind, frozenset[Channel]] = {
     Kind.BADGE_EARNED: frozenset({Channel.IN_APP}),
     Kind.REDEMPTION_DECIDED: frozenset({Channel.IN_APP, Channel.EMAIL}),
     Kind.DIGEST: frozenset(),
+    Kind.NEW_CONTENT: frozenset(),
+    Kind.CHAT_DISABLED: frozenset({Channel.IN_APP, Channel.EMAIL}),
 }
 
 # What a person gets when they have not decided: every kind in the inbox. Mail only
@@ -52,20 +58,34 @@ DEFAULT_CHANNELS: dict[Kind, frozenset[Channel]] = {
     Kind.BADGE_EARNED: frozenset({Channel.IN_APP}),
     Kind.REDEMPTION_DECIDED: frozenset({Channel.IN_APP, Channel.EMAIL}),
     Kind.DIGEST: frozenset(),
+    Kind.NEW_CONTENT: frozenset(),
+    Kind.CHAT_DISABLED: frozenset({Channel.IN_APP}),
 }
 
 KIND_LABELS: dict[Kind, str] = {
     Kind.BADGE_EARNED: "A badge you earned",
     Kind.REDEMPTION_DECIDED: "A decision on a reward you redeemed",
     Kind.DIGEST: "New content to share",
+    Kind.NEW_CONTENT: "New content, posted to a chat channel",
+    Kind.CHAT_DISABLED: "A chat channel that stopped answering (admins)",
 }
 
 CHANNEL_LABELS: dict[Channel, str] = {Channel.IN_APP: "In Chorus", Channel.EMAIL: "E-mail"}
 
 
-def offered() -> list[tuple[Kind, Channel]]:
-    """Every (kind, channel) a person can turn on or off, in the order pages list them."""
-    return [(kind, channel) for kind in Kind for channel in Channel if channel in OFFERED[kind]]
+# Kinds only admins are told of.
+ADMIN_KINDS = frozenset({Kind.CHAT_DISABLED})
+
+
+def offered(admin: bool = False) -> list[tuple[Kind, Channel]]:
+    """Every (kind, channel) a person can turn on or off, in the order pages list them;
+    the admins' kinds only for an admin."""
+    return [
+        (kind, channel)
+        for kind in Kind
+        for channel in Channel
+        if channel in OFFERED[kind] and (admin or kind not in ADMIN_KINDS)
+    ]
 
 
 def channels_for(
