@@ -22,6 +22,8 @@ here.
   ``app.services.home_ranks``;
 - ``{chorus:challenges}:``: each share challenge's live and frozen boards, their
   built markers and the live board's watermark; ``app.services.challenge_boards``;
+- ``chorus:intranet:``: when each intranet link was last read (a convenience for the
+  list of links, lost with Redis); ``app.services.intranet``;
 - ``chorus:rl``: rate limits, the key prefix handed to flask-limiter; ``app.config``;
 - ``rq:``: RQ's queues, jobs, workers and registries, named by the ``rq`` library
   (the queues Chorus uses are listed in ``app.queue``).
@@ -43,5 +45,6 @@ NAMESPACES: dict[str, str] = {
     "chorus:jobs:": "app.worker_status",
     "chorus:home-ranks:": "app.services.home_ranks",
     "{chorus:challenges}": "app.services.challenge_boards",
+    "chorus:intranet:": "app.services.intranet",
     "chorus:rl": "app.config",
 }

@@ -16,6 +16,7 @@ from app.web import (
     hr,
     inbound_feeds,
     inbox,
+    intranet,
     leaderboards,
     lessons,
     pages,
@@ -34,7 +35,7 @@ def register_pages(app: Flask) -> None:
     for module in (
         home, auth, participation, profile, hr, admin,  # people and participation
         inbox,
-        content, policy, inbound_feeds,  # the content hub
+        content, policy, inbound_feeds, intranet,  # the content hub
         feed, shares,  # sharing (tracked links are a fast path: app.fast_paths)
         referrals,
         points, leaderboards, rules,  # points and boards
