@@ -28,6 +28,8 @@ def catalogue(ctx):
     now = utcnow()
     sales, berlin = TeamFactory(name="Sales"), TeamFactory(name="Berlin")
     careers = InterestFactory(name="Careers")
+    # Someone in Sales who chose Careers: their feed has the interest's item, a link's not.
+    EmployeeFactory(team=sales, interests=[careers], opted_in=True)
 
     def item(title: str, hours_ago: int, **attributes):
         return ContentItemFactory(
