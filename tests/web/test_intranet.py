@@ -172,6 +172,7 @@ def test_the_widget_lists_the_same_items_with_share_links_and_no_script(app, cli
     assert shares[0] == f"http://localhost/content/{sales}/share"
     assert len(shares) == 2
     assert "csrf" not in page  # nothing of a session in a page others frame
+    assert "Set-Cookie" not in response.headers
 
 
 def test_the_widget_may_be_framed_where_the_setting_says(app, client, monkeypatch):
