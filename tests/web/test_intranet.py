@@ -302,6 +302,21 @@ def test_hr_makes_a_link_sees_its_addresses_once_and_revokes_it(app, client, log
     assert actions == ["intranet_link.create", "intranet_link.revoke"]
 
 
+def test_a_deleted_teams_link_is_not_listed_as_the_companys(app, client, login):
+    login(Role.HR)
+    _link(app, "Sales")
+    with app.app_context():
+        from app.services import people
+
+        team = db.session.scalar(select(Team).where(Team.name == "Sales"))
+        people.delete_team(None, team)
+        db.session.commit()
+    listing = client.get(PAGE).get_data(as_text=True)
+    assert "<td>The whole company</td>" not in listing
+    # PostgreSQL deleted the link with the team; SQLite keeps the row, revealing nothing.
+    assert "<td>A deleted team</td>" in listing or "No links yet." in listing
+
+
 def test_a_company_link_is_the_default(app, client, login):
     login(Role.HR)
     made = client.post(
