@@ -79,6 +79,30 @@ def _networks(value: str) -> tuple:
     return tuple(ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip())
 
 
+# One source of a CSP source list: '*', 'self', 'none', a scheme ("https:"), or a host
+# with an optional scheme, "*." wildcard, port and path. Nothing that could end the
+# directive (";", ",") or open another.
+_FRAME_SOURCE = re.compile(
+    r"\*|'self'|'none'|[a-z][a-z0-9+.-]*:"
+    r"|([a-z][a-z0-9+.-]*://)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?(/[^\s;,']*)?",
+    re.IGNORECASE,
+)
+
+
+def _frame_ancestors(value: str) -> str:
+    sources = value.split()
+    if not sources:
+        raise ValueError("expected at least one source")
+    for source in sources:
+        if not _FRAME_SOURCE.fullmatch(source):
+            raise ValueError(
+                f"{source!r} is not a frame-ancestors source, e.g. https://intranet.example.com"
+            )
+    if "'none'" in sources and len(sources) > 1:
+        raise ValueError("'none' stands alone")
+    return " ".join(sources)
+
+
 def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -162,6 +186,10 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SIGN_IN_LINK_MAX_AGE": _env(env, "SIGN_IN_LINK_MAX_AGE", _int, 15 * 60),
         "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "5 per minute;30 per hour"),
         "TRUSTED_PROXIES": _env(env, "TRUSTED_PROXIES", _networks, ()),
+        # Which pages may show the intranet widget in a frame (CSP frame-ancestors).
+        "INTRANET_FRAME_ANCESTORS": _env(env, "INTRANET_FRAME_ANCESTORS", _frame_ancestors, "*"),
+        # Intranet addresses that open nothing (unknown or revoked), per client address.
+        "INTRANET_MISS_RATE_LIMIT": env.get("INTRANET_MISS_RATE_LIMIT", "60 per minute"),
         "MAIL_BACKEND": _env(
             env, "MAIL_BACKEND", _choice(*MAIL_BACKENDS), "smtp" if production else "console"
         ),

@@ -25,6 +25,7 @@ from app.models import (
     Employee,
     Event,
     Interest,
+    IntranetLink,
     LedgerLine,
     LessonCompletion,
     Notification,
@@ -45,6 +46,7 @@ from app.services import (
     content,
     digests,
     events,
+    intranet,
     ledger,
     lessons,
     notifications,
@@ -348,8 +350,9 @@ def _content(hr, at: datetime, mark: int) -> tuple[list[ContentItem], int]:
         taboo.create_topic(hr, dict(topic))
     rules.install_default_rules(hr, effective_at=at)
     referrals.create_programme(hr, name="Employee referrals", content_tag="job")
+    intranet.create_link(hr, None)  # listed on the intranet page; its address is not kept
     db.session.flush()
-    for model in (AllowedDomain, ScoringRule, RuleVersion, ReferralProgramme):
+    for model in (AllowedDomain, ScoringRule, RuleVersion, ReferralProgramme, IntranetLink):
         for row in db.session.scalars(select(model)):
             row.created_at = at
     mark = _date_audit(mark, at)

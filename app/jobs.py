@@ -170,7 +170,7 @@ def run_clock(app: Flask, stop: threading.Event, tick: float = 1.0) -> None:
 # Jobs ------------------------------------------------------------------------------
 
 
-def send_sign_in_link(employee_id: int, nonce: str) -> None:
+def send_sign_in_link(employee_id: int, nonce: str, next_path: str | None = None) -> None:
     """Mail a sign-in link. The link is made here, so no usable token waits in Redis;
     a link for a nonce that was used meanwhile is not sent."""
     employee = db.session.get(Employee, employee_id)
@@ -182,7 +182,7 @@ def send_sign_in_link(employee_id: int, nonce: str) -> None:
         "Your Chorus sign-in link",
         f"Hello {employee.name},\n\n"
         f"use this link to sign in to Chorus. It works once, for {minutes} minutes:\n\n"
-        f"{sign_in_url(employee)}\n\n"
+        f"{sign_in_url(employee, next_path)}\n\n"
         "If you did not ask for it, you can ignore this mail.\n",
     )
 

@@ -1318,3 +1318,38 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+# Intranet feed and widget ----------------------------------------------------------
+
+
+class IntranetLink(db.Model):
+    """A secret address under which the intranet reads the content to share: an Atom
+    feed and an embeddable widget, for the whole company (``team_id`` null) or one
+    team. Only a SHA-256 of the secret is stored; revoking it answers 404 at once."""
+
+    __tablename__ = "intranet_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A deleted team takes its links along: they must never widen to the company.
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    team: Mapped[Team | None] = relationship()
+    created_by: Mapped[Employee | None] = relationship()
+
+    @property
+    def team_name(self) -> str | None:
+        return self.team.name if self.team else None
+
+    @property
+    def created_by_name(self) -> str | None:
+        return self.created_by.name if self.created_by else None

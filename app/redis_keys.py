@@ -24,6 +24,8 @@ here.
   built markers and the live board's watermark; ``app.services.challenge_boards``;
 - ``chorus:feed-seen``: when each person last opened their feed; ``app.services.feed``;
 - ``chorus:outbox:``: the outbox's rate limit per destination; ``app.services.outbox``;
+- ``chorus:intranet:``: when each intranet link was last read (a convenience for the
+  list of links, lost with Redis); ``app.services.intranet``;
 - ``chorus:rl``: rate limits, the key prefix handed to flask-limiter; ``app.config``;
 - ``rq:``: RQ's queues, jobs, workers and registries, named by the ``rq`` library
   (the queues Chorus uses are listed in ``app.queue``).
@@ -47,5 +49,6 @@ NAMESPACES: dict[str, str] = {
     "{chorus:challenges}": "app.services.challenge_boards",
     "chorus:feed-seen": "app.services.feed",
     "chorus:outbox:": "app.services.outbox",
+    "chorus:intranet:": "app.services.intranet",
     "chorus:rl": "app.config",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import factory
@@ -34,6 +35,7 @@ from app.models import (
     InboundFeed,
     Integration,
     Interest,
+    IntranetLink,
     LedgerLine,
     Lesson,
     LessonCompletion,
@@ -519,3 +521,14 @@ class NotificationChoiceFactory(BaseFactory):
     kind = NotificationKind.REDEMPTION_DECIDED
     channel = NotificationChannel.EMAIL
     enabled = False
+
+
+class IntranetLinkFactory(BaseFactory):
+    """A company-wide intranet link; its secret is ``secret-<n>``, not a real one."""
+
+    class Meta:
+        model = IntranetLink
+
+    secret_hash = factory.Sequence(lambda n: hashlib.sha256(f"secret-{n}".encode()).hexdigest())
+    prefix = factory.Sequence(lambda n: f"s{n:05d}")
+    created_by = factory.SubFactory(EmployeeFactory, role=Role.HR)

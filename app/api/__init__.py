@@ -25,6 +25,7 @@ from app.api import (
     guidelines,
     inbound_feeds,
     interests,
+    intranet,
     leaderboards,
     lessons,
     me,
@@ -66,6 +67,7 @@ BLUEPRINTS: list[Blueprint] = [
     policy.bp,
     taboo.bp,
     inbound_feeds.bp,
+    intranet.bp,
     # sharing
     feed.bp,
     shares.bp,

@@ -31,7 +31,9 @@ bp = api_blueprint(
 
 def _settings(me) -> dict:
     return settings_json(
-        notifications.choices_of([me.id])[me.id], notifications.preferences_of([me.id])[me.id]
+        notifications.choices_of([me.id])[me.id],
+        notifications.preferences_of([me.id])[me.id],
+        admin=me.has_role(Role.ADMIN),
     )
 
 

@@ -138,9 +138,9 @@ class SettingsSchema(Schema):
     )
 
 
-def settings_json(choices: dict, preferences: Preferences) -> dict:
-    """Every offered (kind, channel) with the person's setting and the default, and
-    their rhythm of mail."""
+def settings_json(choices: dict, preferences: Preferences, admin: bool = False) -> dict:
+    """Every (kind, channel) offered to the person with their setting and the default,
+    and their rhythm of mail."""
     mine = {kind: channels_for(kind, choices, True) for kind in Kind}
     return {
         "mail": asdict(preferences),
@@ -153,7 +153,7 @@ def settings_json(choices: dict, preferences: Preferences) -> dict:
                 "default": channel in DEFAULT_CHANNELS[kind],
                 "label": KIND_LABELS[kind],
             }
-            for kind, channel in offered()
+            for kind, channel in offered(admin)
         ],
     }
 

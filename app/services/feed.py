@@ -77,23 +77,38 @@ def meant_for(employee: Employee, now: datetime) -> list[ColumnElement[bool]]:
     """Conditions for items the employee may see and share now: published, current, and
     aimed at everyone (no target teams or interests), their team or one of their
     interests."""
-    for_item_team = content_teams.c.content_id == ContentItem.id
-    for_item_interest = content_interests.c.content_id == ContentItem.id
     their_interests = select(employee_interests.c.interest_id).where(
         employee_interests.c.employee_id == employee.id
     )
-    targeted = [
-        and_(~exists().where(for_item_team), ~exists().where(for_item_interest)),
-        exists().where(for_item_interest, content_interests.c.interest_id.in_(their_interests)),
-    ]
-    if employee.team_id is not None:
-        targeted.append(exists().where(for_item_team, content_teams.c.team_id == employee.team_id))
+    return [*_current(now), _aimed_at(employee.team_id, their_interests)]
+
+
+def meant_for_audience(team_id: int | None, now: datetime) -> list[ColumnElement[bool]]:
+    """Conditions for items anyone in the team (or, without a team, anyone at all) may
+    see and share now: published, current, aimed at everyone or at the team. Items aimed
+    only at interests are left out: they are for the people who chose those."""
+    return [*_current(now), _aimed_at(team_id, None)]
+
+
+def _current(now: datetime) -> list[ColumnElement[bool]]:
     return [
         ContentItem.status == ContentStatus.PUBLISHED,
         or_(ContentItem.valid_from.is_(None), ContentItem.valid_from <= now),
         or_(ContentItem.valid_until.is_(None), ContentItem.valid_until > now),
-        or_(*targeted),
     ]
+
+
+def _aimed_at(team_id: int | None, interests: Select | None) -> ColumnElement[bool]:
+    for_item_team = content_teams.c.content_id == ContentItem.id
+    for_item_interest = content_interests.c.content_id == ContentItem.id
+    targeted = [and_(~exists().where(for_item_team), ~exists().where(for_item_interest))]
+    if interests is not None:
+        targeted.append(
+            exists().where(for_item_interest, content_interests.c.interest_id.in_(interests))
+        )
+    if team_id is not None:
+        targeted.append(exists().where(for_item_team, content_teams.c.team_id == team_id))
+    return or_(*targeted)
 
 
 def feed_select(employee: Employee, now: datetime) -> Select:

@@ -32,13 +32,16 @@ def make_sign_in_token(employee: Employee) -> str:
     return _serializer().dumps({"e": employee.id, "n": employee.login_nonce})
 
 
-def sign_in_url(employee: Employee) -> str:
-    return absolute_url("auth.confirm_sign_in", token=make_sign_in_token(employee))
+def sign_in_url(employee: Employee, next_path: str | None = None) -> str:
+    """``next_path``: the local page to go on to once signed in (checked again there)."""
+    extra = {"next": next_path} if next_path else {}
+    return absolute_url("auth.confirm_sign_in", token=make_sign_in_token(employee), **extra)
 
 
-def request_sign_in_link(email: str) -> None:
+def request_sign_in_link(email: str, next_path: str | None = None) -> None:
     """Mail a link if the address belongs to an active employee. The caller answers the
-    same either way, so the form does not reveal who works here."""
+    same either way, so the form does not reveal who works here. The link leads on to
+    ``next_path`` (a local path the caller checked), whichever browser opens the mail."""
     employee = find_employee_by_email(email)
     if employee is None or not employee.is_active:
         return
@@ -48,6 +51,7 @@ def request_sign_in_link(email: str) -> None:
         "app.jobs.send_sign_in_link",
         employee.id,
         employee.login_nonce,
+        *([next_path] if next_path else []),
         job_id=f"sign-in-{employee.id}-{digest}-{minute}",  # rq allows [\w-] only
         queue_name="mail",
     )

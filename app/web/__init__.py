@@ -17,6 +17,7 @@ from app.web import (
     hr,
     inbound_feeds,
     inbox,
+    intranet,
     leaderboards,
     lessons,
     pages,
@@ -36,7 +37,7 @@ def register_pages(app: Flask) -> None:
     for module in (
         home, auth, participation, profile, hr, admin, deliveries,  # people, admin
         inbox, unsubscribe,
-        content, policy, inbound_feeds,  # the content hub
+        content, policy, inbound_feeds, intranet,  # the content hub
         feed, shares,  # sharing (tracked links are a fast path: app.fast_paths)
         referrals,
         points, leaderboards, rules,  # points and boards

@@ -57,7 +57,9 @@ def sign_in():
         return render_template(
             "auth/sign_in.html", next=next_url, email=email, error=exc.message
         ), 422
-    sign_in_service.request_sign_in_link(email)
+    # The page they were sent here from comes along in the mail's link.
+    on_to = next_url if next_url != url_for("home.index") and len(next_url) <= 500 else None
+    sign_in_service.request_sign_in_link(email, on_to)
     return render_template("auth/link_sent.html", email=email)
 
 

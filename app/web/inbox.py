@@ -19,7 +19,6 @@ from app.web.pages import me
 from scoring.notifications import (
     CHANNEL_LABELS,
     DIGEST_LABELS,
-    OFFERED,
     Channel,
     Kind,
     Preferences,
@@ -73,7 +72,8 @@ MAIL_FIELDS = tuple(MailSchema().fields)
 def settings():
     employee = me()
     if request.method == "POST":
-        fields = {_field(kind, channel): (kind, channel) for kind, channel in offered()}
+        admin = employee.has_role(Role.ADMIN)
+        fields = {_field(kind, channel): (kind, channel) for kind, channel in offered(admin)}
         unknown = set(request.form) - {"csrf_token"} - set(fields) - set(MAIL_FIELDS)
         if unknown:
             raise InvalidInput(
@@ -90,6 +90,7 @@ def settings():
     current = settings_json(
         notifications.choices_of([employee.id])[employee.id],
         notifications.preferences_of([employee.id])[employee.id],
+        admin=employee.has_role(Role.ADMIN),
     )
     company_zone, week_start = company_calendar()
     return render_template(
@@ -99,7 +100,7 @@ def settings():
         field=_field,
         channel_labels=CHANNEL_LABELS,
         channels=list(Channel),
-        kinds=[kind for kind in Kind if OFFERED[kind]],
+        kinds=list(dict.fromkeys(setting["kind"] for setting in current["settings"])),
         digests=DIGEST_LABELS,
         company_zone=company_zone.key,
         first_weekday=calendar.day_name[week_start],

@@ -1,7 +1,7 @@
 """outbox: mail and chat posts waiting to go out, each person's rhythm for mail, chat channels
 
 Revision ID: a2a279811bec
-Revises: f5571686e4e1
+Revises: e7a1c9d3b5f2
 Create Date: 2026-12-02 14:14:19.961823
 
 ``outbox`` holds every mail Chorus sends about the game (digests, single messages) and
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a2a279811bec'
-down_revision = 'f5571686e4e1'
+down_revision = 'e7a1c9d3b5f2'
 branch_labels = None
 depends_on = None
 

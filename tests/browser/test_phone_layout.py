@@ -25,7 +25,7 @@ from app.models import (
     TabooTopic,
     utcnow,
 )
-from app.services import challenges
+from app.services import challenges, intranet
 from app.services.lessons_demo import add_demo_lessons
 from app.services.sign_in import sign_in_url
 from tests.browser.conftest import screenshot
@@ -79,7 +79,15 @@ def _path_values(me: Employee) -> dict[str, object]:
         "rule_id": _first(ScoringRule),
         "topic_id": _first(TabooTopic),
         "token": "not-a-real-token",
+        "secret": _intranet_secret(me),
     }
+
+
+def _intranet_secret(me: Employee) -> str:
+    """A live company link: the demo's own cannot be read back, only its hash is kept."""
+    _, secret = intranet.create_link(me, None)
+    db.session.commit()
+    return secret
 
 
 def _visible_challenge(me: Employee) -> int | None:

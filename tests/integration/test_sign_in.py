@@ -65,6 +65,18 @@ def test_a_known_address_queues_one_mail_job(ctx):
     assert job.args == [employee.id, employee.login_nonce]
 
 
+def test_the_page_to_go_on_to_travels_with_the_job_into_the_link(ctx, run_jobs, outbox):
+    employee = EmployeeFactory(email="jana@example.com")
+    db.session.commit()
+    sign_in.request_sign_in_link("jana@example.com", "/content/7/share")
+    [job] = queue("mail").get_jobs()
+    assert job.args == [employee.id, employee.login_nonce, "/content/7/share"]
+    run_jobs()
+    url = re.search(r"http://localhost/sign-in/\S+", outbox[0].get_content()).group(0)
+    assert url.endswith("?next=/content/7/share")
+    assert sign_in.check_sign_in_token(token_of(url.split("?")[0])).id == employee.id
+
+
 def test_the_job_mails_a_working_link(ctx, run_jobs, outbox):
     employee = EmployeeFactory(email="jana@example.com", name="Jana Kraus")
     db.session.commit()

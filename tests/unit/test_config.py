@@ -161,3 +161,35 @@ def test_create_app_refuses_to_start_in_production(monkeypatch, tmp_path, env, e
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=expected):
         create_app()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "*"),
+        ("https://intranet.example.com", "https://intranet.example.com"),
+        ("  'self'   https://*.sharepoint.com  ", "'self' https://*.sharepoint.com"),
+        ("https://portal.example.com:8443/start", "https://portal.example.com:8443/start"),
+        ("https: intranet.example.com", "https: intranet.example.com"),
+        ("'none'", "'none'"),
+    ],
+)
+def test_the_widgets_frame_ancestors(tmp_path, value, expected):
+    env = {} if value is None else {"INTRANET_FRAME_ANCESTORS": value}
+    assert load_config(str(tmp_path), env)["INTRANET_FRAME_ANCESTORS"] == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://intranet.example.com; script-src *",  # would open another directive
+        "https://a.example.com,https://b.example.com",
+        "'unsafe-inline'",
+        "'none' https://intranet.example.com",
+        "   ",
+    ],
+)
+def test_frame_ancestors_that_could_widen_the_policy_are_refused(tmp_path, value):
+    env = {"INTRANET_FRAME_ANCESTORS": value}
+    with pytest.raises(ConfigError, match="INTRANET_FRAME_ANCESTORS"):
+        load_config(str(tmp_path), env)

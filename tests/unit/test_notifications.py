@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scoring.notifications import (
+    ADMIN_KINDS,
     DEFAULT_CHANNELS,
     DIGEST_ITEMS,
     OFFERED,
@@ -54,10 +55,17 @@ def test_the_channels_follow_choices_over_defaults_and_only_for_people_taking_pa
     assert channels_for(kind, choices, participating) == channels
 
 
-def test_every_kind_but_the_digest_offers_the_inbox_and_defaults_only_to_what_it_offers():
+def test_every_kind_told_to_people_offers_the_inbox_and_defaults_only_to_what_it_offers():
     for kind in Kind:
-        assert (IN_APP in OFFERED[kind]) is (kind is not Kind.DIGEST)
+        # The digest comes by its frequency; new content goes to chat channels.
+        told_to_people = kind not in {Kind.DIGEST, Kind.NEW_CONTENT}
+        assert (IN_APP in OFFERED[kind]) is told_to_people
         assert DEFAULT_CHANNELS[kind] <= OFFERED[kind]
+
+
+def test_the_admins_kinds_are_offered_to_admins_only():
+    assert (Kind.CHAT_DISABLED, IN_APP) in offered(admin=True)
+    assert all(kind not in ADMIN_KINDS for kind, _ in offered())
 
 
 def test_the_digest_is_not_an_on_off_choice_but_a_frequency():

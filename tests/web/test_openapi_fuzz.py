@@ -69,6 +69,7 @@ def seed_rows(app: Flask) -> dict[str, int]:
             "domain_id": factories.AllowedDomainFactory().id,
             "token_id": factories.ApiTokenFactory(owner=employee).id,
             "badge_id": factories.BadgeFactory().id,
+            "link_id": factories.IntranetLinkFactory().id,
         }
         db.session.commit()
     return ids

@@ -186,6 +186,7 @@ def test_next_cannot_leave_the_site(app, client, person, run_jobs, outbox, targe
     _request_link(client, person["email"], next=target)
     run_jobs()
     path = _mailed_link(outbox)
+    assert "next=" not in path  # never carried into the mail
     confirm = client.get(path, query_string={"next": target}).get_data(as_text=True)
     assert 'name="next" value="/"' in confirm
     response = client.post(path, data={"csrf_token": csrf_token(client), "next": target})
@@ -199,6 +200,23 @@ def test_a_signed_out_visit_comes_back_after_sign_in(client):
     assert response.headers["Location"] == "/sign-in?next=/people?q%3Dx"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'name="next" value="/people?q=x"' in page
+
+
+def test_the_mailed_link_leads_on_to_the_page_the_visit_began_on(
+    app, client, person, run_jobs, outbox
+):
+    """Whichever browser opens the mail: the page is in the link, not in a cookie."""
+    _request_link(client, person["email"], next="/people?q=x")
+    run_jobs()
+    path = _mailed_link(outbox)
+    assert path.endswith("?next=/people?q%3Dx")
+    other_browser = app.test_client()
+    confirm = other_browser.get(path).get_data(as_text=True)
+    assert 'name="next" value="/people?q=x"' in confirm
+    response = other_browser.post(
+        path, data={"csrf_token": csrf_token(other_browser, path), "next": "/people?q=x"}
+    )
+    assert response.headers["Location"] == "/people?q=x"
 
 
 def test_sign_out(client, login):

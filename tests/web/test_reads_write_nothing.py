@@ -65,6 +65,8 @@ def _path_values(me: Employee) -> dict[str, object]:
         "programme_id": _first(ReferralProgramme),
         "reward_id": _first(Reward),
         "rule_id": _first(ScoringRule),
+        # Opens nothing: reading a live link writes nothing either (tests/web/test_intranet.py).
+        "secret": "x" * 43,
         "share_id": _first(Share, Share.employee_id == me.id) or _first(Share),
         "team_id": _first(Team),
         "token": make_sign_in_token(me),

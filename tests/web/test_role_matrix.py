@@ -281,3 +281,28 @@ def test_badge_api_routes_need_these_roles(app):
         if route.rule.rule.startswith(("/api/v1/badges", "/api/v1/me/badges"))
     }
     assert declared == BADGE_API_ROLES
+
+
+# Intranet links: HR (and so admins) make, list and revoke them, as they curate the
+# content they show; the feed and the widget are public, the secret in the address
+# being the credential (tests/web/test_intranet.py checks what a bad one gets).
+INTRANET_ROLES = {
+    "GET /intranet-links": Role.HR,
+    "POST /intranet-links": Role.HR,
+    "POST /intranet-links/<int:link_id>/revoke": Role.HR,
+    "GET /intranet/<secret>/feed.atom": None,
+    "GET /intranet/<secret>/widget": None,
+    "GET /api/v1/intranet-links": Role.HR,
+    "POST /api/v1/intranet-links": Role.HR,
+    "DELETE /api/v1/intranet-links/<int:link_id>": Role.HR,
+}
+
+
+def test_intranet_routes_need_these_roles(app):
+    found, _ = routes(app)
+    declared = {
+        str(route): route.role
+        for route in found
+        if route.rule.rule.startswith(("/intranet", "/api/v1/intranet"))
+    }
+    assert declared == INTRANET_ROLES
