@@ -36,6 +36,7 @@ from app.services import (
     badges,
     challenge_settlement,
     challenge_standings,
+    chat,
     clicks,
     digests,
     inbound_feeds,
@@ -136,7 +137,7 @@ SCHEDULE: list[tuple[str, str, int]] = [
     ("app.jobs.notify_redemptions", "mail", 5),
     # Mail: the outbox drains every few seconds; digests are composed every quarter of
     # an hour, so that each goes at its person's own hour (half-hour zones too).
-    ("app.jobs.deliver_mail", "mail", 5),
+    ("app.jobs.deliver_outbox", "mail", 5),
     ("app.jobs.compose_digests", "mail", 900),
     ("app.jobs.prune_outbox", "default", 86400),
 ]
@@ -337,11 +338,12 @@ def notify_redemptions() -> int:
 # Mail ------------------------------------------------------------------------------
 
 
-def deliver_mail(seconds: float = 4.0) -> dict[str, int]:
-    """Send what waits in the outbox, for up to ``seconds`` (the next run, seconds
-    later, goes on). Each message is claimed and the claim committed before it is
-    sent, so two workers never send one message twice; within the rate limit
-    (MAIL_PER_SECOND), waiting for the next second when it is reached."""
+def deliver_outbox(seconds: float = 4.0) -> dict[str, int]:
+    """Send what waits in the outbox, mail and chat posts, for up to ``seconds`` (the
+    next run, seconds later, goes on). Each message is claimed and the claim committed
+    before it is sent, so two workers never send one message twice; each destination
+    within its rate (MAIL_PER_SECOND for the SMTP server, the provider's for a chat
+    channel): a message over it waits for a later pass."""
     done: Counter = Counter(failed_stuck=outbox.give_up_stuck(utcnow()))
     db.session.commit()
     until = time.monotonic() + seconds
@@ -350,16 +352,24 @@ def deliver_mail(seconds: float = 4.0) -> dict[str, int]:
         db.session.rollback()
         if not waiting:
             break
-        for message_id in waiting:
-            while not outbox.may_send() and time.monotonic() < until:
-                time.sleep(1 - time.time() % 1)  # the rest of this second
+        sent_any = False
+        for message in waiting:
             if time.monotonic() >= until:
                 break
-            claimed = outbox.claim(message_id, utcnow())
+            if not outbox.may_send(message.rate_key, message.per_second):
+                continue
+            claimed = outbox.claim(message.id, utcnow())
             db.session.commit()
             if claimed:
-                done[outbox.send_claimed(message_id, render=mails.render).value] += 1
+                if message.destination_id is None:
+                    state = outbox.send_claimed(message.id, render=mails.render)
+                else:
+                    state = chat.send_post(message.id)
+                done[state.value] += 1
                 db.session.commit()
+                sent_any = True
+        if not sent_any:  # every destination at its rate: the next second
+            time.sleep(1 - time.time() % 1)
     return dict(done)
 
 

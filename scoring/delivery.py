@@ -17,6 +17,7 @@ tries for anything sent there) until an admin repairs it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
 
@@ -100,3 +101,20 @@ def retry_at(
             return None
         delay = max(delay, asked)
     return now + delay
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A Retry-After header in seconds from ``now``: delta-seconds or an HTTP date;
+    None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max((moment - now).total_seconds(), 0.0)

@@ -18,7 +18,7 @@ from sqlalchemy import event, text, update
 
 from app import create_app
 from app.extensions import db, get_redis
-from app.jobs import SCHEDULE, deliver_mail, make_worker
+from app.jobs import SCHEDULE, deliver_outbox, make_worker
 from app.models import DeliveryState, Employee, OutboxMessage, Role, utcnow
 from app.queue import enqueue
 from app.redis_server import ensure_embedded_redis, stop_embedded_redis
@@ -163,7 +163,7 @@ def deliver(app: Flask, outbox: list):
                 .values(next_attempt_at=utcnow())
             )
             db.session.commit()
-            deliver_mail()
+            deliver_outbox()
         return outbox
 
     return run
@@ -185,6 +185,15 @@ def mailbox(app: Flask, monkeypatch) -> Iterator:
             monkeypatch.setitem(app.config, name, value)
         box.port = port
         yield box
+
+
+@pytest.fixture
+def receiver() -> Iterator:
+    """A real HTTP server on loopback that records requests and answers as told."""
+    from tests.http_receiver import http_receiver
+
+    with http_receiver() as running:
+        yield running
 
 
 def mail_text(message) -> str:

@@ -21,6 +21,7 @@ from app.models import (
     ChallengeAward,
     ChallengeDecline,
     ChallengePlacing,
+    ChatDestination,
     ClickKind,
     ClickRecord,
     CompanySettings,
@@ -63,6 +64,7 @@ from app.models import (
 )
 from scoring.badges import Level
 from scoring.challenges import Metric, Mode, ScopeKind
+from scoring.chat import Provider as ChatProvider
 from scoring.notifications import Channel as NotificationChannel
 from scoring.notifications import Kind as NotificationKind
 from scoring.participation import Network, Presence
@@ -532,3 +534,15 @@ class IntranetLinkFactory(BaseFactory):
     secret_hash = factory.Sequence(lambda n: hashlib.sha256(f"secret-{n}".encode()).hexdigest())
     prefix = factory.Sequence(lambda n: f"s{n:05d}")
     created_by = factory.SubFactory(EmployeeFactory, role=Role.HR)
+
+
+class ChatDestinationFactory(BaseFactory):
+    """A connected channel; tests give ``url`` a loopback receiver's address."""
+
+    class Meta:
+        model = ChatDestination
+
+    provider = ChatProvider.SLACK
+    name = factory.Sequence(lambda n: f"#channel-{n}")
+    url = factory.Sequence(lambda n: f"https://hooks.slack.com/services/T000/B000/{n:024d}")
+    post_content = True

@@ -18,6 +18,7 @@ from app.api import (
     audit,
     badges,
     challenges,
+    chat,
     company,
     content,
     employees,
@@ -57,6 +58,7 @@ BLUEPRINTS: list[Blueprint] = [
     tokens.bp,
     audit.bp,
     outbox.bp,
+    chat.bp,
     # referrals
     referrals.programmes_bp,
     referrals.integrations_bp,

@@ -35,7 +35,7 @@ from app.models import (
     Team,
     utcnow,
 )
-from app.services import audit, click_capture, policy, taboo
+from app.services import audit, chat, click_capture, policy, taboo
 from scoring.sharing import TabooHit, with_disclosure
 from scoring.vocabulary import Channel
 
@@ -457,6 +457,7 @@ def publish(actor: Employee, item: ContentItem) -> ContentItem:
     item.status = ContentStatus.PUBLISHED
     item.published_at = utcnow()
     audit.record(actor, "content.publish", item, title=item.title)
+    chat.post_new_content(item, item.published_at)
     return item
 
 

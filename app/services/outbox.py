@@ -1,14 +1,14 @@
-"""The outbox: mail about the game, written in the transaction of what caused it and
-sent by the workers (``scoring.delivery`` has a message's life and the meaning of an
-answer).
+"""The outbox: mail about the game and posts to chat channels, written in the
+transaction of what caused them and sent by the workers (``scoring.delivery`` has a
+message's life and the meaning of an answer).
 
-Writing (``queue_mail``) follows each person's choices and rhythm: nothing for someone
-who does not want that kind by mail, nothing before their quiet hours end, and beyond
-their weekly budget the message is folded into their next digest. Sending
-(``claim`` then ``send_claimed``, run by ``app.jobs.deliver_mail``) sends a message at
-most once: only one worker wins the claim, and a message whose worker died while
-sending is given up as failed, never sent again by itself. An admin may send a failed
-one again (``retry``).
+Writing mail (``queue_mail``) follows each person's choices and rhythm: nothing for
+someone who does not want that kind by mail, nothing before their quiet hours end, and
+beyond their weekly budget the message is folded into their next digest. Sending
+(``claim``, then ``send_claimed`` for a mail or ``app.services.chat.send_post`` for a
+post, run by ``app.jobs.deliver_outbox``) sends a message at most once: only one worker
+wins the claim, and a message whose worker died while sending is given up as failed,
+never sent again by itself. An admin may send a failed one again (``retry``).
 
 Keys (this module owns the namespace ``chorus:outbox:``):
 
@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
@@ -34,11 +34,12 @@ from app.db import among, bulk_insert
 from app.errors import Conflict, NotFound
 from app.extensions import db, get_redis
 from app.mail import MailRefused, send_message
-from app.models import Employee, OutboxMessage, utcnow
+from app.models import ChatDestination, Employee, OutboxMessage, utcnow
 from app.services import audit
 from app.services.calendar import company_calendar
 from app.services.notifications import Told, preferences_of, recipients
 from app.services.people import participants
+from scoring.chat import PER_SECOND
 from scoring.delivery import State, Verdict, retry_at, smtp_verdict, sources
 from scoring.notifications import Channel, Digest, Kind, deliver_at, within_budget, zone_of
 
@@ -56,7 +57,7 @@ BUDGETED = (State.PENDING, State.SENDING, State.SENT)
 class Mail:
     """One message to write: for whom, what about (``key``, once), and what it says."""
 
-    employee_id: int
+    employee_id: int | None  # None: a post to a chat channel (``destination_id``)
     kind: Kind
     key: str
     payload: dict[str, Any]
@@ -98,10 +99,17 @@ def queue_mail(mails: Iterable[Mail], now: datetime | None = None) -> int:
     return insert_rows(rows)
 
 
-def row(mail: Mail, now: datetime, due: datetime, folded: bool = False) -> dict[str, Any]:
+def row(
+    mail: Mail,
+    now: datetime,
+    due: datetime,
+    folded: bool = False,
+    destination_id: int | None = None,
+) -> dict[str, Any]:
     return {
         "key": mail.key,
         "employee_id": mail.employee_id,
+        "destination_id": destination_id,
         "kind": mail.kind,
         "payload": json.dumps(mail.payload, separators=(",", ":")),
         "state": State.FOLDED if folded else State.PENDING,
@@ -141,12 +149,31 @@ def sent_in_week(employee_ids: list[int], now: datetime) -> dict[int, int]:
 # Sending ---------------------------------------------------------------------------
 
 
-def due(now: datetime, limit: int = 100) -> list[int]:
-    """Ids of messages waiting to go whose time has come, longest waiting first."""
-    query = select(OutboxMessage.id).where(
-        OutboxMessage.state == State.PENDING, OutboxMessage.next_attempt_at <= now
+class Due(NamedTuple):
+    """A message whose time has come, and the destination whose rate it counts against."""
+
+    id: int
+    destination_id: int | None  # None: a mail
+    rate_key: str
+    per_second: int
+
+
+def due(now: datetime, limit: int = 100) -> list[Due]:
+    """Messages waiting to go whose time has come, longest waiting first."""
+    query = (
+        select(OutboxMessage.id, OutboxMessage.destination_id, ChatDestination.provider)
+        .outerjoin(ChatDestination, ChatDestination.id == OutboxMessage.destination_id)
+        .where(OutboxMessage.state == State.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(limit)
     )
-    return list(db.session.scalars(query.order_by(OutboxMessage.next_attempt_at).limit(limit)))
+    mail_rate = current_app.config["MAIL_PER_SECOND"]
+    return [
+        Due(message_id, None, SMTP, mail_rate)
+        if destination_id is None
+        else Due(message_id, destination_id, f"chat:{destination_id}", PER_SECOND[provider])
+        for message_id, destination_id, provider in db.session.execute(query)
+    ]
 
 
 def claim(message_id: int, now: datetime) -> bool:
@@ -188,8 +215,7 @@ def send_claimed(message_id: int, render: Render) -> State:
     employee = db.session.get(Employee, message.employee_id)
     email = render(message, employee) if still_wanted(message) else None
     if email is None:
-        _move(message_id, State.CANCELLED)
-        return State.CANCELLED
+        return cancel(message_id)
     try:
         send_message(email)
     except MailRefused as refused:
@@ -197,16 +223,26 @@ def send_claimed(message_id: int, render: Render) -> State:
     return record(message, Verdict.SENT)
 
 
-def record(message: OutboxMessage, verdict: Verdict, error: str | None = None) -> State:
-    """Move a claimed message on after its answer: sent, waiting for another try, or
-    failed."""
+def cancel(message_id: int) -> State:
+    _move(message_id, State.CANCELLED)
+    return State.CANCELLED
+
+
+def record(
+    message: OutboxMessage,
+    verdict: Verdict,
+    error: str | None = None,
+    retry_after: float | None = None,
+) -> State:
+    """Move a claimed message on after its answer: sent, waiting for another try (not
+    sooner than ``retry_after`` seconds), or failed."""
     now = utcnow()
     if verdict is Verdict.SENT:
         _move(message.id, State.SENT, sent_at=now, last_error=None)
         return State.SENT
     error = (error or "")[:300] or None
     jitter = random.random()  # noqa: S311 - spreads retries, guards nothing
-    again = retry_at(message.attempts, now, jitter)
+    again = retry_at(message.attempts, now, jitter, retry_after)
     if verdict is Verdict.RETRY and again is not None:
         _move(message.id, State.PENDING, next_attempt_at=again, last_error=error)
         return State.PENDING
@@ -234,15 +270,14 @@ def give_up_stuck(now: datetime) -> int:
     ).rowcount
 
 
-def may_send(destination: str = SMTP) -> bool:
+def may_send(destination: str, per_second: int) -> bool:
     """One more message to ``destination`` in this second, within its rate?"""
-    limit = current_app.config["MAIL_PER_SECOND"]
     key = f"{RATE_TAG}:{destination}:{int(time.time())}"
     pipe = get_redis().pipeline()
     pipe.incr(key)
     pipe.expire(key, 2)
     count, _ = pipe.execute()
-    return count <= limit
+    return count <= per_second
 
 
 SETTLED = (State.SENT, State.FAILED, State.DIGESTED, State.CANCELLED)

@@ -10,6 +10,7 @@ from app.web import (
     auth,
     badges,
     challenges,
+    chat,
     content,
     deliveries,
     feed,
@@ -35,7 +36,7 @@ from app.web import (
 
 def register_pages(app: Flask) -> None:
     for module in (
-        home, auth, participation, profile, hr, admin, deliveries,  # people, admin
+        home, auth, participation, profile, hr, admin, deliveries, chat,  # people, admin
         inbox, unsubscribe,
         content, policy, inbound_feeds, intranet,  # the content hub
         feed, shares,  # sharing (tracked links are a fast path: app.fast_paths)

@@ -23,7 +23,23 @@ branch_labels = None
 depends_on = None
 
 
+# Every kind there is now: the inbox's tables take the new ones too (an admin is told
+# in the inbox of a chat channel that was turned off).
+KINDS = ('badge_earned', 'redemption_decided', 'digest', 'new_content', 'chat_disabled')
+OLD_KINDS = ('badge_earned', 'redemption_decided')
+
+
+def _allow_kinds(kinds):
+    listed = ", ".join(f"'{kind}'" for kind in kinds)
+    for table in ('notifications', 'notification_choices'):
+        name = op.f(f'ck_{table}_notification_kind')
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_constraint(name, type_='check')
+            batch_op.create_check_constraint(name, sa.text(f"kind IN ({listed})"))
+
+
 def upgrade():
+    _allow_kinds(KINDS)
     op.create_table('notification_settings',
     sa.Column('employee_id', sa.Integer(), nullable=False),
     sa.Column('digest', sa.Enum('off', 'daily', 'weekly', 'twice_weekly', name='digest', native_enum=False, create_constraint=True, length=20), nullable=False),
@@ -83,6 +99,7 @@ def upgrade():
 
 
 def downgrade():
+    _allow_kinds(OLD_KINDS)
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_destination_id')
         batch_op.drop_index('ix_outbox_state_id')

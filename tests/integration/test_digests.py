@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.jobs import deliver_mail
+from app.jobs import deliver_outbox
 from app.models import ContentStatus, DeliveryState, Employee, OutboxMessage
 from app.services import digests, feed, notifications, outbox
 from scoring.notifications import Digest, Kind, Preferences
@@ -125,7 +125,7 @@ def test_the_digest_mail_lists_each_item_with_a_link_into_its_share_dialog(app, 
         withdrawn.status = ContentStatus.ARCHIVED  # withdrawn before the digest went out
         db.session.execute(update(OutboxMessage).values(next_attempt_at=BERLIN_EIGHT))
         db.session.commit()
-        assert deliver_mail()["sent"] == 1
+        assert deliver_outbox()["sent"] == 1
         ids = first.id, second.id, withdrawn.id
     (message,) = mailbox.messages
     assert message["Subject"] == "2 new to share"
@@ -149,7 +149,7 @@ def test_a_digest_left_with_nothing_to_say_is_not_sent(app, mailbox):
         item.status = ContentStatus.ARCHIVED
         db.session.execute(update(OutboxMessage).values(next_attempt_at=BERLIN_EIGHT))
         db.session.commit()
-        assert deliver_mail() == {"failed_stuck": 0, "cancelled": 1}
+        assert deliver_outbox() == {"failed_stuck": 0, "cancelled": 1}
     assert mailbox.messages == []
 
 
@@ -166,7 +166,7 @@ def test_the_clock_composes_and_the_worker_sends_through_rq(app, run_scheduled, 
             ContentItemFactory(published_at=BERLIN_EIGHT - timedelta(days=1))
             db.session.commit()
         run_scheduled("app.jobs.compose_digests")
-        run_scheduled("app.jobs.deliver_mail")
+        run_scheduled("app.jobs.deliver_outbox")
         run_scheduled("app.jobs.compose_digests")  # the next quarter: nothing more
-        run_scheduled("app.jobs.deliver_mail")
+        run_scheduled("app.jobs.deliver_outbox")
     assert [m["To"] for m in mailbox.messages] == ["ada@example.com"]

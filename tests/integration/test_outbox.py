@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.jobs import deliver_mail
+from app.jobs import deliver_outbox
 from app.models import DeliveryState, Employee, OutboxMessage, utcnow
 from app.services import notifications, outbox, participation
 from app.services.mails import read_unsubscribe_token
@@ -57,7 +57,7 @@ def test_what_falls_in_quiet_hours_waits_for_their_end_in_the_persons_zone(ctx):
     message = db.session.scalar(select(OutboxMessage))
     assert message.next_attempt_at == datetime(2026, 3, 3, 7, tzinfo=UTC)  # 08:00 there
     assert outbox.due(late + timedelta(hours=10)) == []
-    assert outbox.due(datetime(2026, 3, 3, 7, tzinfo=UTC)) == [message.id]
+    assert [d.id for d in outbox.due(datetime(2026, 3, 3, 7, tzinfo=UTC))] == [message.id]
 
 
 def test_beyond_the_weekly_budget_mail_is_folded_for_the_next_digest(ctx):
@@ -81,7 +81,7 @@ def test_a_mail_goes_through_smtp_multipart_with_a_one_click_unsubscribe(app, ma
         outbox.queue_mail([mail(ada.id)])
         db.session.commit()
         ada_id = ada.id
-        assert deliver_mail() == {"failed_stuck": 0, "sent": 1}
+        assert deliver_outbox() == {"failed_stuck": 0, "sent": 1}
         assert states() == {"a": DeliveryState.SENT}
     (message,) = mailbox.messages
     assert (message["To"], message["Subject"]) == ("ada@example.com", "Your reward: Mug")
@@ -110,16 +110,16 @@ def test_a_transient_refusal_is_tried_again_later_and_a_final_one_fails(app, mai
         db.session.commit()
         mailbox.answer = "451 Greylisted, try later"
         before = utcnow()
-        assert deliver_mail()["pending"] == 2
+        assert deliver_outbox()["pending"] == 2
         busy = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == "busy"))
         assert (busy.state, busy.attempts) == (DeliveryState.PENDING, 1)
         assert busy.next_attempt_at > before + timedelta(seconds=10)
         assert "Greylisted" in busy.last_error
-        assert deliver_mail() == {"failed_stuck": 0}  # not due yet: nothing tried
+        assert deliver_outbox() == {"failed_stuck": 0}  # not due yet: nothing tried
         mailbox.answer = "550 No such mailbox"
         db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
         db.session.commit()
-        assert deliver_mail()["failed"] == 2
+        assert deliver_outbox()["failed"] == 2
         assert set(states().values()) == {DeliveryState.FAILED}
     assert mailbox.messages == []
 
@@ -136,7 +136,7 @@ def test_no_server_is_a_transient_failure_and_tries_run_out(app, monkeypatch):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
             db.session.commit()
-            deliver_mail()
+            deliver_outbox()
             message = db.session.scalar(select(OutboxMessage))
             db.session.rollback()
             assert message.attempts == attempt
@@ -155,7 +155,7 @@ def test_two_racing_workers_send_each_message_once(app, mailbox, monkeypatch):
     def work() -> None:
         with app.app_context():
             start.wait()
-            results.append(deliver_mail())
+            results.append(deliver_outbox())
 
     workers = [threading.Thread(target=work) for _ in range(2)]
     for worker in workers:
@@ -171,7 +171,7 @@ def test_two_racing_workers_send_each_message_once(app, mailbox, monkeypatch):
 
 def test_a_claim_is_won_once(ctx):
     outbox.queue_mail([mail(person().id)])
-    (message_id,) = outbox.due(utcnow())
+    ((message_id, *_),) = outbox.due(utcnow())
     assert outbox.claim(message_id, utcnow()) is True
     assert outbox.claim(message_id, utcnow()) is False
 
@@ -180,18 +180,18 @@ def test_a_worker_that_died_while_sending_leaves_a_failed_message_an_admin_can_r
     with app.app_context():
         admin = EmployeeFactory()
         outbox.queue_mail([mail(person().id)])
-        (message_id,) = outbox.due(utcnow())
+        ((message_id, *_),) = outbox.due(utcnow())
         assert outbox.claim(message_id, utcnow())
         db.session.commit()  # ... and its worker was killed here, long ago
         long_ago = utcnow() - outbox.STUCK - timedelta(seconds=1)
         db.session.execute(update(OutboxMessage).values(claimed_at=long_ago))
         db.session.commit()
-        assert deliver_mail()["failed_stuck"] == 1
+        assert deliver_outbox()["failed_stuck"] == 1
         assert outbox.failed()[0].last_error == outbox.LOST_WHILE_SENDING
         assert mailbox.messages == []  # never sent again by itself
         outbox.retry(admin, message_id)
         db.session.commit()
-        assert deliver_mail()["sent"] == 1
+        assert deliver_outbox()["sent"] == 1
     assert len(mailbox.messages) == 1
 
 
@@ -201,15 +201,16 @@ def test_a_person_who_opted_out_meanwhile_is_not_sent_what_waited(app, mailbox):
         outbox.queue_mail([mail(ada.id)])
         participation.opt_out(ada)
         db.session.commit()
-        assert deliver_mail() == {"failed_stuck": 0, "cancelled": 1}
+        assert deliver_outbox() == {"failed_stuck": 0, "cancelled": 1}
     assert mailbox.messages == []
 
 
-def test_the_rate_limit_per_destination(app, monkeypatch):
-    monkeypatch.setitem(app.config, "MAIL_PER_SECOND", 2)
+def test_the_rate_limit_per_destination(app):
     with app.app_context(), time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False):
-        assert [outbox.may_send(), outbox.may_send(), outbox.may_send()] == [True, True, False]
-        assert outbox.may_send("another-destination") is True
+        assert [outbox.may_send("smtp", 2) for _ in range(3)] == [True, True, False]
+        assert outbox.may_send("chat:1", 2) is True
+    with app.app_context(), time_machine.travel(datetime(2026, 3, 2, 9, 0, 1, tzinfo=UTC)):
+        assert outbox.may_send("smtp", 2) is True  # the next second
 
 
 def test_erasure_takes_the_persons_mail_and_settings(ctx):

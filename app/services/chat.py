@@ -1,0 +1,217 @@
+"""Slack and Teams channels: admins connect them, Chorus posts to them.
+
+A channel is connected by its incoming-webhook address (``scoring.chat`` says which
+addresses are accepted and how a post looks on each provider). Posts are outbox rows
+(``app.services.outbox``), written in the transaction of what caused them: new content
+goes to the company's channels when it is aimed at everyone, and to a team's channels
+when it is aimed at that team. A channel that answers it is gone (403, 404, 410) is
+turned off and the admins are told (``disable``).
+
+Posting is plain HTTPS with the standard library: a JSON body, a timeout, and no
+redirects followed (an address must not lead the server elsewhere).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.models import ChatDestination, ContentItem, Employee, OutboxMessage, Role, Team, utcnow
+from app.services import audit, notifications, outbox
+from app.services.notifications import Told
+from app.urls import absolute_url, path_for
+from scoring.chat import PROVIDER_LABELS, Post, Provider, message_for, webhook_problem
+from scoring.delivery import State, Verdict, http_verdict, retry_after_seconds
+from scoring.notifications import Kind
+
+TIMEOUT = 10  # seconds a provider has to answer
+NAME_MAX = 80
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 3xx stays an answer: nothing is sent anywhere else
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def post_json(url: str, body: dict[str, Any]) -> tuple[int | None, str | None, str]:
+    """POST ``body`` to ``url``: the status (None when nobody answered), the answer's
+    Retry-After, and a few words on what happened."""
+    request = urllib.request.Request(  # noqa: S310 - an https address checked at entry
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "Chorus"},
+        method="POST",
+    )
+    try:
+        with _opener.open(request, timeout=TIMEOUT) as answer:
+            return answer.status, None, f"{answer.status} {answer.reason}"
+    except urllib.error.HTTPError as refused:
+        detail = refused.read(200).decode(errors="replace").strip()
+        words = f"{refused.code} {refused.reason}" + (f": {detail}" if detail else "")
+        return refused.code, refused.headers.get("Retry-After"), words
+    except (urllib.error.URLError, OSError) as lost:  # refused, timed out, no such host
+        return None, None, str(getattr(lost, "reason", lost)) or type(lost).__name__
+
+
+# Connecting -------------------------------------------------------------------------
+
+
+def get_destination(destination_id: int) -> ChatDestination:
+    destination = db.session.get(ChatDestination, destination_id)
+    if destination is None:
+        raise NotFound(f"No chat channel with id {destination_id}.", field="id")
+    return destination
+
+
+def destinations() -> list[ChatDestination]:
+    return list(db.session.scalars(select(ChatDestination).order_by(ChatDestination.id)))
+
+
+def _checked(data: dict[str, Any], provider: Provider) -> dict[str, Any]:
+    values = dict(data)
+    if "url" in values:
+        values["url"] = values["url"].strip()
+        problem = webhook_problem(provider, values["url"])
+        if problem:
+            raise InvalidInput(problem, field="url")
+    if "name" in values:
+        values["name"] = values["name"].strip()[:NAME_MAX]
+        if not values["name"]:
+            raise InvalidInput("Name the channel, e.g. #sales.", field="name")
+    if values.get("team_id") is not None and db.session.get(Team, values["team_id"]) is None:
+        raise InvalidInput(f"No team with id {values['team_id']}.", field="team_id")
+    return values
+
+
+def connect(actor: Employee, data: dict[str, Any]) -> ChatDestination:
+    """Connect a channel: ``provider``, ``name``, ``url``, ``team_id`` (None: the
+    company's), ``post_content``."""
+    provider = Provider(data["provider"])
+    values = _checked(data, provider)
+    destination = ChatDestination(created_by_id=actor.id, **values)
+    db.session.add(destination)
+    db.session.flush()
+    audit.record(actor, "chat.connect", destination, name=destination.name)
+    return destination
+
+
+def change(actor: Employee, destination: ChatDestination, data: dict[str, Any]) -> ChatDestination:
+    """Change what is given; a new address, or ``enabled``, turns a channel back on."""
+    values = _checked(data, destination.provider)
+    enabled = values.pop("enabled", None)
+    for name, value in values.items():
+        setattr(destination, name, value)
+    if enabled is True or "url" in values:
+        destination.disabled_at = destination.disabled_reason = None
+    elif enabled is False and destination.disabled_at is None:
+        destination.disabled_at, destination.disabled_reason = utcnow(), "Turned off by an admin."
+    audit.record(actor, "chat.change", destination, name=destination.name)
+    return destination
+
+
+def remove(actor: Employee, destination: ChatDestination) -> None:
+    audit.record(actor, "chat.remove", destination, name=destination.name)
+    db.session.delete(destination)
+
+
+def send_test(destination: ChatDestination) -> tuple[bool, str]:
+    """Post a test message now, whatever the channel's state: whether the provider
+    took it, and its answer in words. Nothing is stored."""
+    post = Post(
+        title="Chorus is connected",
+        text=f"This channel ({destination.name}) will get posts from Chorus: "
+        + ("new content to share." if destination.post_content else "nothing for now."),
+        button="Open Chorus",
+        url=absolute_url("home.index"),
+    )
+    status, _, words = post_json(destination.url, message_for(destination.provider, post))
+    return status is not None and 200 <= status < 300, words
+
+
+def disable(destination: ChatDestination, reason: str) -> None:
+    """The channel answered it is gone: off until an admin repairs it, and every
+    admin is told (in their inbox; by mail when they chose it)."""
+    destination.disabled_at, destination.disabled_reason = utcnow(), reason[:300]
+    admins = db.session.scalars(
+        select(Employee.id).where(Employee.role == Role.ADMIN, Employee.active.is_(True))
+    )
+    label = PROVIDER_LABELS[destination.provider]
+    stamp = int(destination.disabled_at.timestamp())
+    told = [
+        Told(
+            admin_id,
+            Kind.CHAT_DISABLED,
+            key=f"chat_disabled:{destination.id}:{stamp}",
+            title=f"The {label} channel {destination.name} was turned off",
+            body=f"It answered {reason[:200]}. Give it a new address to turn it back on.",
+            link=path_for("chat_pages.channels"),
+        )
+        for admin_id in admins
+    ]
+    notifications.tell(told)
+    outbox.queue_mail(outbox.mail_of(t) for t in told)
+
+
+# Posting ----------------------------------------------------------------------------
+
+
+def post_new_content(item: ContentItem, now: datetime | None = None) -> int:
+    """Queue a post about a published item to the channels it is meant for: the
+    company's when it is aimed at everyone, a team's when aimed at that team. Each
+    channel gets it once, at the earliest when the item becomes valid."""
+    now = now or utcnow()
+    team_ids = [team.id for team in item.target_teams]
+    if not team_ids and item.target_interests:
+        return 0  # aimed at interests only: no channel is that audience
+    audience = (
+        ChatDestination.team_id.in_(team_ids) if team_ids else ChatDestination.team_id.is_(None)
+    )
+    found = db.session.scalars(
+        select(ChatDestination).where(
+            audience,
+            ChatDestination.post_content.is_(True),
+            ChatDestination.disabled_at.is_(None),
+        )
+    )
+    post = Post(
+        title=item.title,
+        text=item.summary,
+        button="Share",
+        url=absolute_url("feed_pages.dialog", content_id=item.id),
+    )
+    due = max(now, item.valid_from) if item.valid_from else now
+    return outbox.insert_rows(
+        [_row(destination, f"new_content:{item.id}:{destination.id}", post, now, due)
+         for destination in found]
+    )  # fmt: skip
+
+
+def _row(destination: ChatDestination, key: str, post: Post, now: datetime, due: datetime):
+    mail = outbox.Mail(None, Kind.NEW_CONTENT, key, message_for(destination.provider, post))
+    return outbox.row(mail, now, due, destination_id=destination.id)
+
+
+def send_post(message_id: int) -> State:
+    """Post a message this worker claimed to its channel, and record what came of it:
+    a channel turned off meanwhile gets nothing; one that answers it is gone is
+    turned off (``disable``); a busy one is tried again, not before its Retry-After."""
+    message = db.session.get(OutboxMessage, message_id)
+    destination = db.session.get(ChatDestination, message.destination_id)
+    if destination is None or destination.disabled_at is not None:
+        return outbox.cancel(message_id)
+    status, retry_after, words = post_json(destination.url, json.loads(message.payload))
+    verdict = http_verdict(status)
+    if verdict is Verdict.DISABLE:
+        disable(destination, words)
+    error = None if verdict is Verdict.SENT else words
+    return outbox.record(message, verdict, error, retry_after_seconds(retry_after, utcnow()))
