@@ -1,0 +1,48 @@
+"""Slack and Teams in a real browser, on a phone and on a desktop: an admin connects a
+channel (its address shown back only masked), sends a test that arrives at a loopback
+receiver, and turns it off."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from app.models import Role
+from tests.browser.conftest import screenshot
+from tests.browser.test_flows import _sign_in_directly
+from tests.browser.test_inbox import DESKTOP, PHONE, _fits
+from tests.factories import ChatDestinationFactory, EmployeeFactory, TeamFactory
+
+pytestmark = pytest.mark.browser
+
+SLACK = "https://hooks.slack.com/services/T0001/B0001/abcdefghijklmnopqrstuvwx"
+
+
+@pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_an_admin_connects_tests_and_turns_off_a_channel(app, new_page, receiver, device):
+    with app.app_context():
+        admin = EmployeeFactory(role=Role.ADMIN, name="Lena Hoffmann")
+        TeamFactory(name="Sales")
+        ChatDestinationFactory(name="#loopback", url=receiver.url + "/hook")
+        db.session.commit()
+        admin_id = admin.id
+    page = new_page(**device)
+    _sign_in_directly(app, page, admin_id)
+    page.goto("/admin/chat")
+    _fits(page, "the chat channels")
+    page.get_by_label("Where").select_option("slack")
+    page.get_by_label("Name", exact=True).fill("#sales")
+    page.get_by_label("Whose channel").select_option(label="Sales")
+    page.get_by_label("Webhook address", exact=True).fill(SLACK)
+    page.get_by_role("button", name="Connect", exact=True).click()
+    assert page.get_by_text("#sales is connected.").is_visible()
+    assert page.get_by_text("https://hooks.slack.com/…uvwx").is_visible()
+    assert SLACK not in page.content()
+
+    page.get_by_role("button", name="Send test to #loopback").click()
+    assert page.get_by_text("#loopback took the test (200 OK)").is_visible()
+    assert receiver.requests[0].json["text"].startswith("Chorus is connected")
+    page.get_by_role("button", name="Turn off #loopback").click()
+    assert page.get_by_text("#loopback is off.").is_visible()
+    _fits(page, "the chat channels")
+    screenshot(page, f"chat-{'phone' if device is PHONE else 'desktop'}")
