@@ -25,6 +25,8 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from scoring.vocabulary import ReferralStage
+
 
 class Kind(StrEnum):
     # Values are stored in VARCHAR(20) columns with CHECK constraints: a new kind needs
@@ -319,8 +321,8 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 def week_words(week: Week) -> str | None:
-    """The weekly summary's words, or None when there is nothing to say (no points,
-    shares, clicks nor change of place): nobody is sent an empty week."""
+    """The weekly summary's words, or None for someone who did nothing that week (no
+    points, shares nor counted clicks): a place lost while away is no reason to write."""
     said = []
     if week.shares:
         said.append(_count(week.shares, "share", "shares"))
@@ -328,18 +330,38 @@ def week_words(week: Week) -> str | None:
         said.append(_count(week.clicks, "counted click", "counted clicks"))
     if week.points:
         said.append(_count(week.points, "point", "points"))
-    moved = None
+    if not said:
+        return None
+    text = f"Last week: {', '.join(said)}."
     if week.ranks_known and week.rank_after is not None:
         if week.rank_before is None:
-            moved = f"You are on the company board now, {ordinal(week.rank_after)}."
+            text += f" You are on the company board now, {ordinal(week.rank_after)}."
         elif week.rank_before != week.rank_after:
             places = week.rank_before - week.rank_after
             way = "up" if places > 0 else "down"
-            moved = (
-                f"You moved {way} {_count(abs(places), 'place', 'places')}, "
-                f"to {ordinal(week.rank_after)}."
+            text += (
+                f" You moved {way} {_count(abs(places), 'place', 'places')} on the company"
+                f" board, to {ordinal(week.rank_after)}."
             )
-    if not said and moved is None:
-        return None
-    text = f"Last week: {', '.join(said)}." if said else "Last week was quiet for you."
-    return f"{text} {moved}" if moved else text
+        else:
+            text += f" You kept your place on the company board, {ordinal(week.rank_after)}."
+    return text
+
+
+WEEK_TOLD_WITHIN = timedelta(hours=6)  # after the week began; later, the week is old news
+
+
+def week_due(week_began: datetime, now: datetime) -> bool:
+    """Whether last week's summary is told now: early in the new week, so that a clock
+    that was down a while still sends it, and one back days later does not."""
+    return week_began <= now < week_began + WEEK_TOLD_WITHIN
+
+
+# Referrals ---------------------------------------------------------------------------
+
+# What the referrer is told, never naming the candidate.
+REFERRAL_WORDS: dict[ReferralStage, str] = {
+    ReferralStage.APPLIED: "Someone you referred applied",
+    ReferralStage.INTERVIEWED: "Someone you referred was invited to an interview",
+    ReferralStage.HIRED: "Someone you referred was hired",
+}
