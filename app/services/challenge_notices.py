@@ -119,15 +119,18 @@ def tell_started(challenge_id: int, now: datetime | None = None) -> int:
     told = 0
     for ids in _chunks(_in_scope(challenge)):
         told += announce(
-            Told(
-                e,
-                Kind.CHALLENGE_STARTED,
-                key=f"challenge:{challenge_id}:started",
-                title=f"{challenge.title} has started",
-                body=body,
-                link=_link(challenge),
-            )
-            for e in ids
+            (
+                Told(
+                    e,
+                    Kind.CHALLENGE_STARTED,
+                    key=f"challenge:{challenge_id}:started",
+                    title=f"{challenge.title} has started",
+                    body=body,
+                    link=_link(challenge),
+                )
+                for e in ids
+            ),
+            now,
         )
     return told
 
@@ -178,19 +181,22 @@ def tell_ending(challenge_id: int, now: datetime | None = None) -> int:
     told = 0
     for ids in _chunks(_in_scope(challenge)):
         told += announce(
-            Told(
-                e,
-                Kind.CHALLENGE_ENDING,
-                key=f"challenge:{challenge_id}:ending",
-                title=f"{challenge.title} ends tomorrow",
-                body=(
-                    f"{ends} {standing_words(*standings[e], unit, size)}"
-                    if e in standings
-                    else ends
-                ),
-                link=_link(challenge),
-            )
-            for e in ids
+            (
+                Told(
+                    e,
+                    Kind.CHALLENGE_ENDING,
+                    key=f"challenge:{challenge_id}:ending",
+                    title=f"{challenge.title} ends tomorrow",
+                    body=(
+                        f"{ends} {standing_words(*standings[e], unit, size)}"
+                        if e in standings
+                        else ends
+                    ),
+                    link=_link(challenge),
+                )
+                for e in ids
+            ),
+            now,
         )
     return told
 
@@ -251,23 +257,26 @@ def tell_results(challenge_id: int, now: datetime | None = None) -> int:
     told = 0
     for ids in _chunks(sorted(placing_of)):
         told += announce(
-            Told(
-                e,
-                Kind.CHALLENGE_RESULTS,
-                key=f"challenge:{challenge_id}:results",
-                title=f"Results: {challenge.title}",
-                body=result_words(
-                    placing_of[e].rank,
-                    of,
-                    placing_of[e].points,
-                    unit,
-                    placing_of[e].qualified,
-                    challenge.minimum,
-                    team,
+            (
+                Told(
+                    e,
+                    Kind.CHALLENGE_RESULTS,
+                    key=f"challenge:{challenge_id}:results",
+                    title=f"Results: {challenge.title}",
+                    body=result_words(
+                        placing_of[e].rank,
+                        of,
+                        placing_of[e].points,
+                        unit,
+                        placing_of[e].qualified,
+                        challenge.minimum,
+                        team,
+                    )
+                    + (" You won a prize: see the challenge page." if e in prized else ""),
+                    link=_link(challenge),
                 )
-                + (" You won a prize: see the challenge page." if e in prized else ""),
-                link=_link(challenge),
-            )
-            for e in ids
+                for e in ids
+            ),
+            now,
         )
     return told

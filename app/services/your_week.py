@@ -112,4 +112,4 @@ def tell_weeks(now: datetime | None = None) -> Iterator[int]:
                         link=home,
                     )
                 )
-        yield announce(told)
+        yield announce(told, now)

@@ -299,12 +299,19 @@ def test_the_history_of_events_badges_lessons_and_a_team_reward(demo):
     _weekly_digests_went_out_and_one_bounced(demo)
 
 
+REFERRAL = NotificationKind.REFERRAL_STAGE
+
+
 def _weekly_digests_went_out_and_one_bounced(demo):
     with demo.app_context():
         zone, week_start = company_calendar()
-        mails = db.session.scalars(select(OutboxMessage)).all()
+        everything = db.session.scalars(select(OutboxMessage)).all()
+        # Besides the digests, the referral stages of the history went by mail (on by
+        # default for that kind), each sent as it happened.
+        assert {m.kind for m in everything} == {NotificationKind.DIGEST, REFERRAL}
+        assert all(m.state is DeliveryState.SENT for m in everything if m.kind is REFERRAL)
+        mails = [m for m in everything if m.kind is NotificationKind.DIGEST]
         assert mails
-        assert {m.kind for m in mails} == {NotificationKind.DIGEST}
         assert [m.state for m in mails].count(DeliveryState.FAILED) == 1
         assert {m.state for m in mails} == {DeliveryState.SENT, DeliveryState.FAILED}
         for mail in mails:  # on a first weekday at nine, as the clock composes them
