@@ -1,7 +1,8 @@
 """Notifications: what Chorus tells whom, and on which channel.
 
 An in-app notification is a row in the person's inbox, written in the transaction of
-what caused it (a badge earned, a decision on a redemption) under a
+what caused it (a badge earned, a decision on a redemption, a referral's stage) or by a
+clock job (a challenge's start, last day and results; the week in short) under a
 natural key, so a job that runs twice tells nobody twice. E-mail goes out for the
 kinds that offer it (``OFFERED``).
 
@@ -281,9 +282,14 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def _amount(total: int, unit: str) -> str:
+    """``unit`` is plural ("shares", "counted clicks"): one of them drops the s."""
+    return f"{total} {unit[:-1] if total == 1 and unit.endswith('s') else unit}"
+
+
 def standing_words(rank: int | None, total: int, unit: str, of: int) -> str:
     """A person's standing in a sentence; a rank only when the board shows them one."""
-    amount = f"{total} {unit}"
+    amount = _amount(total, unit)
     if rank is None:
         return f"You have {amount} so far."
     return f"You are {ordinal(rank)} of {of} with {amount}."
@@ -294,7 +300,7 @@ def result_words(
 ) -> str:
     """A settled placing in a sentence."""
     who = "Your team" if team else "You"
-    text = f"{who} finished {ordinal(rank)} of {of} with {total} {unit}."
+    text = f"{who} finished {ordinal(rank)} of {of} with {_amount(total, unit)}."
     if minimum and not qualified:
         text += f" The minimum for a prize was {minimum}."
     return text
