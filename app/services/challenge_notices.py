@@ -51,7 +51,8 @@ def _mark(challenge_id: int, column, now: datetime, *conditions) -> bool:
         db.session.execute(
             update(Challenge)
             .where(Challenge.id == challenge_id, column.is_(None), *conditions)
-            .values({column.key: now})
+            # Telling is not an edit of the definition: its updated_at stays.
+            .values({column.key: now, "updated_at": Challenge.updated_at})
             .execution_options(synchronize_session=False)
         ).rowcount
         == 1
