@@ -31,6 +31,7 @@ from app.models import (
     Notification,
     OutboxMessage,
     Redemption,
+    Referral,
     ReferralProgramme,
     RewardKind,
     Role,
@@ -41,11 +42,13 @@ from app.models import (
 )
 from app.services import (
     badges,
+    challenge_notices,
     challenge_settlement,
     challenges,
     content,
     digests,
     events,
+    home_ranks,
     intranet,
     ledger,
     lessons,
@@ -58,12 +61,14 @@ from app.services import (
     sharing,
     taboo,
     team_rewards,
+    your_week,
 )
 from app.services.calendar import company_calendar
 from app.services.lessons_demo import DEMO_LESSONS
 from app.services.single_row import stored_single_row
 from scoring.challenges import Metric, Mode, PrizeKind, ScopeKind
 from scoring.keys import click_event_key, lesson_line_key
+from scoring.notifications import Kind as NotificationKind
 from scoring.participation import Network, Presence
 from scoring.vocabulary import Channel, EventKind, ReferralStage
 
@@ -653,8 +658,12 @@ def load_demo_game() -> dict[str, int]:
         _local(now, -33, 10),
         mark,
     )
+    # Told as the clock would have: its start, its last day, then its results.
+    challenge_notices.tell_started(finished.id, now=finished.starts_at + timedelta(minutes=1))
+    challenge_notices.tell_ending(finished.id, now=finished.ends_at - timedelta(hours=23))
     settled_at = finished.ends_at + timedelta(hours=finished.lateness_hours, minutes=1)
     challenge_settlement.settle_challenge(finished.id, now=settled_at)
+    challenge_notices.tell_results(finished.id, now=settled_at + timedelta(minutes=1))
     mark = _date_audit(mark, settled_at)
 
     # Lessons, published one by one, and the first people to finish them.
@@ -724,6 +733,8 @@ def load_demo_game() -> dict[str, int]:
             mark,
         )
     )
+    for challenge, _mark in running:  # each start told as it came
+        challenge_notices.tell_started(challenge.id, now=challenge.starts_at + timedelta(minutes=1))
     _told_back_then()  # the prizes of the settled challenge
     return {"settled": 1, "running": len(running), "badges": len(made)}
 
@@ -813,6 +824,16 @@ def _mail_back_then(now: datetime) -> None:
     each first weekday at nine and sent a minute later: the stories came out on the
     first day, so the first digest carried them and later ones had nothing new. One
     bounced (a colleague's mailbox was moved), for the admins' list of failed mail."""
+    # A referral's stage went by mail as it was recorded (mail is on for it by default).
+    happened = _referral_times()
+    referral_mail = select(OutboxMessage).where(
+        OutboxMessage.kind == NotificationKind.REFERRAL_STAGE
+    )
+    for message in db.session.scalars(referral_mail):
+        at = happened[message.key.split(":", 2)[2]]  # "<kind>:<employee>:<told key>"
+        message.created_at = message.next_attempt_at = at
+        message.state, message.attempts = DeliveryState.SENT, 1
+        message.sent_at = at + timedelta(minutes=1)
     zone, week_start = company_calendar()
     today = now.astimezone(zone).date()
     last_start = (today.weekday() - week_start) % 7
@@ -830,7 +851,10 @@ def _mail_back_then(now: datetime) -> None:
     bounced = db.session.execute(
         select(OutboxMessage, Employee.email)
         .join(Employee, Employee.id == OutboxMessage.employee_id)
-        .where(Employee.email.not_in(DEMO_LOGINS.values()))
+        .where(
+            Employee.email.not_in(DEMO_LOGINS.values()),
+            OutboxMessage.kind == NotificationKind.DIGEST,
+        )
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     ).first()
@@ -839,6 +863,11 @@ def _mail_back_then(now: datetime) -> None:
         message.state, message.sent_at = DeliveryState.FAILED, None
         message.last_error = f"550 5.1.1 <{email}>: Recipient address rejected"
     db.session.flush()
+
+
+def _referral_times() -> dict[str, datetime]:
+    """When each referral stage happened, by the key it was told and mailed under."""
+    return {f"referral:{r.id}": r.occurred_at for r in db.session.scalars(select(Referral))}
 
 
 def _inbox_back_then(now: datetime) -> None:
@@ -856,6 +885,16 @@ def _inbox_back_then(now: datetime) -> None:
     notifications.tell(
         redemptions.decision_told(r, at=r.decided_at) for r in db.session.scalars(decided)
     )
+    # A referral's stage was told as it was recorded (the demo records them all today).
+    happened = _referral_times()
+    told = select(Notification).where(Notification.kind == NotificationKind.REFERRAL_STAGE)
+    for notification in db.session.scalars(told):
+        notification.created_at = happened[notification.key]
+    # Last week in short, as the clock told it when this week began (after the ranks of
+    # both weeks' starts were kept, for the change of place).
+    this_week = home_ranks.week_of(now)[1]
+    home_ranks.ensure_snapshot(this_week - timedelta(days=7))
+    sum(your_week.tell_weeks(min(this_week + timedelta(minutes=5), now)))
     old = select(Notification).where(
         Notification.read_at.is_(None), Notification.created_at < now - timedelta(days=2)
     )

@@ -34,6 +34,7 @@ from app.models import Employee, utcnow
 from app.queue import QUEUES, enqueue
 from app.services import (
     badges,
+    challenge_notices,
     challenge_settlement,
     challenge_standings,
     chat,
@@ -44,6 +45,7 @@ from app.services import (
     outbox,
     redemptions,
     scoring,
+    your_week,
 )
 from app.services.home_ranks import ensure_snapshot
 from app.services.ledger import recalculate
@@ -133,6 +135,11 @@ SCHEDULE: list[tuple[str, str, int]] = [
     # Share challenges: live boards follow new events; freeze and settle when due.
     ("app.jobs.update_challenge_boards", "default", 10),
     ("app.jobs.settle_challenges", "default", 60),
+    # What people in challenges are told (started, ends tomorrow, results), apart from
+    # settlement so that it stays one quick transaction.
+    ("app.jobs.tell_challenges", "default", 60),
+    # "Your week": early in each company week, last week in short (once per person).
+    ("app.jobs.tell_weeks", "default", 900),
     # Redemptions: whoever was not told of a decision yet hears of it (inbox, outbox).
     ("app.jobs.notify_redemptions", "mail", 5),
     # Mail: the outbox drains every few seconds; digests are composed every quarter of
@@ -465,3 +472,35 @@ def settle_challenges() -> dict[str, int]:
         except Exception:
             log.exception("settle_challenges: challenge %s failed", challenge_id)
     return {"frozen": len(frozen), "settled": settled}
+
+
+def tell_challenges() -> dict[str, int]:
+    """The clock's sweep of what people in challenges are told: each challenge whose
+    start, last day or results were not told yet, each in its own transaction with the
+    mark that it was told (a run stopped halfway keeps what it did; run twice, each
+    person is told once). Returns how many people were told of each."""
+    done: Counter = Counter()
+    steps = (
+        ("started", challenge_notices.starts_to_tell, challenge_notices.tell_started),
+        ("ending", challenge_notices.endings_to_tell, challenge_notices.tell_ending),
+        ("results", challenge_notices.results_to_tell, challenge_notices.tell_results),
+    )
+    for name, due, tell in steps:
+        for challenge_id in due():
+            try:
+                done[name] += tell(challenge_id)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("tell_challenges: challenge %s (%s) failed", challenge_id, name)
+    return dict(done)
+
+
+def tell_weeks() -> int:
+    """Last week in short, for each person who did something in it (every quarter of an
+    hour; only early in the week does it find anything to do)."""
+    told = 0
+    for count in your_week.tell_weeks():
+        db.session.commit()
+        told += count
+    return told

@@ -993,6 +993,11 @@ class Challenge(db.Model):
     cancelled_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("employees.id", ondelete="SET NULL")
     )
+    # When its start, "ends tomorrow" and its results were told (``app.services.
+    # challenge_notices``): set with the telling, so each sweep skips what is done.
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ending_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    results_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organiser: Mapped[Employee | None] = relationship(foreign_keys=[organiser_id])
     teams: Mapped[list[Team]] = relationship(secondary=challenge_teams, order_by="Team.name")

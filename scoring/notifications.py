@@ -1,7 +1,8 @@
 """Notifications: what Chorus tells whom, and on which channel.
 
 An in-app notification is a row in the person's inbox, written in the transaction of
-what caused it (a badge earned, a decision on a redemption) under a
+what caused it (a badge earned, a decision on a redemption, a referral's stage) or by a
+clock job (a challenge's start, last day and results; the week in short) under a
 natural key, so a job that runs twice tells nobody twice. E-mail goes out for the
 kinds that offer it (``OFFERED``).
 
@@ -25,10 +26,19 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from scoring.vocabulary import ReferralStage
+
 
 class Kind(StrEnum):
+    # Values are stored in VARCHAR(20) columns with CHECK constraints: a new kind needs
+    # a migration that widens them.
     BADGE_EARNED = "badge_earned"
     REDEMPTION_DECIDED = "redemption_decided"
+    CHALLENGE_STARTED = "challenge_started"
+    CHALLENGE_ENDING = "challenge_ending"
+    CHALLENGE_RESULTS = "challenge_results"
+    REFERRAL_STAGE = "referral_stage"
+    YOUR_WEEK = "your_week"
     # New content to share, with whatever the budget held back. Its frequency, not an
     # on/off per channel, says whether and when it comes.
     DIGEST = "digest"
@@ -44,19 +54,34 @@ class Channel(StrEnum):
 
 
 # The channels each kind can go out on.
+BOTH = frozenset({Channel.IN_APP, Channel.EMAIL})
+INBOX = frozenset({Channel.IN_APP})
+
 OFFERED: dict[Kind, frozenset[Channel]] = {
-    Kind.BADGE_EARNED: frozenset({Channel.IN_APP}),
-    Kind.REDEMPTION_DECIDED: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Kind.BADGE_EARNED: INBOX,
+    Kind.REDEMPTION_DECIDED: BOTH,
+    Kind.CHALLENGE_STARTED: BOTH,
+    Kind.CHALLENGE_ENDING: BOTH,
+    Kind.CHALLENGE_RESULTS: BOTH,
+    Kind.REFERRAL_STAGE: BOTH,
+    Kind.YOUR_WEEK: BOTH,
     Kind.DIGEST: frozenset(),
     Kind.NEW_CONTENT: frozenset(),
     Kind.CHAT_DISABLED: frozenset({Channel.IN_APP, Channel.EMAIL}),
 }
 
 # What a person gets when they have not decided: every kind in the inbox. Mail only
-# for a decision on a redemption, which the person asked for and waits on.
+# where the person waits on the news: a decision on a reward they asked for, and how a
+# candidate they referred is getting on (rare, and about their own act). Challenges and
+# the weekly summary reach many people at once and are not awaited: inbox only.
 DEFAULT_CHANNELS: dict[Kind, frozenset[Channel]] = {
-    Kind.BADGE_EARNED: frozenset({Channel.IN_APP}),
-    Kind.REDEMPTION_DECIDED: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Kind.BADGE_EARNED: INBOX,
+    Kind.REDEMPTION_DECIDED: BOTH,
+    Kind.CHALLENGE_STARTED: INBOX,
+    Kind.CHALLENGE_ENDING: INBOX,
+    Kind.CHALLENGE_RESULTS: INBOX,
+    Kind.REFERRAL_STAGE: BOTH,
+    Kind.YOUR_WEEK: INBOX,
     Kind.DIGEST: frozenset(),
     Kind.NEW_CONTENT: frozenset(),
     Kind.CHAT_DISABLED: frozenset({Channel.IN_APP}),
@@ -65,6 +90,11 @@ DEFAULT_CHANNELS: dict[Kind, frozenset[Channel]] = {
 KIND_LABELS: dict[Kind, str] = {
     Kind.BADGE_EARNED: "A badge you earned",
     Kind.REDEMPTION_DECIDED: "A decision on a reward you redeemed",
+    Kind.CHALLENGE_STARTED: "A challenge you are in starts",
+    Kind.CHALLENGE_ENDING: "A challenge you are in ends tomorrow",
+    Kind.CHALLENGE_RESULTS: "Your result in a challenge",
+    Kind.REFERRAL_STAGE: "Someone you referred moved on",
+    Kind.YOUR_WEEK: "Your week, in short",
     Kind.DIGEST: "New content to share",
     Kind.NEW_CONTENT: "New content, posted to a chat channel",
     Kind.CHAT_DISABLED: "A chat channel that stopped answering (admins)",
@@ -247,3 +277,117 @@ def digest_items(
         if item.id not in shared and is_meant_for(item, team_id, interests):
             fresh.append(item.id)
     return fresh[:DIGEST_ITEMS], max(len(fresh) - DIGEST_ITEMS, 0)
+
+
+# Challenges --------------------------------------------------------------------------
+
+ENDING_NOTICE = timedelta(hours=24)  # "ends tomorrow" comes this long before the end
+ENDING_SHORTEST = timedelta(days=2)  # a shorter challenge is all "ending soon": no notice
+
+
+def started_due(starts_at: datetime, ends_at: datetime, now: datetime) -> bool:
+    """Whether a challenge's start is told now: it has begun and not ended (one that
+    ended before anyone told of it gets its results instead)."""
+    return starts_at <= now < ends_at
+
+
+def ending_due(starts_at: datetime, ends_at: datetime, now: datetime) -> bool:
+    """Whether "ends tomorrow" is told now: within the last day, of a challenge that
+    lasts two days or more."""
+    return ends_at - starts_at >= ENDING_SHORTEST and ends_at - ENDING_NOTICE <= now < ends_at
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _amount(total: int, unit: str) -> str:
+    """``unit`` is plural ("shares", "counted clicks"): one of them drops the s."""
+    return f"{total} {unit[:-1] if total == 1 and unit.endswith('s') else unit}"
+
+
+def standing_words(rank: int | None, total: int, unit: str, of: int) -> str:
+    """A person's standing in a sentence; a rank only when the board shows them one."""
+    amount = _amount(total, unit)
+    if rank is None:
+        return f"You have {amount} so far."
+    return f"You are {ordinal(rank)} of {of} with {amount}."
+
+
+def result_words(
+    rank: int, of: int, total: int, unit: str, qualified: bool, minimum: int, team: bool
+) -> str:
+    """A settled placing in a sentence."""
+    who = "Your team" if team else "You"
+    text = f"{who} finished {ordinal(rank)} of {of} with {_amount(total, unit)}."
+    if minimum and not qualified:
+        text += f" The minimum for a prize was {minimum}."
+    return text
+
+
+# Your week ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Week:
+    """What a person did in one company week, and their all-time rank before and after
+    it (None: not on the board, or not known)."""
+
+    points: int = 0
+    shares: int = 0
+    clicks: int = 0
+    rank_before: int | None = None
+    rank_after: int | None = None
+    ranks_known: bool = False
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def week_words(week: Week) -> str | None:
+    """The weekly summary's words, or None for someone who did nothing that week (no
+    points, shares nor counted clicks): a place lost while away is no reason to write."""
+    said = []
+    if week.shares:
+        said.append(_count(week.shares, "share", "shares"))
+    if week.clicks:
+        said.append(_count(week.clicks, "counted click", "counted clicks"))
+    if week.points:
+        said.append(_count(week.points, "point", "points"))
+    if not said:
+        return None
+    text = f"Last week: {', '.join(said)}."
+    if week.ranks_known and week.rank_after is not None:
+        if week.rank_before is None:
+            text += f" You are on the company board now, {ordinal(week.rank_after)}."
+        elif week.rank_before != week.rank_after:
+            places = week.rank_before - week.rank_after
+            way = "up" if places > 0 else "down"
+            text += (
+                f" You moved {way} {_count(abs(places), 'place', 'places')} on the company"
+                f" board, to {ordinal(week.rank_after)}."
+            )
+        else:
+            text += f" You kept your place on the company board, {ordinal(week.rank_after)}."
+    return text
+
+
+WEEK_TOLD_WITHIN = timedelta(hours=6)  # after the week began; later, the week is old news
+
+
+def week_due(week_began: datetime, now: datetime) -> bool:
+    """Whether last week's summary is told now: early in the new week, so that a clock
+    that was down a while still sends it, and one back days later does not."""
+    return week_began <= now < week_began + WEEK_TOLD_WITHIN
+
+
+# Referrals ---------------------------------------------------------------------------
+
+# What the referrer is told, never naming the candidate.
+REFERRAL_WORDS: dict[ReferralStage, str] = {
+    ReferralStage.APPLIED: "Someone you referred applied",
+    ReferralStage.INTERVIEWED: "Someone you referred was invited to an interview",
+    ReferralStage.HIRED: "Someone you referred was hired",
+}

@@ -155,6 +155,16 @@ def ranks_when_week_began(
     }
 
 
+def company_ranks(week: str) -> dict[int, int] | None:
+    """member -> all-time company rank when the week ``week`` began; None when that
+    snapshot is not (or no longer) kept. Two round trips."""
+    redis = get_redis()
+    if not redis.exists(_done_key(week)):
+        return None
+    found = redis.hgetall(_key(week, board_name(Window.ALL_TIME)))
+    return {int(member): int(rank) for member, rank in found.items()}
+
+
 def month_compared(now: datetime) -> bool:
     """Whether this month began before this week did (else: nothing to compare)."""
     zone, first_weekday = company_calendar()

@@ -4,7 +4,8 @@ candidate reaches.
 A candidate who applied through an employee's tracked link carries the share's referral
 code to the applicant-tracking system, which reports each stage back (signed webhook) or
 HR records it by hand. Every report is stored once per (candidate, stage), whatever its
-outcome; only a new, later stage of an attributed candidate becomes an event.
+outcome; only a new, later stage of an attributed candidate becomes an event, and the
+referrer is told of it (in the same transaction, without naming the candidate).
 """
 
 from __future__ import annotations
@@ -36,8 +37,13 @@ from app.models import (
     utcnow,
 )
 from app.services import audit, events
+from app.services.announcements import announce
 from app.services.names import flush_unique, same_name_as
+from app.services.notifications import Told
+from app.urls import path_for
 from scoring.keys import referral_event_key
+from scoring.notifications import REFERRAL_WORDS
+from scoring.notifications import Kind as NotificationKind
 from scoring.referrals import ProgrammeTerms, attribute
 from scoring.vocabulary import ReferralStage
 
@@ -355,6 +361,19 @@ def record_stage(
             channel=share.channel,
             occurred_at=occurred_at,
             details={"programme_id": decision.programme_id},
+        )
+        # The referrer hears of it in this transaction; the candidate is never named.
+        announce(
+            [
+                Told(
+                    share.employee_id,
+                    NotificationKind.REFERRAL_STAGE,
+                    key=f"referral:{referral.id}",
+                    title=REFERRAL_WORDS[stage],
+                    body="Thank you for passing it on. Your shares page counts your referrals.",
+                    link=path_for("share_pages.detail", share_id=share.id),
+                )
+            ]
         )
     log.info(
         "referral %s: stage %s %s%s",

@@ -86,6 +86,7 @@ def test_news_arrive_in_the_inbox_and_the_person_decides_what_reaches_them(
     # No more mail about rewards: the inbox alone.
     page.get_by_role("link", name="What reaches me").click()
     _fits(page, "the settings")
+    screenshot(page, f"inbox-settings-{page.viewport_size['width']}")
     mail = page.get_by_label("A decision on a reward you redeemed: E-mail")
     assert mail.is_checked()
     mail.uncheck()

@@ -12,21 +12,32 @@ from scoring.notifications import (
     ADMIN_KINDS,
     DEFAULT_CHANNELS,
     DIGEST_ITEMS,
+    KIND_LABELS,
     OFFERED,
+    REFERRAL_WORDS,
     Candidate,
     Channel,
     Digest,
     Kind,
     Preferences,
+    Week,
     channels_for,
     deliver_at,
     digest_days,
     digest_due,
     digest_items,
+    ending_due,
     is_quiet,
     offered,
+    ordinal,
+    result_words,
+    standing_words,
+    started_due,
+    week_due,
+    week_words,
     within_budget,
 )
+from scoring.vocabulary import ReferralStage
 
 BADGE, DECISION = Kind.BADGE_EARNED, Kind.REDEMPTION_DECIDED
 IN_APP, EMAIL = Channel.IN_APP, Channel.EMAIL
@@ -201,3 +212,111 @@ def test_a_long_digest_lists_the_newest_and_counts_the_rest():
         list(range(1, DIGEST_ITEMS + 1)),
         12 - DIGEST_ITEMS,
     )
+
+
+# The kinds the clock tells --------------------------------------------------------
+
+START = at("2026-12-01T09:00:00")
+
+
+def test_mail_is_on_by_default_only_where_the_person_waits_on_the_news():
+    by_mail = {kind for kind in Kind if EMAIL in DEFAULT_CHANNELS[kind]}
+    assert by_mail == {Kind.REDEMPTION_DECIDED, Kind.REFERRAL_STAGE}
+    assert all(len(kind.value) <= 20 for kind in Kind)  # the columns' width
+    assert all(kind in KIND_LABELS for kind in Kind)
+
+
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        (START - timedelta(seconds=1), False),
+        (START, True),
+        (START + timedelta(days=6), True),
+        (START + timedelta(days=7), False),  # over: its results are told instead
+    ],
+)
+def test_a_start_is_told_between_the_start_and_the_end(now, due):
+    assert started_due(START, START + timedelta(days=7), now) is due
+
+
+@pytest.mark.parametrize(
+    ("length", "before_end", "due"),
+    [
+        (timedelta(days=7), timedelta(hours=25), False),
+        (timedelta(days=7), timedelta(hours=24), True),
+        (timedelta(days=7), timedelta(minutes=1), True),
+        (timedelta(days=7), timedelta(0), False),  # ended
+        (timedelta(days=2), timedelta(hours=24), True),  # two days: just long enough
+        (timedelta(days=2) - timedelta(seconds=1), timedelta(hours=3), False),
+        (timedelta(hours=6), timedelta(hours=3), False),  # all of it is "ending soon"
+    ],
+)
+def test_ends_tomorrow_is_due_in_the_last_day_of_a_challenge_of_two_days_or_more(
+    length, before_end, due
+):
+    end = START + length
+    assert ending_due(START, end, end - before_end) is due
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th"), (13, "13th"),
+     (21, "21st"), (22, "22nd"), (101, "101st"), (111, "111th")],
+)  # fmt: skip
+def test_ordinals(n, words):
+    assert ordinal(n) == words
+
+
+def test_standings_and_results_in_words():
+    assert standing_words(3, 12, "shares", 40) == "You are 3rd of 40 with 12 shares."
+    assert standing_words(None, 1, "counted clicks", 40) == "You have 1 counted click so far."
+    assert result_words(1, 9, 1, "points", True, 0, False) == "You finished 1st of 9 with 1 point."
+    assert result_words(2, 3, 4, "shares", False, 5, True) == (
+        "Your team finished 2nd of 3 with 4 shares. The minimum for a prize was 5."
+    )
+
+
+@pytest.mark.parametrize(
+    ("week", "words"),
+    [
+        (Week(), None),  # nothing done: nothing said
+        (Week(rank_before=9, rank_after=4, ranks_known=True), None),  # moved while away
+        (Week(points=1), "Last week: 1 point."),
+        (Week(shares=2, clicks=1, points=30), "Last week: 2 shares, 1 counted click, 30 points."),
+        (
+            Week(points=5, rank_before=9, rank_after=4, ranks_known=True),
+            "Last week: 5 points. You moved up 5 places on the company board, to 4th.",
+        ),
+        (
+            Week(shares=1, rank_before=3, rank_after=4, ranks_known=True),
+            "Last week: 1 share. You moved down 1 place on the company board, to 4th.",
+        ),
+        (
+            Week(points=5, rank_before=2, rank_after=2, ranks_known=True),
+            "Last week: 5 points. You kept your place on the company board, 2nd.",
+        ),
+        (
+            Week(points=5, rank_before=None, rank_after=7, ranks_known=True),
+            "Last week: 5 points. You are on the company board now, 7th.",
+        ),
+        # Ranks not known (a snapshot missing), or not on the board now (hidden): no claim.
+        (Week(points=5, rank_before=9, rank_after=4), "Last week: 5 points."),
+        (Week(points=5, rank_before=9, ranks_known=True), "Last week: 5 points."),
+    ],
+)
+def test_what_your_week_says(week, words):
+    assert week_words(week) == words
+
+
+@pytest.mark.parametrize(
+    ("after", "due"),
+    [(timedelta(0), True), (timedelta(hours=5, minutes=59), True), (timedelta(hours=6), False),
+     (-timedelta(seconds=1), False)],
+)  # fmt: skip
+def test_your_week_is_due_early_in_the_new_week(after, due):
+    assert week_due(START, START + after) is due
+
+
+def test_a_referral_stage_is_told_without_naming_anyone():
+    assert set(REFERRAL_WORDS) == set(ReferralStage)
+    assert all(words.startswith("Someone you referred") for words in REFERRAL_WORDS.values())

@@ -85,6 +85,16 @@ def test_settings_show_defaults_and_keep_my_choices(app: Flask, me: Caller):
         ("badge_earned", "in_app", True, True),
         ("redemption_decided", "in_app", True, True),
         ("redemption_decided", "email", True, True),
+        ("challenge_started", "in_app", True, True),
+        ("challenge_started", "email", False, False),
+        ("challenge_ending", "in_app", True, True),
+        ("challenge_ending", "email", False, False),
+        ("challenge_results", "in_app", True, True),
+        ("challenge_results", "email", False, False),
+        ("referral_stage", "in_app", True, True),
+        ("referral_stage", "email", True, True),
+        ("your_week", "in_app", True, True),
+        ("your_week", "email", False, False),
     ]
     choice = {"kind": "redemption_decided", "channel": "email", "on": False}
     response = me.put("/api/v1/me/notification-settings", json={"choices": [choice]})

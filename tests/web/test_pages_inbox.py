@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import Employee, Role
 from app.services import notifications
 from app.services.notifications import Told
-from scoring.notifications import Channel, Kind
+from scoring.notifications import Channel, Kind, offered
 from tests.conftest import csrf_token
 from tests.factories import EmployeeFactory
 
@@ -70,19 +70,23 @@ RHYTHM = {
 def test_settings_save_what_is_ticked_and_refuse_unknown_fields(app, client, login):
     me = login(Role.EMPLOYEE, opted_in=True)
     page = client.get("/inbox/settings").get_data(as_text=True)
-    assert page.count('type="checkbox"') == 3
+    assert page.count('type="checkbox"') == 13
     assert 'name="redemption_decided.email" checked' in page
-    # Untick the mail; the two inbox boxes stay ticked.
-    ticked = {"badge_earned.in_app": "on", "redemption_decided.in_app": "on", **RHYTHM}
+    assert 'name="referral_stage.email" checked' in page
+    assert 'name="your_week.email" checked' not in page
+    for label in ("A challenge you are in starts", "Your result in a challenge", "Your week"):
+        assert label in page
+    # Untick every mail; the inbox boxes stay ticked.
+    mine = offered()  # an employee's: not the admins' kinds
+    inboxes = [f"{kind}.in_app" for kind, channel in mine if channel is Channel.IN_APP]
+    ticked = {**dict.fromkeys(inboxes, "on"), **RHYTHM}
     assert _post(client, "/inbox/settings", ticked).status_code == 302
     with app.app_context():
         assert notifications.choices_of([me.id])[me.id] == {
-            (Kind.BADGE_EARNED, Channel.IN_APP): True,
-            (Kind.REDEMPTION_DECIDED, Channel.IN_APP): True,
-            (Kind.REDEMPTION_DECIDED, Channel.EMAIL): False,
+            (kind, channel): channel is Channel.IN_APP for kind, channel in mine
         }
     refused = _post(client, "/inbox/settings", {**ticked, "badge_earned.email": "on"})
     assert refused.status_code == 422
     assert "These settings do not exist." in refused.get_data(as_text=True)
     with app.app_context():
-        assert len(notifications.choices_of([me.id])[me.id]) == 3
+        assert len(notifications.choices_of([me.id])[me.id]) == len(mine) == 13
