@@ -302,17 +302,17 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _amount(total: int, unit: str) -> str:
+def amount(total: int, unit: str) -> str:
     """``unit`` is plural ("shares", "counted clicks"): one of them drops the s."""
     return f"{total} {unit[:-1] if total == 1 and unit.endswith('s') else unit}"
 
 
 def standing_words(rank: int | None, total: int, unit: str, of: int) -> str:
     """A person's standing in a sentence; a rank only when the board shows them one."""
-    amount = _amount(total, unit)
+    have = amount(total, unit)
     if rank is None:
-        return f"You have {amount} so far."
-    return f"You are {ordinal(rank)} of {of} with {amount}."
+        return f"You have {have} so far."
+    return f"You are {ordinal(rank)} of {of} with {have}."
 
 
 def result_words(
@@ -320,7 +320,7 @@ def result_words(
 ) -> str:
     """A settled placing in a sentence."""
     who = "Your team" if team else "You"
-    text = f"{who} finished {ordinal(rank)} of {of} with {_amount(total, unit)}."
+    text = f"{who} finished {ordinal(rank)} of {of} with {amount(total, unit)}."
     if minimum and not qualified:
         text += f" The minimum for a prize was {minimum}."
     return text

@@ -32,6 +32,10 @@ class ChatDestinationSchema(Schema):
     post_content = fields.Boolean(
         load_default=True, metadata={"description": "post new content meant for its audience"}
     )
+    post_challenges = fields.Boolean(
+        load_default=True,
+        metadata={"description": "post the start and the results of its challenges"},
+    )
     disabled_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     disabled_reason = String(dump_only=True, allow_none=True)
     created_at = fields.AwareDateTime(dump_only=True)
@@ -44,6 +48,7 @@ class ChatChangeSchema(Schema):
     team_id = Integer(allow_none=True)
     url = String(validate=Length(max=500))
     post_content = fields.Boolean()
+    post_challenges = fields.Boolean()
     enabled = fields.Boolean()
 
 

@@ -22,24 +22,27 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Challenge, ChallengeAward, ChallengePlacing, utcnow
-from app.services import challenge_boards
+from app.models import Challenge, ChallengeAward, ChallengePlacing, Employee, Team, utcnow
+from app.services import challenge_boards, chat
 from app.services.announcements import announce
 from app.services.calendar import company_calendar
 from app.services.challenge_standings import load_people, schedule_of, scope_of
 from app.services.notifications import Told
-from app.urls import path_for
+from app.urls import absolute_url, path_for
 from scoring import challenges as sc
 from scoring.challenges import ChallengeState, Mode, ScopeKind
+from scoring.chat import Post
 from scoring.home_ranks import competition_ranks
 from scoring.notifications import (
     ENDING_NOTICE,
     Kind,
+    amount,
     ending_due,
     result_words,
     standing_words,
     started_due,
 )
+from scoring.participation import board_name
 
 CHUNK = 5_000  # people told per batch of rows
 LIVE = (ChallengeState.OPEN, ChallengeState.FROZEN)
@@ -64,12 +67,26 @@ def _chunks(items: list) -> Iterator[list]:
         yield items[start : start + CHUNK]
 
 
+def _scope_teams(challenge: Challenge) -> frozenset[int] | None:
+    """The teams of a challenge's scope; None for the whole company."""
+    scope = scope_of(challenge)
+    return None if scope.kind is ScopeKind.COMPANY else scope.team_ids
+
+
 def _in_scope(challenge: Challenge) -> list[int]:
     """Ids of the people in scope who take part and did not decline, in id order."""
-    scope = scope_of(challenge)
-    teams = None if scope.kind is ScopeKind.COMPANY else scope.team_ids
-    people = load_people(challenge.id, team_ids=teams)
+    people = load_people(challenge.id, team_ids=_scope_teams(challenge))
     return sorted(p.id for p in people.values() if p.taking_part)
+
+
+def _post(challenge: Challenge, kind: Kind, post: Post, now: datetime) -> None:
+    """The same news for the chat channels of the challenge's company or teams."""
+    chat.post_challenge(_scope_teams(challenge), kind, challenge.id, post, now)
+
+
+def _button(challenge: Challenge) -> dict:
+    url = absolute_url("challenge_pages.detail", challenge_id=challenge.id)
+    return {"button": "See the challenge", "url": url}
 
 
 def _when(moment: datetime) -> str:
@@ -117,6 +134,8 @@ def tell_started(challenge_id: int, now: datetime | None = None) -> int:
         challenge.lateness_hours,
     )[0]
     body = f"{what_counts} It ends {_when(challenge.ends_at)}."
+    title = f"{challenge.title} has started"
+    _post(challenge, Kind.CHALLENGE_STARTED, Post(title, body, **_button(challenge)), now)
     told = 0
     for ids in _chunks(_in_scope(challenge)):
         told += announce(
@@ -125,7 +144,7 @@ def tell_started(challenge_id: int, now: datetime | None = None) -> int:
                     e,
                     Kind.CHALLENGE_STARTED,
                     key=f"challenge:{challenge_id}:started",
-                    title=f"{challenge.title} has started",
+                    title=title,
                     body=body,
                     link=_link(challenge),
                 )
@@ -255,6 +274,10 @@ def tell_results(challenge_id: int, now: datetime | None = None) -> int:
         )
     )
     unit = sc.METRIC_WORDS[challenge.metric]
+    podium = _podium(challenge, placings, unit)
+    text = "The first places:" if podium else "Nobody was placed."
+    post = Post(f"Results: {challenge.title}", text, podium, **_button(challenge))
+    _post(challenge, Kind.CHALLENGE_RESULTS, post, now)
     told = 0
     for ids in _chunks(sorted(placing_of)):
         told += announce(
@@ -281,3 +304,24 @@ def tell_results(challenge_id: int, now: datetime | None = None) -> int:
             now,
         )
     return told
+
+
+def _podium(challenge: Challenge, placings, unit: str) -> tuple[str, ...]:
+    """The first three places in words, named as on boards: pseudonyms stay
+    pseudonyms, and hidden people are left out."""
+    first = sorted((p for p in placings if p.rank <= 3), key=lambda p: (p.rank, p.entrant_id))
+    ids = [p.entrant_id for p in first]
+    if challenge.mode is Mode.TEAM:
+        names = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(ids))).all())
+    else:
+        rows = db.session.execute(
+            select(Employee.id, Employee.presence, Employee.name, Employee.pseudonym).where(
+                Employee.id.in_(ids)
+            )
+        )
+        names = {e: board_name(presence, name, alias) for e, presence, name, alias in rows}
+    return tuple(
+        f"{p.rank}. {names[p.entrant_id]}: {amount(p.points, unit)}"
+        for p in first
+        if names.get(p.entrant_id)
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -127,10 +128,18 @@ def remove(actor: Employee, destination: ChatDestination) -> None:
 def send_test(destination: ChatDestination) -> tuple[bool, str]:
     """Post a test message now, whatever the channel's state: whether the provider
     took it, and its answer in words. Nothing is stored."""
+    posts = [
+        words
+        for words, wanted in (
+            ("new content to share", destination.post_content),
+            ("the start and the results of share challenges", destination.post_challenges),
+        )
+        if wanted
+    ]
     post = Post(
         title="Chorus is connected",
         text=f"This channel ({destination.name}) will get posts from Chorus: "
-        + ("new content to share." if destination.post_content else "nothing for now."),
+        + (" and ".join(posts) + "." if posts else "nothing for now."),
         button="Open Chorus",
         url=absolute_url("home.index"),
     )
@@ -173,16 +182,6 @@ def post_new_content(item: ContentItem, now: datetime | None = None) -> int:
     team_ids = [team.id for team in item.target_teams]
     if not team_ids and item.target_interests:
         return 0  # aimed at interests only: no channel is that audience
-    audience = (
-        ChatDestination.team_id.in_(team_ids) if team_ids else ChatDestination.team_id.is_(None)
-    )
-    found = db.session.scalars(
-        select(ChatDestination).where(
-            audience,
-            ChatDestination.post_content.is_(True),
-            ChatDestination.disabled_at.is_(None),
-        )
-    )
     post = Post(
         title=item.title,
         text=item.summary,
@@ -190,14 +189,38 @@ def post_new_content(item: ContentItem, now: datetime | None = None) -> int:
         url=absolute_url("feed_pages.dialog", content_id=item.id),
     )
     due = max(now, item.valid_from) if item.valid_from else now
+    wanted = ChatDestination.post_content.is_(True)
+    return _post_to(team_ids or None, wanted, Kind.NEW_CONTENT, f"item:{item.id}", post, now, due)
+
+
+def post_challenge(
+    team_ids: Iterable[int] | None, kind: Kind, challenge_id: int, post: Post, now: datetime
+) -> int:
+    """Queue a post about a challenge (started, results) to the channels of its scope:
+    the company's for a company challenge, its teams' otherwise."""
+    wanted = ChatDestination.post_challenges.is_(True)
+    team_ids = None if team_ids is None else sorted(team_ids)
+    return _post_to(team_ids, wanted, kind, f"challenge:{challenge_id}", post, now, now)
+
+
+def _post_to(team_ids, wanted, kind: Kind, about: str, post: Post, now, due) -> int:
+    """One post per active channel of the audience (``team_ids`` None: the company's)."""
+    audience = (
+        ChatDestination.team_id.is_(None)
+        if team_ids is None
+        else ChatDestination.team_id.in_(team_ids)
+    )
+    found = db.session.scalars(
+        select(ChatDestination).where(audience, wanted, ChatDestination.disabled_at.is_(None))
+    )
     return outbox.insert_rows(
-        [_row(destination, f"new_content:{item.id}:{destination.id}", post, now, due)
+        [_row(destination, kind, f"{kind.value}:{about}:{destination.id}", post, now, due)
          for destination in found]
     )  # fmt: skip
 
 
-def _row(destination: ChatDestination, key: str, post: Post, now: datetime, due: datetime):
-    mail = outbox.Mail(None, Kind.NEW_CONTENT, key, message_for(destination.provider, post))
+def _row(destination: ChatDestination, kind: Kind, key: str, post: Post, now, due):
+    mail = outbox.Mail(None, kind, key, message_for(destination.provider, post))
     return outbox.row(mail, now, due, destination_id=destination.id)
 
 

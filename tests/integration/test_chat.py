@@ -11,6 +11,7 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select, update
 
+from app import jobs
 from app.extensions import db
 from app.jobs import deliver_outbox
 from app.models import (
@@ -22,17 +23,22 @@ from app.models import (
     Role,
     utcnow,
 )
+from app.services import challenge_settlement as settlement
 from app.services import chat, content
+from scoring.challenges import ScopeKind
 from scoring.chat import Provider
 from scoring.notifications import Kind
+from scoring.participation import Presence
 from tests.factories import (
     AllowedDomainFactory,
+    ChallengeFactory,
     ChatDestinationFactory,
     ContentItemFactory,
     EmployeeFactory,
     InterestFactory,
     TeamFactory,
 )
+from tests.integration.test_challenge_settlement import finished, history
 
 
 def published(**attributes):
@@ -87,7 +93,7 @@ def _queued_post(receiver, provider=Provider.SLACK, path="/hook", count=1) -> Ch
 def test_a_post_arrives_as_block_kit_with_a_share_button(app, receiver):
     with app.app_context():
         _queued_post(receiver)
-        item_id = db.session.scalar(select(OutboxMessage.key)).split(":")[1]
+        item_id = db.session.scalar(select(OutboxMessage.key)).split(":")[2]
         assert deliver_outbox() == {"failed_stuck": 0, "sent": 1}
     (request,) = receiver.requests
     assert request.path == "/hook"
@@ -183,3 +189,48 @@ def test_the_test_button_posts_now_and_says_what_the_provider_answered(app, rece
         delivered, answer = chat.send_test(destination)
         assert (delivered, answer) == (True, "200 OK")
     assert json.loads(receiver.requests[1].body)["text"].startswith("Chorus is connected")
+
+
+# Challenges ---------------------------------------------------------------------------
+
+
+def _payload(destination_id: int, kind: Kind) -> dict:
+    return json.loads(
+        db.session.scalar(
+            select(OutboxMessage.payload).where(
+                OutboxMessage.destination_id == destination_id, OutboxMessage.kind == kind
+            )
+        )
+    )
+
+
+def test_a_challenge_start_goes_to_the_channels_of_its_scope(ctx):
+    ours, theirs = TeamFactory(), TeamFactory()
+    company = ChatDestinationFactory(name="#all")
+    our_channel = ChatDestinationFactory(name="#ours", team=ours)
+    ChatDestinationFactory(name="#theirs", team=theirs)
+    ChatDestinationFactory(name="#content-only", team=ours, post_challenges=False)
+    ChallengeFactory(scope=ScopeKind.TEAMS, teams=[ours], title="Spring shares")
+    assert jobs.tell_challenges()["started"] == 0  # nobody in scope takes part yet
+    assert posts() == [(our_channel.id, "pending")]
+    post = _payload(our_channel.id, Kind.CHALLENGE_STARTED)
+    assert post["text"].startswith("Spring shares has started")
+    assert post["blocks"][2]["elements"][0]["text"]["text"] == "See the challenge"
+    ChallengeFactory(scope=ScopeKind.COMPANY, title="Autumn reach")
+    jobs.tell_challenges()
+    assert _payload(company.id, Kind.CHALLENGE_STARTED)["text"].startswith("Autumn reach")
+
+
+def test_results_name_the_first_places_as_boards_do(ctx):
+    company = ChatDestinationFactory(name="#all")
+    c = finished(prizes=[])
+    ann, _bob, hidden = history(c)
+    ann.presence, ann.pseudonym = Presence.PSEUDONYM, "Blue Heron"
+    db.session.commit()
+    settlement.settle_challenge(c.id)
+    db.session.commit()
+    jobs.tell_challenges()
+    section = _payload(company.id, Kind.CHALLENGE_RESULTS)["blocks"][1]["text"]["text"]
+    assert section == "The first places:\n1. Blue Heron: 3 shares\n2. Bob: 1 share"
+    assert "Ann" not in json.dumps(_payload(company.id, Kind.CHALLENGE_RESULTS))
+    assert hidden.name not in section
