@@ -497,10 +497,13 @@ def tell_challenges() -> dict[str, int]:
 
 
 def tell_weeks() -> int:
-    """Last week in short, for each person who did something in it (every quarter of an
-    hour; only early in the week does it find anything to do)."""
+    """Last week in short, for each person who did something in it, and last week's top
+    for the chat channels (every quarter of an hour; only early in the week does it
+    find anything to do)."""
     told = 0
     for count in your_week.tell_weeks():
         db.session.commit()
         told += count
+    your_week.post_tops()  # and last week's top to the chat channels
+    db.session.commit()
     return told

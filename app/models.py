@@ -1274,7 +1274,8 @@ class ChatDestination(db.Model):
     )  # None: the company's channel
     url: Mapped[str] = mapped_column(String(500))
     post_content: Mapped[bool] = mapped_column(default=True)
-    post_challenges: Mapped[bool] = mapped_column(default=True)  # their start and results
+    # The game: challenges starting and settled, the week's top of its board.
+    post_game: Mapped[bool] = mapped_column(default=True)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
     created_by_id: Mapped[int | None] = mapped_column(

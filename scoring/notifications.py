@@ -46,6 +46,8 @@ class Kind(StrEnum):
     NEW_CONTENT = "new_content"
     # To admins: a chat channel answered that it is gone, and was disabled.
     CHAT_DISABLED = "chat_disabled"
+    # A chat channel's post of last week's top of its board.
+    TOP_OF_WEEK = "top_of_week"
 
 
 class Channel(StrEnum):
@@ -67,6 +69,7 @@ OFFERED: dict[Kind, frozenset[Channel]] = {
     Kind.YOUR_WEEK: BOTH,
     Kind.DIGEST: frozenset(),
     Kind.NEW_CONTENT: frozenset(),
+    Kind.TOP_OF_WEEK: frozenset(),
     Kind.CHAT_DISABLED: frozenset({Channel.IN_APP, Channel.EMAIL}),
 }
 
@@ -84,6 +87,7 @@ DEFAULT_CHANNELS: dict[Kind, frozenset[Channel]] = {
     Kind.YOUR_WEEK: INBOX,
     Kind.DIGEST: frozenset(),
     Kind.NEW_CONTENT: frozenset(),
+    Kind.TOP_OF_WEEK: frozenset(),
     Kind.CHAT_DISABLED: frozenset({Channel.IN_APP}),
 }
 
@@ -97,6 +101,7 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.YOUR_WEEK: "Your week, in short",
     Kind.DIGEST: "New content to share",
     Kind.NEW_CONTENT: "New content, posted to a chat channel",
+    Kind.TOP_OF_WEEK: "Last week's top, posted to a chat channel",
     Kind.CHAT_DISABLED: "A chat channel that stopped answering (admins)",
 }
 
@@ -105,6 +110,8 @@ CHANNEL_LABELS: dict[Channel, str] = {Channel.IN_APP: "In Chorus", Channel.EMAIL
 
 # Kinds only admins are told of.
 ADMIN_KINDS = frozenset({Kind.CHAT_DISABLED})
+# Kinds only chat channels get: never an inbox row, never a person's choice.
+CHANNEL_KINDS = frozenset({Kind.NEW_CONTENT, Kind.TOP_OF_WEEK})
 
 
 def offered(admin: bool = False) -> list[tuple[Kind, Channel]]:

@@ -32,9 +32,9 @@ class ChatDestinationSchema(Schema):
     post_content = fields.Boolean(
         load_default=True, metadata={"description": "post new content meant for its audience"}
     )
-    post_challenges = fields.Boolean(
+    post_game = fields.Boolean(
         load_default=True,
-        metadata={"description": "post the start and the results of its challenges"},
+        metadata={"description": "post challenges (start, results) and the week's top"},
     )
     disabled_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     disabled_reason = String(dump_only=True, allow_none=True)
@@ -48,7 +48,7 @@ class ChatChangeSchema(Schema):
     team_id = Integer(allow_none=True)
     url = String(validate=Length(max=500))
     post_content = fields.Boolean()
-    post_challenges = fields.Boolean()
+    post_game = fields.Boolean()
     enabled = fields.Boolean()
 
 

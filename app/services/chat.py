@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -132,7 +132,7 @@ def send_test(destination: ChatDestination) -> tuple[bool, str]:
         words
         for words, wanted in (
             ("new content to share", destination.post_content),
-            ("the start and the results of share challenges", destination.post_challenges),
+            ("share challenges and the week's top", destination.post_game),
         )
         if wanted
     ]
@@ -198,9 +198,27 @@ def post_challenge(
 ) -> int:
     """Queue a post about a challenge (started, results) to the channels of its scope:
     the company's for a company challenge, its teams' otherwise."""
-    wanted = ChatDestination.post_challenges.is_(True)
     team_ids = None if team_ids is None else sorted(team_ids)
-    return _post_to(team_ids, wanted, kind, f"challenge:{challenge_id}", post, now, now)
+    return _post_to(team_ids, _GAME, kind, f"challenge:{challenge_id}", post, now, now)
+
+
+_GAME = ChatDestination.post_game.is_(True)
+
+
+def post_weekly_tops(now: datetime, week: str, top: Callable[[int | None], Post | None]) -> int:
+    """Queue last week's top (``top(team_id)``: the post for the company's board, or a
+    team's; None when the board is empty) to each channel that posts the game, once per
+    channel and week."""
+    channels = db.session.scalars(
+        select(ChatDestination).where(_GAME, ChatDestination.disabled_at.is_(None))
+    ).all()
+    posts = {team_id: top(team_id) for team_id in {c.team_id for c in channels}}
+    kind = Kind.TOP_OF_WEEK
+    return outbox.insert_rows(
+        [_row(channel, kind, f"{kind.value}:{week}:{channel.id}", posts[channel.team_id], now, now)
+         for channel in channels
+         if posts[channel.team_id] is not None]
+    )  # fmt: skip
 
 
 def _post_to(team_ids, wanted, kind: Kind, about: str, post: Post, now, due) -> int:

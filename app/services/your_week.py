@@ -18,13 +18,15 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Event, LedgerLine, utcnow
-from app.services import home_ranks
+from app.services import chat, home_ranks
 from app.services.announcements import announce
 from app.services.calendar import company_calendar
+from app.services.leaderboards import Scope, Viewer, view_board
 from app.services.notifications import Told
 from app.services.people import participants
-from app.urls import path_for
-from scoring.notifications import Kind, Week, week_due, week_words
+from app.urls import absolute_url, path_for
+from scoring.chat import Post
+from scoring.notifications import Kind, Week, amount, week_due, week_words
 from scoring.vocabulary import EventKind
 from scoring.windows import Window, window_key, window_start
 
@@ -113,3 +115,39 @@ def tell_weeks(now: datetime | None = None) -> Iterator[int]:
                     )
                 )
         yield announce(told, now)
+
+
+# Last week's top, for chat channels ---------------------------------------------------
+
+TOP = 5  # places in the post
+
+
+def post_tops(now: datetime | None = None) -> int:
+    """Early in the week, post last week's top of the company's board to the company's
+    channels and of each team's board to its channels (names as the boards show them:
+    pseudonyms stay pseudonyms, hidden people are not on boards); once per channel and
+    week. Returns how many posts were queued."""
+    now = now or utcnow()
+    _, began, previous, _ = _weeks(now)
+    if not week_due(began, now):
+        return 0
+
+    def top(team_id: int | None) -> Post | None:
+        scope = Scope.COMPANY if team_id is None else Scope.TEAM
+        board = view_board(
+            Viewer(0, team_id), scope, Window.WEEK, team_id=team_id, period=previous, limit=TOP
+        )
+        if not board.rows:
+            return None
+        where = "the company" if team_id is None else board.team.name
+        return Post(
+            title=f"Last week's top in {where}",
+            text="Thank you to everyone who shared.",
+            lines=tuple(
+                f"{row.rank}. {row.name}: {amount(row.points, 'points')}" for row in board.rows
+            ),
+            button="See the leaderboards",
+            url=absolute_url("leaderboard_pages.show"),
+        )
+
+    return chat.post_weekly_tops(now, previous, top)

@@ -33,7 +33,7 @@ def connect():
         "url": request.form.get("url", ""),
         "team_id": optional_int(request.form.get("team_id")),
         "post_content": "post_content" in request.form,
-        "post_challenges": "post_challenges" in request.form,
+        "post_game": "post_game" in request.form,
     }
     try:
         destination = chat.connect(me(), load(ChatDestinationSchema(), entered))

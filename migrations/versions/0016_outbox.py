@@ -61,7 +61,7 @@ def upgrade():
     sa.Column('team_id', sa.Integer(), nullable=True),
     sa.Column('url', sa.String(length=500), nullable=False),
     sa.Column('post_content', sa.Boolean(), nullable=False),
-    sa.Column('post_challenges', sa.Boolean(), nullable=False),
+    sa.Column('post_game', sa.Boolean(), nullable=False),
     sa.Column('disabled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('disabled_reason', sa.String(length=300), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),

@@ -33,6 +33,7 @@ ADDED = (
     'challenge_results',
     'referral_stage',
     'your_week',
+    'top_of_week',
 )
 NEW = OLD + ADDED
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select, update
 
@@ -24,7 +25,7 @@ from app.models import (
     utcnow,
 )
 from app.services import challenge_settlement as settlement
-from app.services import chat, content
+from app.services import chat, content, rules
 from scoring.challenges import ScopeKind
 from scoring.chat import Provider
 from scoring.notifications import Kind
@@ -39,6 +40,11 @@ from tests.factories import (
     TeamFactory,
 )
 from tests.integration.test_challenge_settlement import finished, history
+
+
+@pytest.fixture
+def company_rules(ctx):
+    rules.install_default_rules(effective_at=utcnow() - timedelta(days=60))
 
 
 def published(**attributes):
@@ -209,7 +215,7 @@ def test_a_challenge_start_goes_to_the_channels_of_its_scope(ctx):
     company = ChatDestinationFactory(name="#all")
     our_channel = ChatDestinationFactory(name="#ours", team=ours)
     ChatDestinationFactory(name="#theirs", team=theirs)
-    ChatDestinationFactory(name="#content-only", team=ours, post_challenges=False)
+    ChatDestinationFactory(name="#content-only", team=ours, post_game=False)
     ChallengeFactory(scope=ScopeKind.TEAMS, teams=[ours], title="Spring shares")
     assert jobs.tell_challenges()["started"] == 0  # nobody in scope takes part yet
     assert posts() == [(our_channel.id, "pending")]
@@ -234,3 +240,33 @@ def test_results_name_the_first_places_as_boards_do(ctx):
     assert section == "The first places:\n1. Blue Heron: 3 shares\n2. Bob: 1 share"
     assert "Ann" not in json.dumps(_payload(company.id, Kind.CHALLENGE_RESULTS))
     assert hidden.name not in section
+
+
+def test_last_weeks_top_goes_to_the_company_and_team_channels_once(company_rules):
+    from app.services import your_week
+    from tests.integration.test_leaderboards import earn, settle
+
+    sales = TeamFactory(name="Sales")
+    company = ChatDestinationFactory(name="#all")
+    sales_channel = ChatDestinationFactory(name="#sales", team=sales)
+    ChatDestinationFactory(name="#content", post_game=False)
+    assert your_week.post_tops(your_week._weeks(utcnow())[1] + timedelta(hours=1)) == 0
+    _, began, _previous, previous_began = your_week._weeks(utcnow())
+    at = previous_began + timedelta(days=1)
+    named = EmployeeFactory(opted_in=True, team=sales, name="Lena Hoffmann")
+    masked = EmployeeFactory(
+        opted_in=True, team=sales, presence=Presence.PSEUDONYM, pseudonym="Wind Rider"
+    )
+    hidden = EmployeeFactory(opted_in=True, team=sales, presence=Presence.HIDDEN, name="Hid")
+    for person, clicks in ((named, 3), (masked, 2), (hidden, 5)):
+        earn(person, clicks, at)
+    settle()
+    now = began + timedelta(hours=1)
+    assert your_week.post_tops(now) == 2
+    assert your_week.post_tops(now) == 0  # once per channel and week
+    assert your_week.post_tops(began + timedelta(days=2)) == 0  # late in the week: nothing
+    lines = _payload(company.id, Kind.TOP_OF_WEEK)["blocks"][1]["text"]["text"]
+    assert lines.splitlines()[1:] == ["1. Lena Hoffmann: 3 points", "2. Wind Rider: 2 points"]
+    assert "Hid" not in json.dumps(_payload(company.id, Kind.TOP_OF_WEEK))
+    team_post = _payload(sales_channel.id, Kind.TOP_OF_WEEK)
+    assert team_post["blocks"][0]["text"]["text"] == "Last week's top in Sales"

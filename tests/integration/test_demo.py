@@ -51,7 +51,7 @@ from app.services.challenge_standings import view_challenge
 from app.services.challenges import state_of
 from app.web.rules import needs_recalculation
 from scoring.challenges import ChallengeState, Mode, ScopeKind
-from scoring.notifications import ADMIN_KINDS
+from scoring.notifications import ADMIN_KINDS, CHANNEL_KINDS
 from scoring.notifications import Kind as NotificationKind
 from scoring.vocabulary import EventKind
 from tests.conftest import sign_in
@@ -331,8 +331,8 @@ def _the_inbox_holds_what_people_were_told_as_it_happened(demo):
         grants = db.session.scalars(select(BadgeGrant)).all()
         # Every kind told to people (no chat channel is connected in the demo, so none
         # was turned off; digests and channel posts are never inbox rows).
-        not_in_the_inbox = {NotificationKind.DIGEST, NotificationKind.NEW_CONTENT}
-        assert {n.kind for n in told} == set(NotificationKind) - not_in_the_inbox - ADMIN_KINDS
+        not_in_the_inbox = {NotificationKind.DIGEST, *CHANNEL_KINDS, *ADMIN_KINDS}
+        assert {n.kind for n in told} == set(NotificationKind) - not_in_the_inbox
         assert sum(n.kind is NotificationKind.BADGE_EARNED for n in told) == len(grants)
         for grant in grants:  # history dated when it was earned, the rest when found
             key = f"badge:{grant.badge_id}:{grant.level.value}:{grant.period}"

@@ -10,6 +10,7 @@ import pytest
 
 from scoring.notifications import (
     ADMIN_KINDS,
+    CHANNEL_KINDS,
     DEFAULT_CHANNELS,
     DIGEST_ITEMS,
     KIND_LABELS,
@@ -68,8 +69,8 @@ def test_the_channels_follow_choices_over_defaults_and_only_for_people_taking_pa
 
 def test_every_kind_told_to_people_offers_the_inbox_and_defaults_only_to_what_it_offers():
     for kind in Kind:
-        # The digest comes by its frequency; new content goes to chat channels.
-        told_to_people = kind not in {Kind.DIGEST, Kind.NEW_CONTENT}
+        # The digest comes by its frequency; some kinds go to chat channels only.
+        told_to_people = kind is not Kind.DIGEST and kind not in CHANNEL_KINDS
         assert (IN_APP in OFFERED[kind]) is told_to_people
         assert DEFAULT_CHANNELS[kind] <= OFFERED[kind]
 
