@@ -44,6 +44,8 @@ from app.models import (
     NetworkPolicy,
     Notification,
     NotificationChoice,
+    NotificationSettings,
+    OutboxMessage,
     Pledge,
     Redemption,
     RedemptionState,
@@ -66,6 +68,7 @@ from scoring.badges import Level
 from scoring.challenges import Metric, Mode, ScopeKind
 from scoring.chat import Provider as ChatProvider
 from scoring.notifications import Channel as NotificationChannel
+from scoring.notifications import Digest
 from scoring.notifications import Kind as NotificationKind
 from scoring.participation import Network, Presence
 from scoring.vocabulary import Channel, EventKind, ReferralStage
@@ -523,6 +526,33 @@ class NotificationChoiceFactory(BaseFactory):
     kind = NotificationKind.REDEMPTION_DECIDED
     channel = NotificationChannel.EMAIL
     enabled = False
+
+
+class NotificationSettingsFactory(BaseFactory):
+    """Someone who wants a digest every working day at eight in New York, no quiet hours."""
+
+    class Meta:
+        model = NotificationSettings
+
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    digest = Digest.DAILY
+    digest_hour = 8
+    time_zone = "America/New_York"
+    quiet_from = None
+    quiet_until = None
+    weekly_budget = 3
+
+
+class OutboxMessageFactory(BaseFactory):
+    """A mail about a decision on a redemption, waiting to go."""
+
+    class Meta:
+        model = OutboxMessage
+
+    key = factory.Sequence(lambda n: f"redemption_decided:test:{n}")
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    kind = NotificationKind.REDEMPTION_DECIDED
+    payload = '{"title": "Your reward: Mug", "body": "It was approved.", "link": null}'
 
 
 class IntranetLinkFactory(BaseFactory):

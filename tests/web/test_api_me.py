@@ -392,6 +392,9 @@ def test_export_my_data(app: Flask, me: Caller):
         "challenges_organised",
         "notifications",
         "notification_choices",
+        "mail_settings",
+        "mails",
+        "feed_last_opened",
     }
     assert data["badges"] == []
     assert data["pledges"] == []
