@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
@@ -121,7 +121,14 @@ def change(actor: Employee, destination: ChatDestination, data: dict[str, Any]) 
 
 
 def remove(actor: Employee, destination: ChatDestination) -> None:
+    """Disconnect a channel, and drop what was written for it (also where the database
+    does not cascade, as SQLite without its foreign-key checks)."""
     audit.record(actor, "chat.remove", destination, name=destination.name)
+    db.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.destination_id == destination.id)
+        .execution_options(synchronize_session=False)
+    )
     db.session.delete(destination)
 
 

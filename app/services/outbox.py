@@ -171,7 +171,8 @@ def due(now: datetime, limit: int = 100) -> list[Due]:
     return [
         Due(message_id, None, SMTP, mail_rate)
         if destination_id is None
-        else Due(message_id, destination_id, f"chat:{destination_id}", PER_SECOND[provider])
+        # A channel gone meanwhile (provider None): its post is cancelled when claimed.
+        else Due(message_id, destination_id, f"chat:{destination_id}", PER_SECOND.get(provider, 1))
         for message_id, destination_id, provider in db.session.execute(query)
     ]
 

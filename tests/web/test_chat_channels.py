@@ -8,7 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ChatDestination, Role
+from app.models import ChatDestination, OutboxMessage, Role, utcnow
+from app.services import chat
+from scoring.chat import Post
+from scoring.notifications import Kind
 from tests.conftest import csrf_token
 from tests.factories import ChatDestinationFactory, TeamFactory
 from tests.web.api_support import count, session_caller
@@ -77,8 +80,12 @@ def test_the_test_button_turning_off_and_on_and_disconnecting(app, client, login
     _post(client, f"/admin/chat/{channel_id}", {"enabled": "1"})
     with app.app_context():
         assert db.session.get(ChatDestination, channel_id).disabled_at is None
+    with app.app_context():  # a post waits for it
+        chat.post_challenge(None, Kind.CHALLENGE_STARTED, 1, Post("A challenge"), utcnow())
+        db.session.commit()
+        assert count(app, OutboxMessage) == 1
     assert _post(client, f"/admin/chat/{channel_id}/remove", {}).status_code == 302
-    assert count(app, ChatDestination) == 0
+    assert count(app, ChatDestination) == count(app, OutboxMessage) == 0
 
 
 def test_a_new_address_must_be_the_providers_too(app, client, login):
