@@ -37,7 +37,7 @@ def told(kind: Kind) -> list[tuple[int, str, str, str]]:
     rows = db.session.execute(
         select(Notification.employee_id, Notification.key, Notification.title, Notification.body)
         .where(Notification.kind == kind)
-        .order_by(Notification.employee_id)
+        .order_by(Notification.employee_id, Notification.id)
     )
     return [tuple(row) for row in rows]
 
@@ -51,7 +51,7 @@ def mailed(kind: Kind) -> list[int]:
         db.session.scalars(
             select(OutboxMessage.employee_id)
             .where(OutboxMessage.kind == kind)
-            .order_by(OutboxMessage.employee_id)
+            .order_by(OutboxMessage.employee_id, OutboxMessage.id)
         )
     )
 
