@@ -12,6 +12,7 @@ import logging
 import smtplib
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -19,6 +20,11 @@ from pathlib import Path
 from flask import current_app
 
 log = logging.getLogger("chorus.mail")
+
+
+# Header lines up to RFC 5322's 998 characters: a long List-Unsubscribe stays one
+# <URL>, where the default 78 would fold it into encoded words mail programs cannot use.
+POLICY = policy.default.clone(max_line_length=998)
 
 
 class MailRefused(Exception):
@@ -52,7 +58,7 @@ def make_message(
     headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     """A plain-text mail, or multipart/alternative with ``html`` as the richer part."""
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject

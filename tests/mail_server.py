@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 class Mailbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # as they came over the wire
         self.answer: str | None = None  # e.g. "451 Try later": refuse instead of keeping
         self._lock = threading.Lock()
 
@@ -23,6 +24,7 @@ class Mailbox:
         if self.answer is not None:
             return self.answer
         with self._lock:
+            self.raw.append(envelope.content)
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 

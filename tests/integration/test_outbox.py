@@ -92,6 +92,8 @@ def test_a_mail_goes_through_smtp_multipart_with_a_one_click_unsubscribe(app, ma
     assert "/me/redemptions" in html
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = message["List-Unsubscribe"].strip("<>")
+    # On the wire, one <URL> as mail programs read it: not folded into encoded words.
+    assert f"List-Unsubscribe: <{link}>".encode() in mailbox.raw[0]
     token = link.rsplit("/", 1)[1]
     with app.app_context():
         assert read_unsubscribe_token(token) == (ada_id, DECISION)
