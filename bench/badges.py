@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ from bench.support import (  # noqa: E402
     machine,
     median,
     postgres_reachable,
+    production_env,
     start_redis,
     throwaway_postgres,
 )
@@ -56,14 +56,7 @@ MIX += (("referral_interviewed", 0.5), ("referral_hired", 0.1))
 def make_app(database_url: str, redis_url: str):
     from app import create_app
 
-    os.environ.update(
-        CHORUS_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(48),
-        BASE_URL="http://127.0.0.1",
-        REDIS_URL=redis_url,
-        DATABASE_URL=database_url,
-        LOG_LEVEL="WARNING",
-    )
+    production_env(redis_url, database_url)
     return create_app()
 
 

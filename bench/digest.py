@@ -25,7 +25,6 @@ import json
 import os
 import random
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,13 @@ from zoneinfo import ZoneInfo
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.support import machine, postgres_reachable, start_redis, throwaway_postgres  # noqa: E402
+from bench.support import (  # noqa: E402
+    machine,
+    postgres_reachable,
+    production_env,
+    start_redis,
+    throwaway_postgres,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -302,14 +307,7 @@ def main() -> None:
                 raise SystemExit("bench-digest: no PostgreSQL answers (or pass --sqlite)")
             database_url = stack.enter_context(throwaway_postgres("chorus_bench_digest"))
             database = "postgresql"
-        os.environ.update(
-            CHORUS_ENV="production",
-            SECRET_KEY=secrets.token_urlsafe(48),
-            BASE_URL="http://127.0.0.1",
-            REDIS_URL=redis_url,
-            DATABASE_URL=database_url,
-            LOG_LEVEL="WARNING",
-        )
+        production_env(redis_url, database_url)
         from app import create_app
         from app.extensions import db
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -27,7 +25,7 @@ from pathlib import Path
 # shadow the ``scoring`` package: look modules up from the repository root instead.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.support import machine, start_redis  # noqa: E402
+from bench.support import machine, production_env, start_redis  # noqa: E402
 
 
 def sqlite_time(moment: datetime) -> str:
@@ -137,14 +135,7 @@ def main() -> None:
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chorus-bench-")))
         redis_url = start_redis(stack, tmp)
-        os.environ.update(
-            CHORUS_ENV="production",
-            SECRET_KEY=secrets.token_urlsafe(48),
-            BASE_URL="http://127.0.0.1",
-            REDIS_URL=redis_url,
-            DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
-            LOG_LEVEL="WARNING",
-        )
+        production_env(redis_url, f"sqlite:///{tmp / 'bench.db'}")
         from app import create_app
         from app.boards import BoardStore
         from app.extensions import db, get_redis

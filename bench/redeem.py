@@ -49,6 +49,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from bench.support import (  # noqa: E402
     machine,
     postgres_reachable,
+    production_env,
     start_redis,
     throwaway_postgres,
 )
@@ -62,13 +63,10 @@ SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005
 def make_app(database_url: str, redis_url: str, pool: int):
     from app import create_app
 
-    os.environ.update(
-        CHORUS_ENV="production",
+    production_env(
+        redis_url,
+        database_url,
         SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(48),
-        BASE_URL="http://127.0.0.1",
-        REDIS_URL=redis_url,
-        DATABASE_URL=database_url,
-        LOG_LEVEL="WARNING",
         MAIL_BACKEND="console",
     )
     return create_app({"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": pool + 2, "max_overflow": 4}})

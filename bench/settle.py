@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -37,7 +36,13 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.support import machine, postgres_reachable, start_redis, throwaway_postgres  # noqa: E402
+from bench.support import (  # noqa: E402
+    machine,
+    postgres_reachable,
+    production_env,
+    start_redis,
+    throwaway_postgres,
+)
 
 
 def build(members: int, teams: int, events: int, seed: int) -> int:
@@ -231,14 +236,7 @@ def main() -> None:
         else:
             database_url = f"sqlite:///{tmp / 'bench.db'}"
             database = "sqlite"
-        os.environ.update(
-            CHORUS_ENV="production",
-            SECRET_KEY=secrets.token_urlsafe(48),
-            BASE_URL="http://127.0.0.1",
-            REDIS_URL=redis_url,
-            DATABASE_URL=database_url,
-            LOG_LEVEL="WARNING",
-        )
+        production_env(redis_url, database_url)
         from sqlalchemy import func, select
 
         from app import create_app

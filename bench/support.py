@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -202,6 +203,20 @@ def throwaway_postgres(name: str, server_url: str = PG_SERVER_URL) -> Iterator[s
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def production_env(redis_url: str, database_url: str, **extra: str) -> None:
+    """The environment of a benchmark's app: production settings on its throwaway Redis
+    and database, a fresh secret, quiet logs (``extra`` adds or overrides)."""
+    settings = {
+        "CHORUS_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "BASE_URL": "http://127.0.0.1",
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update({**settings, **extra})
 
 
 def percentile(values: Sequence[float], share: float) -> float:
