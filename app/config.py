@@ -197,6 +197,11 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "MAIL_FROM": env.get("MAIL_FROM", "Chorus <chorus@localhost>"),
         # Mails a second at most through the SMTP server (the outbox's rate limit).
         "MAIL_PER_SECOND": _env(env, "MAIL_PER_SECOND", _int, 10),
+        # Deliveries a second at most to one webhook endpoint.
+        "WEBHOOK_PER_SECOND": _env(env, "WEBHOOK_PER_SECOND", _int, 10),
+        # Webhook endpoints on plain http or inside the network (localhost, private
+        # addresses): for development and tests, never by default in production.
+        "WEBHOOK_ALLOW_PRIVATE": _env(env, "WEBHOOK_ALLOW_PRIVATE", _bool, not production),
         "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
         "SMTP_PORT": _env(env, "SMTP_PORT", _port, 587),
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),

@@ -45,6 +45,7 @@ from app.services import (
     outbox,
     redemptions,
     scoring,
+    webhook_endpoints,
     your_week,
 )
 from app.services.home_ranks import ensure_snapshot
@@ -345,12 +346,20 @@ def notify_redemptions() -> int:
 # Mail ------------------------------------------------------------------------------
 
 
+SENDERS = {
+    outbox.Route.MAIL: lambda message_id: outbox.send_claimed(message_id, render=mails.render),
+    outbox.Route.CHAT: chat.send_post,
+    outbox.Route.WEBHOOK: webhook_endpoints.send_delivery,
+}
+
+
 def deliver_outbox(seconds: float = 4.0) -> dict[str, int]:
-    """Send what waits in the outbox, mail and chat posts, for up to ``seconds`` (the
-    next run, seconds later, goes on). Each message is claimed and the claim committed
-    before it is sent, so two workers never send one message twice; each destination
-    within its rate (MAIL_PER_SECOND for the SMTP server, the provider's for a chat
-    channel): a message over it waits for a later pass."""
+    """Send what waits in the outbox, mail, chat posts and webhook deliveries, for up
+    to ``seconds`` (the next run, seconds later, goes on). Each message is claimed and
+    the claim committed before it is sent, so two workers never send one message
+    twice; each destination within its rate (MAIL_PER_SECOND for the SMTP server, the
+    provider's for a chat channel, WEBHOOK_PER_SECOND for an endpoint): a message over
+    it waits for a later pass."""
     done: Counter = Counter(failed_stuck=outbox.give_up_stuck(utcnow()))
     db.session.commit()
     until = time.monotonic() + seconds
@@ -368,10 +377,7 @@ def deliver_outbox(seconds: float = 4.0) -> dict[str, int]:
             claimed = outbox.claim(message.id, utcnow())
             db.session.commit()
             if claimed:
-                if message.destination_id is None:
-                    state = outbox.send_claimed(message.id, render=mails.render)
-                else:
-                    state = chat.send_post(message.id)
+                state = SENDERS[message.route](message.id)
                 done[state.value] += 1
                 db.session.commit()
                 sent_any = True

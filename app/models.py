@@ -1286,8 +1286,45 @@ class ChatDestination(db.Model):
     team: Mapped[Team | None] = relationship()
 
 
+class WebhookEndpoint(db.Model):
+    """An address of another system (the intranet, BI, HR) that admins registered to
+    receive events, signed per the Standard Webhooks specification
+    (``scoring.webhooks``). The secret is shown once; it is kept because signing needs
+    it. After a rotation the previous secret signs too until ``previous_until``. An
+    endpoint that answers it is gone (403, 404, 410) is disabled like a chat channel."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    url: Mapped[str] = mapped_column(String(500))
+    # The event types it receives, separated by spaces (``scoring.webhooks.Event``).
+    events: Mapped[str] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(String(100))
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def event_types(self) -> list[str]:
+        return self.events.split()
+
+
+# Exactly one recipient: a person, a chat channel or a webhook endpoint.
+ONE_RECIPIENT = (
+    "(CASE WHEN employee_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN destination_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN endpoint_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class OutboxMessage(db.Model):
-    """A message to go out by mail, written in the transaction of what caused it once
+    """A mail, a chat post or a webhook delivery, written in the transaction of what caused it once
     per ``key`` and drained by the workers (``scoring.delivery`` has its life). The
     payload is JSON: what the message says, rendered when it is sent."""
 
@@ -1304,15 +1341,20 @@ class OutboxMessage(db.Model):
         db.Index("ix_outbox_employee_created", "employee_id", "created_at"),
         db.Index("ix_outbox_state_id", "state", "id"),
         db.Index("ix_outbox_destination_id", "destination_id"),
-        CheckConstraint("(employee_id IS NULL) != (destination_id IS NULL)", name="one_recipient"),
+        db.Index("ix_outbox_endpoint_id", "endpoint_id"),
+        CheckConstraint(ONE_RECIPIENT, name="one_recipient"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
-    # A mail to a person, or a post to a chat channel: exactly one of the two.
+    # A mail to a person, a post to a chat channel or a delivery to a webhook
+    # endpoint: exactly one of the three.
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
     destination_id: Mapped[int | None] = mapped_column(
         ForeignKey("chat_destinations.id", ondelete="CASCADE")
+    )
+    endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
     )
     kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind, "outbox_kind"))
     payload: Mapped[str] = mapped_column(Text)
@@ -1325,6 +1367,8 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # The HTTP status of the last answer (chat, webhooks); None: none came, or a mail.
+    last_status: Mapped[int | None] = mapped_column(Integer)
 
 
 # Intranet feed and widget ----------------------------------------------------------

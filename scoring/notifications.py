@@ -48,6 +48,10 @@ class Kind(StrEnum):
     CHAT_DISABLED = "chat_disabled"
     # A chat channel's post of last week's top of its board.
     TOP_OF_WEEK = "top_of_week"
+    # A delivery to another system's webhook endpoint (``scoring.webhooks``).
+    WEBHOOK = "webhook"
+    # To admins: a webhook endpoint answered that it is gone, and was disabled.
+    WEBHOOK_DISABLED = "webhook_disabled"
 
 
 class Channel(StrEnum):
@@ -70,7 +74,9 @@ OFFERED: dict[Kind, frozenset[Channel]] = {
     Kind.DIGEST: frozenset(),
     Kind.NEW_CONTENT: frozenset(),
     Kind.TOP_OF_WEEK: frozenset(),
-    Kind.CHAT_DISABLED: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Kind.CHAT_DISABLED: BOTH,
+    Kind.WEBHOOK: frozenset(),
+    Kind.WEBHOOK_DISABLED: BOTH,
 }
 
 # What a person gets when they have not decided: every kind in the inbox. Mail only
@@ -88,7 +94,9 @@ DEFAULT_CHANNELS: dict[Kind, frozenset[Channel]] = {
     Kind.DIGEST: frozenset(),
     Kind.NEW_CONTENT: frozenset(),
     Kind.TOP_OF_WEEK: frozenset(),
-    Kind.CHAT_DISABLED: frozenset({Channel.IN_APP}),
+    Kind.CHAT_DISABLED: INBOX,
+    Kind.WEBHOOK: frozenset(),
+    Kind.WEBHOOK_DISABLED: INBOX,
 }
 
 KIND_LABELS: dict[Kind, str] = {
@@ -103,15 +111,18 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.NEW_CONTENT: "New content, posted to a chat channel",
     Kind.TOP_OF_WEEK: "Last week's top, posted to a chat channel",
     Kind.CHAT_DISABLED: "A chat channel that stopped answering (admins)",
+    Kind.WEBHOOK: "An event delivered to a webhook endpoint",
+    Kind.WEBHOOK_DISABLED: "A webhook endpoint that stopped answering (admins)",
 }
 
 CHANNEL_LABELS: dict[Channel, str] = {Channel.IN_APP: "In Chorus", Channel.EMAIL: "E-mail"}
 
 
 # Kinds only admins are told of.
-ADMIN_KINDS = frozenset({Kind.CHAT_DISABLED})
-# Kinds only chat channels get: never an inbox row, never a person's choice.
-CHANNEL_KINDS = frozenset({Kind.NEW_CONTENT, Kind.TOP_OF_WEEK})
+ADMIN_KINDS = frozenset({Kind.CHAT_DISABLED, Kind.WEBHOOK_DISABLED})
+# Kinds only chat channels and webhook endpoints get: never an inbox row, never a
+# person's choice.
+CHANNEL_KINDS = frozenset({Kind.NEW_CONTENT, Kind.TOP_OF_WEEK, Kind.WEBHOOK})
 
 
 def offered(admin: bool = False) -> list[tuple[Kind, Channel]]:

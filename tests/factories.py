@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import timedelta
 
 import factory
@@ -62,6 +63,7 @@ from app.models import (
     TabooTopic,
     Team,
     TeamFunding,
+    WebhookEndpoint,
     utcnow,
 )
 from scoring.badges import Level
@@ -72,6 +74,8 @@ from scoring.notifications import Digest
 from scoring.notifications import Kind as NotificationKind
 from scoring.participation import Network, Presence
 from scoring.vocabulary import Channel, EventKind, ReferralStage
+from scoring.webhooks import Event as WebhookEvent
+from scoring.webhooks import new_secret
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -576,3 +580,16 @@ class ChatDestinationFactory(BaseFactory):
     name = factory.Sequence(lambda n: f"#channel-{n}")
     url = factory.Sequence(lambda n: f"https://hooks.slack.com/services/T000/B000/{n:024d}")
     post_content = True
+
+
+class WebhookEndpointFactory(BaseFactory):
+    """A registered endpoint taking every event; tests give ``url`` a loopback
+    receiver's address."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    name = factory.Sequence(lambda n: f"System {n}")
+    url = factory.Sequence(lambda n: f"https://hooks.example.com/chorus/{n}")
+    events = " ".join(WebhookEvent)
+    secret = factory.LazyFunction(lambda: new_secret(secrets.token_bytes(32)))

@@ -11,11 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from werkzeug.datastructures import Headers
+
 
 @dataclass
 class Received:
     path: str
-    headers: dict[str, str]
+    headers: Headers  # names in any case, as HTTP has them
     body: bytes
 
     @property
@@ -43,7 +45,7 @@ def http_receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with lock:
-                receiver.requests.append(Received(self.path, dict(self.headers), body))
+                receiver.requests.append(Received(self.path, Headers(self.headers.items()), body))
                 status, headers = receiver.answers.pop(0) if receiver.answers else (200, {})
             self.send_response(status)
             for name, value in headers.items():

@@ -42,6 +42,7 @@ from app.api import (
     taboo,
     teams,
     tokens,
+    webhook_endpoints,
     webhooks,
 )
 from app.extensions import api
@@ -59,6 +60,7 @@ BLUEPRINTS: list[Blueprint] = [
     audit.bp,
     outbox.bp,
     chat.bp,
+    webhook_endpoints.bp,
     # referrals
     referrals.programmes_bp,
     referrals.integrations_bp,

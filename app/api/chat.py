@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.api.support import api_blueprint, caller, paginate_select
 from app.auth import requires_role
 from app.models import ChatDestination, Role
-from app.schemas.chat import ChatChangeSchema, ChatDestinationSchema, ChatTestSchema
+from app.schemas.chat import ChatChangeSchema, ChatDestinationSchema, SentTestSchema
 from app.services import chat
 
 bp = api_blueprint(
@@ -64,7 +64,7 @@ class Channel(MethodView):
 @bp.route("/<int:destination_id>/test")
 class Test(MethodView):
     @requires_role(Role.ADMIN)
-    @bp.response(200, ChatTestSchema)
+    @bp.response(200, SentTestSchema)
     @bp.alt_response(404, response="NOT_FOUND")
     def post(self, destination_id: int) -> dict:
         """Post a test message now, and say what the provider answered

@@ -14,7 +14,10 @@ from app.services import outbox
 from scoring.delivery import State
 
 bp = api_blueprint(
-    "outbox", "/outbox", "Mail Chorus sends: what failed, and sending it again (admins)."
+    "outbox",
+    "/outbox",
+    "Mail, chat posts and webhook deliveries Chorus sends: what failed, and sending it "
+    "again (admins).",
 )
 
 
@@ -24,10 +27,10 @@ class Failed(MethodView):
     @bp.response(200, OutboxMessageSchema(many=True))
     @bp.paginate()
     def get(self, pagination_parameters: PaginationParameters) -> list[OutboxMessage]:
-        """Mail that failed for good, newest first
+        """Messages that failed for good, newest first
 
-        Transient failures are retried by themselves and are not listed; a mail whose
-        worker stopped while sending it is, since it may have arrived.
+        Transient failures are retried by themselves and are not listed; a message
+        whose worker stopped while sending it is, since it may have arrived.
         """
         query = select(OutboxMessage).where(OutboxMessage.state == State.FAILED)
         return paginate_select(query.order_by(OutboxMessage.id.desc()), pagination_parameters)
@@ -40,5 +43,5 @@ class Retry(MethodView):
     @bp.alt_response(404, response="NOT_FOUND")
     @bp.alt_response(409, response="CONFLICT", description="It has not failed")
     def post(self, message_id: int) -> OutboxMessage:
-        """Send a failed mail again, from a fresh count of tries"""
+        """Send a failed message again, from a fresh count of tries"""
         return outbox.retry(caller(), message_id)

@@ -52,6 +52,8 @@ class ChatChangeSchema(Schema):
     enabled = fields.Boolean()
 
 
-class ChatTestSchema(Schema):
-    delivered = fields.Boolean(dump_only=True, metadata={"description": "the provider took it"})
-    answer = String(dump_only=True, metadata={"description": "the provider's answer in words"})
+class SentTestSchema(Schema):
+    """What came of a test message (to a chat channel or a webhook endpoint)."""
+
+    delivered = fields.Boolean(dump_only=True, metadata={"description": "the other side took it"})
+    answer = String(dump_only=True, metadata={"description": "its answer in words"})

@@ -159,10 +159,17 @@ def settings_json(choices: dict, preferences: Preferences, admin: bool = False) 
 
 
 class OutboxMessageSchema(Schema):
-    """A mail in the outbox, without what it says."""
+    """A message in the outbox (a mail, a chat post, a webhook delivery), without what
+    it says; exactly one of ``employee_id``, ``destination_id`` and ``endpoint_id``."""
 
     id = Integer(dump_only=True)
-    employee_id = Integer(dump_only=True)
+    employee_id = Integer(dump_only=True, allow_none=True, metadata={"description": "a mail's"})
+    destination_id = Integer(
+        dump_only=True, allow_none=True, metadata={"description": "a chat channel's"}
+    )
+    endpoint_id = Integer(
+        dump_only=True, allow_none=True, metadata={"description": "a webhook endpoint's"}
+    )
     kind = fields.Enum(Kind, by_value=True, dump_only=True)
     state = fields.Enum(State, by_value=True, dump_only=True)
     attempts = Integer(dump_only=True, metadata={"description": "tries so far"})
@@ -170,3 +177,8 @@ class OutboxMessageSchema(Schema):
     next_attempt_at = fields.AwareDateTime(dump_only=True)
     sent_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     last_error = fields.String(dump_only=True, allow_none=True)
+    last_status = Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "the HTTP status of the last answer (chat, webhooks)"},
+    )

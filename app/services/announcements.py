@@ -8,6 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Employee, Role
 from app.services import notifications, outbox
 from app.services.notifications import Told, recipients
 from scoring.notifications import Channel, Kind
@@ -28,3 +32,13 @@ def announce(told: Iterable[Told], now: datetime | None = None) -> int:
     if mails:
         outbox.queue_mail(mails, now)
     return written
+
+
+def tell_admins(kind: Kind, key: str, title: str, body: str, link: str) -> int:
+    """Tell every active admin (something of theirs to repair), under one ``key``."""
+    admins = db.session.scalars(
+        select(Employee.id).where(Employee.role == Role.ADMIN, Employee.active.is_(True))
+    )
+    return announce(
+        Told(admin_id, kind, key=key, title=title, body=body, link=link) for admin_id in admins
+    )

@@ -33,7 +33,7 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import after_commit, db
 from app.models import Badge, BadgeGrant, Employee, utcnow
 from app.queue import enqueue
-from app.services import audit, badge_history, ledger, notifications
+from app.services import audit, badge_history, ledger, notifications, webhook_endpoints
 from app.services.badge_history import (
     History,
     collection_paused,
@@ -57,6 +57,7 @@ from scoring.badges import (
 )
 from scoring.notifications import Kind as NotificationKind
 from scoring.vocabulary import EventKind
+from scoring.webhooks import Event
 
 # What a settled challenge placing is to ``evaluate_employees``' ``kinds``.
 PLACING_FACT = "placing"
@@ -292,6 +293,25 @@ def _insert_and_announce(rules: Rules, rows: list[dict]) -> int:
         )
         for g in rows
         if not g["quiet"]
+    )
+    webhook_endpoints.emit(
+        Event.BADGE_GRANTED,
+        (
+            (
+                f"{g['badge_id']}:{g['employee_id']}:{g['level']}:{g['period']}",
+                {
+                    "badge_id": g["badge_id"],
+                    "badge": names[g["badge_id"]],
+                    "employee_id": g["employee_id"],
+                    "level": str(g["level"]),
+                    "period": g["period"],
+                    "granted_at": g["granted_at"].isoformat(),
+                    # Granted for the past (a new badge looking back): nobody was told.
+                    "quiet": g["quiet"],
+                },
+            )
+            for g in rows
+        ),
     )
     return _insert(rows)
 

@@ -54,11 +54,12 @@ from app.models import (
     Reward,
     utcnow,
 )
-from app.services import challenge_boards
+from app.services import challenge_boards, webhook_endpoints
 from app.services.challenge_standings import active_members, compute, schedule_of
 from scoring import challenges as sc
 from scoring.badges import Level, challenge_period
 from scoring.challenges import ChallengeState, Metric, Mode, Party, Prize, PrizeKind
+from scoring.webhooks import Event as WebhookEvent
 
 log = logging.getLogger("chorus.challenges")
 
@@ -202,10 +203,28 @@ def settle_challenge(challenge_id: int, now: datetime | None = None) -> bool:
             ]
             won = sc.awards(challenge_id, placings, prizes, unranked_qualifiers=hidden)
         pay_awards(challenge, won, now, {p.id: p.team_id for p in computed.people.values()})
+    _tell_systems(challenge, placings, now)
     db.session.flush()
     db.session.expire(challenge)
     after_commit(lambda: challenge_boards.forget(challenge_id))  # settled: placings rule
     return True
+
+
+def _tell_systems(challenge: Challenge, placings: list[sc.Placing], now: datetime) -> None:
+    """The settlement, for webhook endpoints: what the challenge was and how many
+    took part; the standings are the API's (``/challenges/<id>/standings``)."""
+    data = {
+        "challenge_id": challenge.id,
+        "title": challenge.title,
+        "mode": challenge.mode.value,
+        "metric": challenge.metric.value,
+        "starts_at": challenge.starts_at.isoformat(),
+        "ends_at": challenge.ends_at.isoformat(),
+        "settled_at": now.isoformat(),
+        "ranked": len(placings),  # on its board: hidden people are not counted
+        "qualified": sum(1 for p in placings if p.qualified),
+    }
+    webhook_endpoints.emit(WebhookEvent.CHALLENGE_SETTLED, [(str(challenge.id), data)], now)
 
 
 def _reason(challenge: Challenge, place: int | None) -> str:

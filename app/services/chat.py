@@ -7,61 +7,29 @@ goes to the company's channels when it is aimed at everyone, and to a team's cha
 when it is aimed at that team. A channel that answers it is gone (403, 404, 410) is
 turned off and the admins are told (``disable``).
 
-Posting is plain HTTPS with the standard library: a JSON body, a timeout, and no
-redirects followed (an address must not lead the server elsewhere).
+Posting goes through ``app.http_client``: a JSON body, a timeout, no redirects.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
+from app import http_client
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.models import ChatDestination, ContentItem, Employee, OutboxMessage, Role, Team, utcnow
-from app.services import audit, notifications, outbox
-from app.services.notifications import Told
+from app.models import ChatDestination, ContentItem, Employee, OutboxMessage, Team, utcnow
+from app.services import announcements, audit, outbox
 from app.urls import absolute_url, path_for
 from scoring.chat import PROVIDER_LABELS, Post, Provider, message_for, webhook_problem
-from scoring.delivery import State, Verdict, http_verdict, retry_after_seconds
+from scoring.delivery import State
 from scoring.notifications import Kind
 
-TIMEOUT = 10  # seconds a provider has to answer
 NAME_MAX = 80
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # the 3xx stays an answer: nothing is sent anywhere else
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def post_json(url: str, body: dict[str, Any]) -> tuple[int | None, str | None, str]:
-    """POST ``body`` to ``url``: the status (None when nobody answered), the answer's
-    Retry-After, and a few words on what happened."""
-    request = urllib.request.Request(  # noqa: S310 - an https address checked at entry
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "Chorus"},
-        method="POST",
-    )
-    try:
-        with _opener.open(request, timeout=TIMEOUT) as answer:
-            return answer.status, None, f"{answer.status} {answer.reason}"
-    except urllib.error.HTTPError as refused:
-        detail = refused.read(200).decode(errors="replace").strip()
-        words = f"{refused.code} {refused.reason}" + (f": {detail}" if detail else "")
-        return refused.code, refused.headers.get("Retry-After"), words
-    except (urllib.error.URLError, OSError) as lost:  # refused, timed out, no such host
-        return None, None, str(getattr(lost, "reason", lost)) or type(lost).__name__
 
 
 # Connecting -------------------------------------------------------------------------
@@ -150,32 +118,22 @@ def send_test(destination: ChatDestination) -> tuple[bool, str]:
         button="Open Chorus",
         url=absolute_url("home.index"),
     )
-    status, _, words = post_json(destination.url, message_for(destination.provider, post))
-    return status is not None and 200 <= status < 300, words
+    answer = _post(destination.url, message_for(destination.provider, post))
+    return answer.status is not None and 200 <= answer.status < 300, answer.words
 
 
 def disable(destination: ChatDestination, reason: str) -> None:
     """The channel answered it is gone: off until an admin repairs it, and every
     admin is told (in their inbox; by mail when they chose it)."""
     destination.disabled_at, destination.disabled_reason = utcnow(), reason[:300]
-    admins = db.session.scalars(
-        select(Employee.id).where(Employee.role == Role.ADMIN, Employee.active.is_(True))
-    )
     label = PROVIDER_LABELS[destination.provider]
-    stamp = int(destination.disabled_at.timestamp())
-    told = [
-        Told(
-            admin_id,
-            Kind.CHAT_DISABLED,
-            key=f"chat_disabled:{destination.id}:{stamp}",
-            title=f"The {label} channel {destination.name} was turned off",
-            body=f"It answered {reason[:200]}. Give it a new address to turn it back on.",
-            link=path_for("chat_pages.channels"),
-        )
-        for admin_id in admins
-    ]
-    notifications.tell(told)
-    outbox.queue_mail(outbox.mail_of(t) for t in told)
+    announcements.tell_admins(
+        Kind.CHAT_DISABLED,
+        key=f"chat_disabled:{destination.id}:{int(destination.disabled_at.timestamp())}",
+        title=f"The {label} channel {destination.name} was turned off",
+        body=f"It answered {reason[:200]}. Give it a new address to turn it back on.",
+        link=path_for("chat_pages.channels"),
+    )
 
 
 # Posting ----------------------------------------------------------------------------
@@ -257,9 +215,12 @@ def send_post(message_id: int) -> State:
     destination = db.session.get(ChatDestination, message.destination_id)
     if destination is None or destination.disabled_at is not None:
         return outbox.cancel(message_id)
-    status, retry_after, words = post_json(destination.url, json.loads(message.payload))
-    verdict = http_verdict(status)
-    if verdict is Verdict.DISABLE:
-        disable(destination, words)
-    error = None if verdict is Verdict.SENT else words
-    return outbox.record(message, verdict, error, retry_after_seconds(retry_after, utcnow()))
+    return outbox.record_answer(
+        message,
+        http_client.post(destination.url, message.payload.encode()),
+        lambda words: disable(destination, words),
+    )
+
+
+def _post(url: str, body: dict[str, Any]) -> http_client.Answer:
+    return http_client.post(url, json.dumps(body).encode())

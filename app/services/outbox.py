@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from flask import current_app
@@ -33,6 +34,7 @@ from sqlalchemy import delete, func, select, update
 from app.db import among, bulk_insert
 from app.errors import Conflict, NotFound
 from app.extensions import db, get_redis
+from app.http_client import Answer
 from app.mail import MailRefused, send_message
 from app.models import ChatDestination, Employee, OutboxMessage, utcnow
 from app.services import audit
@@ -40,7 +42,15 @@ from app.services.calendar import company_calendar
 from app.services.notifications import Told, preferences_of, recipients
 from app.services.people import participants
 from scoring.chat import PER_SECOND
-from scoring.delivery import State, Verdict, retry_at, smtp_verdict, sources
+from scoring.delivery import (
+    State,
+    Verdict,
+    http_verdict,
+    retry_after_seconds,
+    retry_at,
+    smtp_verdict,
+    sources,
+)
 from scoring.notifications import Channel, Digest, Kind, deliver_at, within_budget, zone_of
 
 WEEK = timedelta(days=7)
@@ -105,11 +115,15 @@ def row(
     due: datetime,
     folded: bool = False,
     destination_id: int | None = None,
+    endpoint_id: int | None = None,
 ) -> dict[str, Any]:
+    """The row of a message: to a person (``mail.employee_id``), a chat channel
+    (``destination_id``) or a webhook endpoint (``endpoint_id``)."""
     return {
         "key": mail.key,
         "employee_id": mail.employee_id,
         "destination_id": destination_id,
+        "endpoint_id": endpoint_id,
         "kind": mail.kind,
         "payload": json.dumps(mail.payload, separators=(",", ":")),
         "state": State.FOLDED if folded else State.PENDING,
@@ -149,11 +163,18 @@ def sent_in_week(employee_ids: list[int], now: datetime) -> dict[int, int]:
 # Sending ---------------------------------------------------------------------------
 
 
+class Route(StrEnum):
+    MAIL = "mail"
+    CHAT = "chat"
+    WEBHOOK = "webhook"
+
+
 class Due(NamedTuple):
-    """A message whose time has come, and the destination whose rate it counts against."""
+    """A message whose time has come, the way it goes, and the destination whose rate
+    it counts against."""
 
     id: int
-    destination_id: int | None  # None: a mail
+    route: Route
     rate_key: str
     per_second: int
 
@@ -161,20 +182,30 @@ class Due(NamedTuple):
 def due(now: datetime, limit: int = 100) -> list[Due]:
     """Messages waiting to go whose time has come, longest waiting first."""
     query = (
-        select(OutboxMessage.id, OutboxMessage.destination_id, ChatDestination.provider)
+        select(
+            OutboxMessage.id,
+            OutboxMessage.destination_id,
+            OutboxMessage.endpoint_id,
+            ChatDestination.provider,
+        )
         .outerjoin(ChatDestination, ChatDestination.id == OutboxMessage.destination_id)
         .where(OutboxMessage.state == State.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
-    mail_rate = current_app.config["MAIL_PER_SECOND"]
-    return [
-        Due(message_id, None, SMTP, mail_rate)
-        if destination_id is None
-        # A channel gone meanwhile (provider None): its post is cancelled when claimed.
-        else Due(message_id, destination_id, f"chat:{destination_id}", PER_SECOND.get(provider, 1))
-        for message_id, destination_id, provider in db.session.execute(query)
-    ]
+    config = current_app.config
+    found = []
+    for message_id, destination_id, endpoint_id, provider in db.session.execute(query):
+        if destination_id is not None:
+            # A channel gone meanwhile (provider None): its post is cancelled when claimed.
+            rate = PER_SECOND.get(provider, 1)
+            found.append(Due(message_id, Route.CHAT, f"chat:{destination_id}", rate))
+        elif endpoint_id is not None:
+            rate = config["WEBHOOK_PER_SECOND"]
+            found.append(Due(message_id, Route.WEBHOOK, f"webhook:{endpoint_id}", rate))
+        else:
+            found.append(Due(message_id, Route.MAIL, SMTP, config["MAIL_PER_SECOND"]))
+    return found
 
 
 def claim(message_id: int, now: datetime) -> bool:
@@ -234,21 +265,39 @@ def record(
     verdict: Verdict,
     error: str | None = None,
     retry_after: float | None = None,
+    status: int | None = None,
 ) -> State:
-    """Move a claimed message on after its answer: sent, waiting for another try (not
-    sooner than ``retry_after`` seconds), or failed."""
+    """Move a claimed message on after its answer (``status``: its HTTP status): sent,
+    waiting for another try (not sooner than ``retry_after`` seconds), or failed."""
     now = utcnow()
     if verdict is Verdict.SENT:
-        _move(message.id, State.SENT, sent_at=now, last_error=None)
+        _move(message.id, State.SENT, sent_at=now, last_error=None, last_status=status)
         return State.SENT
     error = (error or "")[:300] or None
     jitter = random.random()  # noqa: S311 - spreads retries, guards nothing
     again = retry_at(message.attempts, now, jitter, retry_after)
     if verdict is Verdict.RETRY and again is not None:
-        _move(message.id, State.PENDING, next_attempt_at=again, last_error=error)
+        _move(
+            message.id, State.PENDING, next_attempt_at=again, last_error=error, last_status=status
+        )
         return State.PENDING
-    _move(message.id, State.FAILED, last_error=error)
+    _move(message.id, State.FAILED, last_error=error, last_status=status)
     return State.FAILED
+
+
+def record_answer(message: OutboxMessage, answer: Answer, disable: Callable[[str], None]) -> State:
+    """Record what a chat channel or webhook endpoint answered; one that says it is
+    gone is turned off by ``disable(words)``."""
+    verdict = http_verdict(answer.status)
+    if verdict is Verdict.DISABLE:
+        disable(answer.words)
+    return record(
+        message,
+        verdict,
+        None if verdict is Verdict.SENT else answer.words,
+        retry_after_seconds(answer.retry_after, utcnow()),
+        answer.status,
+    )
 
 
 def still_wanted(message: OutboxMessage) -> bool:

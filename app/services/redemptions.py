@@ -25,7 +25,7 @@ from app.db import lock_row
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Employee, Redemption, RedemptionState, Reward, utcnow
-from app.services import audit, content, ledger, notifications, outbox
+from app.services import audit, content, ledger, notifications, outbox, webhook_endpoints
 from app.services.calendar import company_calendar
 from app.services.names import flush_unique, same_name_as
 from app.services.notifications import Told
@@ -45,6 +45,7 @@ from rewards.redemptions import (
     sources,
 )
 from scoring.notifications import Kind as NotificationKind
+from scoring.webhooks import Event
 
 NOTE_MAX = 300
 REWARD_FIELDS = (
@@ -523,6 +524,17 @@ def notify_decision(redemption_id: int) -> bool:
         return False
     told = decision_told(redemption)
     notifications.tell([told])
+    state = redemption.state.value
+    data = {
+        "redemption_id": redemption.id,
+        "reward_id": redemption.reward_id,
+        "reward": redemption.reward.name,
+        "employee_id": redemption.employee_id,
+        "points": redemption.points,
+        "state": state,
+        "decided_at": redemption.decided_at.isoformat() if redemption.decided_at else None,
+    }
+    webhook_endpoints.emit(Event.REDEMPTION_DECIDED, [(f"{redemption.id}:{state}", data)])
     return outbox.queue_mail([outbox.mail_of(told)]) == 1
 
 

@@ -36,7 +36,7 @@ from app.models import (
     Share,
     utcnow,
 )
-from app.services import audit, events
+from app.services import audit, events, webhook_endpoints
 from app.services.announcements import announce
 from app.services.names import flush_unique, same_name_as
 from app.services.notifications import Told
@@ -46,6 +46,7 @@ from scoring.notifications import REFERRAL_WORDS
 from scoring.notifications import Kind as NotificationKind
 from scoring.referrals import ProgrammeTerms, attribute
 from scoring.vocabulary import ReferralStage
+from scoring.webhooks import Event
 
 log = logging.getLogger("chorus.referrals")
 
@@ -375,6 +376,28 @@ def record_stage(
                 )
             ]
         )
+    awarded = decision.outcome is ReferralOutcome.AWARDED
+    webhook_endpoints.emit(
+        Event.REFERRAL_STAGE,
+        [
+            (
+                str(referral.id),
+                {
+                    "referral_id": referral.id,
+                    "stage": stage.value,
+                    "outcome": decision.outcome.value,
+                    "reason": decision.reason,
+                    # The referrer only when it counted for them: never someone who
+                    # does not take part.
+                    "share_id": share.id if awarded else None,
+                    "employee_id": share.employee_id if awarded else None,
+                    "programme_id": decision.programme_id,
+                    "occurred_at": occurred_at.isoformat(),
+                },
+            )
+        ],
+        now,
+    )
     log.info(
         "referral %s: stage %s %s%s",
         referral.id,

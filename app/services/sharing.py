@@ -29,11 +29,12 @@ from app.models import (
     Share,
     ShareTemplate,
 )
-from app.services import click_capture, content, events, feed, policy, taboo
+from app.services import click_capture, content, events, feed, policy, taboo, webhook_endpoints
 from app.services.calendar import company_calendar
 from scoring.keys import share_event_key
 from scoring.sharing import CapRefusal, check_share_caps, in_own_words, with_disclosure
 from scoring.vocabulary import Channel, EventKind, ReferralStage
+from scoring.webhooks import Event
 
 REF_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes get read aloud
 REF_LENGTH = 10
@@ -212,6 +213,22 @@ def record_share(
         content_id=item.id,
         channel=channel,
         details={"share_points": share_points},
+    )
+    webhook_endpoints.emit(
+        Event.SHARE_CREATED,
+        [
+            (
+                str(share.id),
+                {
+                    "share_id": share.id,
+                    "employee_id": employee.id,
+                    "team_id": share.team_id,
+                    "content_id": item.id,
+                    "network": channel.value,
+                    "created_at": at.isoformat(),
+                },
+            )
+        ],
     )
     return share
 

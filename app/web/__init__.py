@@ -31,12 +31,14 @@ from app.web import (
     rules,
     shares,
     unsubscribe,
+    webhook_endpoints,
 )
 
 
 def register_pages(app: Flask) -> None:
     for module in (
         home, auth, participation, profile, hr, admin, deliveries, chat,  # people, admin
+        webhook_endpoints,
         inbox, unsubscribe,
         content, policy, inbound_feeds, intranet,  # the content hub
         feed, shares,  # sharing (tracked links are a fast path: app.fast_paths)

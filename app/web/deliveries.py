@@ -1,5 +1,5 @@
-"""Mail and chat posts that could not be delivered, for admins: why, and a button to
-send one again."""
+"""Mail, chat posts and webhook deliveries that could not be delivered, for admins:
+why, and a button to send one again."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.auth import requires_role
 from app.db import among
 from app.extensions import db
-from app.models import ChatDestination, Employee, Role
+from app.models import ChatDestination, Employee, Role, WebhookEndpoint
 from app.services import outbox
 from app.web.pages import me
 from scoring.notifications import KIND_LABELS
@@ -21,25 +21,23 @@ bp = Blueprint("delivery_pages", __name__, url_prefix="/admin")
 @requires_role(Role.ADMIN)
 def failed_mail():
     messages = outbox.failed()
-    people = sorted({m.employee_id for m in messages if m.employee_id is not None})
-    channels = sorted({m.destination_id for m in messages if m.destination_id is not None})
-    names, channel_names = {}, {}
-    if people:
-        query = select(Employee.id, Employee.name).where(among(Employee.id, people))
-        names = dict(db.session.execute(query).all())
-    if channels:
-        query = select(ChatDestination.id, ChatDestination.name).where(
-            among(ChatDestination.id, channels)
-        )
-        channel_names = dict(db.session.execute(query).all())
     return render_template(
         "admin/mail.html",
         messages=messages,
-        names=names,
-        channel_names=channel_names,
+        names=_names(Employee, {m.employee_id for m in messages}),
+        channel_names=_names(ChatDestination, {m.destination_id for m in messages}),
+        endpoint_names=_names(WebhookEndpoint, {m.endpoint_id for m in messages}),
         counts=outbox.unsettled_counts(),
         kinds=KIND_LABELS,
     )
+
+
+def _names(model, ids: set[int | None]) -> dict[int, str]:
+    ids.discard(None)
+    if not ids:
+        return {}
+    query = select(model.id, model.name).where(among(model.id, sorted(ids)))
+    return dict(db.session.execute(query).all())
 
 
 @bp.post("/mail/<int:message_id>/retry")
