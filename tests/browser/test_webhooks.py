@@ -31,9 +31,7 @@ def _a_share_happens(app) -> None:
 
 
 @pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_an_admin_registers_tests_and_reads_the_log_of_an_endpoint(
-    app, new_page, receiver, device
-):
+def test_an_admin_registers_tests_and_reads_the_log_of_an_endpoint(app, new_page, receiver, device):
     with app.app_context():
         admin_id = EmployeeFactory(role=Role.ADMIN, name="Lena Hoffmann").id
         db.session.commit()
