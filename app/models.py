@@ -1256,6 +1256,7 @@ class NotificationSettings(db.Model):
     quiet_from: Mapped[int | None] = mapped_column(Integer, default=19)
     quiet_until: Mapped[int | None] = mapped_column(Integer, default=8)
     weekly_budget: Mapped[int] = mapped_column(Integer, default=3)
+    slack_member_id: Mapped[str | None] = mapped_column(String(32))  # for chat mentions
 
 
 class ChatDestination(db.Model):
@@ -1276,6 +1277,8 @@ class ChatDestination(db.Model):
     post_content: Mapped[bool] = mapped_column(default=True)
     # The game: challenges starting and settled, the week's top of its board.
     post_game: Mapped[bool] = mapped_column(default=True)
+    # Posts mentioning people of its audience who asked for it (a badge, a result).
+    post_mentions: Mapped[bool] = mapped_column(default=False, server_default=false())
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
     created_by_id: Mapped[int | None] = mapped_column(
@@ -1315,11 +1318,11 @@ class WebhookEndpoint(db.Model):
         return self.events.split()
 
 
-# Exactly one recipient: a person, a chat channel or a webhook endpoint.
+# Whom a message goes to: a person (a mail), a chat channel (a post), both (a post in
+# the channel mentioning the person), or a webhook endpoint alone.
 ONE_RECIPIENT = (
-    "(CASE WHEN employee_id IS NULL THEN 0 ELSE 1 END)"
-    " + (CASE WHEN destination_id IS NULL THEN 0 ELSE 1 END)"
-    " + (CASE WHEN endpoint_id IS NULL THEN 0 ELSE 1 END) = 1"
+    "(endpoint_id IS NULL AND (employee_id IS NOT NULL OR destination_id IS NOT NULL))"
+    " OR (endpoint_id IS NOT NULL AND employee_id IS NULL AND destination_id IS NULL)"
 )
 
 
@@ -1347,8 +1350,8 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
-    # A mail to a person, a post to a chat channel or a delivery to a webhook
-    # endpoint: exactly one of the three.
+    # A mail to a person, a post to a chat channel (mentioning a person when both are
+    # set) or a delivery to a webhook endpoint (``ONE_RECIPIENT``).
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
     destination_id: Mapped[int | None] = mapped_column(
         ForeignKey("chat_destinations.id", ondelete="CASCADE")

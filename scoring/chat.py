@@ -9,6 +9,7 @@ accepted only for the providers' own hosts, over HTTPS, and shown back only as
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -66,7 +67,25 @@ def webhook_problem(provider: Provider, url: str) -> str | None:
 def masked(url: str) -> str:
     """The address as it may be shown again: its host and its last four characters."""
     parts = urlsplit(url)
-    return f"https://{parts.hostname}/…{url[-4:]}"
+    return f"{parts.scheme}://{parts.hostname}/…{url[-4:]}"
+
+
+# Slack's member IDs: U (or W, in Enterprise Grid) and capitals and digits.
+SLACK_MEMBER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Whom a post mentions: in Slack by member ID (none: Slack cannot mention them),
+    in Teams by the sign-in name, which is the work e-mail."""
+
+    name: str
+    email: str
+    slack_member_id: str | None = None
+
+
+def can_mention(provider: Provider, mention: Mention) -> bool:
+    return provider is Provider.TEAMS or mention.slack_member_id is not None
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,7 @@ class Post:
     button: str | None = None
     url: str | None = None
     footer: str = field(default="Sharing is voluntary.")
+    mention: Mention | None = None  # someone the post is addressed to, who asked for it
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", self.text[:TEXT_MAX])
@@ -87,15 +107,22 @@ class Post:
 
 def fallback_text(post: Post) -> str:
     """The plain text of a post: notifications and clients without blocks show it."""
-    parts = [post.title, post.text, *post.lines]
+    parts = [_slack_tag(post) + post.title, post.text, *post.lines]
     if post.url:
         parts.append(f"{post.button or 'Open'}: {post.url}")
     return "\n".join(p for p in parts if p)
 
 
+def _slack_tag(post: Post) -> str:
+    if post.mention is None or post.mention.slack_member_id is None:
+        return ""
+    return f"<@{post.mention.slack_member_id}> "
+
+
 def slack_message(post: Post) -> dict:
-    """An incoming-webhook message: Block Kit blocks, and ``text`` as the fallback."""
-    body = "\n".join(p for p in (post.text, *post.lines) if p)
+    """An incoming-webhook message: Block Kit blocks, and ``text`` as the fallback (a
+    mention goes first in both: the fallback is what notifies)."""
+    body = _slack_tag(post) + "\n".join(p for p in (post.text, *post.lines) if p)
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": post.title[:150]}}
     ]
@@ -132,8 +159,9 @@ def teams_message(post: Post) -> dict:
             "wrap": True,
         }
     ]
-    if post.text:
-        body.append({"type": "TextBlock", "text": post.text, "wrap": True})
+    tag = f"<at>{post.mention.name}</at>" if post.mention else ""
+    if post.text or tag:
+        body.append({"type": "TextBlock", "text": f"{tag} {post.text}".strip(), "wrap": True})
     body.extend({"type": "TextBlock", "text": line, "wrap": True} for line in post.lines)
     body.append({"type": "TextBlock", "text": post.footer, "isSubtle": True, "size": "Small"})
     card: dict = {
@@ -142,6 +170,9 @@ def teams_message(post: Post) -> dict:
         "version": "1.4",
         "body": body,
     }
+    if post.mention:
+        mentioned = {"id": post.mention.email, "name": post.mention.name}
+        card["msteams"] = {"entities": [{"type": "mention", "text": tag, "mentioned": mentioned}]}
     if post.url:
         card["actions"] = [
             {"type": "Action.OpenUrl", "title": post.button or "Open", "url": post.url}

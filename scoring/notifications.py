@@ -57,6 +57,9 @@ class Kind(StrEnum):
 class Channel(StrEnum):
     IN_APP = "in_app"
     EMAIL = "email"
+    # A post that mentions the person in their team's (or the company's) chat channel,
+    # where an admin let the channel take mentions: for news worth celebrating only.
+    CHAT = "chat"
 
 
 # The channels each kind can go out on.
@@ -64,11 +67,11 @@ BOTH = frozenset({Channel.IN_APP, Channel.EMAIL})
 INBOX = frozenset({Channel.IN_APP})
 
 OFFERED: dict[Kind, frozenset[Channel]] = {
-    Kind.BADGE_EARNED: INBOX,
+    Kind.BADGE_EARNED: frozenset({Channel.IN_APP, Channel.CHAT}),
     Kind.REDEMPTION_DECIDED: BOTH,
     Kind.CHALLENGE_STARTED: BOTH,
     Kind.CHALLENGE_ENDING: BOTH,
-    Kind.CHALLENGE_RESULTS: BOTH,
+    Kind.CHALLENGE_RESULTS: BOTH | {Channel.CHAT},
     Kind.REFERRAL_STAGE: BOTH,
     Kind.YOUR_WEEK: BOTH,
     Kind.DIGEST: frozenset(),
@@ -82,7 +85,8 @@ OFFERED: dict[Kind, frozenset[Channel]] = {
 # What a person gets when they have not decided: every kind in the inbox. Mail only
 # where the person waits on the news: a decision on a reward they asked for, and how a
 # candidate they referred is getting on (rare, and about their own act). Challenges and
-# the weekly summary reach many people at once and are not awaited: inbox only.
+# the weekly summary reach many people at once and are not awaited: inbox only. A chat
+# mention shows the person to their colleagues: never without their choosing it.
 DEFAULT_CHANNELS: dict[Kind, frozenset[Channel]] = {
     Kind.BADGE_EARNED: INBOX,
     Kind.REDEMPTION_DECIDED: BOTH,
@@ -115,7 +119,11 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.WEBHOOK_DISABLED: "A webhook endpoint that stopped answering (admins)",
 }
 
-CHANNEL_LABELS: dict[Channel, str] = {Channel.IN_APP: "In Chorus", Channel.EMAIL: "E-mail"}
+CHANNEL_LABELS: dict[Channel, str] = {
+    Channel.IN_APP: "In Chorus",
+    Channel.EMAIL: "E-mail",
+    Channel.CHAT: "Chat mention",
+}
 
 
 # Kinds only admins are told of.
@@ -173,10 +181,11 @@ BUDGET_MAX = 20  # single messages a week at most, whatever a person asks for
 
 @dataclass(frozen=True)
 class Preferences:
-    """How often and when mail may reach a person. Hours are whole local hours, 0-23;
-    quiet hours run from ``quiet_from`` to ``quiet_until`` (across midnight when the
-    first is later), none when either is None. ``time_zone`` None follows the
-    company's. ``weekly_budget`` counts single messages (not digests) in seven days."""
+    """How often and when mail and chat mentions may reach a person. Hours are whole
+    local hours, 0-23; quiet hours run from ``quiet_from`` to ``quiet_until`` (across
+    midnight when the first is later), none when either is None. ``time_zone`` None
+    follows the company's. ``weekly_budget`` counts single messages (mails and chat
+    mentions, not digests) in seven days."""
 
     digest: Digest = Digest.WEEKLY
     digest_hour: int = 9
@@ -184,6 +193,9 @@ class Preferences:
     quiet_from: int | None = 19
     quiet_until: int | None = 8
     weekly_budget: int = 3
+    # How Slack knows the person (their member ID, U…), for chat mentions; Teams
+    # mentions by the work e-mail and needs nothing.
+    slack_member_id: str | None = None
 
 
 DEFAULT_PREFERENCES = Preferences()

@@ -36,6 +36,13 @@ class ChatDestinationSchema(Schema):
         load_default=True,
         metadata={"description": "post challenges (start, results) and the week's top"},
     )
+    post_mentions = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "post news of people of its audience who asked to be mentioned "
+            "(a badge, a challenge result)"
+        },
+    )
     disabled_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     disabled_reason = String(dump_only=True, allow_none=True)
     created_at = fields.AwareDateTime(dump_only=True)
@@ -49,6 +56,7 @@ class ChatChangeSchema(Schema):
     url = String(validate=Length(max=500))
     post_content = fields.Boolean()
     post_game = fields.Boolean()
+    post_mentions = fields.Boolean()
     enabled = fields.Boolean()
 
 

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.schemas.fields import Integer, Length, String
+from scoring.chat import SLACK_MEMBER_ID
 from scoring.delivery import State
 from scoring.notifications import (
     BUDGET_MAX,
@@ -72,7 +73,8 @@ HOUR = validate.Range(0, 23)
 
 
 class MailSchema(Schema):
-    """How often and when mail may reach you. Hours are whole hours of your time zone."""
+    """How often and when mail and chat mentions may reach you. Hours are whole hours of
+    your time zone."""
 
     digest = fields.Enum(
         Digest,
@@ -96,8 +98,28 @@ class MailSchema(Schema):
     )
     weekly_budget = Integer(
         validate=validate.Range(0, BUDGET_MAX),
-        metadata={"description": "single messages a week at most; the rest wait for the digest"},
+        metadata={
+            "description": "single messages (mails, chat mentions) a week at most; the "
+            "mails beyond wait for the digest"
+        },
     )
+
+    slack_member_id = String(
+        allow_none=True,
+        validate=Length(max=32),
+        metadata={
+            "description": "your Slack member ID (U…), for chat mentions in Slack; null: none",
+            "example": "U012AB3CDE",
+        },
+    )
+
+    @validates("slack_member_id")
+    def _slack_id(self, value: str | None, **_kwargs) -> None:
+        if value is not None and not SLACK_MEMBER_ID.fullmatch(value):
+            raise ValidationError(
+                "A Slack member ID looks like U012AB3CDE: in Slack, your profile, ⋮, "
+                "Copy member ID."
+            )
 
     @validates("time_zone")
     def _known_zone(self, value: str | None, **_kwargs) -> None:

@@ -12,16 +12,16 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Employee, Role
-from app.services import notifications, outbox
+from app.services import mentions, notifications, outbox
 from app.services.notifications import Told, recipients
 from scoring.notifications import Channel, Kind
 
 
 def announce(told: Iterable[Told], now: datetime | None = None) -> int:
-    """Tell each person, and queue the mail of whoever wants this kind by mail; returns
-    how many were new in the inbox. Mail is built only for the people who want it (a
-    challenge tells thousands, and mail is off for most). ``now``: when it is told (the
-    clock's moment; the demo's history)."""
+    """Tell each person, and queue the mail of whoever wants this kind by mail and the
+    chat mention of whoever wants that; returns how many were new in the inbox. Mail is
+    built only for the people who want it (a challenge tells thousands, and mail is off
+    for most). ``now``: when it is told (the clock's moment; the demo's history)."""
     told = list(told)
     written = notifications.tell(told, now)
     by_kind: dict[Kind, set[int]] = {}
@@ -31,6 +31,7 @@ def announce(told: Iterable[Told], now: datetime | None = None) -> int:
     mails = [outbox.mail_of(item) for item in told if item.employee_id in wanting[item.kind]]
     if mails:
         outbox.queue_mail(mails, now)
+    mentions.mention(told, now)
     return written
 
 

@@ -33,7 +33,14 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import after_commit, db
 from app.models import Badge, BadgeGrant, Employee, utcnow
 from app.queue import enqueue
-from app.services import audit, badge_history, ledger, notifications, webhook_endpoints
+from app.services import (
+    audit,
+    badge_history,
+    ledger,
+    mentions,
+    notifications,
+    webhook_endpoints,
+)
 from app.services.badge_history import (
     History,
     collection_paused,
@@ -282,7 +289,7 @@ def _insert_and_announce(rules: Rules, rows: list[dict]) -> int:
     is the grant's: a grant written before was told before)."""
     names = {row.id: row.name for row in rules.rows.values()}
     link = path_for("badge_pages.mine")  # once: building a path costs more than the row
-    notifications.tell(
+    told = [
         grant_told(
             g["employee_id"],
             g["badge_id"],
@@ -293,7 +300,9 @@ def _insert_and_announce(rules: Rules, rows: list[dict]) -> int:
         )
         for g in rows
         if not g["quiet"]
-    )
+    ]
+    notifications.tell(told)
+    mentions.mention(told)
     webhook_endpoints.emit(
         Event.BADGE_GRANTED,
         (

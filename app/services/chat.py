@@ -27,7 +27,7 @@ from app.services import announcements, audit, outbox
 from app.urls import absolute_url, path_for
 from scoring.chat import PROVIDER_LABELS, Post, Provider, message_for, webhook_problem
 from scoring.delivery import State
-from scoring.notifications import Kind
+from scoring.notifications import Channel, Kind
 
 NAME_MAX = 80
 
@@ -215,6 +215,8 @@ def send_post(message_id: int) -> State:
     destination = db.session.get(ChatDestination, message.destination_id)
     if destination is None or destination.disabled_at is not None:
         return outbox.cancel(message_id)
+    if message.employee_id is not None and not outbox.still_wanted(message, Channel.CHAT):
+        return outbox.cancel(message_id)  # a mention its person turned off meanwhile
     return outbox.record_answer(
         message,
         http_client.post(destination.url, message.payload.encode()),

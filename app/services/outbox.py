@@ -300,13 +300,14 @@ def record_answer(message: OutboxMessage, answer: Answer, disable: Callable[[str
     )
 
 
-def still_wanted(message: OutboxMessage) -> bool:
-    """Whether the person still wants this kind of mail now that its turn came."""
+def still_wanted(message: OutboxMessage, channel: Channel = Channel.EMAIL) -> bool:
+    """Whether the person still wants this kind of message on ``channel`` now that its
+    turn came."""
     employee_id = message.employee_id
     if message.kind is Kind.DIGEST:
         digest = preferences_of([employee_id])[employee_id].digest
         return digest is not Digest.OFF and bool(participants([employee_id]))
-    return employee_id in recipients([employee_id], message.kind, Channel.EMAIL)
+    return employee_id in recipients([employee_id], message.kind, channel)
 
 
 def give_up_stuck(now: datetime) -> int:

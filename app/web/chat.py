@@ -34,6 +34,7 @@ def connect():
         "team_id": optional_int(request.form.get("team_id")),
         "post_content": "post_content" in request.form,
         "post_game": "post_game" in request.form,
+        "post_mentions": "post_mentions" in request.form,
     }
     try:
         destination = chat.connect(me(), load(ChatDestinationSchema(), entered))
@@ -69,19 +70,24 @@ def test(destination_id: int):
 @bp.post("/chat/<int:destination_id>")
 @requires_role(Role.ADMIN)
 def change(destination_id: int):
-    """A new address, or turning it off or on."""
+    """A new address, turning it off or on, or its mentions."""
     destination = chat.get_destination(destination_id)
     data: dict = {}
     if request.form.get("url", "").strip():
         data["url"] = request.form["url"]
-    if request.form.get("enabled") in ("0", "1"):
-        data["enabled"] = request.form["enabled"] == "1"
+    for switch in ("enabled", "post_mentions"):
+        if request.form.get(switch) in ("0", "1"):
+            data[switch] = request.form[switch] == "1"
     try:
         chat.change(me(), destination, data)
     except ChorusError as exc:
         return form_failed(exc, "admin/chat.html", **_context())
     state = "off" if destination.disabled_at else "on"
-    flash(f"{destination.name} is {state}.", "success")
+    if "post_mentions" in data:
+        who = "people who ask for it" if destination.post_mentions else "nobody"
+        flash(f"{destination.name} mentions {who}.", "success")
+    else:
+        flash(f"{destination.name} is {state}.", "success")
     return redirect(url_for("chat_pages.channels"))
 
 

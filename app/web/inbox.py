@@ -13,9 +13,10 @@ from app.extensions import db
 from app.models import Notification, Role
 from app.schemas.fields import load
 from app.schemas.notifications import MailSchema, settings_json
-from app.services import notifications
+from app.services import mentions, notifications
 from app.services.calendar import company_calendar
 from app.web.pages import me
+from scoring.chat import PROVIDER_LABELS
 from scoring.notifications import (
     CHANNEL_LABELS,
     DIGEST_LABELS,
@@ -105,6 +106,8 @@ def settings():
         company_zone=company_zone.key,
         first_weekday=calendar.day_name[week_start],
         zones=sorted(time_zones()),
+        mention_places=mentions.places_for(employee),
+        providers=PROVIDER_LABELS,
     )
 
 

@@ -1,4 +1,4 @@
-"""webhook endpoints: other systems that receive Chorus's events, signed
+"""webhook endpoints, chat mentions: other systems receive Chorus's events, people may be mentioned in chat
 
 Revision ID: d4e8b2f6a1c3
 Revises: c3f9d1e7a5b4
@@ -6,10 +6,16 @@ Create Date: 2026-12-03 08:30:00.000000
 
 ``webhook_endpoints`` are the addresses admins registered, with the events each takes
 and its signing secret (and the previous one while a rotation's overlap lasts).
-Deliveries are outbox rows: ``outbox`` gains ``endpoint_id`` (its third kind of
-recipient, so the one-recipient CHECK now counts three columns) and ``last_status``,
-the HTTP status of the last answer, for the delivery log. The kind constraints of the
-three kind columns take ``webhook`` and ``webhook_disabled``.
+Deliveries are outbox rows: ``outbox`` gains ``endpoint_id`` and ``last_status``, the
+HTTP status of the last answer, for the delivery log. The kind constraints of the three
+kind columns take ``webhook`` and ``webhook_disabled``.
+
+People may ask to be mentioned in their team's chat channel (a badge, a challenge
+result): ``notification_choices`` take the channel ``chat``, ``notification_settings``
+keep a Slack member ID, ``chat_destinations`` say whether they take mentions (off for
+the channels there are), and a mention is an outbox row with both a person and a
+channel, so the one-recipient CHECK is rewritten: a person, a channel, both, or an
+endpoint alone.
 SQLite cannot alter a constraint, so there each table is copied anew
 (``batch_alter_table``), which keeps its other constraints and indexes.
 """
@@ -36,11 +42,26 @@ TABLES = {
     'outbox': 'outbox_kind',
 }
 TWO = "(employee_id IS NULL) != (destination_id IS NULL)"
-THREE = (
-    "(CASE WHEN employee_id IS NULL THEN 0 ELSE 1 END)"
-    " + (CASE WHEN destination_id IS NULL THEN 0 ELSE 1 END)"
-    " + (CASE WHEN endpoint_id IS NULL THEN 0 ELSE 1 END) = 1"
+RECIPIENTS = (
+    "(endpoint_id IS NULL AND (employee_id IS NOT NULL OR destination_id IS NOT NULL))"
+    " OR (endpoint_id IS NOT NULL AND employee_id IS NULL AND destination_id IS NULL)"
 )
+CHANNELS, OLD_CHANNELS = ('in_app', 'email', 'chat'), ('in_app', 'email')
+
+
+def _channel(values):
+    return sa.Enum(*values, name='notification_channel', native_enum=False, create_constraint=True, length=20)
+
+
+def _replace_channels(before, after):
+    if op.get_bind().dialect.name == 'postgresql':
+        name = op.f('ck_notification_choices_notification_channel')
+        op.drop_constraint(name, 'notification_choices', type_='check')
+        listed = ', '.join(f"'{v}'" for v in after)
+        op.create_check_constraint(name, 'notification_choices', f'channel IN ({listed})')
+    else:
+        with op.batch_alter_table('notification_choices', recreate='always') as batch_op:
+            batch_op.alter_column('channel', existing_type=_channel(before), type_=_channel(after), existing_nullable=False)
 
 
 def _kind(name, values):
@@ -88,7 +109,12 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_outbox_endpoint_id_webhook_endpoints'), 'webhook_endpoints', ['endpoint_id'], ['id'], ondelete='CASCADE')
         batch_op.create_index('ix_outbox_endpoint_id', ['endpoint_id'], unique=False)
         batch_op.drop_constraint(batch_op.f('ck_outbox_one_recipient'), type_='check')
-        batch_op.create_check_constraint(batch_op.f('ck_outbox_one_recipient'), sa.text(THREE))
+        batch_op.create_check_constraint(batch_op.f('ck_outbox_one_recipient'), sa.text(RECIPIENTS))
+    _replace_channels(OLD_CHANNELS, CHANNELS)
+    with op.batch_alter_table('notification_settings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('slack_member_id', sa.String(length=32), nullable=True))
+    with op.batch_alter_table('chat_destinations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('post_mentions', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
@@ -96,6 +122,13 @@ def downgrade():
     for table in TABLES:
         op.execute(f'DELETE FROM {table} WHERE kind IN ({added})')
     op.execute('DELETE FROM outbox WHERE endpoint_id IS NOT NULL')
+    op.execute('DELETE FROM outbox WHERE employee_id IS NOT NULL AND destination_id IS NOT NULL')
+    op.execute("DELETE FROM notification_choices WHERE channel = 'chat'")
+    with op.batch_alter_table('chat_destinations', schema=None) as batch_op:
+        batch_op.drop_column('post_mentions')
+    with op.batch_alter_table('notification_settings', schema=None) as batch_op:
+        batch_op.drop_column('slack_member_id')
+    _replace_channels(CHANNELS, OLD_CHANNELS)
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_outbox_one_recipient'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_outbox_one_recipient'), sa.text(TWO))

@@ -83,6 +83,7 @@ def test_settings_show_defaults_and_keep_my_choices(app: Flask, me: Caller):
     settings = me.get("/api/v1/me/notification-settings").json["settings"]
     assert [(s["kind"], s["channel"], s["on"], s["default"]) for s in settings] == [
         ("badge_earned", "in_app", True, True),
+        ("badge_earned", "chat", False, False),
         ("redemption_decided", "in_app", True, True),
         ("redemption_decided", "email", True, True),
         ("challenge_started", "in_app", True, True),
@@ -91,6 +92,7 @@ def test_settings_show_defaults_and_keep_my_choices(app: Flask, me: Caller):
         ("challenge_ending", "email", False, False),
         ("challenge_results", "in_app", True, True),
         ("challenge_results", "email", False, False),
+        ("challenge_results", "chat", False, False),
         ("referral_stage", "in_app", True, True),
         ("referral_stage", "email", True, True),
         ("your_week", "in_app", True, True),
@@ -99,7 +101,7 @@ def test_settings_show_defaults_and_keep_my_choices(app: Flask, me: Caller):
     choice = {"kind": "redemption_decided", "channel": "email", "on": False}
     response = me.put("/api/v1/me/notification-settings", json={"choices": [choice]})
     assert response.status_code == 200
-    email = response.json["settings"][2]
+    email = response.json["settings"][3]
     assert (email["on"], email["default"]) == (False, True)
     assert me.get("/api/v1/me/notification-settings").json == response.json
 
@@ -134,6 +136,7 @@ DEFAULT_MAIL = {
     "quiet_from": 19,
     "quiet_until": 8,
     "weekly_budget": 3,
+    "slack_member_id": None,
 }
 
 

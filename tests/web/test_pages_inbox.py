@@ -70,7 +70,7 @@ RHYTHM = {
 def test_settings_save_what_is_ticked_and_refuse_unknown_fields(app, client, login):
     me = login(Role.EMPLOYEE, opted_in=True)
     page = client.get("/inbox/settings").get_data(as_text=True)
-    assert page.count('type="checkbox"') == 13
+    assert page.count('type="checkbox"') == 15  # 7 kinds in the inbox, 6 by mail, 2 in chat
     assert 'name="redemption_decided.email" checked' in page
     assert 'name="referral_stage.email" checked' in page
     assert 'name="your_week.email" checked' not in page
@@ -89,4 +89,4 @@ def test_settings_save_what_is_ticked_and_refuse_unknown_fields(app, client, log
     assert refused.status_code == 422
     assert "These settings do not exist." in refused.get_data(as_text=True)
     with app.app_context():
-        assert len(notifications.choices_of([me.id])[me.id]) == len(mine) == 13
+        assert len(notifications.choices_of([me.id])[me.id]) == len(mine) == 15
