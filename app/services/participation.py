@@ -288,6 +288,7 @@ def export_personal_data(employee: Employee) -> dict[str, Any]:
             {
                 "at": iso(m.created_at),
                 "kind": m.kind.value,
+                "channel": "chat" if m.destination_id is not None else "email",
                 "state": m.state.value,
                 "sent_at": iso(m.sent_at),
             }

@@ -46,3 +46,41 @@ def test_an_admin_connects_tests_and_turns_off_a_channel(app, new_page, receiver
     assert page.get_by_text("#loopback is off.").is_visible()
     _fits(page, "the chat channels")
     screenshot(page, f"chat-{'phone' if device is PHONE else 'desktop'}")
+
+
+@pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_an_employee_asks_to_be_mentioned_and_a_badge_is_posted_naming_them(
+    app, new_page, receiver, device
+):
+    from app.jobs import deliver_outbox
+    from app.services import announcements
+    from app.services.notifications import Told
+    from scoring.notifications import Kind
+
+    with app.app_context():
+        team = TeamFactory(name="Sales")
+        ChatDestinationFactory(
+            name="#sales-wins", team=team, post_mentions=True, url=receiver.url + "/hook"
+        )
+        lena = EmployeeFactory(name="Lena Hoffmann", opted_in=True, team=team)
+        db.session.commit()
+        lena_id = lena.id
+    page = new_page(**device)
+    _sign_in_directly(app, page, lena_id)
+    page.goto("/inbox/settings")
+    _fits(page, "the settings")
+    assert page.get_by_text("#sales-wins").is_visible()
+    page.get_by_label("A badge you earned: Chat mention").check()
+    page.get_by_label("Your Slack member ID").fill("U012AB3CDE")
+    page.get_by_label("From").select_option(label="none")
+    page.get_by_label("until").select_option(label="none")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_text("Saved: this is what reaches you now.").is_visible()
+    with app.app_context():
+        announcements.announce(
+            [Told(lena_id, Kind.BADGE_EARNED, key="badge:1", title="You earned Storyteller")]
+        )
+        db.session.commit()
+        assert deliver_outbox()["sent"] == 1
+    (posted,) = receiver.requests
+    assert posted.json["text"].startswith("<@U012AB3CDE> You earned Storyteller")

@@ -129,6 +129,7 @@ def test_bad_choices_are_refused_and_change_nothing(app: Flask, me: Caller, choi
 
 HOURS = "Must be greater than or equal to 0 and less than or equal to 23."
 BUDGET = "Must be greater than or equal to 0 and less than or equal to 20."
+SLACK_ID = "A Slack member ID looks like U012AB3CDE: in Slack, your profile, ⋮, Copy member ID."
 DEFAULT_MAIL = {
     "digest": "weekly",
     "digest_hour": 9,
@@ -151,6 +152,9 @@ def test_the_rhythm_of_mail_defaults_gently_and_changes_only_what_is_given(app, 
     response = me.put("/api/v1/me/notification-settings", json={"mail": quiet_off})
     assert response.json["mail"] == {**DEFAULT_MAIL, **change, **quiet_off}
     assert me.get("/api/v1/me/notification-settings").json["mail_default"] == DEFAULT_MAIL
+    slack = {"slack_member_id": "U012AB3CDE"}
+    response = me.put("/api/v1/me/notification-settings", json={"mail": slack})
+    assert response.json["mail"]["slack_member_id"] == "U012AB3CDE"
 
 
 @pytest.mark.parametrize(
@@ -169,6 +173,8 @@ def test_the_rhythm_of_mail_defaults_gently_and_changes_only_what_is_given(app, 
         ({"mail": {"weekly_budget": 21}}, {"mail": {"weekly_budget": [BUDGET]}}),
         ({"mail": {"weekly_budget": -1}}, {"mail": {"weekly_budget": [BUDGET]}}),
         ({"mail": {"volume": 11}}, {"mail": {"volume": ["Unknown field."]}}),
+        ({"mail": {"slack_member_id": "@lena"}}, {"mail": {"slack_member_id": [SLACK_ID]}}),
+        ({"mail": {"slack_member_id": "u012ab3cde"}}, {"mail": {"slack_member_id": [SLACK_ID]}}),
     ],
 )  # fmt: skip
 def test_a_bad_rhythm_is_refused_naming_the_field_and_changes_nothing(

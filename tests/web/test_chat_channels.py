@@ -159,3 +159,35 @@ def test_an_unknown_channel_is_a_404(app):
     ):
         assert answer.status_code == 404
         assert answer.json["errors"] == {"id": ["No chat channel with id 999999."]}
+
+
+def test_an_admin_lets_a_channel_take_mentions_and_stops_it(app, client, login):
+    login(Role.ADMIN)
+    with app.app_context():
+        channel_id = ChatDestinationFactory(name="#sales").id
+        db.session.commit()
+    assert "Allow mentions" in client.get("/admin/chat").get_data(as_text=True)
+    _post(client, f"/admin/chat/{channel_id}", {"post_mentions": "1"})
+    page = client.get("/admin/chat").get_data(as_text=True)
+    assert "#sales mentions people who ask for it." in page
+    with app.app_context():
+        assert db.session.get(ChatDestination, channel_id).post_mentions is True
+    _post(client, f"/admin/chat/{channel_id}", {"post_mentions": "0"})
+    with app.app_context():
+        channel = db.session.get(ChatDestination, channel_id)
+        assert (channel.post_mentions, channel.disabled_at) == (False, None)
+
+
+def test_the_api_sets_mentions_and_refuses_a_bad_value(app):
+    admin = session_caller(app, Role.ADMIN)
+    made = admin.post(
+        "/api/v1/chat-channels",
+        json={"provider": "slack", "name": "#all", "url": SLACK, "post_mentions": True},
+    )
+    assert made.json["post_mentions"] is True
+    channel_id = made.json["id"]
+    refused = admin.patch(f"/api/v1/chat-channels/{channel_id}", json={"post_mentions": "often"})
+    assert refused.status_code == 422
+    assert "post_mentions" in refused.json["errors"]
+    off = admin.patch(f"/api/v1/chat-channels/{channel_id}", json={"post_mentions": False})
+    assert off.json["post_mentions"] is False

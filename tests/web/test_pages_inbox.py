@@ -90,3 +90,30 @@ def test_settings_save_what_is_ticked_and_refuse_unknown_fields(app, client, log
     assert "These settings do not exist." in refused.get_data(as_text=True)
     with app.app_context():
         assert len(notifications.choices_of([me.id])[me.id]) == len(mine) == 15
+
+
+def test_the_settings_page_says_where_mentions_go_and_keeps_a_slack_member_id(app, client, login):
+    from tests.factories import ChatDestinationFactory, TeamFactory
+
+    with app.app_context():
+        team = TeamFactory(name="Sales")
+        ChatDestinationFactory(name="#sales-wins", team=team, post_mentions=True)
+        team_id = team.id
+        db.session.commit()
+    me = login(Role.EMPLOYEE, opted_in=True)
+    page = client.get("/inbox/settings").get_data(as_text=True)
+    assert "No chat channel of your team" in page
+    with app.app_context():
+        db.session.get(Employee, me.id).team_id = team_id
+        db.session.commit()
+    page = client.get("/inbox/settings").get_data(as_text=True)
+    assert "<strong>#sales-wins</strong> (Slack)" in page
+    entered = {**RHYTHM, "badge_earned.chat": "on", "slack_member_id": "U012AB3CDE"}
+    assert _post(client, "/inbox/settings", entered).status_code == 302
+    refused = _post(client, "/inbox/settings", {**entered, "slack_member_id": "lena"})
+    assert refused.status_code == 422
+    assert "A Slack member ID looks like U012AB3CDE" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert notifications.preferences_of([me.id])[me.id].slack_member_id == "U012AB3CDE"
+        choices = notifications.choices_of([me.id])[me.id]
+        assert choices[(Kind.BADGE_EARNED, Channel.CHAT)] is True
