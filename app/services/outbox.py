@@ -1,12 +1,15 @@
-"""The outbox: mail about the game and posts to chat channels, written in the
-transaction of what caused them and sent by the workers (``scoring.delivery`` has a
-message's life and the meaning of an answer).
+"""The outbox: mail about the game, posts to chat channels (mentions of people among
+them: ``app.services.mentions``) and deliveries to webhook endpoints
+(``app.services.webhook_endpoints``), written in the transaction of what caused them
+and sent by the workers (``scoring.delivery`` has a message's life and the meaning of
+an answer).
 
 Writing mail (``queue_mail``) follows each person's choices and rhythm: nothing for
 someone who does not want that kind by mail, nothing before their quiet hours end, and
 beyond their weekly budget the message is folded into their next digest. Sending
-(``claim``, then ``send_claimed`` for a mail or ``app.services.chat.send_post`` for a
-post, run by ``app.jobs.deliver_outbox``) sends a message at most once: only one worker
+(``claim``, then ``send_claimed`` for a mail, ``app.services.chat.send_post`` for a
+post, ``app.services.webhook_endpoints.send_delivery`` for a delivery, run by
+``app.jobs.deliver_outbox``) sends a message at most once: only one worker
 wins the claim, and a message whose worker died while sending is given up as failed,
 never sent again by itself. An admin may send a failed one again (``retry``).
 
@@ -118,7 +121,8 @@ def row(
     endpoint_id: int | None = None,
 ) -> dict[str, Any]:
     """The row of a message: to a person (``mail.employee_id``), a chat channel
-    (``destination_id``) or a webhook endpoint (``endpoint_id``)."""
+    (``destination_id``; both: a mention of the person there) or a webhook endpoint
+    (``endpoint_id``)."""
     return {
         "key": mail.key,
         "employee_id": mail.employee_id,
