@@ -5,6 +5,7 @@ rules and content, people opting in, their shares and clicks, then rewards redee
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ from app.models import (
     RuleVersion,
     ScoringRule,
     Team,
+    WebhookEndpoint,
     utcnow,
 )
 from app.services import (
@@ -61,6 +63,7 @@ from app.services import (
     sharing,
     taboo,
     team_rewards,
+    webhook_endpoints,
     your_week,
 )
 from app.services.calendar import company_calendar
@@ -75,6 +78,12 @@ from scoring.vocabulary import Channel, EventKind, ReferralStage
 COMPANY = "Nordlicht Energie GmbH"
 # The demo company started with Chorus this long ago; shares begin a week later.
 HISTORY = timedelta(days=42)
+# Another system of the company that hears of shares and referrals (Admin → Webhooks).
+WAREHOUSE = {
+    "name": "People analytics warehouse",
+    "url": "https://analytics.example.com/hooks/chorus",
+    "events": ["share.created", "referral.stage_reached"],
+}
 SHARING_FOR = timedelta(days=35)
 # Pictures drawn by tools/demo_images.py: the project's own, CC0.
 IMAGES = Path(__file__).parent / "demo_images"
@@ -251,6 +260,10 @@ def load_demo(seed: int = 7) -> bool:
         )
         participation.set_interests(employee, [i.id for i in rng.sample(interests, k=2)])
         mark = _date_audit(mark, joined)
+    connected = now - SHARING_FOR - timedelta(hours=1)
+    warehouse, _ = webhook_endpoints.register(_person(DEMO_LOGINS["admin"]), WAREHOUSE)
+    warehouse.created_at = connected
+    mark = _date_audit(mark, connected)
     _activity(rng, [e for e in everyone if e.participating], items, now)
     _arrival_times(rng)
     return True
@@ -816,7 +829,34 @@ def load_demo_game_since() -> dict[str, int]:
     grants = sum(badges.evaluate_everyone(now))
     _inbox_back_then(now)
     _mail_back_then(now)
+    _webhooks_back_then(now)
     return {"pledges": pledges, "grants": grants}
+
+
+def _webhooks_back_then(now: datetime) -> None:
+    """The analytics warehouse took each share and referral a second after it happened,
+    but one: it answered 503 through every try, while it was being moved. Yesterday an
+    admin turned the endpoint off until the move is done (the demo posts nowhere)."""
+    deliveries = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.endpoint_id.is_not(None))
+        .order_by(OutboxMessage.id)
+    ).all()
+    for message in deliveries:
+        data = json.loads(message.payload)["data"]
+        at = datetime.fromisoformat(data.get("created_at") or data["occurred_at"])
+        message.created_at = message.next_attempt_at = at
+        message.claimed_at = message.sent_at = at + timedelta(seconds=1)
+        message.state, message.attempts, message.last_status = DeliveryState.SENT, 1, 200
+    if deliveries:
+        lost = deliveries[len(deliveries) // 2]
+        lost.state, lost.sent_at, lost.attempts = DeliveryState.FAILED, None, 8
+        lost.last_status, lost.last_error = 503, "503 Service Unavailable: moving to a new host"
+    warehouse = db.session.scalar(
+        select(WebhookEndpoint).where(WebhookEndpoint.url == WAREHOUSE["url"])
+    )
+    warehouse.disabled_at = now - timedelta(days=1)
+    warehouse.disabled_reason = "Turned off by an admin."
 
 
 def _mail_back_then(now: datetime) -> None:

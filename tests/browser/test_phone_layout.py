@@ -23,6 +23,7 @@ from app.models import (
     ScoringRule,
     Share,
     TabooTopic,
+    WebhookEndpoint,
     utcnow,
 )
 from app.services import challenges, intranet
@@ -71,6 +72,7 @@ def _path_values(me: Employee) -> dict[str, object]:
         "content_id": _first(ContentItem),
         "share_id": _first(Share, Share.employee_id == me.id) or _first(Share),
         "employee_id": _first(Employee, Employee.id != me.id),
+        "endpoint_id": _first(WebhookEndpoint),
         "programme_id": _first(ReferralProgramme),
         "reward_id": _first(Reward),
         "badge_id": _first(Badge),

@@ -42,6 +42,7 @@ from app.models import (
     RuleVersion,
     Share,
     TeamFunding,
+    WebhookEndpoint,
     utcnow,
 )
 from app.services import challenge_settlement
@@ -301,6 +302,7 @@ def test_the_history_of_events_badges_lessons_and_a_team_reward(demo):
 
 
 REFERRAL = NotificationKind.REFERRAL_STAGE
+WEBHOOK = NotificationKind.WEBHOOK
 
 
 def _weekly_digests_went_out_and_one_bounced(demo):
@@ -308,8 +310,15 @@ def _weekly_digests_went_out_and_one_bounced(demo):
         zone, week_start = company_calendar()
         everything = db.session.scalars(select(OutboxMessage)).all()
         # Besides the digests, the referral stages of the history went by mail (on by
-        # default for that kind), each sent as it happened.
-        assert {m.kind for m in everything} == {NotificationKind.DIGEST, REFERRAL}
+        # default for that kind), each sent as it happened, and each share and referral
+        # to the analytics warehouse's webhook, a second after it happened (but one).
+        assert {m.kind for m in everything} == {NotificationKind.DIGEST, REFERRAL, WEBHOOK}
+        deliveries = [m for m in everything if m.kind is WEBHOOK]
+        assert [m.state for m in deliveries].count(DeliveryState.FAILED) == 1
+        assert {m.last_status for m in deliveries} == {200, 503}
+        warehouse = db.session.scalar(select(WebhookEndpoint))
+        assert warehouse.disabled_at is not None  # the demo posts nowhere
+        everything = [m for m in everything if m.kind is not WEBHOOK]
         assert all(m.state is DeliveryState.SENT for m in everything if m.kind is REFERRAL)
         mails = [m for m in everything if m.kind is NotificationKind.DIGEST]
         assert mails

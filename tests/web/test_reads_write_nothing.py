@@ -30,6 +30,7 @@ from app.models import (
     SharePolicy,
     TabooTopic,
     Team,
+    WebhookEndpoint,
 )
 from app.services.sign_in import make_sign_in_token
 from tests.conftest import sign_in, sql_statements
@@ -59,6 +60,7 @@ def _path_values(me: Employee) -> dict[str, object]:
         "challenge_id": _first(Challenge) or 1,
         "content_id": _first(ContentItem),
         "employee_id": _first(Employee, Employee.id != me.id),
+        "endpoint_id": _first(WebhookEndpoint),
         "feed_id": _first(InboundFeed) or 1,
         "filename": db.session.scalar(with_image.limit(1)) or "none.png",
         "lesson_id": _first(Lesson) or 1,
