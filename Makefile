@@ -54,6 +54,13 @@ format: install
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
 
+# Pictures of each role's main pages at desktop and phone widths into docs/screenshots/,
+# and their grid in the README: the demo in a throwaway instance (SQLite, Redis) read by
+# the system's Chromium (about 80 s). The pages are listed at the top of tools/screenshots.py.
+.PHONY: screenshots
+screenshots: install
+	$(BIN)/python -m tools.screenshots
+
 # The tracked-link redirect under load against a minimal Flask + Redis floor (about 80 s).
 .PHONY: bench-redirect
 bench-redirect: install
