@@ -10,8 +10,9 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
+from app.db import bulk_insert
 from app.extensions import db
 from app.models import (
     AllowedDomain,
@@ -857,6 +858,7 @@ def _webhooks_back_then(now: datetime) -> None:
     )
     warehouse.disabled_at = now - timedelta(days=1)
     warehouse.disabled_reason = "Turned off by an admin."
+    _in_time_order(OutboxMessage, OutboxMessage.endpoint_id.is_not(None))
 
 
 def _mail_back_then(now: datetime) -> None:
@@ -940,4 +942,19 @@ def _inbox_back_then(now: datetime) -> None:
     )
     for notification in db.session.scalars(old):
         notification.read_at = notification.created_at + timedelta(hours=3)
+    _in_time_order(Notification)
+
+
+def _in_time_order(model, *where) -> None:
+    """Write rows the history dated after the fact again, oldest first, so that their
+    ids follow their times as they do when things happen one after another (inboxes and
+    logs list the newest, by id, first)."""
     db.session.flush()
+    table = model.__table__
+    rows = [dict(row._mapping) for row in db.session.execute(select(table).where(*where))]
+    rows.sort(key=lambda row: (row["created_at"], row["id"]))
+    db.session.execute(delete(table).where(*where))
+    for row in rows:
+        del row["id"]
+    bulk_insert(table, rows)
+    db.session.expire_all()

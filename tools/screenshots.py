@@ -63,6 +63,7 @@ PAGES = [
     ("employee", "/badges", "badges"),
     ("employee", "/lessons", "lessons"),
     ("employee", "/inbox", "inbox"),
+    ("employee", "/inbox/settings", "what-reaches-me"),
     ("employee", "/me", "profile"),
     ("team-lead", "/", "home"),
     ("team-lead", "/challenges", "challenges"),
@@ -77,6 +78,7 @@ PAGES = [
     ("admin", "/admin/settings", "settings"),
     ("admin", "/admin/points", "points-and-boards"),
     ("admin", "/admin/mail", "mail"),
+    ("admin", "/admin/webhooks/1", "webhook"),
     ("admin", "/admin/audit", "audit-log"),
 ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
@@ -318,6 +319,7 @@ def _weekly_digests_went_out_and_one_bounced(demo):
         assert {m.last_status for m in deliveries} == {200, 503}
         warehouse = db.session.scalar(select(WebhookEndpoint))
         assert warehouse.disabled_at is not None  # the demo posts nowhere
+        assert _in_time_order(deliveries)
         everything = [m for m in everything if m.kind is not WEBHOOK]
         assert all(m.state is DeliveryState.SENT for m in everything if m.kind is REFERRAL)
         mails = [m for m in everything if m.kind is NotificationKind.DIGEST]
@@ -338,6 +340,7 @@ def _the_inbox_holds_what_people_were_told_as_it_happened(demo):
     with demo.app_context():
         told = db.session.scalars(select(Notification)).all()
         grants = db.session.scalars(select(BadgeGrant)).all()
+        assert _in_time_order(told)  # the inbox lists the newest first
         # Every kind told to people (no chat channel is connected in the demo, so none
         # was turned off; digests and channel posts are never inbox rows).
         not_in_the_inbox = {NotificationKind.DIGEST, *CHANNEL_KINDS, *ADMIN_KINDS}
@@ -371,3 +374,9 @@ def test_loading_the_demo_again_changes_nothing(demo, runner):
     assert "Mail is kept in memory (MAIL_BACKEND=memory, for tests)." in again.output
     with demo.app_context():
         assert {model.__name__: _count(model) for model in tables} == before
+
+
+def _in_time_order(rows) -> bool:
+    """Ids follow times, as when things happen one after another."""
+    by_id = sorted(rows, key=lambda row: row.id)
+    return all(a.created_at <= b.created_at for a, b in pairwise(by_id))
