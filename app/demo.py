@@ -56,6 +56,7 @@ from app.services import (
     ledger,
     lessons,
     notifications,
+    outbox,
     participation,
     people,
     redemptions,
@@ -857,7 +858,7 @@ def _webhooks_back_then(now: datetime) -> None:
         select(WebhookEndpoint).where(WebhookEndpoint.url == WAREHOUSE["url"])
     )
     warehouse.disabled_at = now - timedelta(days=1)
-    warehouse.disabled_reason = "Turned off by an admin."
+    warehouse.disabled_reason = outbox.OFF_BY_ADMIN
     _in_time_order(OutboxMessage, OutboxMessage.endpoint_id.is_not(None))
 
 

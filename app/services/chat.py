@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app import http_client
 from app.errors import InvalidInput, NotFound
@@ -76,27 +76,15 @@ def connect(actor: Employee, data: dict[str, Any]) -> ChatDestination:
 
 def change(actor: Employee, destination: ChatDestination, data: dict[str, Any]) -> ChatDestination:
     """Change what is given; a new address, or ``enabled``, turns a channel back on."""
-    values = _checked(data, destination.provider)
-    enabled = values.pop("enabled", None)
-    for name, value in values.items():
-        setattr(destination, name, value)
-    if enabled is True or "url" in values:
-        destination.disabled_at = destination.disabled_reason = None
-    elif enabled is False and destination.disabled_at is None:
-        destination.disabled_at, destination.disabled_reason = utcnow(), "Turned off by an admin."
+    outbox.change_destination(destination, _checked(data, destination.provider))
     audit.record(actor, "chat.change", destination, name=destination.name)
     return destination
 
 
 def remove(actor: Employee, destination: ChatDestination) -> None:
-    """Disconnect a channel, and drop what was written for it (also where the database
-    does not cascade, as SQLite without its foreign-key checks)."""
+    """Disconnect a channel, and drop what waited for it."""
     audit.record(actor, "chat.remove", destination, name=destination.name)
-    db.session.execute(
-        delete(OutboxMessage)
-        .where(OutboxMessage.destination_id == destination.id)
-        .execution_options(synchronize_session=False)
-    )
+    outbox.drop_waiting(OutboxMessage.destination_id, destination.id)
     db.session.delete(destination)
 
 

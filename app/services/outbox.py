@@ -348,6 +348,33 @@ def prune(now: datetime) -> int:
     ).rowcount
 
 
+# Destinations: chat channels and webhook endpoints --------------------------------
+
+OFF_BY_ADMIN = "Turned off by an admin."
+
+
+def change_destination(target: Any, values: dict[str, Any]) -> None:
+    """Set ``values`` on a chat channel or webhook endpoint: a new ``url``, or
+    ``enabled: true``, turns it back on; ``enabled: false`` turns it off."""
+    enabled = values.pop("enabled", None)
+    for name, value in values.items():
+        setattr(target, name, value)
+    if enabled is True or "url" in values:
+        target.disabled_at = target.disabled_reason = None
+    elif enabled is False and target.disabled_at is None:
+        target.disabled_at, target.disabled_reason = utcnow(), OFF_BY_ADMIN
+
+
+def drop_waiting(recipient_column: Any, recipient_id: int) -> None:
+    """Forget the messages of a destination being removed (also where the database
+    does not cascade, as SQLite without its foreign-key checks)."""
+    db.session.execute(
+        delete(OutboxMessage)
+        .where(recipient_column == recipient_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 # Failed messages, for admins -------------------------------------------------------
 
 UNSETTLED = (State.PENDING, State.SENDING, State.FAILED, State.FOLDED)

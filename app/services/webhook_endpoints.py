@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, select
 
 from app import http_client
 from app.errors import InvalidInput, NotFound
@@ -89,14 +89,7 @@ def register(actor: Employee, data: dict[str, Any]) -> tuple[WebhookEndpoint, st
 
 def change(actor: Employee, endpoint: WebhookEndpoint, data: dict[str, Any]) -> WebhookEndpoint:
     """Change what is given; a new address, or ``enabled``, turns it back on."""
-    values = _checked(data)
-    enabled = values.pop("enabled", None)
-    for name, value in values.items():
-        setattr(endpoint, name, value)
-    if enabled is True or "url" in values:
-        endpoint.disabled_at = endpoint.disabled_reason = None
-    elif enabled is False and endpoint.disabled_at is None:
-        endpoint.disabled_at, endpoint.disabled_reason = utcnow(), "Turned off by an admin."
+    outbox.change_destination(endpoint, _checked(data))
     audit.record(actor, "webhook.change", endpoint, name=endpoint.name)
     return endpoint
 
@@ -119,14 +112,9 @@ def rotate_secret(
 
 
 def remove(actor: Employee, endpoint: WebhookEndpoint) -> None:
-    """Forget an endpoint and its deliveries (also where the database does not
-    cascade, as SQLite without its foreign-key checks)."""
+    """Forget an endpoint and its deliveries."""
     audit.record(actor, "webhook.remove", endpoint, name=endpoint.name)
-    db.session.execute(
-        delete(OutboxMessage)
-        .where(OutboxMessage.endpoint_id == endpoint.id)
-        .execution_options(synchronize_session=False)
-    )
+    outbox.drop_waiting(OutboxMessage.endpoint_id, endpoint.id)
     db.session.delete(endpoint)
 
 
