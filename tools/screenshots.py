@@ -78,7 +78,7 @@ PAGES = [
     ("admin", "/admin/settings", "settings"),
     ("admin", "/admin/points", "points-and-boards"),
     ("admin", "/admin/mail", "mail"),
-    ("admin", "/admin/webhooks/1", "webhook"),
+    ("admin", "/admin/webhooks", "webhooks"),
     ("admin", "/admin/audit", "audit-log"),
 ]
 
