@@ -75,6 +75,12 @@ bench-redirect: install
 bench-scoring: install
 	$(BIN)/python bench/scoring.py
 
+# The click worker (raw clicks to click records, events and analytics rollups) on
+# SQLite and PostgreSQL, against inserting the same rows with no logic (about 2 min).
+.PHONY: bench-clicks
+bench-clicks: install
+	$(BIN)/python bench/clicks.py $(BENCH_CLICKS_ARGS)
+
 # Board reads at 100k and 1M members, Redis against SQL, and the leaderboard API under
 # gunicorn against a Flask floor (about 1.5 min, ~200 MB of Redis).
 .PHONY: bench-boards

@@ -240,6 +240,24 @@ def rebuild_boards() -> None:
     click.echo(f"rebuilt {rebuild()} boards")
 
 
+@click.command("rebuild-rollups")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only the days from this date (company time zone) on, e.g. 2026-11-01.",
+)
+@with_appcontext
+def rebuild_rollups(since) -> None:
+    """Recompute the analytics rollups from shares, clicks, referrals and the ledger,
+    and the kept headcounts from who took part when, in one transaction."""
+    from app.jobs import rebuild_rollups as rebuild
+
+    written = rebuild(since.date().isoformat() if since else None)
+    periods = written.pop("headcounts")
+    tables = ", ".join(f"{table}: {rows} rows" for table, rows in written.items())
+    click.echo(f"{tables}; headcounts of {periods} finished periods kept")
+
+
 @click.command("recalculate")
 @click.option(
     "--since",
@@ -287,6 +305,7 @@ def init_app(app: Flask) -> None:
         clock,
         settle_points,
         rebuild_boards,
+        rebuild_rollups,
         recalculate,
     )
     for command in commands:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Date,
     DateTime,
     Enum,
     Integer,
@@ -22,11 +23,13 @@ from sqlalchemy import (
     Table,
     Text,
     any_,
+    case,
     cast,
     event,
     func,
     inspect,
     literal,
+    literal_column,
     select,
     update,
 )
@@ -75,12 +78,17 @@ def insert(table):
 def insert_ignoring_conflicts(model, rows: Sequence[dict[str, Any]]) -> int:
     """Insert rows, skipping those that clash with a unique constraint; returns how
     many were inserted."""
-    if not rows:
-        return 0
-    key = next(iter(inspect(model).primary_key))
     # RETURNING counts what was inserted: rowcount is not reliable for multi-row inserts.
-    statement = insert(model).values(list(rows)).on_conflict_do_nothing().returning(key)
-    return len(db.session.execute(statement).all())
+    return len(inserted_rows(model, rows, next(iter(inspect(model).primary_key))))
+
+
+def inserted_rows(model, rows: Sequence[dict[str, Any]], *columns) -> list:
+    """Insert rows, skipping those that clash with a unique constraint; returns
+    ``columns`` of the rows inserted (one multi-row statement: keep batches small)."""
+    if not rows:
+        return []
+    statement = insert(model).values(list(rows)).on_conflict_do_nothing().returning(*columns)
+    return db.session.execute(statement).all()
 
 
 def lock_row(model, row_id: int) -> None:
@@ -146,6 +154,8 @@ def _array_type(column):
         return String(), lambda value: _quoted(getattr(value, "value", value))
     if isinstance(kind, Boolean):
         return kind, lambda value: "t" if value else "f"
+    if isinstance(kind, Date):
+        return kind, lambda value: value.isoformat()
     if isinstance(kind, Integer):
         return kind, lambda value: str(int(value))
     if isinstance(kind, String):
@@ -160,3 +170,26 @@ def _array(column, values: Iterable[Any]) -> ColumnElement:
     element, text = _array_type(column)
     literal_text = "{" + ",".join("NULL" if v is None else text(v) for v in values) + "}"
     return cast(literal(literal_text, Text()), postgresql.ARRAY(element))
+
+
+def local_date(column, offsets: Sequence[tuple[datetime, int]]) -> ColumnElement:
+    """The local calendar date of a UTC time column, given the zone's offsets from UTC
+    and the instants they start (``scoring.analytics.utc_offsets``; the first applies
+    to anything earlier too). Plain date arithmetic, the same on both databases and
+    equal to Python's: SQLite knows no time zones, and PostgreSQL's own zone data may
+    differ from Python's."""
+    if on_postgresql():
+
+        def shifted(seconds: int) -> ColumnElement:
+            utc = func.timezone("UTC", column)
+            return cast(utc + literal_column(f"INTERVAL '{int(seconds)} seconds'"), Date)
+    else:
+
+        def shifted(seconds: int) -> ColumnElement:
+            return func.date(column, f"{int(seconds):+d} seconds")
+
+    if len(offsets) == 1:
+        return shifted(offsets[0][1])
+    # Latest first: most rows are recent.
+    later = [(column >= start, shifted(seconds)) for start, seconds in reversed(offsets[1:])]
+    return case(*later, else_=shifted(offsets[0][1]))

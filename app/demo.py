@@ -61,6 +61,7 @@ from app.services import (
     people,
     redemptions,
     referrals,
+    rollups,
     rules,
     sharing,
     taboo,
@@ -247,8 +248,8 @@ def load_demo(seed: int = 7) -> bool:
         if employee.email == DEMO_LOGINS["employee"] or rng.random() < 0.2:
             continue  # the demo employee walks through opting in themselves
         joined = first_opt_in + spacing * index + timedelta(minutes=rng.uniform(0, 30))
+        employee.opted_in_at = joined  # before opting in, which keeps it: taking part began then
         participation.opt_in(employee, guidelines.id)
-        employee.opted_in_at = joined
         presence = rng.choices(list(Presence), weights=[8, 1, 1])[0]
         pseudonym = f"Advocate {employee.id:03d}" if presence is Presence.PSEUDONYM else None
         participation.update_presence(employee, presence, pseudonym)
@@ -268,6 +269,7 @@ def load_demo(seed: int = 7) -> bool:
     mark = _date_audit(mark, connected)
     _activity(rng, [e for e in everyone if e.participating], items, now)
     _arrival_times(rng)
+    rollups.recount()  # the history's clicks were written as rows, not by the worker
     return True
 
 
@@ -786,6 +788,7 @@ def _lessons(hr: Employee, now: datetime, mark: int) -> int:
             if line is not None:
                 line.occurred_at = line.created_at = done
     db.session.flush()
+    rollups.recount(since=_local(now, -18, 0).date())  # the lesson points, dated anew
     return mark
 
 

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from queue import SimpleQueue
 
 import redis
@@ -40,10 +40,12 @@ from app.services import (
     chat,
     clicks,
     digests,
+    headcounts,
     inbound_feeds,
     mails,
     outbox,
     redemptions,
+    rollups,
     scoring,
     webhook_endpoints,
     your_week,
@@ -148,6 +150,8 @@ SCHEDULE: list[tuple[str, str, int]] = [
     ("app.jobs.deliver_outbox", "mail", 5),
     ("app.jobs.compose_digests", "mail", 900),
     ("app.jobs.prune_outbox", "default", 86400),
+    # Analytics: the headcount of each day, week and month that ended, kept.
+    ("app.jobs.keep_headcounts", "default", 3600),
 ]
 
 
@@ -325,6 +329,25 @@ def sync_member_boards(employee_id: int) -> None:
     hidden or opted out, back with their points from the ledger otherwise."""
     with scoring_lock(blocking_timeout=60):
         restore_member(BoardStore(get_redis()), employee_id)
+
+
+# Analytics -------------------------------------------------------------------------
+
+
+def rebuild_rollups(since: str | None = None) -> dict[str, int]:
+    """Recompute the analytics rollups from the raw rows and the kept headcounts from
+    the spells (from ``since``, an ISO date, or all), in one transaction; returns the
+    rows written per rollup table and the periods whose headcount was kept."""
+    written = rollups.rebuild(date.fromisoformat(since) if since else None)
+    db.session.commit()
+    return written
+
+
+def keep_headcounts() -> int:
+    """Keep the headcount of every finished day, week and month not kept yet (hourly)."""
+    kept = headcounts.keep_headcounts()
+    db.session.commit()
+    return kept
 
 
 # Rewards ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from app.extensions import db
 from rewards.funding import FundingState, PledgeState
 from rewards.redemptions import Kind as RewardKind
 from rewards.redemptions import State as RedemptionState
+from scoring.analytics import Period
 from scoring.badges import Level as BadgeLevel
 from scoring.challenges import ChallengeState, Metric, Mode, ScopeKind
 from scoring.chat import Provider as ChatProvider
@@ -1407,3 +1408,93 @@ class IntranetLink(db.Model):
     @property
     def created_by_name(self) -> str | None:
         return self.created_by.name if self.created_by else None
+
+
+# Analytics -------------------------------------------------------------------------
+# Counters per company-local day, kept in the transactions that write the raw rows they
+# count (``app.services.rollups``) and rebuilt from those rows at will. Teams are keyed
+# as the raw row recorded them, 0 standing for no team (``scoring.analytics.NO_TEAM``);
+# a deleted team's rows join those of no team, as its raw rows do. Derived rows: no
+# foreign keys (the raw rows have theirs, and a check would cost every write) and no
+# index beyond the key, which leads with the day, as the figures' periods do.
+
+
+class RollupContentDaily(db.Model):
+    """What one content item did on one channel, per day and team (the sharer's team
+    when the share was made): shares made that day, counted clicks received that day,
+    counted clicks on that day's shares whenever they came, referral stages reached
+    that day, and the points of the ledger lines of that day's events about the item."""
+
+    __tablename__ = "rollup_content_daily"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    content_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    applied: Mapped[int] = mapped_column(Integer, server_default="0")
+    interviewed: Mapped[int] = mapped_column(Integer, server_default="0")
+    hired: Mapped[int] = mapped_column(Integer, server_default="0")
+    points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class RollupEmployeeDaily(db.Model):
+    """What one person did per day and team, counted as ``RollupContentDaily`` counts
+    it; ``points`` holds every ledger line of theirs (adjustments, prizes and lessons
+    too). An erased person's rows stay, under the anonymous id, like their ledger."""
+
+    __tablename__ = "rollup_employee_daily"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    applied: Mapped[int] = mapped_column(Integer, server_default="0")
+    interviewed: Mapped[int] = mapped_column(Integer, server_default="0")
+    hired: Mapped[int] = mapped_column(Integer, server_default="0")
+    points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ParticipationSpell(db.Model):
+    """A time someone took part (opted in, active, not erased), in one team: written as
+    it starts and ends (``app.services.headcounts``), never rewritten, so headcounts of
+    past periods do not drift. At most one open spell per person."""
+
+    __tablename__ = "participation_spells"
+    __table_args__ = (
+        db.Index(
+            "ix_participation_spells_open",
+            "employee_id",
+            unique=True,
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+        db.Index("ix_participation_spells_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Headcount(db.Model):
+    """How many people took part at any time in a finished day, week or month (starting
+    on ``starts_on``, company-local), per team (0: no team) and for the whole company
+    (-1, ``scoring.analytics.WHOLE_COMPANY``, kept for every period even when 0): worked
+    out from the spells once the period is over, and kept."""
+
+    __tablename__ = "headcounts"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)

@@ -34,6 +34,7 @@ from app.models import (
     Event,
     FeedEntry,
     GuidelineVersion,
+    Headcount,
     InboundFeed,
     Integration,
     Interest,
@@ -47,6 +48,7 @@ from app.models import (
     NotificationChoice,
     NotificationSettings,
     OutboxMessage,
+    ParticipationSpell,
     Pledge,
     Redemption,
     RedemptionState,
@@ -55,6 +57,8 @@ from app.models import (
     ReferralProgramme,
     Reward,
     Role,
+    RollupContentDaily,
+    RollupEmployeeDaily,
     RuleVersion,
     ScoringRule,
     Share,
@@ -66,6 +70,7 @@ from app.models import (
     WebhookEndpoint,
     utcnow,
 )
+from scoring.analytics import Period
 from scoring.badges import Level
 from scoring.challenges import Metric, Mode, ScopeKind
 from scoring.chat import Provider as ChatProvider
@@ -593,3 +598,56 @@ class WebhookEndpointFactory(BaseFactory):
     url = factory.Sequence(lambda n: f"https://hooks.example.com/chorus/{n}")
     events = " ".join(WebhookEvent)
     secret = factory.LazyFunction(lambda: new_secret(secrets.token_bytes(32)))
+
+
+class RollupContentDailyFactory(BaseFactory):
+    """A day's counters of one content item on one channel, for one team (0: none)."""
+
+    class Meta:
+        model = RollupContentDaily
+
+    day = factory.Sequence(lambda n: utcnow().date() - timedelta(days=n))
+    content_id = factory.LazyFunction(lambda: ContentItemFactory().id)
+    channel = Channel.LINKEDIN
+    team_id = 0
+    shares = 1
+    clicks = 3
+    clicks_on_shares = 3
+
+
+class RollupEmployeeDailyFactory(BaseFactory):
+    """A day's counters of one person, for one team (0: none)."""
+
+    class Meta:
+        model = RollupEmployeeDaily
+
+    day = factory.Sequence(lambda n: utcnow().date() - timedelta(days=n))
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    team_id = 0
+    shares = 1
+    clicks = 3
+    clicks_on_shares = 3
+    points = 10
+
+
+class ParticipationSpellFactory(BaseFactory):
+    """A finished time of taking part (an open one is written by the flush hook)."""
+
+    class Meta:
+        model = ParticipationSpell
+
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory().id)
+    started_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=30))
+    ended_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=2))
+
+
+class HeadcountFactory(BaseFactory):
+    """A kept headcount of a finished day, for the whole company (-1)."""
+
+    class Meta:
+        model = Headcount
+
+    period = Period.DAY
+    starts_on = factory.Sequence(lambda n: utcnow().date() - timedelta(days=n + 1))
+    team_id = -1
+    people = 12

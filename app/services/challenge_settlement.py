@@ -37,7 +37,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, select, update
 
-from app.db import among, bulk_insert, insert, lock_row
+from app.db import among, bulk_insert, insert, inserted_rows, lock_row
 from app.extensions import after_commit, db
 from app.models import (
     Badge,
@@ -54,7 +54,7 @@ from app.models import (
     Reward,
     utcnow,
 )
-from app.services import challenge_boards, webhook_endpoints
+from app.services import challenge_boards, rollups, webhook_endpoints
 from app.services.challenge_standings import active_members, compute, schedule_of
 from scoring import challenges as sc
 from scoring.badges import Level, challenge_period
@@ -65,7 +65,7 @@ log = logging.getLogger("chorus.challenges")
 
 REASON_LIMIT = 300
 CHUNK = 5_000  # rows per bulk insert
-REDEMPTIONS_AT_ONCE = 1_000  # rows per multi-row INSERT ... RETURNING
+REDEMPTIONS_AT_ONCE = 1_000  # rows per multi-row INSERT ... RETURNING (prize lines too)
 
 
 def _insert_absent(model, rows: list[dict]) -> None:
@@ -266,24 +266,39 @@ def pay_awards(
         )
     )
     points = [a for a in won if a.prize.kind is PrizeKind.POINTS]
-    _insert_absent(
-        LedgerLine,
-        [
-            {
-                "line_key": a.key,
-                "kind": LineKind.PRIZE,
-                "employee_id": a.employee_id,
-                "team_id": teams.get(a.employee_id),
-                "points": a.prize.value,
-                "occurred_at": challenge.ends_at,
-                "reason": _reason(challenge, a.place),
-                "capped": False,
-                "boards_applied": False,
-                "created_at": now,
-            }
-            for a in points
-        ],
-    )
+    lines = [
+        {
+            "line_key": a.key,
+            "kind": LineKind.PRIZE,
+            "employee_id": a.employee_id,
+            "team_id": teams.get(a.employee_id),
+            "points": a.prize.value,
+            "occurred_at": challenge.ends_at,
+            "reason": _reason(challenge, a.place),
+            "capped": False,
+            "boards_applied": False,
+            "created_at": now,
+        }
+        for a in points
+    ]
+    # Insert-if-absent, knowing which were written: they count in the analytics rollups.
+    for start in range(0, len(lines), REDEMPTIONS_AT_ONCE):
+        chunk = lines[start : start + REDEMPTIONS_AT_ONCE]
+        written = {key for (key,) in inserted_rows(LedgerLine, chunk, LedgerLine.line_key)}
+        rollups.count_lines(
+            [
+                (
+                    line["employee_id"],
+                    line["team_id"],
+                    line["points"],
+                    line["occurred_at"],
+                    None,
+                    None,
+                )
+                for line in chunk
+                if line["line_key"] in written
+            ]
+        )
     badges = [a for a in won if a.prize.kind is PrizeKind.BADGE]
     known_badges = (
         set(

@@ -23,11 +23,13 @@ import crawleruseragents
 import redis
 from sqlalchemy import select
 
-from app.db import insert_ignoring_conflicts
+from app.db import insert_ignoring_conflicts, inserted_rows
 from app.extensions import after_commit, db, get_redis
 from app.models import ClickRecord, Employee, Event, Share
+from app.services import rollups
 from app.services.click_capture import STREAM, USER_AGENT_LENGTH
 from scoring import clicks as click_rules
+from scoring.analytics import ShareFacts
 from scoring.clicks import ClickKind, CrawlerList, click_kind, earns_points, first_sighting
 from scoring.keys import click_event_key
 from scoring.participation import is_participating
@@ -100,6 +102,13 @@ class _Owner:
     content_id: int
     channel: object
     participating: bool
+    shared_at: datetime
+
+    @property
+    def share(self) -> ShareFacts:
+        return ShareFacts(
+            self.employee_id, self.content_id, self.channel, self.team_id, self.shared_at
+        )
 
 
 def _owners(share_ids: set[int]) -> dict[int, _Owner]:
@@ -113,6 +122,7 @@ def _owners(share_ids: set[int]) -> dict[int, _Owner]:
             Employee.opted_in_at,
             Employee.active,
             Employee.erased_at,
+            Share.created_at,
         )
         .join(Employee, Employee.id == Share.employee_id)
         .where(Share.id.in_(share_ids))
@@ -124,6 +134,7 @@ def _owners(share_ids: set[int]) -> dict[int, _Owner]:
             row.content_id,
             row.channel,
             is_participating(row.opted_in_at, row.active and row.erased_at is None),
+            row.created_at,
         )
         for row in rows
     }
@@ -155,8 +166,9 @@ def _new_ones(connection: redis.Redis, candidates: Sequence[tuple[RawClick, Clic
 def _store(
     connection: redis.Redis, entries: Sequence[tuple[bytes, dict | None]], stats: Counter
 ) -> None:
-    """Records and events for one batch, flushed; its entries leave the stream once the
-    batch is committed."""
+    """Records and events for one batch, and the counted clicks in the analytics
+    rollups (one upsert per rollup table), flushed; its entries leave the stream once
+    the batch is committed."""
     handled = [entry_id for entry_id, _ in entries]
     clicks = []
     for entry_id, fields in entries:
@@ -206,10 +218,22 @@ def _store(
                 }
             )
     # One row per statement batch keeps SQLite under its bound-parameter limit.
+    tally = rollups.new_tally()
     for start in range(0, len(records), 100):
-        stats["recorded"] += insert_ignoring_conflicts(ClickRecord, records[start : start + 100])
+        recorded = inserted_rows(
+            ClickRecord,
+            records[start : start + 100],
+            ClickRecord.share_id,
+            ClickRecord.kind,
+            ClickRecord.occurred_at,
+        )
+        stats["recorded"] += len(recorded)
+        for share_id, kind, occurred_at in recorded:
+            if earns_points(kind):  # counted: what the pipeline decided
+                tally.click(owners[share_id].share, occurred_at)
     for start in range(0, len(events), 100):
         stats["events"] += insert_ignoring_conflicts(Event, events[start : start + 100])
+    rollups.count(tally)
     after_commit(lambda: _acknowledge(connection, handled))
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, func, select
 
-from app.db import insert, insert_ignoring_conflicts
+from app.db import insert, inserted_rows
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import (
@@ -25,7 +25,7 @@ from app.models import (
     RuleVersion,
     utcnow,
 )
-from app.services import audit
+from app.services import audit, rollups
 from app.services.calendar import company_calendar
 from app.services.rules import all_versions, to_domain
 from app.services.scoring import event_facts, upsert_usage
@@ -169,6 +169,7 @@ def record_adjustment(
     if line_id is None:  # a concurrent request with the same id wrote it first
         return _repeated(_adjustment_line(key), employee, points), False
     line = db.session.get(LedgerLine, line_id)
+    rollups.count_lines([(employee.id, line.team_id, points, line.occurred_at, None, None)])
     audit.record(actor, "ledger.adjust", employee, points=points, reason=reason, line_id=line.id)
     return line, True
 
@@ -294,7 +295,22 @@ def recalculate(actor: Employee | None, since: datetime, now: datetime | None = 
                 "boards_applied": False,
             }
         )
-    written = insert_ignoring_conflicts(LedgerLine, corrections)
+    keys = {key for (key,) in inserted_rows(LedgerLine, corrections, LedgerLine.line_key)}
+    rollups.count_lines(
+        [
+            (
+                line["employee_id"],
+                line["team_id"],
+                line["points"],
+                line["occurred_at"],
+                events_by_id[line["event_id"]].content_id,
+                events_by_id[line["event_id"]].channel,
+            )
+            for line in corrections
+            if line["line_key"] in keys
+        ]
+    )
+    written = len(keys)
     if written:
         _recount_usage({e.employee_id for e in events}, zone, week_start)
     if written:

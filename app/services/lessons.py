@@ -20,7 +20,7 @@ from app.db import insert_ignoring_conflicts
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import after_commit, db
 from app.models import Employee, LedgerLine, Lesson, LessonCompletion, LineKind, utcnow
-from app.services import audit, badges, content
+from app.services import audit, badges, content, rollups
 from scoring.keys import lesson_line_key
 from scoring.lessons import (
     Grade,
@@ -306,6 +306,7 @@ def complete(employee: Employee, lesson: Lesson, answers: Any) -> Completion:
                 }
             ],
         )
+        rollups.count_lines([(employee.id, employee.team_id, points, now, None, None)])
     if inserted:
         _after_completion(employee.id)
         return Completion(lesson, result, now, True, points)

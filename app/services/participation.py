@@ -28,10 +28,12 @@ from app.models import (
     LessonCompletion,
     Notification,
     OutboxMessage,
+    ParticipationSpell,
     Pledge,
     Redemption,
     Role,
     Share,
+    Team,
     TeamFunding,
     new_login_nonce,
     utcnow,
@@ -299,6 +301,16 @@ def export_personal_data(employee: Employee) -> dict[str, Any]:
             )
         ],
         "feed_last_opened": iso(feed.seen_at([employee.id]).get(employee.id)),
+        # When they took part, in which team: what headcounts are made of.
+        "taking_part": [
+            {"from": iso(started_at), "until": iso(ended_at), "team": team}
+            for started_at, ended_at, team in db.session.execute(
+                select(ParticipationSpell.started_at, ParticipationSpell.ended_at, Team.name)
+                .outerjoin(Team, Team.id == ParticipationSpell.team_id)
+                .where(ParticipationSpell.employee_id == employee.id)
+                .order_by(ParticipationSpell.id)
+            )
+        ],
     }
 
 

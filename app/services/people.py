@@ -17,7 +17,7 @@ from app.db import among, get_or_404
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.extensions import after_commit, db
 from app.models import CompanySettings, Employee, Interest, Role, Team
-from app.services import audit
+from app.services import audit, rollups
 from app.services.board_membership import follow_on_boards
 from app.services.calendar import forget_company_calendar
 from app.services.names import flush_unique, name_key, same_name_as
@@ -57,7 +57,13 @@ def company_settings() -> CompanySettings:
 
 def update_company_settings(actor: Employee, changes: dict) -> CompanySettings:
     after_commit(forget_company_calendar)
-    return update_single_row(company_settings(), actor, "company.update", changes)
+    settings = company_settings()
+    calendar = (settings.time_zone, settings.week_start)
+    settings = update_single_row(settings, actor, "company.update", changes)
+    if (settings.time_zone, settings.week_start) != calendar:
+        # Analytics count by local day, week and month: counted anew in the new calendar.
+        after_commit(rollups.rebuild_later)
+    return settings
 
 
 # Teams -----------------------------------------------------------------------------
@@ -96,10 +102,12 @@ def rename_team(actor: Employee, team: Team, name: str) -> Team:
 
 
 def delete_team(actor: Employee, team: Team) -> None:
-    """Members stay in the directory without a team."""
+    """Members stay in the directory without a team; the team's analytics join those
+    of people without a team."""
     for member in team.members:
         member.team = None
     audit.record(actor, "team.delete", team, name=team.name)
+    rollups.forget_team(team.id)
     db.session.delete(team)
 
 

@@ -36,7 +36,7 @@ from app.models import (
     Share,
     utcnow,
 )
-from app.services import audit, events, webhook_endpoints
+from app.services import audit, events, rollups, webhook_endpoints
 from app.services.announcements import announce
 from app.services.names import flush_unique, same_name_as
 from app.services.notifications import Told
@@ -298,7 +298,8 @@ def record_stage(
     """Record that a candidate reached ``stage``, once per (candidate, stage).
 
     The same report again returns the first record and changes nothing. A new, later
-    stage of an attributed candidate whose referrer takes part becomes an event.
+    stage of an attributed candidate whose referrer takes part becomes an event, and
+    counts in the analytics rollups.
     """
     now = utcnow()
     occurred_at = occurred_at or now
@@ -363,6 +364,9 @@ def record_stage(
             occurred_at=occurred_at,
             details={"programme_id": decision.programme_id},
         )
+        tally = rollups.new_tally()
+        tally.stage(rollups.share_facts(share), stage, occurred_at)
+        rollups.count(tally)
         # The referrer hears of it in this transaction; the candidate is never named.
         announce(
             [

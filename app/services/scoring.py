@@ -40,6 +40,7 @@ from app.models import (
     utcnow,
 )
 from app.queue import enqueue
+from app.services import rollups
 from app.services.calendar import company_calendar
 from app.services.rules import all_versions, to_domain
 from scoring.badges import POINTS_LINE
@@ -249,7 +250,7 @@ def score_pending_events(
     }
     usage = _cap_usage(keys)
     lines, new_usage = score_events(facts, rules, usage, now=now, zone=zone, week_start=week_start)
-    bulk_insert(
+    written = bulk_insert(
         LedgerLine.__table__,
         [
             {
@@ -270,6 +271,16 @@ def score_pending_events(
             for line in lines
         ],
         lambda statement: statement.on_conflict_do_nothing(),
+    )
+    # The points in the analytics rollups, with the content item and channel of the
+    # event each line is about.
+    about = {row[0]: (row[6], row[5]) for row in events}
+    rollups.count_lines(
+        [
+            (line.employee_id, line.team_id, line.points, line.occurred_at, *about[line.event_id])
+            for line in lines
+        ],
+        complete=written == len(lines),
     )
     upsert_usage({k: v for k, v in new_usage.items() if usage.get(k) != v})
     if touched is not None:

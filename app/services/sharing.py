@@ -29,7 +29,16 @@ from app.models import (
     Share,
     ShareTemplate,
 )
-from app.services import click_capture, content, events, feed, policy, taboo, webhook_endpoints
+from app.services import (
+    click_capture,
+    content,
+    events,
+    feed,
+    policy,
+    rollups,
+    taboo,
+    webhook_endpoints,
+)
 from app.services.calendar import company_calendar
 from scoring.keys import share_event_key
 from scoring.sharing import CapRefusal, check_share_caps, in_own_words, with_disclosure
@@ -188,9 +197,9 @@ def record_share(
     share_points: bool,
     own_words: bool = False,
 ) -> Share:
-    """Store a share, with the team of the moment, and its SHARE event. The checks
-    (participation, caps, taboo topics, disclosure) and whether the text is in the
-    employee's own words are the caller's."""
+    """Store a share, with the team of the moment, and its SHARE event, and count it
+    in the analytics rollups. The checks (participation, caps, taboo topics,
+    disclosure) and whether the text is in the employee's own words are the caller's."""
     share = Share(
         employee_id=employee.id,
         content_id=item.id,
@@ -214,6 +223,7 @@ def record_share(
         channel=channel,
         details={"share_points": share_points},
     )
+    rollups.count_share(share)
     webhook_endpoints.emit(
         Event.SHARE_CREATED,
         [

@@ -17,6 +17,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 RUNS = {
+    "clicks": (
+        ["--sqlite-only", "--clicks", "600", "--rounds", "1"],
+        {"clicks_per_s", "floor_clicks_per_s", "ratio", "database"},
+    ),
     "scoring": (
         ["--sqlite-only", "--events", "300", "--rounds", "1"],
         {"events_per_s", "floor_events_per_s", "ratio", "database"},

@@ -395,6 +395,7 @@ def test_export_my_data(app: Flask, me: Caller):
         "mail_settings",
         "mails",
         "feed_last_opened",
+        "taking_part",
     }
     assert data["badges"] == []
     assert data["pledges"] == []

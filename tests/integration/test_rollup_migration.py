@@ -1,0 +1,246 @@
+"""Migration 0019 fills the rollups of a company with history, as a rebuild would, and
+gives everyone taking part a spell from their opt-in; it goes down and up again.
+
+A database of its own, built by the migrations up to 0018 (SQLite: a file of its own;
+PostgreSQL: a schema of its own in the test database), the history written as raw
+rows, as the code of 0018 wrote them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from flask import Flask
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, insert, select, text
+
+from app import create_app
+from app.extensions import db
+from app.models import (
+    ClickRecord,
+    CompanySettings,
+    ContentItem,
+    Employee,
+    Event,
+    LedgerLine,
+    LineKind,
+    ParticipationSpell,
+    Referral,
+    ReferralOutcome,
+    Share,
+    Team,
+)
+from app.services import rollups
+from scoring.clicks import ClickKind
+from scoring.vocabulary import Channel, EventKind, ReferralStage
+from tests.integration.rollup_support import rollup_rows
+
+BEFORE = "d4e8b2f6a1c3"  # 0018
+SCHEMA = "migration_0019_check"
+
+
+@pytest.fixture
+def old_database(database_url: str, redis_url: str, tmp_path) -> Iterator[Flask]:
+    """An app on a database of its own, migrated up to 0018."""
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    if database_url.startswith("postgresql"):
+        engine = create_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        separator = "&" if "?" in database_url else "?"
+        url = f"{database_url}{separator}options=-csearch_path%3D{SCHEMA}"
+    app = create_app(
+        {
+            "CHORUS_ENV": "test",
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-for-tests",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "REDIS_URL": redis_url,
+            "MAIL_BACKEND": "memory",
+            "BASE_URL": "http://localhost",
+            "SERVER_NAME": None,
+        }
+    )
+    with app.app_context():
+        upgrade(revision=BEFORE)
+        yield app
+        db.session.rollback()
+        db.engine.dispose()
+    if database_url.startswith("postgresql"):
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+        engine.dispose()
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def _history() -> None:
+    """Raw rows written as the code of 0018 wrote them (no ORM: the code of today follows
+    who takes part, in a table 0018 does not have)."""
+
+    def add(model, **values) -> int:
+        return db.session.execute(insert(model).values(**values).returning(model.id)).scalar()
+
+    db.session.execute(
+        insert(CompanySettings).values(
+            id=1,
+            name="Example AG",
+            time_zone="Europe/Berlin",
+            week_start=0,
+            min_group_size=5,
+            updated_at=utc(2026, 9, 1),
+        )
+    )
+    team = add(Team, name="Sales", name_key="sales", created_at=utc(2026, 9, 1))
+    joined = utc(2026, 10, 1)
+    person = {
+        "role": "employee",
+        "active": True,
+        "created_at": joined,
+        "login_nonce": "0" * 32,
+        "session_epoch": 0,
+        "presence": "named",
+    }
+    ada = add(
+        Employee, email="ada@example.com", name="Ada", team_id=team, opted_in_at=joined, **person
+    )
+    ben = add(Employee, email="ben@example.com", name="Ben", opted_in_at=joined, **person)
+    add(Employee, email="cem@example.com", name="Cem", team_id=team, **person)  # never in
+    item = {
+        "summary": "",
+        "image_rights_confirmed": False,
+        "featured": False,
+        "status": "published",
+        "created_at": joined,
+        "updated_at": joined,
+    }
+    story = add(ContentItem, title="Story", destination_url="https://example.com/1", **item)
+    shares = []
+    for owner, team_id, at, channel in (
+        (ada, team, utc(2026, 10, 24, 21, 30), Channel.LINKEDIN),  # Sat 23:30
+        (ada, team, utc(2026, 10, 25, 23, 30), Channel.X),  # Mon 00:30, winter time
+        (ben, None, utc(2026, 10, 25, 12), Channel.X),
+    ):
+        shares.append(
+            add(
+                Share,
+                employee_id=owner,
+                content_id=story,
+                channel=channel,
+                text="t",
+                own_words=False,
+                ref_code=f"ref{len(shares)}",
+                team_id=team_id,
+                created_at=at,
+            )
+        )
+    for n, (share, at, kind) in enumerate(
+        (
+            (shares[0], utc(2026, 10, 25, 0, 30), ClickKind.HUMAN),  # 02:30 summer time
+            (shares[0], utc(2026, 10, 25, 1, 30), ClickKind.HUMAN),  # 02:30 winter time
+            (shares[0], utc(2026, 10, 25, 1, 40), ClickKind.BOT),
+            (shares[1], utc(2026, 10, 26, 9), ClickKind.HUMAN),
+            (shares[2], utc(2026, 10, 31, 23, 30), ClickKind.SELF),
+        )
+    ):
+        add(
+            ClickRecord,
+            share_id=share,
+            visitor=f"{n:032x}",
+            day=at.date(),
+            kind=kind,
+            occurred_at=at,
+        )
+    for candidate, stage, outcome in (
+        ("a", ReferralStage.APPLIED, ReferralOutcome.AWARDED),
+        ("a", ReferralStage.HIRED, ReferralOutcome.AWARDED),
+        ("b", ReferralStage.APPLIED, ReferralOutcome.UNATTRIBUTED),
+    ):
+        add(
+            Referral,
+            candidate_hash=candidate * 64,
+            stage=stage,
+            ref_code="ref0",
+            share_id=shares[0],
+            outcome=outcome,
+            occurred_at=utc(2026, 11, 2, 10),
+            received_at=utc(2026, 11, 2, 10),
+        )
+    event = add(
+        Event,
+        kind=EventKind.SHARE,
+        natural_key=f"share:{shares[0]}",
+        employee_id=ada,
+        team_id=team,
+        share_id=shares[0],
+        content_id=story,
+        channel=Channel.LINKEDIN,
+        occurred_at=utc(2026, 10, 24, 21, 30),
+        created_at=utc(2026, 10, 24, 21, 30),
+        details={},
+    )
+    line = {"capped": False, "reason": "r", "created_at": utc(2026, 11, 3), "boards_applied": True}
+    add(
+        LedgerLine,
+        line_key="award:1:1",
+        kind=LineKind.AWARD,
+        employee_id=ada,
+        team_id=team,
+        event_id=event,
+        points=5,
+        occurred_at=utc(2026, 10, 24, 21, 30),
+        **line,
+    )
+    add(
+        LedgerLine,
+        line_key="recalc:1:1:1",
+        kind=LineKind.COMPENSATION,
+        employee_id=ada,
+        team_id=team,
+        event_id=event,
+        points=-5,
+        occurred_at=utc(2026, 10, 24, 21, 30),
+        **line,
+    )
+    add(
+        LedgerLine,
+        line_key="adjust:x",
+        kind=LineKind.ADJUSTMENT,
+        employee_id=ben,
+        points=7,
+        occurred_at=utc(2026, 11, 1, 22, 59),
+        **line,
+    )
+    db.session.commit()
+
+
+def test_the_migration_fills_the_rollups_as_a_rebuild_does(old_database):
+    _history()
+    upgrade()
+    migrated = rollup_rows()
+    # day, team; shares, clicks, clicks on the day's shares, applied, interviewed, hired,
+    # points
+    assert [(row[0], *row[3:]) for row in migrated["rollup_content_daily"]] == [
+        (date(2026, 10, 24), 1, 1, 0, 2, 0, 0, 0, 0),  # an award and its reversal: 0
+        (date(2026, 10, 25), 1, 0, 2, 0, 0, 0, 0, 0),  # both 02:30s; no bot
+        (date(2026, 10, 25), 0, 1, 0, 0, 0, 0, 0, 0),  # Ben's, without a team; not his own
+        (date(2026, 10, 26), 1, 1, 1, 1, 0, 0, 0, 0),  # 00:30 on Monday
+        (date(2026, 11, 2), 1, 0, 0, 0, 1, 0, 1, 0),  # attributed stages only
+    ]
+    assert [(r[0], r[1], r[-1]) for r in migrated["rollup_employee_daily"] if r[-1]] == [
+        (date(2026, 11, 1), 2, 7),  # 23:59 in Berlin
+    ]
+    rollups.recount()
+    assert rollup_rows() == migrated
+    spells = db.session.execute(
+        select(ParticipationSpell.employee_id, ParticipationSpell.started_at)
+    ).all()
+    assert sorted(spells) == [(1, utc(2026, 10, 1)), (2, utc(2026, 10, 1))]
+    db.session.commit()
+    downgrade(revision=BEFORE)
+    upgrade()
+    assert rollup_rows() == migrated

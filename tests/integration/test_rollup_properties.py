@@ -1,0 +1,253 @@
+"""For any history, the rollups the pipelines keep equal a rebuild from the raw rows.
+
+Random histories on real SQL and a real Redis: shares around the end of summer time
+(a 25-hour Sunday ending a week) and around a month's end; clicks of people, bots and
+the sharer's own, the same visitor twice, clicks waiting in the stream while their
+sharer opts out; referral stages forwards, backwards and unattributed; scoring in
+batches, a share rule repriced back in time and recalculated (negative lines),
+adjustments either way; people moving teams, opting out and in, erased; teams
+deleted. Every step goes through the services the product uses. Whatever happened,
+the live rollups and kept headcounts equal what a full rebuild, and a rebuild of the
+days from any date on, make.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from app.errors import ChorusError
+from app.extensions import db, get_redis
+from app.models import ContentItem, Employee, Role, ScoringRule, Share, Team, utcnow
+from app.services import ledger, participation, people, referrals, sharing
+from app.services import rules as rules_service
+from app.services.scoring import score_pending_events
+from scoring.vocabulary import Channel, ReferralStage
+from tests.factories import (
+    CompanySettingsFactory,
+    ContentItemFactory,
+    ContentTagFactory,
+    EmployeeFactory,
+    ReferralProgrammeFactory,
+    TeamFactory,
+)
+from tests.integration.rollup_support import click, live_rows, process_clicks, rebuilt_rows
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+# 23:30 on the Saturday before summer time ends in Berlin, and on 31 October.
+EDGES = [datetime(2026, 10, 24, 21, 30, tzinfo=UTC), datetime(2026, 10, 31, 22, 30, tzinfo=UTC)]
+HOURS = [0, 0.5, 1, 2.5, 3.5, 24.5, 25.5, 26]  # across midnight, the repeated hour, Monday
+
+moments = st.builds(
+    lambda edge, hours: edge + timedelta(hours=hours),
+    st.sampled_from(EDGES),
+    st.sampled_from(HOURS),
+)
+people_ = st.integers(0, 3)
+shares = st.tuples(
+    st.just("share"),
+    people_,
+    st.integers(0, 1),
+    st.sampled_from([Channel.LINKEDIN, Channel.X]),
+    moments,
+)
+clicks = st.lists(
+    st.tuples(
+        st.just("click"),
+        st.integers(0, 7),  # which share, by position
+        moments,
+        st.integers(0, 2),  # visitor
+        st.sampled_from(["person", "person", "bot", "self"]),
+    ),
+    max_size=6,
+)
+steps = st.lists(
+    st.one_of(
+        shares,
+        st.tuples(
+            st.just("click"),
+            st.integers(0, 7),  # which share, by position
+            moments,
+            st.integers(0, 2),  # visitor
+            st.sampled_from(["person", "bot", "self"]),
+        ),
+        st.tuples(st.just("process")),
+        st.tuples(
+            st.just("stage"),
+            st.integers(0, 7),
+            st.integers(0, 2),  # candidate
+            st.sampled_from(list(ReferralStage)),
+            moments,
+        ),
+        st.tuples(st.just("stage_unknown"), st.integers(0, 2), moments),
+        st.tuples(st.just("score")),
+        st.tuples(st.just("reprice"), st.integers(0, 7)),
+        st.tuples(st.just("adjust"), people_, st.sampled_from([-8, -2, 3, 10])),
+        st.tuples(st.just("move"), people_, st.integers(0, 2)),  # 2: no team
+        st.tuples(st.just("opt_out"), people_),
+        st.tuples(st.just("opt_in"), people_),
+        st.tuples(st.just("erase"), people_),
+        st.tuples(st.just("delete_team"), st.integers(0, 1)),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+def _reset(app) -> None:
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    get_redis().flushdb()
+    app.extensions.pop("chorus.calendar", None)
+
+
+class History:
+    """A company the steps act on, through the product's services."""
+
+    def __init__(self) -> None:
+        CompanySettingsFactory(time_zone="Europe/Berlin")
+        rules_service.install_default_rules(effective_at=datetime(2026, 9, 1, tzinfo=UTC))
+        teams = [TeamFactory(), TeamFactory()]
+        joined = datetime(2026, 10, 1, tzinfo=UTC)
+        self.teams = [team.id for team in teams]
+        self.people = [EmployeeFactory(team=teams[n % 2], opted_in_at=joined).id for n in range(4)]
+        story, job = ContentItemFactory(), ContentItemFactory()
+        ContentTagFactory(content_id=job.id, tag="job")
+        ReferralProgrammeFactory(content_tag="job")
+        self.items = [story.id, job.id]
+        self.shares: list[tuple[int, int]] = []  # (share id, owner)
+        self.repriced = datetime(2026, 9, 1, tzinfo=UTC)
+        self.adjustments = 0
+        self.admin = EmployeeFactory(role=Role.ADMIN)
+        db.session.commit()
+
+    def person(self, index: int) -> Employee:
+        return db.session.get(Employee, self.people[index])
+
+    def run(self, step: tuple) -> None:
+        getattr(self, step[0])(*step[1:])
+        db.session.commit()
+
+    def share(self, who, item, channel, at) -> None:
+        person = self.person(who)
+        if not person.participating:
+            return  # the share page refuses anyone not taking part
+        content = db.session.get(ContentItem, self.items[item])
+        made = sharing.record_share(person, content, channel, "text", at, share_points=True)
+        self.shares.append((made.id, person.id))
+
+    def click(self, which, at, visitor, kind) -> None:
+        if not self.shares:
+            return
+        share_id, owner = self.shares[which % len(self.shares)]
+        options = {"person": {}, "bot": {"agent": "Twitterbot/1.0"}}.get(kind)
+        if options is None:
+            options = {"session_user_id": str(owner)}
+        click(share_id, max(at, self._shared_at(share_id)), f"192.0.2.{visitor}", **options)
+
+    def _shared_at(self, share_id: int) -> datetime:
+        return db.session.get(Share, share_id).created_at
+
+    def process(self) -> None:
+        process_clicks()
+
+    def stage(self, which, candidate, stage, at) -> None:
+        if not self.shares:
+            return
+        share_id, _ = self.shares[which % len(self.shares)]
+        referrals.record_stage(
+            ref_code=db.session.get(Share, share_id).ref_code,
+            candidate_id=f"candidate-{candidate}",
+            stage=stage,
+            occurred_at=at,
+        )
+
+    def stage_unknown(self, candidate, at) -> None:
+        referrals.record_stage(
+            ref_code="unknown",
+            candidate_id=f"other-{candidate}",
+            stage=ReferralStage.APPLIED,
+            occurred_at=at,
+        )
+
+    def score(self) -> None:
+        while score_pending_events(now=NOW):
+            db.session.commit()
+
+    def reprice(self, points) -> None:
+        """The share rule gets a new price from a moment past, and the ledger follows."""
+        self.repriced += timedelta(days=3)
+        rule = db.session.scalar(select(ScoringRule).where(ScoringRule.name == "Sharing"))
+        rules_service.edit_rule(None, rule, {"points": points}, effective_at=self.repriced)
+        ledger.recalculate(None, self.repriced, now=NOW)
+
+    def adjust(self, who, points) -> None:
+        self.adjustments += 1
+        try:
+            ledger.adjust_points(
+                self.admin, self.person(who), points, "Correction", f"a{self.adjustments}"
+            )
+        except ChorusError:
+            db.session.rollback()  # refused: it would take the total below zero
+
+    def move(self, who, team) -> None:
+        person = self.person(who)
+        if person.erased_at is not None:
+            return
+        team_id = self.teams[team] if team < 2 else None
+        if team_id is not None and db.session.get(Team, team_id) is None:
+            return
+        people.update_employee(None, person, {"team_id": team_id})
+
+    def opt_out(self, who) -> None:
+        participation.opt_out(self.person(who))
+
+    def opt_in(self, who) -> None:
+        person = self.person(who)
+        if person.erased_at is None and person.opted_in_at is None:
+            person.opted_in_at = utcnow()
+
+    def erase(self, who) -> None:
+        participation.erase_employee(None, self.person(who))
+
+    def delete_team(self, which) -> None:
+        team = db.session.get(Team, self.teams[which])
+        if team is not None:
+            people.delete_team(None, team)
+
+
+@pytest.mark.usefixtures("ctx")
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    first=st.lists(shares, min_size=1, max_size=5),
+    clicks=clicks,
+    steps=steps,
+    last=st.lists(
+        st.sampled_from([("delete_team", 0), ("delete_team", 1), ("reprice", 2), ("erase", 0)]),
+        max_size=2,
+    ),
+    since=st.dates(date(2026, 10, 20), date(2026, 11, 3)),
+)
+def test_live_rollups_equal_rebuilt_rollups(app, first, clicks, steps, last, since):
+    _reset(app)
+    history = History()
+    for step in [*first, *clicks, *steps, ("score",), *last]:
+        history.run(step)
+    history.run(("process",))
+    history.run(("score",))
+    live = live_rows(NOW)
+    db.session.commit()
+    assert rebuilt_rows(now=NOW) == live
+    db.session.rollback()
+    assert rebuilt_rows(since, now=NOW) == live
+    db.session.rollback()
