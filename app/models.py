@@ -344,6 +344,15 @@ class NetworkPolicy(db.Model):
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), primary_key=True)
     share_points: Mapped[bool] = mapped_column(default=True)
     note: Mapped[str | None] = mapped_column(String(300))
+    # The assumptions of earned-media value, as ranges (``scoring.media_value``): cost
+    # per thousand impressions and per click in cents, and the percentage of an
+    # audience that sees a post. None: the defaults there.
+    cpm_low_cents: Mapped[int | None] = mapped_column(Integer)
+    cpm_high_cents: Mapped[int | None] = mapped_column(Integer)
+    cpc_low_cents: Mapped[int | None] = mapped_column(Integer)
+    cpc_high_cents: Mapped[int | None] = mapped_column(Integer)
+    seen_low_percent: Mapped[int | None] = mapped_column(Integer)
+    seen_high_percent: Mapped[int | None] = mapped_column(Integer)
 
 
 class AllowedDomain(db.Model):
@@ -492,6 +501,8 @@ class Share(db.Model):
     __tablename__ = "shares"
     __table_args__ = (
         db.Index("ix_shares_employee_created", "employee_id", "created_at"),
+        # Analytics read a period's shares (reach, the persona x tag matrix).
+        db.Index("ix_shares_created_at", "created_at"),
         # A deleted share's id must never come back: its tracked links are out there.
         {"sqlite_autoincrement": True},
     )
@@ -510,6 +521,12 @@ class Share(db.Model):
     # The team at share time: points follow the team the employee was in then.
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The audience the employee declared on this network when sharing (None: not
+    # declared, or e-mail): what potential reach adds up.
+    audience: Mapped[int | None] = mapped_column(Integer)
+    # Counted clicks on this share so far (people's clicks, once per visitor and day):
+    # kept by the click worker with the rollups and rebuilt with them.
+    counted_clicks: Mapped[int] = mapped_column(Integer, server_default="0")
 
     employee: Mapped[Employee] = relationship()
     content: Mapped[ContentItem] = relationship()
@@ -1439,6 +1456,7 @@ class RollupContentDaily(db.Model):
     interviewed: Mapped[int] = mapped_column(Integer, server_default="0")
     hired: Mapped[int] = mapped_column(Integer, server_default="0")
     points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    reach: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class RollupEmployeeDaily(db.Model):
@@ -1459,6 +1477,7 @@ class RollupEmployeeDaily(db.Model):
     interviewed: Mapped[int] = mapped_column(Integer, server_default="0")
     hired: Mapped[int] = mapped_column(Integer, server_default="0")
     points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    reach: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class ParticipationSpell(db.Model):

@@ -168,6 +168,12 @@ FIGURES = {
             "points of the ledger lines dated in the period (when what earned them "
             "happened), corrections and reversals included",
         ),
+        Figure(
+            "reach",
+            Cohort.SHARES_MADE,
+            "potential reach: the audience each sharer declared on the network, summed "
+            "over the shares made (an upper bound: audiences overlap, and few see a post)",
+        ),
         Figure("active_advocates", Cohort.SHARES_MADE, "people who made at least one share"),
         Figure(
             "headcount",
@@ -202,9 +208,18 @@ def participation_rate(active: int, headcount: int) -> float | None:
 
 # Rollup counters -------------------------------------------------------------------
 
-COUNTERS = ("shares", "clicks", "clicks_on_shares", "applied", "interviewed", "hired", "points")
-SHARES, CLICKS, CLICKS_ON_SHARES, POINTS = (
-    COUNTERS.index(name) for name in ("shares", "clicks", "clicks_on_shares", "points")
+COUNTERS = (
+    "shares",
+    "clicks",
+    "clicks_on_shares",
+    "applied",
+    "interviewed",
+    "hired",
+    "points",
+    "reach",
+)
+SHARES, CLICKS, CLICKS_ON_SHARES, POINTS, REACH = (
+    COUNTERS.index(name) for name in ("shares", "clicks", "clicks_on_shares", "points", "reach")
 )
 STAGE_COUNTERS = {
     ReferralStage.APPLIED: "applied",
@@ -222,13 +237,15 @@ def team_key(team_id: int | None) -> int:
 
 @dataclass(frozen=True)
 class ShareFacts:
-    """A share as the rollups see it: who, what, where, in which team, when."""
+    """A share as the rollups see it: who, what, where, in which team, when, and the
+    audience the sharer declared on that network then (None: not declared)."""
 
     employee_id: int
     content_id: int
     channel: str
     team_id: int | None
     at: datetime
+    audience: int | None = None
 
 
 ContentKey = tuple[date, int, str, int]  # day, content item, channel, team
@@ -250,13 +267,15 @@ class Tally:
         self.content: dict[ContentKey, list[int]] = {}
         self.employees: dict[EmployeeKey, list[int]] = {}
 
-    def _add(self, share: ShareFacts, at: datetime, counter: int) -> None:
+    def _add(self, share: ShareFacts, at: datetime, counter: int, amount: int = 1) -> None:
         day, team = local_day(at, self.zone), team_key(share.team_id)
-        _bump(self.content, (day, share.content_id, share.channel, team), counter, 1)
-        _bump(self.employees, (day, share.employee_id, team), counter, 1)
+        _bump(self.content, (day, share.content_id, share.channel, team), counter, amount)
+        _bump(self.employees, (day, share.employee_id, team), counter, amount)
 
     def share(self, share: ShareFacts) -> None:
         self._add(share, share.at, SHARES)
+        if share.audience:
+            self._add(share, share.at, REACH, share.audience)
 
     def click(self, share: ShareFacts, at: datetime) -> None:
         """A counted click: received on its own day, and drawn by the share of its day."""

@@ -218,7 +218,7 @@ def _store(
                 }
             )
     # One row per statement batch keeps SQLite under its bound-parameter limit.
-    tally = rollups.new_tally()
+    tally, per_share = rollups.new_tally(), Counter()
     for start in range(0, len(records), 100):
         recorded = inserted_rows(
             ClickRecord,
@@ -231,9 +231,11 @@ def _store(
         for share_id, kind, occurred_at in recorded:
             if earns_points(kind):  # counted: what the pipeline decided
                 tally.click(owners[share_id].share, occurred_at)
+                per_share[share_id] += 1
     for start in range(0, len(events), 100):
         stats["events"] += insert_ignoring_conflicts(Event, events[start : start + 100])
     rollups.count(tally)
+    rollups.count_share_clicks(per_share)
     after_commit(lambda: _acknowledge(connection, handled))
 
 

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     Table,
+    bindparam,
     case,
     delete,
     func,
@@ -85,7 +86,12 @@ def new_tally() -> Tally:
 
 def share_facts(share: Share) -> ShareFacts:
     return ShareFacts(
-        share.employee_id, share.content_id, share.channel, share.team_id, share.created_at
+        share.employee_id,
+        share.content_id,
+        share.channel,
+        share.team_id,
+        share.created_at,
+        share.audience,
     )
 
 
@@ -132,6 +138,18 @@ def _adding(key: Sequence[str], counters: Sequence[str] = COUNTERS):
 
 def _nothing(table: Table) -> list:
     return [table.c[name] == 0 for name in COUNTERS]
+
+
+def count_share_clicks(per_share: dict[int, int]) -> None:
+    """Add counted clicks to their shares' ``counted_clicks`` (in id order, as every
+    writer locks them)."""
+    if per_share:
+        db.session.execute(
+            update(Share.__table__)
+            .where(Share.__table__.c.id == bindparam("share"))
+            .values(counted_clicks=Share.__table__.c.counted_clicks + bindparam("more")),
+            [{"share": share, "more": more} for share, more in sorted(per_share.items())],
+        )
 
 
 def count_share(share: Share) -> None:
@@ -232,6 +250,14 @@ def recount(since: date | None = None) -> dict[str, int]:
     def since_(column) -> list:
         return [] if start is None else [column >= start]
 
+    counted = (
+        select(func.count())
+        .where(clicks.c.share_id == shares.c.id, among(clicks.c.kind, COUNTED_CLICKS))
+        .scalar_subquery()
+    )
+    db.session.execute(
+        update(shares).where(*since_(shares.c.created_at)).values(counted_clicks=counted)
+    )
     everything = Raw(
         shares=since_(shares.c.created_at),
         clicks=since_(clicks.c.occurred_at),
@@ -321,11 +347,12 @@ def _sources(by_content: bool, raw: Raw, day_of) -> list:
         for stage, name in STAGE_COUNTERS.items()
     }
     sources = []
-    if raw.shares is not None:  # shares made that day
+    if raw.shares is not None:  # shares made that day, and their sharers' audiences
+        reach = func.coalesce(shares.c.audience, zero)
         sources.append(
-            select(*row(day_of(shares.c.created_at), sharer, shares.c.team_id, shares=one)).where(
-                *raw.shares
-            )
+            select(
+                *row(day_of(shares.c.created_at), sharer, shares.c.team_id, shares=one, reach=reach)
+            ).where(*raw.shares)
         )
     if raw.clicks is not None:  # counted clicks received that day
         sources.append(

@@ -24,6 +24,7 @@ from app.models import (
     ClickRecord,
     ContentItem,
     Employee,
+    EmployeeNetwork,
     Referral,
     ReferralOutcome,
     Share,
@@ -188,6 +189,17 @@ def create_share(
     )
 
 
+def _declared_audience(employee_id: int, channel: Channel) -> int | None:
+    """The audience the employee declares on the channel's network (None: e-mail, or
+    not declared): what the share adds to potential reach."""
+    return db.session.scalar(
+        select(EmployeeNetwork.audience_size).where(
+            EmployeeNetwork.employee_id == employee_id,
+            EmployeeNetwork.network == channel.value,
+        )
+    )
+
+
 def record_share(
     employee: Employee,
     item: ContentItem,
@@ -209,6 +221,7 @@ def record_share(
         team_id=employee.team_id,
         created_at=at,
         own_words=own_words,
+        audience=_declared_audience(employee.id, channel),
     )
     db.session.add(share)
     db.session.flush()

@@ -6,12 +6,17 @@ Create Date: 2026-12-03 09:00:00.000000
 
 ``rollup_content_daily`` (day, content item, channel, team) and ``rollup_employee_daily``
 (day, person, team) count shares made, counted clicks received, counted clicks on the
-day's shares, attributed referral stages reached and points, per company-local day,
+day's shares, attributed referral stages reached, points and potential reach, per
+company-local day,
 team 0 standing for no team. They are filled here from the raw rows, as ``flask
 rebuild-rollups`` does: the local day worked out with plain date arithmetic from the
 company time zone's offsets, the same on SQLite and PostgreSQL. Only rows with a
 counter other than 0 are kept. Both are stored in key order on SQLite (WITHOUT ROWID);
 derived rows, they have no foreign keys and no index beyond their key.
+
+Shares keep the audience their sharer declared on the network (what potential reach adds
+up; history takes the audience declared now) and their counted clicks; network policies
+gain the assumptions of earned-media value (None: the defaults).
 
 ``participation_spells`` records who took part when, and in which team; history
 before this migration is not known, so each person taking part now gets one open
@@ -31,7 +36,13 @@ down_revision = 'd4e8b2f6a1c3'
 branch_labels = None
 depends_on = None
 
-COUNTERS = ('shares', 'clicks', 'clicks_on_shares', 'applied', 'interviewed', 'hired', 'points')
+COUNTERS = (
+    'shares', 'clicks', 'clicks_on_shares', 'applied', 'interviewed', 'hired', 'points', 'reach',
+)
+ASSUMPTIONS = (
+    'cpm_low_cents', 'cpm_high_cents', 'cpc_low_cents', 'cpc_high_cents',
+    'seen_low_percent', 'seen_high_percent',
+)
 CHANNELS = ('linkedin', 'x', 'facebook', 'xing', 'instagram', 'email')
 
 
@@ -40,7 +51,7 @@ def _counters():
     return [
         sa.Column(
             name,
-            sa.BigInteger() if name == 'points' else sa.Integer(),
+            sa.BigInteger() if name in ('points', 'reach') else sa.Integer(),
             server_default='0',
             nullable=False,
         )
@@ -49,6 +60,25 @@ def _counters():
 
 
 def upgrade():
+    with op.batch_alter_table('shares') as batch:
+        batch.add_column(sa.Column('audience', sa.Integer(), nullable=True))
+        batch.add_column(
+            sa.Column('counted_clicks', sa.Integer(), server_default='0', nullable=False)
+        )
+        batch.create_index('ix_shares_created_at', ['created_at'])
+    with op.batch_alter_table('network_policies') as batch:
+        for name in ASSUMPTIONS:
+            batch.add_column(sa.Column(name, sa.Integer(), nullable=True))
+    # Audiences at share time were not kept: the audience declared now stands in.
+    op.execute(
+        'UPDATE shares SET audience = (SELECT audience_size FROM employee_networks '
+        'WHERE employee_networks.employee_id = shares.employee_id '
+        'AND employee_networks.network = shares.channel)'
+    )
+    op.execute(
+        "UPDATE shares SET counted_clicks = (SELECT count(*) FROM click_records "
+        "WHERE click_records.share_id = shares.id AND click_records.kind = 'human')"
+    )
     op.create_table('rollup_content_daily',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('content_id', sa.Integer(), nullable=False),
@@ -103,6 +133,13 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('network_policies') as batch:
+        for name in ASSUMPTIONS:
+            batch.drop_column(name)
+    with op.batch_alter_table('shares') as batch:
+        batch.drop_index('ix_shares_created_at')
+        batch.drop_column('counted_clicks')
+        batch.drop_column('audience')
     op.drop_table('headcounts')
     op.drop_index('ix_participation_spells_started_at', table_name='participation_spells')
     op.drop_index('ix_participation_spells_open', table_name='participation_spells')
@@ -216,17 +253,20 @@ def _fill_rollups():
             for stage in ('applied', 'interviewed', 'hired')
         ]
         sources = ' UNION ALL '.join((
-            source('shares.created_at', sharer, team, (1, 0, 0, 0, 0, 0, 0), 'shares'),
-            source('click_records.occurred_at', sharer, team, (0, 1, 0, 0, 0, 0, 0), clicks),
-            source('shares.created_at', sharer, team, (0, 0, 1, 0, 0, 0, 0), clicks),
             source(
-                'referrals.occurred_at', sharer, team, (0, 0, 0, *stages, 0),
+                'shares.created_at', sharer, team,
+                (1, 0, 0, 0, 0, 0, 0, 'coalesce(shares.audience, 0)'), 'shares',
+            ),
+            source('click_records.occurred_at', sharer, team, (0, 1, 0, 0, 0, 0, 0, 0), clicks),
+            source('shares.created_at', sharer, team, (0, 0, 1, 0, 0, 0, 0, 0), clicks),
+            source(
+                'referrals.occurred_at', sharer, team, (0, 0, 0, *stages, 0, 0),
                 "referrals JOIN shares ON shares.id = referrals.share_id "
                 "WHERE referrals.outcome = 'awarded'",
             ),
             source(
                 'ledger_lines.occurred_at', line_dimensions, 'coalesce(ledger_lines.team_id, 0)',
-                (0, 0, 0, 0, 0, 0, 'ledger_lines.points'), line_source,
+                (0, 0, 0, 0, 0, 0, 'ledger_lines.points', 0), line_source,
             ),
         ))
         names = ', '.join(keys + COUNTERS)

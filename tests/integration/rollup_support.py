@@ -17,12 +17,15 @@ TABLES = (RollupContentDaily, RollupEmployeeDaily, Headcount)
 
 
 def rollup_rows() -> dict[str, list[tuple]]:
-    """Every row of the rollups and kept headcounts, in key order."""
+    """Every row of the rollups and kept headcounts, in key order, and every share's
+    counted clicks."""
     found = {}
     for model in TABLES:
         table = model.__table__
         query = select(table).order_by(*table.primary_key.columns)
         found[table.name] = [tuple(row) for row in db.session.execute(query)]
+    counted = select(Share.id, Share.counted_clicks).order_by(Share.id)
+    found["shares.counted_clicks"] = [tuple(row) for row in db.session.execute(counted)]
     return found
 
 

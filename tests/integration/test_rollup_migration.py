@@ -22,6 +22,7 @@ from app.models import (
     CompanySettings,
     ContentItem,
     Employee,
+    EmployeeNetwork,
     Event,
     LedgerLine,
     LineKind,
@@ -110,6 +111,7 @@ def _history() -> None:
     )
     ben = add(Employee, email="ben@example.com", name="Ben", opted_in_at=joined, **person)
     add(Employee, email="cem@example.com", name="Cem", team_id=team, **person)  # never in
+    add(EmployeeNetwork, employee_id=ada, network="linkedin", audience_size=400)
     item = {
         "summary": "",
         "image_rights_confirmed": False,
@@ -223,17 +225,19 @@ def test_the_migration_fills_the_rollups_as_a_rebuild_does(old_database):
     upgrade()
     migrated = rollup_rows()
     # day, team; shares, clicks, clicks on the day's shares, applied, interviewed, hired,
-    # points
+    # points, reach (the audience declared now stands in for the one of the day)
     assert [(row[0], *row[3:]) for row in migrated["rollup_content_daily"]] == [
-        (date(2026, 10, 24), 1, 1, 0, 2, 0, 0, 0, 0),  # an award and its reversal: 0
-        (date(2026, 10, 25), 1, 0, 2, 0, 0, 0, 0, 0),  # both 02:30s; no bot
-        (date(2026, 10, 25), 0, 1, 0, 0, 0, 0, 0, 0),  # Ben's, without a team; not his own
-        (date(2026, 10, 26), 1, 1, 1, 1, 0, 0, 0, 0),  # 00:30 on Monday
-        (date(2026, 11, 2), 1, 0, 0, 0, 1, 0, 1, 0),  # attributed stages only
+        (date(2026, 10, 24), 1, 1, 0, 2, 0, 0, 0, 0, 400),  # an award and its reversal: 0
+        (date(2026, 10, 25), 1, 0, 2, 0, 0, 0, 0, 0, 0),  # both 02:30s; no bot
+        (date(2026, 10, 25), 0, 1, 0, 0, 0, 0, 0, 0, 0),  # Ben's, without a team; not his own
+        (date(2026, 10, 26), 1, 1, 1, 1, 0, 0, 0, 0, 0),  # 00:30 on Monday; no audience on X
+        (date(2026, 11, 2), 1, 0, 0, 0, 1, 0, 1, 0, 0),  # attributed stages only
     ]
-    assert [(r[0], r[1], r[-1]) for r in migrated["rollup_employee_daily"] if r[-1]] == [
+    assert [(r[0], r[1], r[-2]) for r in migrated["rollup_employee_daily"] if r[-2]] == [
         (date(2026, 11, 1), 2, 7),  # 23:59 in Berlin
     ]
+    counted = select(Share.counted_clicks).order_by(Share.id)
+    assert list(db.session.scalars(counted)) == [2, 1, 0]  # people's clicks only
     rollups.recount()
     assert rollup_rows() == migrated
     spells = db.session.execute(

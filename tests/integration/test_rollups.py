@@ -41,6 +41,7 @@ from scoring.analytics import (
     next_period_start,
     participation_rate,
 )
+from scoring.participation import Network
 from scoring.vocabulary import Channel, ReferralStage
 from tests.conftest import sql_statements
 from tests.factories import (
@@ -48,6 +49,7 @@ from tests.factories import (
     ContentItemFactory,
     ContentTagFactory,
     EmployeeFactory,
+    EmployeeNetworkFactory,
     ReferralProgrammeFactory,
     TeamFactory,
 )
@@ -68,8 +70,8 @@ SCORED_AT = utc(2026, 11, 20, 12)
 SUMMER_ENDS = date(2026, 10, 25)  # Sunday: 02:00-03:00 comes twice; the week ends
 
 
-def counters(*values: int) -> dict[str, int]:
-    return dict(zip(COUNTERS, values, strict=True))
+def counters(*values: int, reach: int = 0) -> dict[str, int]:
+    return dict(zip(COUNTERS, (*values, reach), strict=True))
 
 
 @pytest.fixture
@@ -88,6 +90,9 @@ def company(ctx):
     dora = EmployeeFactory(name="Dora", team=sales, opted_in_at=joined)
     eve = EmployeeFactory(name="Eve", team=tech, opted_in_at=utc(2026, 10, 28, 9))
     EmployeeFactory(name="Finn", team=sales)  # never takes part
+    # Declared audiences: what potential reach adds up, per share, as declared then.
+    EmployeeNetworkFactory(employee=ada, network=Network.LINKEDIN, audience_size=500)
+    ben_on_x = EmployeeNetworkFactory(employee=ben, network=Network.X, audience_size=120)
     story, job = ContentItemFactory(title="Story"), ContentItemFactory(title="Job ad")
     ContentTagFactory(content_id=job.id, tag="job")
     ReferralProgrammeFactory(content_tag="job")
@@ -98,6 +103,7 @@ def company(ctx):
     s1 = share(ada, story, Channel.LINKEDIN, utc(2026, 10, 24, 18))  # Sat 20:00
     s2 = share(ben, job, Channel.X, utc(2026, 10, 25, 22, 30))  # Sun 23:30, winter time
     s3 = share(ada, job, Channel.LINKEDIN, utc(2026, 10, 25, 23, 10))  # Mon 00:10
+    ben_on_x.audience_size = 9_000  # later: his share keeps the audience of its day
     s4 = share(cem, story, Channel.X, utc(2026, 10, 31, 22, 30))  # Sat 31 Oct 23:30
     db.session.commit()
 
@@ -113,6 +119,8 @@ def company(ctx):
     click(s4, utc(2026, 10, 31, 23, 30), "198.51.100.8")  # Sun 1 Nov 00:30
     stats = process_clicks()
     assert (stats["read"], stats["recorded"], stats["events"]) == (10, 9, 7)
+    db.session.expire_all()
+    assert [s.counted_clicks for s in (s1, s2, s3, s4)] == [3, 2, 1, 1]
 
     def stage(ref_code, candidate, stage, at):
         referrals.record_stage(
@@ -192,27 +200,28 @@ def test_each_counter_by_hand(company):
     def day(month: int, number: int) -> date:
         return date(2026, month, number)
 
-    # shares, clicks, clicks on the day's shares, applied, interviewed, hired, points
+    # shares, clicks, clicks on the day's shares, applied, interviewed, hired, points;
+    # reach: the audiences declared on the network, per share
     assert content_rows() == {
-        (day(10, 24), story, linkedin, sales): counters(1, 0, 3, 0, 0, 0, 4),
+        (day(10, 24), story, linkedin, sales): counters(1, 0, 3, 0, 0, 0, 4, reach=500),
         # Both 02:30s of the long Sunday, and Ben's share at 23:30 winter time.
         (day(10, 25), story, linkedin, sales): counters(0, 2, 0, 0, 0, 0, 2),
-        (day(10, 25), job, x, tech): counters(1, 1, 2, 0, 0, 0, 5),
+        (day(10, 25), job, x, tech): counters(1, 1, 2, 0, 0, 0, 5, reach=120),
         (day(10, 26), story, linkedin, sales): counters(0, 1, 0, 0, 0, 0, 1),
         (day(10, 26), job, x, tech): counters(0, 1, 0, 0, 0, 0, 1),
         # Shared at 23:10 UTC on Sunday: Monday in Berlin.
-        (day(10, 26), job, linkedin, sales): counters(1, 1, 1, 1, 0, 0, 30),
+        (day(10, 26), job, linkedin, sales): counters(1, 1, 1, 1, 0, 0, 30, reach=500),
         (day(10, 27), job, x, tech): counters(0, 0, 0, 1, 0, 0, 25),
         (day(10, 31), story, x, tech): counters(1, 0, 1, 0, 0, 0, 4),
         (day(11, 1), story, x, tech): counters(0, 1, 0, 0, 0, 0, 1),
         (day(11, 6), job, x, tech): counters(0, 0, 0, 0, 0, 1, 200),
     }
     assert employee_rows() == {
-        (day(10, 24), ada, sales): counters(1, 0, 3, 0, 0, 0, 4),
+        (day(10, 24), ada, sales): counters(1, 0, 3, 0, 0, 0, 4, reach=500),
         (day(10, 25), ada, sales): counters(0, 2, 0, 0, 0, 0, 2),
-        (day(10, 26), ada, sales): counters(1, 2, 1, 1, 0, 0, 31),
+        (day(10, 26), ada, sales): counters(1, 2, 1, 1, 0, 0, 31, reach=500),
         (day(11, 10), ada, sales): counters(0, 0, 0, 0, 0, 0, -3),  # an adjustment
-        (day(10, 25), ben, tech): counters(1, 1, 2, 0, 0, 0, 5),
+        (day(10, 25), ben, tech): counters(1, 1, 2, 0, 0, 0, 5, reach=120),
         (day(10, 26), ben, tech): counters(0, 1, 0, 0, 0, 0, 1),
         (day(10, 27), ben, tech): counters(0, 0, 0, 1, 0, 0, 25),
         (day(11, 6), ben, tech): counters(0, 0, 0, 0, 0, 1, 200),

@@ -1,0 +1,62 @@
+"""Figures about groups, never about the person inside a small one.
+
+A group's figures are shown only when it has at least ``k`` people (the company's
+minimum group size). That alone is not enough: where the figures of several groups
+and their total are shown, the total minus the shown groups gives away the withheld
+ones, and where one shown group holds another, the difference gives away the people
+between them. So more is withheld until every difference anyone can take covers no
+one or at least ``k`` people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+
+def large_enough(people: int, k: int) -> bool:
+    return people >= k
+
+
+def withheld_parts(sizes: Mapping[K, int], k: int) -> set[K]:
+    """Which parts of a whole to withhold when the whole's total is shown too: those
+    of fewer than ``k`` people, and then, smallest first, as many more as it takes for
+    the withheld together to number 0 or at least ``k`` (the total minus the shown
+    parts is their sum). ``sizes``: people per part (parts do not overlap)."""
+    withheld = {part for part, people in sizes.items() if people < k}
+    shown = sorted((people, str(part), part) for part, people in sizes.items() if people >= k)
+    while withheld and 0 < sum(sizes[part] for part in withheld) < k and shown:
+        withheld.add(shown.pop(0)[2])
+    return withheld
+
+
+def withheld_groups(members: Mapping[K, frozenset[int]], k: int, everyone: int) -> set[K]:
+    """Which of overlapping groups (who is in each, of ``everyone`` people in all, whose
+    total is shown) to withhold: those of fewer than ``k`` people or more than
+    ``everyone - k`` (everyone else would be the difference), and, while a shown group
+    holds another with fewer than ``k`` people between them, the smaller of the two."""
+    withheld = {
+        group
+        for group, people in members.items()
+        if len(people) < k or 0 < everyone - len(people) < k
+    }
+    changed = True
+    while changed:
+        changed = False
+        shown = sorted(
+            (group for group in members if group not in withheld),
+            key=lambda group: (len(members[group]), str(group)),
+        )
+        for index, smaller in enumerate(shown):
+            inner = members[smaller]
+            for larger in shown[index + 1 :]:
+                outer = members[larger]
+                if inner <= outer and 0 < len(outer - inner) < k:
+                    withheld.add(smaller)
+                    changed = True
+                    break
+            if changed:
+                break
+    return withheld
