@@ -231,7 +231,9 @@ def time_table(selection: Selection) -> Table:
         people = kept.get(start, {}).get(group, 0)
         row = found.get(start)
         active = int(row.active_advocates) if row else 0
-        if selection.team_id is not None and not large_enough(max(people, active), k):
+        if selection.team_id is not None and selection.team_id in _withheld_teams(
+            kept.get(start, {}), k
+        ):
             rows.append(Row(start.isoformat(), start.isoformat(), _blank(columns), True))
             continue
         values = _figures(row) if row else {**_zero_figures()}
@@ -349,12 +351,8 @@ def team_table(selection: Selection) -> Table:
     people = headcounts.headcounts_of(selection.period, [selection.start])[selection.start]
     names = dict(db.session.execute(select(Team.id, Team.name)).all())
     teams = (set(found) | set(people)) - {WHOLE_COMPANY}
-    sizes = {
-        team: max(people.get(team, 0), int(found[team].active_advocates) if team in found else 0)
-        for team in teams
-    }
     k = minimum_group_size()
-    withheld = withheld_parts(sizes, k)
+    withheld = _withheld_teams({**dict.fromkeys(teams, 0), **people}, k)
     columns = [Column("team", "Team"), *_columns(*COUNTED, "clicks_per_share", "reach", *PEOPLE)]
     rows = []
     for team in sorted(teams, key=lambda team: (team == NO_TEAM, names.get(team, ""), team)):
@@ -367,6 +365,14 @@ def team_table(selection: Selection) -> Table:
         values.update(_people(int(row.active_advocates) if row else 0, people.get(team, 0)))
         rows.append(Row(str(team), label, values))
     return Table("team", "By team", columns, rows, _group_notes(selection, k))
+
+
+def _withheld_teams(people: dict[int, int], k: int) -> set[int]:
+    """The teams whose figures a period withholds, from its headcounts: the same for
+    the table by team and for one team over time, so that neither gives away what
+    the other withholds."""
+    sizes = {team: count for team, count in people.items() if team != WHOLE_COMPANY}
+    return withheld_parts(sizes, k)
 
 
 def persona_table(selection: Selection) -> Table:
