@@ -1480,6 +1480,25 @@ class RollupEmployeeDaily(db.Model):
     reach: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
+class RollupTeamDaily(db.Model):
+    """What one team (0: no team) did per day: ``RollupEmployeeDaily`` summed over its
+    people, so that figures over months read a few rows a day."""
+
+    __tablename__ = "rollup_team_daily"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    applied: Mapped[int] = mapped_column(Integer, server_default="0")
+    interviewed: Mapped[int] = mapped_column(Integer, server_default="0")
+    hired: Mapped[int] = mapped_column(Integer, server_default="0")
+    points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    reach: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
 class ParticipationSpell(db.Model):
     """A time someone took part (opted in, active, not erased), in one team: written as
     it starts and ends (``app.services.headcounts``), never rewritten, so headcounts of
@@ -1508,7 +1527,8 @@ class Headcount(db.Model):
     """How many people took part at any time in a finished day, week or month (starting
     on ``starts_on``, company-local), per team (0: no team) and for the whole company
     (-1, ``scoring.analytics.WHOLE_COMPANY``, kept for every period even when 0): worked
-    out from the spells once the period is over, and kept."""
+    out from the spells once the period is over, and kept; ``active``: how many of them
+    shared in it (from the rollups), kept with it."""
 
     __tablename__ = "headcounts"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -1517,3 +1537,4 @@ class Headcount(db.Model):
     starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
     team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     people: Mapped[int] = mapped_column(Integer)
+    active: Mapped[int] = mapped_column(Integer, server_default="0")
