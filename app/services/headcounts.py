@@ -183,23 +183,14 @@ def headcounts_of(period: Period, starts: Sequence[date]) -> dict[date, dict[int
     whole company (``WHOLE_COMPANY``): kept ones as kept, the others (the running
     period, or one the clock has not reached yet) worked out from the spells. Reads
     only."""
-    starts = sorted(set(starts))
-    found: dict[date, dict[int, int]] = {}
-    for start, team, people in db.session.execute(
-        select(Headcount.starts_on, Headcount.team_id, Headcount.people).where(
-            Headcount.period == period, Headcount.starts_on.in_(starts)
-        )
-    ):
-        found.setdefault(start, {})[team] = people
-    kept = {start: teams for start, teams in found.items() if WHOLE_COMPANY in teams}
-    missing = [start for start in starts if start not in kept]
-    if missing:
-        zone, _week_start = company_calendar()
-        for run in _consecutive(period, missing):
-            since = day_start(run[0], zone)
-            until = day_start(next_period_start(period, run[-1]), zone)
-            kept.update(headcounts(_spells(since, until), period, run, zone))
-    return {start: kept[start] for start in starts}
+    zone, _week_start = company_calendar()
+
+    def work_out(run: list[date]) -> dict[date, dict[int, int]]:
+        since = day_start(run[0], zone)
+        until = day_start(next_period_start(period, run[-1]), zone)
+        return headcounts(_spells(since, until), period, run, zone)
+
+    return _kept_or(Headcount.people, period, starts, work_out)
 
 
 def active_counts(period: Period, starts: Sequence[date]) -> dict[date, dict[int, int]]:
@@ -234,17 +225,23 @@ def active_counts(period: Period, starts: Sequence[date]) -> dict[date, dict[int
 def active_of(period: Period, starts: Sequence[date]) -> dict[date, dict[int, int]]:
     """``active_counts`` of these periods: kept ones as kept, the others worked out
     from the rollups. Reads only."""
+    return _kept_or(Headcount.active, period, starts, lambda run: active_counts(period, run))
+
+
+def _kept_or(column, period: Period, starts: Sequence[date], work_out) -> dict:
+    """A kept column of these periods' headcounts, per team: as kept where the period
+    is, the others worked out (``work_out``, run by run of consecutive periods)."""
     starts = sorted(set(starts))
-    kept: dict[date, dict[int, int]] = {}
-    for start, team, active in db.session.execute(
-        select(Headcount.starts_on, Headcount.team_id, Headcount.active).where(
+    found: dict[date, dict[int, int]] = {}
+    for start, team, value in db.session.execute(
+        select(Headcount.starts_on, Headcount.team_id, column).where(
             Headcount.period == period, Headcount.starts_on.in_(starts)
         )
     ):
-        kept.setdefault(start, {})[team] = active
-    kept = {start: teams for start, teams in kept.items() if WHOLE_COMPANY in teams}
+        found.setdefault(start, {})[team] = value
+    kept = {start: teams for start, teams in found.items() if WHOLE_COMPANY in teams}
     for run in _consecutive(period, [start for start in starts if start not in kept]):
-        kept.update(active_counts(period, run))
+        kept.update(work_out(run))
     return {start: kept[start] for start in starts}
 
 
