@@ -55,8 +55,9 @@ class AnalyticsQuerySchema(Schema):
     period = String(
         load_default=Period.MONTH.value,
         validate=validate.OneOf([period.value for period in Period]),
-        metadata={"description": "company-local days, weeks (from the company's first weekday) "
-                  "or months"},
+        metadata={
+            "description": "company-local days, weeks (from the company's first weekday) or months"
+        },
     )
     day = Day(
         load_default=None,
