@@ -134,6 +134,25 @@ def test_the_networks_value_from_the_default_assumptions(company, hr):
     assert any("CPM" in note for note in body["notes"])
 
 
+def test_the_networks_value_from_the_companys_assumptions(company, hr):
+    assumptions = {
+        "cpm_low_cents": 1000,
+        "cpm_high_cents": 2000,
+        "cpc_low_cents": 100,
+        "cpc_high_cents": 100,
+        "seen_low_percent": 10,
+        "seen_high_percent": 50,
+    }
+    put = hr.put("/api/v1/network-policies/x", json={"share_points": True, **assumptions})
+    assert put.status_code == 200
+    x = rows(hr.get(f"{API}/network?day=2026-10-01").json)["x"]["values"]
+    # 1000 * 120 * 10 % / 1000 + 100 * 2; 2000 * 120 * 50 % / 1000 + 100 * 2.
+    assert (x["value_low"], x["value_high"]) == (212, 320)
+    hr.put("/api/v1/network-policies/x", json={"share_points": True})  # the defaults again
+    x = rows(hr.get(f"{API}/network?day=2026-10-01").json)["x"]["values"]
+    assert (x["value_low"], x["value_high"]) == (100, 404)
+
+
 def test_content_items_in_october(company, hr):
     body = hr.get(f"{API}/content?period=month&day=2026-10-31").json
     assert [(row["label"], row["values"]["clicks"]) for row in body["rows"]] == [
