@@ -11,6 +11,8 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import Role, Team
+from app.services.analytics import COMPANY_TABLES
+from scoring.analytics import FIGURES
 from tests.factories import EmployeeFactory, TeamFactory
 from tests.integration.analytics_scenario import seed_company
 from tests.web.api_support import Caller, anonymous, bearer_caller, bearer_for, forbidden
@@ -325,3 +327,14 @@ def test_hrs_team_table_withholds_the_team_the_total_would_give_away(app: Flask,
         "Six": "False",
         "Two": "True",
     }
+
+
+def test_the_openapi_document_says_what_each_figure_counts(client):
+    spec = client.get("/api/openapi.json").json
+    csv_answer = spec["paths"][f"{API}/{{table}}.csv"]["get"]["responses"]["200"]
+    assert list(csv_answer["content"]) == ["text/csv"]
+    values = spec["components"]["schemas"]["AnalyticsRow"]["properties"]["values"]
+    for name, figure in FIGURES.items():
+        assert f"- `{name}` ({figure.cohort.label}): {figure.meaning}" in values["description"]
+    table = spec["paths"][f"{API}/{{table}}"]["parameters"][0]
+    assert table["schema"]["enum"] == list(COMPANY_TABLES)
