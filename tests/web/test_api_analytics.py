@@ -291,6 +291,8 @@ def test_a_team_of_four_is_withheld_and_of_five_shown(app: Flask, ctx):
     four = lead.get(f"{API}/time").json["rows"]
     assert four
     assert all(row["withheld"] for row in four)
+    _header, *lines = csv_rows(lead.get(f"{API}/time.csv"))
+    assert {line[-1] for line in lines if not line[0].startswith("Note")} == {"True"}
     EmployeeFactory(team=team, opted_in=True)
     now = lead.get(f"{API}/time").json["rows"][-1]
     assert now["withheld"] is False
