@@ -271,28 +271,43 @@ def test_today_is_the_default_day(company, hr):
 # Small groups ------------------------------------------------------------------------
 
 
+def tells_nothing(body: dict) -> bool:
+    """Every row withheld, or of a period in which nobody took part (all figures 0)."""
+    return all(row["withheld"] or set(row["values"].values()) <= {0, None} for row in body["rows"])
+
+
+def csv_tells_nothing(response) -> bool:
+    _header, *lines = csv_rows(response)
+    figures = [line for line in lines if not line[0].startswith("Note")]
+    return bool(figures) and all(
+        set(line[1:-1]) == {""} if line[-1] == "True" else set(line[1:-1]) <= {"0", ""}
+        for line in figures
+    )
+
+
 def test_a_small_teams_lead_sees_only_withheld_rows(app: Flask, company):
     # Tech: Ben, Cem and Eve, fewer than the minimum group size of 5.
     lead = lead_of(app, company["tech"])
     body = lead.get(f"{API}/time?period=week&day=2026-10-26").json
-    assert all(row["withheld"] for row in body["rows"])
-    assert {value for row in body["rows"] for value in row["values"].values()} == {None}
+    assert tells_nothing(body)
+    weeks = rows(body)
+    assert weeks["2026-10-19"]["withheld"]
+    assert weeks["2026-10-26"]["withheld"]
+    assert set(weeks["2026-10-26"]["values"].values()) == {None}
     assert "Figures of a group of fewer than 5 people taking part are withheld." in body["notes"]
-    _header, *lines = csv_rows(lead.get(f"{API}/time.csv?period=week&day=2026-10-26"))
-    figures = [line for line in lines if not line[0].startswith("Note")]
-    assert figures
-    assert all(line[-1] == "True" and set(line[1:-1]) == {""} for line in figures)
+    csv_answer = lead.get(f"{API}/time.csv?period=week&day=2026-10-26")
+    assert csv_tells_nothing(csv_answer)
+    assert [line[-1] for line in csv_rows(csv_answer) if line[0] == "2026-10-26"] == ["True"]
 
 
 def test_a_team_of_four_is_withheld_and_of_five_shown(app: Flask, ctx):
     team = TeamFactory(name="Four")
     EmployeeFactory.create_batch(4, team=team, opted_in=True)
     lead = lead_of(app, team.id)
-    four = lead.get(f"{API}/time").json["rows"]
-    assert four
-    assert all(row["withheld"] for row in four)
-    _header, *lines = csv_rows(lead.get(f"{API}/time.csv"))
-    assert {line[-1] for line in lines if not line[0].startswith("Note")} == {"True"}
+    four = lead.get(f"{API}/time").json
+    assert tells_nothing(four)
+    assert four["rows"][-1]["withheld"]  # the running month
+    assert csv_tells_nothing(lead.get(f"{API}/time.csv"))
     EmployeeFactory(team=team, opted_in=True)
     now = lead.get(f"{API}/time").json["rows"][-1]
     assert now["withheld"] is False
