@@ -202,3 +202,18 @@ def period_of(day, starts: Sequence[date], daily: bool = False) -> ColumnElement
         return day
     # Latest first; a day before the first start has none (NULL).
     return case(*[(day >= start, literal(start, Date)) for start in reversed(starts)])
+
+
+def period_start_of(day, period: str, week_start: int = 0) -> ColumnElement:
+    """The first day of the week (from ``week_start``, 0 = Monday) or month that holds a
+    date column's day, as ``scoring.analytics.period_start`` works it out."""
+    if on_postgresql():
+        if period == "month":
+            return cast(func.date_trunc("month", day), Date)
+        weekday = cast(func.extract("isodow", day), Integer) - 1
+        return day - (weekday - week_start + 7) % 7
+    if period == "month":
+        return func.date(day, "start of month")
+    # strftime('%w'): 0 is Sunday; Python's weekday(): 0 is Monday.
+    back = (cast(func.strftime("%w", day), Integer) + 13 - week_start) % 7
+    return func.date(day, "-" + cast(back, String) + " days")

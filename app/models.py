@@ -1488,6 +1488,32 @@ class RollupTeamDaily(RollupCounters, db.Model):
     team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
+class RollupContentPeriod(RollupCounters, db.Model):
+    """``RollupContentDaily`` summed per week and month (company-local, weeks from the
+    company's first weekday) and over teams: what a period's figures by item and
+    network read. Kept by the same writers, rebuilt from the daily rows."""
+
+    __tablename__ = "rollup_content_periods"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    content_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), primary_key=True)
+
+
+class RollupEmployeePeriod(RollupCounters, db.Model):
+    """``RollupEmployeeDaily`` summed per week and month and over teams: what a
+    period's figures by person and interest read."""
+
+    __tablename__ = "rollup_employee_periods"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class ParticipationSpell(db.Model):
     """A time someone took part (opted in, active, not erased), in one team: written as
     it starts and ends (``app.services.headcounts``), never rewritten, so headcounts of

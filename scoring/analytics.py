@@ -251,6 +251,9 @@ class ShareFacts:
 ContentKey = tuple[date, int, str, int]  # day, content item, channel, team
 EmployeeKey = tuple[date, int, int]  # day, employee, team
 TeamKey = tuple[date, int]  # day, team
+ContentPeriodKey = tuple[str, date, int, str]  # week or month, its first day, item, channel
+EmployeePeriodKey = tuple[str, date, int]  # week or month, its first day, employee
+KEPT_PERIODS = (Period.WEEK, Period.MONTH)  # summed ahead, besides the days
 
 
 class Tally:
@@ -258,23 +261,36 @@ class Tally:
     channel, team), per (day, employee, team) and per (day, team), the day being
     company-local; each key's counters in ``COUNTERS`` order. The team rollup is the
     people's summed over them: what a year of figures reads in a few thousand rows.
+    Per week and month (``KEPT_PERIODS``), the items' and the people's counters are
+    summed ahead too, without the team: what a period's breakdown reads.
 
     The team is the one recorded with the raw row: the sharer's team when the share was
     made, for the share, its clicks and its referrals (and their points); the ledger
     line's team for points that come from no share. Counted clicks only: the caller
     hands in the clicks the click pipeline counted."""
 
-    def __init__(self, zone: tzinfo) -> None:
-        self.zone = zone
+    def __init__(self, zone: tzinfo, week_start: int = 0) -> None:
+        self.zone, self.week_start = zone, week_start
         self.content: dict[ContentKey, list[int]] = {}
         self.employees: dict[EmployeeKey, list[int]] = {}
         self.teams: dict[TeamKey, list[int]] = {}
+        self.content_periods: dict[ContentPeriodKey, list[int]] = {}
+        self.employee_periods: dict[EmployeePeriodKey, list[int]] = {}
+
+    def _periods(self, day: date) -> list[tuple[str, date]]:
+        return [
+            (period.value, period_start(period, day, self.week_start)) for period in KEPT_PERIODS
+        ]
 
     def _add(self, share: ShareFacts, at: datetime, counter: int, amount: int = 1) -> None:
         day, team = local_day(at, self.zone), team_key(share.team_id)
         _bump(self.content, (day, share.content_id, share.channel, team), counter, amount)
         _bump(self.employees, (day, share.employee_id, team), counter, amount)
         _bump(self.teams, (day, team), counter, amount)
+        for period, start in self._periods(day):
+            key = (period, start, share.content_id, share.channel)
+            _bump(self.content_periods, key, counter, amount)
+            _bump(self.employee_periods, (period, start, share.employee_id), counter, amount)
 
     def share(self, share: ShareFacts) -> None:
         self._add(share, share.at, SHARES)
@@ -305,13 +321,19 @@ class Tally:
         if not points:
             return
         day, team = local_day(at, self.zone), team_key(team_id)
-        if content_id is not None and channel is not None:
+        about_content = content_id is not None and channel is not None
+        if about_content:
             _bump(self.content, (day, content_id, channel, team), POINTS, points)
         _bump(self.employees, (day, employee_id, team), POINTS, points)
         _bump(self.teams, (day, team), POINTS, points)
+        for period, start in self._periods(day):
+            if about_content:
+                key = (period, start, content_id, channel)
+                _bump(self.content_periods, key, POINTS, points)
+            _bump(self.employee_periods, (period, start, employee_id), POINTS, points)
 
     def __bool__(self) -> bool:
-        return bool(self.content or self.employees or self.teams)
+        return bool(self.content or self.employees)
 
 
 def _bump(counts: dict, key: tuple, counter: int, amount: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
@@ -58,7 +58,9 @@ from app.models import (
     Reward,
     Role,
     RollupContentDaily,
+    RollupContentPeriod,
     RollupEmployeeDaily,
+    RollupEmployeePeriod,
     RollupTeamDaily,
     RuleVersion,
     ScoringRule,
@@ -643,6 +645,35 @@ class RollupTeamDailyFactory(BaseFactory):
     clicks = 9
     clicks_on_shares = 9
     points = 40
+
+
+class RollupContentPeriodFactory(BaseFactory):
+    """A month's counters of one content item on one channel."""
+
+    class Meta:
+        model = RollupContentPeriod
+
+    period = Period.MONTH
+    starts_on = factory.Sequence(lambda n: date(2026 - n // 12, 12 - n % 12, 1))
+    content_id = factory.LazyFunction(lambda: ContentItemFactory().id)
+    channel = Channel.LINKEDIN
+    shares = 5
+    clicks = 12
+    clicks_on_shares = 14
+
+
+class RollupEmployeePeriodFactory(BaseFactory):
+    """A week's counters of one person."""
+
+    class Meta:
+        model = RollupEmployeePeriod
+
+    period = Period.WEEK
+    starts_on = factory.Sequence(lambda n: date(2026, 11, 30) - timedelta(weeks=n))
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    shares = 2
+    clicks = 6
+    points = 25
 
 
 class ParticipationSpellFactory(BaseFactory):

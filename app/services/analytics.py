@@ -32,7 +32,9 @@ from app.models import (
     NetworkPolicy,
     ParticipationSpell,
     RollupContentDaily,
+    RollupContentPeriod,
     RollupEmployeeDaily,
+    RollupEmployeePeriod,
     RollupTeamDaily,
     Share,
     Team,
@@ -176,6 +178,17 @@ def _in_days(table, first: date, end: date) -> list:
     return [table.c.day >= first, table.c.day < end]
 
 
+def _breakdown(selection: Selection, daily, summed) -> tuple:
+    """The rollup a breakdown of the selected period reads, and the conditions that
+    pick the period's rows: the day's rows of a day, the rows summed ahead for a week
+    or month (a month of daily rows is hundreds of thousands)."""
+    if selection.period is Period.DAY:
+        table = daily.__table__
+        return table, [table.c.day == selection.start]
+    table = summed.__table__
+    return table, [table.c.period == selection.period, table.c.starts_on == selection.start]
+
+
 def _figures(row) -> dict[str, int | float | None]:
     """A row's counted figures, and clicks per share."""
     values = {name: int(getattr(row, name) or 0) for name in COUNTERS}
@@ -255,11 +268,11 @@ def _period_label(period: Period) -> str:
 def content_table(selection: Selection, limit: int | None = None) -> Table:
     """Content items in the selected period, most clicked first."""
     _company_only(selection)
-    table = RollupContentDaily.__table__
+    table, period = _breakdown(selection, RollupContentDaily, RollupContentPeriod)
     query = (
         select(table.c.content_id, ContentItem.title, *_sums(table))
         .join(ContentItem, ContentItem.id == table.c.content_id)
-        .where(*_in_days(table, selection.start, selection.end))
+        .where(*period)
         .group_by(table.c.content_id, ContentItem.title)
         .order_by(
             func.sum(table.c.clicks).desc(), func.sum(table.c.shares).desc(), table.c.content_id
@@ -276,13 +289,11 @@ def content_table(selection: Selection, limit: int | None = None) -> Table:
 def network_table(selection: Selection) -> Table:
     """Networks in the selected period, with earned-media value as a range."""
     _company_only(selection)
-    table = RollupContentDaily.__table__
+    table, period = _breakdown(selection, RollupContentDaily, RollupContentPeriod)
     found = {
         Channel(row.channel): row
         for row in db.session.execute(
-            select(table.c.channel, *_sums(table))
-            .where(*_in_days(table, selection.start, selection.end))
-            .group_by(table.c.channel)
+            select(table.c.channel, *_sums(table)).where(*period).group_by(table.c.channel)
         )
     }
     assumptions = value_assumptions()
@@ -369,14 +380,14 @@ def persona_table(selection: Selection) -> Table:
     """Interests (as people chose them, today) in the selected period; interests of too
     few people withheld, and those a difference with another would give away."""
     _company_only(selection)
-    table = RollupEmployeeDaily.__table__
+    table, period = _breakdown(selection, RollupEmployeeDaily, RollupEmployeePeriod)
     interest = employee_interests.c.interest_id
     found = {
         row.interest_id: row
         for row in db.session.execute(
             select(interest.label("interest_id"), *_sums(table), _active(table))
             .join(employee_interests, employee_interests.c.employee_id == table.c.employee_id)
-            .where(*_in_days(table, selection.start, selection.end))
+            .where(*period)
             .group_by(interest)
         )
     }
@@ -436,7 +447,7 @@ def advocates_table(selection: Selection) -> Table:
     """The people whose shares drew the most clicks in the period, as the boards show
     them: hidden people never, pseudonyms as pseudonyms."""
     _company_only(selection)
-    table = RollupEmployeeDaily.__table__
+    table, period = _breakdown(selection, RollupEmployeeDaily, RollupEmployeePeriod)
     query = (
         select(
             table.c.employee_id,
@@ -447,7 +458,7 @@ def advocates_table(selection: Selection) -> Table:
         )
         .join(Employee, Employee.id == table.c.employee_id)
         .where(
-            *_in_days(table, selection.start, selection.end),
+            *period,
             Employee.presence != Presence.HIDDEN,
             Employee.erased_at.is_(None),
             Employee.opted_in_at.is_not(None),

@@ -27,6 +27,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -35,7 +36,7 @@ from sqlalchemy import (
     update,
 )
 
-from app.db import among, bulk_insert, insert, local_date, on_postgresql
+from app.db import among, bulk_insert, insert, local_date, on_postgresql, period_start_of
 from app.extensions import db
 from app.models import (
     ClickKind,
@@ -46,7 +47,9 @@ from app.models import (
     Referral,
     ReferralOutcome,
     RollupContentDaily,
+    RollupContentPeriod,
     RollupEmployeeDaily,
+    RollupEmployeePeriod,
     RollupTeamDaily,
     Share,
     utcnow,
@@ -56,6 +59,7 @@ from app.services import headcounts
 from app.services.calendar import company_calendar
 from scoring.analytics import (
     COUNTERS,
+    KEPT_PERIODS,
     NO_TEAM,
     POINTS,
     STAGE_COUNTERS,
@@ -63,6 +67,7 @@ from scoring.analytics import (
     Tally,
     day_start,
     local_day,
+    period_start,
     utc_offsets,
 )
 from scoring.clicks import earns_points
@@ -72,9 +77,15 @@ log = logging.getLogger("chorus.rollups")
 CONTENT = RollupContentDaily.__table__
 EMPLOYEES = RollupEmployeeDaily.__table__
 TEAMS = RollupTeamDaily.__table__
+CONTENT_PERIODS = RollupContentPeriod.__table__
+EMPLOYEE_PERIODS = RollupEmployeePeriod.__table__
 CONTENT_KEY = ("day", "content_id", "channel", "team_id")
 EMPLOYEE_KEY = ("day", "employee_id", "team_id")
 TEAM_KEY = ("day", "team_id")
+CONTENT_PERIOD_KEY = ("period", "starts_on", "content_id", "channel")
+EMPLOYEE_PERIOD_KEY = ("period", "starts_on", "employee_id")
+DAILY = (CONTENT, EMPLOYEES, TEAMS)
+PERIODS = (CONTENT_PERIODS, EMPLOYEE_PERIODS)
 COUNTED_CLICKS = [kind for kind in ClickKind if earns_points(kind)]  # the pipeline's decision
 UPSERT_CHUNK = 5_000
 REBUILD_TIMEOUT = 3600  # seconds for a rebuild job
@@ -84,7 +95,7 @@ REBUILD_TIMEOUT = 3600  # seconds for a rebuild job
 
 
 def new_tally() -> Tally:
-    return Tally(company_calendar()[0])
+    return Tally(*company_calendar())
 
 
 def share_facts(share: Share) -> ShareFacts:
@@ -106,6 +117,8 @@ def count(tally: Tally) -> None:
         (CONTENT, CONTENT_KEY, tally.content),
         (EMPLOYEES, EMPLOYEE_KEY, tally.employees),
         (TEAMS, TEAM_KEY, tally.teams),
+        (CONTENT_PERIODS, CONTENT_PERIOD_KEY, tally.content_periods),
+        (EMPLOYEE_PERIODS, EMPLOYEE_PERIOD_KEY, tally.employee_periods),
     ):
         if not counts:
             continue
@@ -126,8 +139,9 @@ def count(tally: Tally) -> None:
             bulk_insert(table, rows[start : start + UPSERT_CHUNK], adding)
         if any(counters[POINTS] < 0 for counters in counts.values()):
             # A reversal may have brought a row back to nothing: a rebuild has no such row.
-            days = {values[0] for values in counts}
-            db.session.execute(delete(table).where(among(table.c.day, days), *_nothing(table)))
+            first = "day" if table in DAILY else "starts_on"
+            days = {values[key.index(first)] for values in counts}
+            db.session.execute(delete(table).where(among(table.c[first], days), *_nothing(table)))
 
 
 def _adding(key: Sequence[str], counters: Sequence[str] = COUNTERS):
@@ -238,16 +252,18 @@ def rebuild(since: date | None = None, now: datetime | None = None) -> dict[str,
 def recount(since: date | None = None) -> dict[str, int]:
     """``rebuild``'s part for the rollups."""
     if on_postgresql():
-        tables = f"{CONTENT.name}, {EMPLOYEES.name}, {TEAMS.name}"
+        tables = ", ".join(table.name for table in (*DAILY, *PERIODS))
         db.session.execute(text(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE"))
     zone, _week_start = company_calendar()
     start = None if since is None else day_start(since, zone)
-    for table in (CONTENT, EMPLOYEES, TEAMS):
+    for table in DAILY:
         forget = delete(table)
         db.session.execute(forget if since is None else forget.where(table.c.day >= since))
     earliest, latest = _span(start)
     if earliest is None:
-        return {CONTENT.name: 0, EMPLOYEES.name: 0, TEAMS.name: 0}
+        for table in PERIODS:
+            db.session.execute(delete(table))
+        return {table.name: 0 for table in (*DAILY, *PERIODS)}
     shares, clicks = Share.__table__, ClickRecord.__table__
     referrals, lines = Referral.__table__, LedgerLine.__table__
 
@@ -271,6 +287,41 @@ def recount(since: date | None = None) -> dict[str, int]:
     )
     written = _count_in_sql(everything, (earliest, latest))
     written[TEAMS.name] = _sum_teams(since)
+    written.update(_sum_periods(since))
+    return written
+
+
+def _sum_periods(since: date | None) -> dict[str, int]:
+    """The week and month rollups from the daily ones (those of the periods holding
+    ``since`` on, whose days before ``since`` the daily rollups still hold)."""
+    _zone, week_start = company_calendar()
+    written = dict.fromkeys((table.name for table in PERIODS), 0)
+    for period in KEPT_PERIODS:
+        first = None if since is None else period_start(period, since, week_start)
+        for table, daily, key in (
+            (CONTENT_PERIODS, CONTENT, ("content_id", "channel")),
+            (EMPLOYEE_PERIODS, EMPLOYEES, ("employee_id",)),
+        ):
+            forget = delete(table).where(table.c.period == period)
+            if first is not None:
+                forget = forget.where(table.c.starts_on >= first)
+            db.session.execute(forget)
+            starts = period_start_of(daily.c.day, period.value, week_start)
+            groups = [starts, *[daily.c[name] for name in key]]
+            grouped = (
+                select(
+                    literal(period.value).label("period"),
+                    *groups,
+                    *[func.sum(daily.c[name]) for name in COUNTERS],
+                )
+                .where(*([] if first is None else [daily.c.day >= first]))
+                .group_by(*groups)
+                .having(or_(*[func.sum(daily.c[name]) != 0 for name in COUNTERS]))
+            )
+            names = ["period", "starts_on", *key, *COUNTERS]
+            statement = table.insert().from_select(names, grouped)
+            result = db.session.execute(statement.execution_options(preserve_rowcount=True))
+            written[table.name] += result.rowcount
     return written
 
 

@@ -5,7 +5,8 @@ Revises: d4e8b2f6a1c3
 Create Date: 2026-12-03 09:00:00.000000
 
 ``rollup_content_daily`` (day, content item, channel, team), ``rollup_employee_daily``
-(day, person, team) and ``rollup_team_daily`` (day, team: the people's summed) count
+(day, person, team) and ``rollup_team_daily`` (day, team: the people's summed), and per
+week and month ``rollup_content_periods`` and ``rollup_employee_periods``, count
 shares made, counted clicks received, counted clicks on the day's shares, attributed
 referral stages reached, points and potential reach, per company-local day, team 0 standing for no team. They are filled here from the raw rows, as ``flask
 rebuild-rollups`` does: the local day worked out with plain date arithmetic from the
@@ -102,6 +103,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('day', 'team_id', name=op.f('pk_rollup_team_daily')),
     sqlite_with_rowid=False,
     )
+    op.create_table('rollup_content_periods',
+    sa.Column('period', sa.Enum('day', 'week', 'month', name='period', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('content_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.Enum(*CHANNELS, name='channel', native_enum=False, create_constraint=True, length=20), nullable=False),
+    *_counters(),
+    sa.PrimaryKeyConstraint('period', 'starts_on', 'content_id', 'channel', name=op.f('pk_rollup_content_periods')),
+    sqlite_with_rowid=False,
+    )
+    op.create_table('rollup_employee_periods',
+    sa.Column('period', sa.Enum('day', 'week', 'month', name='period', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('employee_id', sa.Integer(), nullable=False),
+    *_counters(),
+    sa.PrimaryKeyConstraint('period', 'starts_on', 'employee_id', name=op.f('pk_rollup_employee_periods')),
+    sqlite_with_rowid=False,
+    )
     op.create_table('participation_spells',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('employee_id', sa.Integer(), nullable=False),
@@ -144,6 +162,7 @@ def upgrade():
         'FROM rollup_employee_daily GROUP BY day, team_id '
         f'HAVING {" OR ".join(f"sum({c}) <> 0" for c in COUNTERS)}'
     )
+    _fill_periods()
 
 
 def downgrade():
@@ -158,6 +177,8 @@ def downgrade():
     op.drop_index('ix_participation_spells_started_at', table_name='participation_spells')
     op.drop_index('ix_participation_spells_open', table_name='participation_spells')
     op.drop_table('participation_spells')
+    op.drop_table('rollup_employee_periods')
+    op.drop_table('rollup_content_periods')
     op.drop_table('rollup_team_daily')
     op.drop_table('rollup_employee_daily')
     op.drop_table('rollup_content_daily')
@@ -292,6 +313,36 @@ def _fill_rollups():
             f'SELECT {", ".join(keys)}, {sums} FROM ({sources}) AS raw '
             f'GROUP BY {", ".join(keys)} HAVING {nonzero}'
         )
+
+
+def _fill_periods():
+    """Weeks (from the company's first weekday) and months summed from the days."""
+    bind = op.get_bind()
+    postgres = bind.dialect.name == 'postgresql'
+    week_start = bind.execute(sa.text('SELECT week_start FROM company_settings LIMIT 1')).scalar()
+    week_start = week_start or 0
+    if postgres:
+        starts = {
+            'week': f"day - ((CAST(extract(isodow FROM day) AS INTEGER) - 1 - {week_start} + 7) % 7)",
+            'month': "CAST(date_trunc('month', day) AS DATE)",
+        }
+    else:
+        starts = {
+            'week': f"date(day, '-' || ((CAST(strftime('%w', day) AS INTEGER) + 13 - {week_start}) % 7) || ' days')",
+            'month': "date(day, 'start of month')",
+        }
+    sums = ', '.join(f'sum({c})' for c in COUNTERS)
+    nonzero = ' OR '.join(f'sum({c}) <> 0' for c in COUNTERS)
+    for table, daily, key in (
+        ('rollup_content_periods', 'rollup_content_daily', 'content_id, channel'),
+        ('rollup_employee_periods', 'rollup_employee_daily', 'employee_id'),
+    ):
+        for period, start in starts.items():
+            op.execute(
+                f'INSERT INTO {table} (period, starts_on, {key}, {", ".join(COUNTERS)}) '
+                f"SELECT '{period}', {start}, {key}, {sums} FROM {daily} "
+                f'GROUP BY {start}, {key} HAVING {nonzero}'
+            )
 
 
 def _instant(value):

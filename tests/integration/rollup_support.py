@@ -12,14 +12,23 @@ from app.extensions import db
 from app.models import (
     Headcount,
     RollupContentDaily,
+    RollupContentPeriod,
     RollupEmployeeDaily,
+    RollupEmployeePeriod,
     RollupTeamDaily,
     Share,
 )
 from app.services import click_capture, headcounts, rollups
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-TABLES = (RollupContentDaily, RollupEmployeeDaily, RollupTeamDaily, Headcount)
+TABLES = (
+    RollupContentDaily,
+    RollupEmployeeDaily,
+    RollupTeamDaily,
+    RollupContentPeriod,
+    RollupEmployeePeriod,
+    Headcount,
+)
 
 
 def rollup_rows() -> dict[str, list[tuple]]:
