@@ -489,6 +489,7 @@ def raw_dashboard(selection) -> dict[str, list]:
         and_,
         column,
         func,
+        literal,
         select,
         tuple_,
         union_all,
@@ -563,95 +564,144 @@ def raw_dashboard(selection) -> dict[str, list]:
         ]
     )
     spells = ParticipationSpell.__table__
-    taking_part = [
-        spells.c.started_at < bounds.c.until,
-        spells.c.ended_at.is_(None) | (spells.c.ended_at > bounds.c.since),
-        spells.c.ended_at.is_(None) | (spells.c.ended_at > spells.c.started_at),
+
+    def taking_part(since, until) -> list:
+        return [
+            spells.c.started_at < until,
+            spells.c.ended_at.is_(None) | (spells.c.ended_at > since),
+            spells.c.ended_at.is_(None) | (spells.c.ended_at > spells.c.started_at),
+        ]
+
+    # Headcounts per period, for the company and per team (what withholds small teams).
+    spell_team = func.coalesce(spells.c.team_id, 0)
+    headcount: dict[tuple, int] = {}
+    for start, team_key, grouped, people in db.session.execute(
+        select(
+            bounds.c.start,
+            spell_team,
+            func.grouping(spell_team),
+            func.count(spells.c.employee_id.distinct()),
+        )
+        .select_from(bounds.join(spells, and_(*taking_part(bounds.c.since, bounds.c.until))))
+        .group_by(func.grouping_sets(tuple_(bounds.c.start, spell_team), tuple_(bounds.c.start)))
+    ):
+        headcount[(start, None if grouped else team_key)] = people
+    out["time"] = [
+        {
+            **row._mapping,
+            "headcount": max(headcount.get((row.period, team), 0), row.active_advocates),
+        }
+        for row in series
     ]
     if team is not None:
-        taking_part.append(spells.c.team_id == team)
-    headcount = dict(
-        db.session.execute(
-            select(bounds.c.start, func.count(spells.c.employee_id.distinct()))
-            .select_from(bounds.join(spells, and_(*taking_part)))
-            .group_by(bounds.c.start)
-        ).all()
-    )
-    out["time"] = [{**row._mapping, "headcount": headcount.get(row.period, 0)} for row in series]
+        return out  # a team's figures are not broken down further
 
-    # The selected period by content item, network and team, in one pass.
+    # The selected period by content item and network, in one pass.
     since = day_start(selection.start, zone)
     until = day_start(next_period_start(selection.period, selection.start), zone)
-    rows, only_team = raw_rows(True, since, until)
+    rows, _ = raw_rows(True, since, until)
     items = ContentItem.__table__
-    grouped = db.session.execute(
-        select(
-            rows.c.content_id,
-            rows.c.channel,
-            rows.c.team_id,
-            func.grouping(rows.c.content_id, rows.c.channel, rows.c.team_id).label("g"),
-            *sums(rows),
-        )
-        .where(*only_team)
-        .group_by(
-            func.grouping_sets(
-                tuple_(rows.c.content_id), tuple_(rows.c.channel), tuple_(rows.c.team_id)
-            )
-        )
-    ).all()
-    out["by_content_network_team"] = grouped
-    titles = dict(
-        db.session.execute(
-            select(items.c.id, items.c.title).where(
-                items.c.id.in_([r.content_id for r in grouped if r.content_id is not None][:50])
-            )
-        ).all()
-    )
-    out["content_titles"] = list(titles.items())
-
-    # People: the top advocates and figures by persona (the interests people chose).
-    rows, only_team = raw_rows(False, since, until)
-    person = (
-        select(rows.c.employee_id, *sums(rows))
-        .where(*only_team)
-        .group_by(rows.c.employee_id)
-        .cte("person")
-    )
-    people = Employee.__table__
-    out["advocates"] = db.session.execute(
-        select(person, people.c.name, people.c.presence)
-        .join(people, people.c.id == person.c.employee_id)
-        .order_by(person.c.points.desc(), person.c.employee_id)
+    by_item = select(rows.c.content_id, *sums(rows)).group_by(rows.c.content_id).subquery("by_item")
+    out["content"] = db.session.execute(
+        select(by_item, items.c.title)
+        .join(items, items.c.id == by_item.c.content_id)
+        .order_by(by_item.c.clicks.desc(), by_item.c.shares.desc(), by_item.c.content_id)
         .limit(TOP_ADVOCATES)
     ).all()
+    out["network"] = db.session.execute(
+        select(rows.c.channel, *sums(rows)).group_by(rows.c.channel)
+    ).all()
+
+    # By person (then by team, the top advocates, by interest), in one pass.
+    rows, _ = raw_rows(False, since, until)
+    person = (
+        select(rows.c.employee_id, rows.c.team_id, *sums(rows))
+        .group_by(rows.c.employee_id, rows.c.team_id)
+        .cte("person")
+        .prefix_with("MATERIALIZED")
+    )
+
+    def active(of) -> object:
+        return func.count(of.c.employee_id.distinct()).filter(of.c.shares > 0)
+
+    def person_sums() -> list:
+        return [func.sum(person.c[name]).label(name) for name in COUNTERS]
+
+    people = Employee.__table__
     chose = employee_interests
-    out["persona"] = db.session.execute(
+    by_team = select(
+        literal("team").label("part"),
+        person.c.team_id.label("key"),
+        *person_sums(),
+        active(person).label("active_advocates"),
+    ).group_by(person.c.team_id)
+    by_interest = (
         select(
-            chose.c.interest_id,
-            *[func.sum(person.c[name]).label(name) for name in COUNTERS],
-            func.count().filter(person.c.shares > 0).label("active_advocates"),
+            literal("persona").label("part"),
+            chose.c.interest_id.label("key"),
+            *person_sums(),
+            active(person).label("active_advocates"),
         )
         .join(chose, chose.c.employee_id == person.c.employee_id)
         .group_by(chose.c.interest_id)
+    )
+    shown = (
+        select(
+            person.c.employee_id,
+            *person_sums(),
+        )
+        .join(people, people.c.id == person.c.employee_id)
+        .where(
+            people.c.presence != "hidden",
+            people.c.erased_at.is_(None),
+            people.c.opted_in_at.is_not(None),
+            people.c.active.is_(True),
+        )
+        .group_by(person.c.employee_id)
+        .having(func.sum(person.c.shares) + func.sum(person.c.clicks) > 0)
+        .order_by(
+            func.sum(person.c.clicks).desc(),
+            func.sum(person.c.shares).desc(),
+            person.c.employee_id,
+        )
+        .limit(TOP_ADVOCATES)
+        .subquery("shown")
+    )
+    top = select(
+        literal("advocates").label("part"),
+        shown.c.employee_id.label("key"),
+        *[shown.c[name] for name in COUNTERS],
+        literal(0).label("active_advocates"),
+    )
+    parts: dict[str, list] = {"team": [], "persona": [], "advocates": []}
+    for row in db.session.execute(union_all(by_team, by_interest, top)):
+        parts[row.part].append(row)
+    out.update(parts)
+    out["advocates"].sort(key=lambda row: (-row.clicks, -row.shares, row.key))
+    # Who took part in the period, per interest (what withholds small interests).
+    out["persona_people"] = db.session.execute(
+        select(chose.c.interest_id, func.count(spells.c.employee_id.distinct()))
+        .select_from(spells.join(chose, chose.c.employee_id == spells.c.employee_id))
+        .where(*taking_part(since, until))
+        .group_by(chose.c.interest_id)
     ).all()
-    # Persona x tag: the period's shares by the sharer's interests and the item's tags.
+    # Interest x tag: the period's shares by the sharer's interests and the item's tags
+    # (the dashboard reads the shares too: no rollup has both the person and the item).
     tags = ContentTag.__table__
-    matrix_where = [shares.c.created_at >= since, shares.c.created_at < until]
-    if team is not None:
-        matrix_where.append(shares.c.team_id == team)
     out["matrix"] = db.session.execute(
         select(
             chose.c.interest_id,
             tags.c.tag,
             func.count().label("shares"),
             func.sum(shares.c.counted_clicks).label("clicks_on_shares"),
+            func.count(shares.c.employee_id.distinct()).label("sharers"),
         )
         .select_from(
             shares.join(chose, chose.c.employee_id == shares.c.employee_id).join(
                 tags, tags.c.content_id == shares.c.content_id
             )
         )
-        .where(*matrix_where)
+        .where(shares.c.created_at >= since, shares.c.created_at < until)
         .group_by(chose.c.interest_id, tags.c.tag)
     ).all()
     return out
@@ -667,10 +717,12 @@ SERIES_FIGURES = (
     "headcount",
 )
 REQUIRED = ("shares", "clicks", "points", "reach")  # the selected period's, at least
-BREAKDOWNS = {  # the dashboard's table: the raw grouping that answers it
-    "content": "content_id",
+BREAKDOWNS = {  # the dashboard's table: the column that keys the raw rows
+    "top_content": "content_id",
     "network": "channel",
-    "team": "team_id",
+    "team": "key",
+    "persona": "key",
+    "advocates": "place",
 }
 
 
@@ -720,14 +772,18 @@ def check_agreement(tables, figures: dict[str, list], selection) -> int:
         table = by_name.get(name)
         if table is None:
             continue
-        raw_rows = {
-            str(getattr(row, column)): row._mapping
-            for row in figures["by_content_network_team"]
-            if getattr(row, column) is not None
-        }
-        for row in table.rows:
-            raw = raw_rows.get(str(row.key))
-            if raw is None or row.withheld:
+        raw_rows = figures["content" if name == "top_content" else name]
+        if name == "advocates":
+            found = {str(place): row._mapping for place, row in enumerate(raw_rows, start=1)}
+        else:
+            found = {str(getattr(row, column)): row._mapping for row in raw_rows}
+        for place, row in enumerate(table.rows, start=1):
+            raw = found.get(str(place) if name == "advocates" else str(row.key))
+            if row.withheld:
+                continue
+            if raw is None:
+                if any(row.values.get(figure) for figure in ("shares", "clicks", "points")):
+                    problems.append(f"{name} {row.key}: not in the raw figures")
                 continue
             for figure in ("shares", "clicks", "clicks_on_shares", "points", "reach"):
                 value = row.values.get(figure)
@@ -907,7 +963,6 @@ def run(options, now: datetime) -> dict:
     log(f"{len(chosen)} selections x {options.rounds} rounds")
 
     from app.services.analytics import Selection, dashboard
-
     from scoring.analytics import Period
 
     queries = StatementTimer()
@@ -964,11 +1019,17 @@ def run(options, now: datetime) -> dict:
             f"{median(raw):10.1f} {median(raw) / median(fast):7.0f}"
         )
     print()
-    print("the dashboard's slowest statements (median ms per call, calls per answer):")
-    answers = len(fast_ms)
-    slowest = queries.slowest(5)
+    print("the dashboard's tables (ms per call: p50, p95, max):")
+    tables = {
+        name: (median(times), percentile(times, 0.95), max(times))
+        for name, times in queries.tables.items()
+    }
+    for name, (p50, table_p95, most) in sorted(tables.items(), key=lambda item: -item[1][1]):
+        print(f"  {name:16} {p50:8.1f} {table_p95:8.1f} {most:8.1f}")
+    print("its slowest statements (median ms per call, calls):")
+    slowest = queries.slowest(6)
     for ms, calls, statement in slowest:
-        print(f"  {ms:8.2f} ms x {calls / answers:4.1f}  {statement}")
+        print(f"  {ms:8.2f} ms x {calls:4}  {statement}")
     p95, raw_p95 = percentile(fast_ms, 0.95), percentile(raw_ms, 0.95)
     speedup = raw_p95 / p95
     return {
@@ -985,7 +1046,7 @@ def run(options, now: datetime) -> dict:
         "rounds": options.rounds,
         "answers": len(fast_ms),
         "raw_answers": len(raw_ms),
-        "slowest_statement_ms": round(slowest[0][0], 1) if slowest else None,
+        "tables_p95_ms": {name: round(values[1], 1) for name, values in tables.items()},
         "generate_s": round(generation, 1),
         "rebuild_s": round(rebuild_seconds, 1),
         "generate_steps_s": {name: round(value, 1) for name, value in steps.items()},
@@ -996,19 +1057,46 @@ def run(options, now: datetime) -> dict:
 
 
 class StatementTimer:
-    """The statements the dashboard runs, timed from the driver's side, by text."""
+    """What the dashboard spends its time on: each of its tables (the functions of
+    ``app.services.analytics`` that ``dashboard`` calls, wrapped while recording) and
+    each statement, timed from the driver's side, by text."""
+
+    TABLES = (
+        "time_table",
+        "content_table",
+        "network_table",
+        "team_table",
+        "persona_table",
+        "advocates_table",
+        "matrix_table",
+    )
 
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = {}
-        self.active = False
+        self.tables: dict[str, list[float]] = {}
+
+    def _wrapped(self, name: str, function):
+        def timed_table(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                elapsed = (time.perf_counter() - began) * 1000
+                self.tables.setdefault(name, []).append(elapsed)
+
+        return timed_table
 
     @contextmanager
     def recording(self) -> Iterator[None]:
         from sqlalchemy import event
 
         from app.extensions import db
+        from app.services import analytics
 
         engine = db.engine
+        originals = {name: getattr(analytics, name) for name in self.TABLES}
+        for name, function in originals.items():
+            setattr(analytics, name, self._wrapped(name, function))
 
         def before(conn, _cursor, _statement, _params, _context, _many) -> None:
             conn.info.setdefault("bench_started", []).append(time.perf_counter())
@@ -1025,6 +1113,8 @@ class StatementTimer:
         finally:
             event.remove(engine, "before_cursor_execute", before)
             event.remove(engine, "after_cursor_execute", after)
+            for name, function in originals.items():
+                setattr(analytics, name, function)
 
     def slowest(self, count: int) -> list[tuple[float, int, str]]:
         ranked = sorted(
