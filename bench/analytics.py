@@ -1026,10 +1026,9 @@ def run(options, now: datetime) -> dict:
     }
     for name, (p50, table_p95, most) in sorted(tables.items(), key=lambda item: -item[1][1]):
         print(f"  {name:16} {p50:8.1f} {table_p95:8.1f} {most:8.1f}")
-    print("its slowest statements (median ms per call, calls):")
-    slowest = queries.slowest(6)
-    for ms, calls, statement in slowest:
-        print(f"  {ms:8.2f} ms x {calls:4}  {statement}")
+    print("its slowest statements (median ms per call, calls, for which table):")
+    for ms, calls, table, statement in queries.slowest(8):
+        print(f"  {ms:8.1f} ms x {calls:3}  {table:22} {statement}")
     p95, raw_p95 = percentile(fast_ms, 0.95), percentile(raw_ms, 0.95)
     speedup = raw_p95 / p95
     return {
@@ -1072,17 +1071,21 @@ class StatementTimer:
     )
 
     def __init__(self) -> None:
-        self.times: dict[str, list[float]] = {}
+        self.times: dict[tuple[str, str], list[float]] = {}
         self.tables: dict[str, list[float]] = {}
+        self.current = ""  # the table being worked out, and for which kind of selection
 
     def _wrapped(self, name: str, function):
-        def timed_table(*args, **kwargs):
+        def timed_table(selection, *args, **kwargs):
             began = time.perf_counter()
+            team = ", a team" if selection.team_id is not None else ""
+            self.current = f"{name.removesuffix('_table')} ({selection.period.value}{team})"
             try:
-                return function(*args, **kwargs)
+                return function(selection, *args, **kwargs)
             finally:
                 elapsed = (time.perf_counter() - began) * 1000
                 self.tables.setdefault(name, []).append(elapsed)
+                self.current = ""
 
         return timed_table
 
@@ -1103,7 +1106,7 @@ class StatementTimer:
 
         def after(conn, _cursor, statement, _params, _context, _many) -> None:
             began = conn.info["bench_started"].pop()
-            key = " ".join(statement.split())
+            key = (self.current, " ".join(statement.split()))
             self.times.setdefault(key, []).append((time.perf_counter() - began) * 1000)
 
         event.listen(engine, "before_cursor_execute", before)
@@ -1116,12 +1119,15 @@ class StatementTimer:
             for name, function in originals.items():
                 setattr(analytics, name, function)
 
-    def slowest(self, count: int) -> list[tuple[float, int, str]]:
+    def slowest(self, count: int) -> list[tuple[float, int, str, str]]:
         ranked = sorted(
-            ((median(times), len(times), text) for text, times in self.times.items()),
+            (
+                (median(times), len(times), table, statement)
+                for (table, statement), times in self.times.items()
+            ),
             reverse=True,
         )
-        return [(ms, calls, text[:160]) for ms, calls, text in ranked[:count]]
+        return [(ms, calls, table, text[:90]) for ms, calls, table, text in ranked[:count]]
 
 
 if __name__ == "__main__":
