@@ -125,8 +125,8 @@ bench-redeem: install
 
 # The analytics dashboard's figures from the rollups against the same figures by GROUP BY
 # over the raw rows, with 10M click records and 1M shares over a year, in a throwaway
-# database on the local PostgreSQL (needs one; about 20 min, most of it writing the data,
-# rebuilding the rollups and the raw side's queries).
+# database on the local PostgreSQL (needs one; about 15 min: 2.5 writing the data, 2
+# rebuilding the rollups, most of the rest the raw side's queries).
 .PHONY: bench-analytics
 bench-analytics: install
 	$(BIN)/python bench/analytics.py $(BENCH_ANALYTICS_ARGS)
