@@ -8,8 +8,10 @@ with a participation spell from a year ago, 30 interests (each person picks 0-3)
 tagged content items, 1,000,000 shares over the last 365 days (skewed towards some
 people and items), 10,000,000 click records on them (a few percent bots and the
 sharers' own clicks), a few thousand referral stages, and the events and ledger lines
-that scored them (every share and referral stage, and 1,000,000 of the counted clicks).
-The rollups are then filled by the application's own ``app.services.rollups.rebuild``.
+that scored them (every share and awarded stage, and one click record in ten of the
+counted ones: about a million). Big tables are loaded without their secondary indexes
+and foreign keys, put back afterwards. The rollups are then filled by the
+application's own ``app.services.rollups.rebuild``.
 
 Then, round by round and interleaved (the machine is shared), for a set of selections
 (month, week and day, different starts within the year, company-wide and a team lead's
@@ -17,8 +19,9 @@ view of one team) it times ``app.services.analytics.dashboard(selection)`` again
 same families of figures worked out by GROUP BY over shares, click records, referrals
 and ledger lines (local days as ``rollups.rebuild`` works them out): the time series of
 the last 12 months / 13 weeks / 31 days, the period by content item, network and team,
-the top advocates, by persona and persona x tag. The two are checked to agree. The last
-line is JSON: {"p95_ms": ..., "raw_p95_ms": ..., "speedup": ..., "clicks": ...}
+the top advocates, by persona and persona x tag. The two are checked to agree (any
+difference fails the run). The last line is JSON: {"p95_ms": ..., "raw_p95_ms": ...,
+"speedup": ..., "clicks": ...}; docs/benchmarks.md has the figures.
 """
 
 from __future__ import annotations
