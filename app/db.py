@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -193,3 +193,12 @@ def local_date(column, offsets: Sequence[tuple[datetime, int]]) -> ColumnElement
     # Latest first: most rows are recent.
     later = [(column >= start, shifted(seconds)) for start, seconds in reversed(offsets[1:])]
     return case(*later, else_=shifted(offsets[0][1]))
+
+
+def period_of(day, starts: Sequence[date], daily: bool = False) -> ColumnElement:
+    """The first day of the period (of consecutive periods starting on ``starts``) that
+    holds a date column's day; ``daily``: the periods are days, each its own start."""
+    if daily:
+        return day
+    # Latest first; a day before the first start has none (NULL).
+    return case(*[(day >= start, literal(start, Date)) for start in reversed(starts)])

@@ -1436,7 +1436,20 @@ class IntranetLink(db.Model):
 # index beyond the key, which leads with the day, as the figures' periods do.
 
 
-class RollupContentDaily(db.Model):
+class RollupCounters:
+    """The counters every rollup keeps (``scoring.analytics.COUNTERS``)."""
+
+    shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    applied: Mapped[int] = mapped_column(Integer, server_default="0")
+    interviewed: Mapped[int] = mapped_column(Integer, server_default="0")
+    hired: Mapped[int] = mapped_column(Integer, server_default="0")
+    points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    reach: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class RollupContentDaily(RollupCounters, db.Model):
     """What one content item did on one channel, per day and team (the sharer's team
     when the share was made): shares made that day, counted clicks received that day,
     counted clicks on that day's shares whenever they came, referral stages reached
@@ -1449,17 +1462,9 @@ class RollupContentDaily(db.Model):
     content_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), primary_key=True)
     team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    shares: Mapped[int] = mapped_column(Integer, server_default="0")
-    clicks: Mapped[int] = mapped_column(Integer, server_default="0")
-    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
-    applied: Mapped[int] = mapped_column(Integer, server_default="0")
-    interviewed: Mapped[int] = mapped_column(Integer, server_default="0")
-    hired: Mapped[int] = mapped_column(Integer, server_default="0")
-    points: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    reach: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
-class RollupEmployeeDaily(db.Model):
+class RollupEmployeeDaily(RollupCounters, db.Model):
     """What one person did per day and team, counted as ``RollupContentDaily`` counts
     it; ``points`` holds every ledger line of theirs (adjustments, prizes and lessons
     too). An erased person's rows stay, under the anonymous id, like their ledger."""
@@ -1470,14 +1475,17 @@ class RollupEmployeeDaily(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    shares: Mapped[int] = mapped_column(Integer, server_default="0")
-    clicks: Mapped[int] = mapped_column(Integer, server_default="0")
-    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
-    applied: Mapped[int] = mapped_column(Integer, server_default="0")
-    interviewed: Mapped[int] = mapped_column(Integer, server_default="0")
-    hired: Mapped[int] = mapped_column(Integer, server_default="0")
-    points: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    reach: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class RollupTeamDaily(RollupCounters, db.Model):
+    """What one team (0: no team) did per day: ``RollupEmployeeDaily`` summed over its
+    people, so that figures over months read a few rows a day."""
+
+    __tablename__ = "rollup_team_daily"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class ParticipationSpell(db.Model):
@@ -1508,7 +1516,8 @@ class Headcount(db.Model):
     """How many people took part at any time in a finished day, week or month (starting
     on ``starts_on``, company-local), per team (0: no team) and for the whole company
     (-1, ``scoring.analytics.WHOLE_COMPANY``, kept for every period even when 0): worked
-    out from the spells once the period is over, and kept."""
+    out from the spells once the period is over, and kept; ``active``: how many of them
+    shared in it (from the rollups), kept with it."""
 
     __tablename__ = "headcounts"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -1517,3 +1526,4 @@ class Headcount(db.Model):
     starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
     team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     people: Mapped[int] = mapped_column(Integer)
+    active: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -250,12 +250,14 @@ class ShareFacts:
 
 ContentKey = tuple[date, int, str, int]  # day, content item, channel, team
 EmployeeKey = tuple[date, int, int]  # day, employee, team
+TeamKey = tuple[date, int]  # day, team
 
 
 class Tally:
     """The counters a batch of raw rows adds to the rollups: per (day, content item,
-    channel, team) and per (day, employee, team), the day being company-local; each
-    key's counters in ``COUNTERS`` order.
+    channel, team), per (day, employee, team) and per (day, team), the day being
+    company-local; each key's counters in ``COUNTERS`` order. The team rollup is the
+    people's summed over them: what a year of figures reads in a few thousand rows.
 
     The team is the one recorded with the raw row: the sharer's team when the share was
     made, for the share, its clicks and its referrals (and their points); the ledger
@@ -266,11 +268,13 @@ class Tally:
         self.zone = zone
         self.content: dict[ContentKey, list[int]] = {}
         self.employees: dict[EmployeeKey, list[int]] = {}
+        self.teams: dict[TeamKey, list[int]] = {}
 
     def _add(self, share: ShareFacts, at: datetime, counter: int, amount: int = 1) -> None:
         day, team = local_day(at, self.zone), team_key(share.team_id)
         _bump(self.content, (day, share.content_id, share.channel, team), counter, amount)
         _bump(self.employees, (day, share.employee_id, team), counter, amount)
+        _bump(self.teams, (day, team), counter, amount)
 
     def share(self, share: ShareFacts) -> None:
         self._add(share, share.at, SHARES)
@@ -304,9 +308,10 @@ class Tally:
         if content_id is not None and channel is not None:
             _bump(self.content, (day, content_id, channel, team), POINTS, points)
         _bump(self.employees, (day, employee_id, team), POINTS, points)
+        _bump(self.teams, (day, team), POINTS, points)
 
     def __bool__(self) -> bool:
-        return bool(self.content or self.employees)
+        return bool(self.content or self.employees or self.teams)
 
 
 def _bump(counts: dict, key: tuple, counter: int, amount: int) -> None:

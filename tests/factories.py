@@ -59,6 +59,7 @@ from app.models import (
     Role,
     RollupContentDaily,
     RollupEmployeeDaily,
+    RollupTeamDaily,
     RuleVersion,
     ScoringRule,
     Share,
@@ -628,6 +629,20 @@ class RollupEmployeeDailyFactory(BaseFactory):
     clicks = 3
     clicks_on_shares = 3
     points = 10
+
+
+class RollupTeamDailyFactory(BaseFactory):
+    """A day's counters of one team (0: none)."""
+
+    class Meta:
+        model = RollupTeamDaily
+
+    day = factory.Sequence(lambda n: utcnow().date() - timedelta(days=n))
+    team_id = 0
+    shares = 4
+    clicks = 9
+    clicks_on_shares = 9
+    points = 40
 
 
 class ParticipationSpellFactory(BaseFactory):

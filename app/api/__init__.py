@@ -15,6 +15,7 @@ from flask import Flask
 from flask_smorest import Blueprint
 
 from app.api import (
+    analytics,
     audit,
     badges,
     challenges,
@@ -89,6 +90,8 @@ BLUEPRINTS: list[Blueprint] = [
     badges.bp,
     # learning
     lessons.bp,
+    # analytics
+    analytics.bp,
 ]
 
 

@@ -56,7 +56,8 @@ class NetworkPolicies(MethodView):
     @requires_role(Role.EMPLOYEE)
     @bp.response(200, NetworkPolicySchema(many=True))
     def get(self) -> list[NetworkPolicy]:
-        """Whether shares on each network earn points"""
+        """Each network's policy: whether shares there earn points, and the assumptions
+        of its earned-media value (null: the defaults)"""
         return list(policy.network_policies().values())
 
 
@@ -67,9 +68,21 @@ class NetworkPolicyByChannel(MethodView):
     @bp.response(200, NetworkPolicySchema)
     @bp.alt_response(404, response="NOT_FOUND")
     def put(self, data: dict, channel: str) -> NetworkPolicy:
-        """Switch share points on or off for a network; clicks and referrals still count"""
+        """Set a network's policy: share points and the assumptions of earned-media value
+
+        Switching share points off leaves clicks and referrals counting. The six
+        assumptions (CPM and CPC in cents and the percentage of an audience that sees a
+        post, each low and high) come all together, or not at all (null or left out):
+        then the analytics use the network's ``default_assumptions``. A PUT sets the
+        whole policy, so send the assumptions again to keep them.
+        """
+        chosen = _channel(channel)
         row = policy.set_network_policy(
-            caller(), _channel(channel), share_points=data["share_points"], note=data["note"]
+            caller(),
+            chosen,
+            share_points=data["share_points"],
+            note=data["note"],
+            assumptions=policy.assumptions_given(data),
         )
         return row
 

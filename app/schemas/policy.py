@@ -4,9 +4,10 @@ and each network's policy.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from app.schemas.fields import Email, Integer, Length, String
+from scoring.media_value import DEFAULTS, MAX_CENTS
 from scoring.vocabulary import Channel
 
 
@@ -108,9 +109,55 @@ class SharePolicySchema(Schema):
     )
 
 
-class NetworkPolicySchema(Schema):
+def _assumption(description: str, maximum: int) -> fields.Integer:
+    return Integer(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=0, max=maximum),
+        metadata={"description": description},
+    )
+
+
+class ValueAssumptionsSchema(Schema):
+    """What a network's attention costs, for its earned-media value (a range): each
+    assumption's low and high end."""
+
+    cpm_low_cents = _assumption("cost per thousand impressions, low, in cents", MAX_CENTS)
+    cpm_high_cents = _assumption("cost per thousand impressions, high, in cents", MAX_CENTS)
+    cpc_low_cents = _assumption("cost per click, low, in cents", MAX_CENTS)
+    cpc_high_cents = _assumption("cost per click, high, in cents", MAX_CENTS)
+    seen_low_percent = _assumption("percentage of an audience that sees a post, low", 100)
+    seen_high_percent = _assumption("percentage of an audience that sees a post, high", 100)
+
+
+class DefaultAssumptionsSchema(ValueAssumptionsSchema):
+    """The defaults of a network (dumped from its channel: they are not stored)."""
+
+    @pre_dump
+    def _of_channel(self, channel: Channel, **kwargs) -> dict:
+        defaults = DEFAULTS[channel]
+        return {
+            "cpm_low_cents": defaults.cpm_cents[0],
+            "cpm_high_cents": defaults.cpm_cents[1],
+            "cpc_low_cents": defaults.cpc_cents[0],
+            "cpc_high_cents": defaults.cpc_cents[1],
+            "seen_low_percent": defaults.seen_percent[0],
+            "seen_high_percent": defaults.seen_percent[1],
+        }
+
+
+class NetworkPolicySchema(ValueAssumptionsSchema):
+    """A network's policy: share points, and the assumptions of its earned-media value
+    (all six, or all null for the defaults)."""
+
     channel = fields.Enum(Channel, by_value=True, dump_only=True)
     share_points = fields.Boolean(
         required=True, metadata={"description": "false: shares there earn no points"}
     )
     note = String(allow_none=True, load_default=None, validate=Length(max=300))
+    default_assumptions = fields.Nested(
+        DefaultAssumptionsSchema,
+        attribute="channel",
+        dump_only=True,
+        metadata={"description": "what the analytics use while the six are null"},
+    )

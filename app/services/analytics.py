@@ -20,8 +20,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Date, Select, and_, case, distinct, func, literal, select
+from sqlalchemy import Select, and_, case, distinct, func, select
 
+from app.db import period_of
 from app.extensions import db
 from app.models import (
     ContentItem,
@@ -32,6 +33,7 @@ from app.models import (
     ParticipationSpell,
     RollupContentDaily,
     RollupEmployeeDaily,
+    RollupTeamDaily,
     Share,
     Team,
     employee_interests,
@@ -174,7 +176,7 @@ def _in_days(table, first: date, end: date) -> list:
     return [table.c.day >= first, table.c.day < end]
 
 
-def _figures(row, shares: int | None = None) -> dict[str, int | float | None]:
+def _figures(row) -> dict[str, int | float | None]:
     """A row's counted figures, and clicks per share."""
     values = {name: int(getattr(row, name) or 0) for name in COUNTERS}
     values["clicks_per_share"] = _rounded(
@@ -206,20 +208,19 @@ def time_table(selection: Selection) -> Table:
     """The periods leading up to the selected one: the company's figures, or one
     team's, withheld for periods in which the team had too few people."""
     starts = selection.series()
-    table = RollupEmployeeDaily.__table__
-    period = _period_of(table.c.day, selection.period, starts)
+    table = RollupTeamDaily.__table__
+    period = period_of(table.c.day, starts, daily=selection.period is Period.DAY)
     where = _in_days(table, starts[0], selection.end)
     if selection.team_id is not None:
         where.append(table.c.team_id == selection.team_id)
     found = {
         row.period: row
         for row in db.session.execute(
-            select(period.label("period"), *_sums(table), _active(table))
-            .where(*where)
-            .group_by(period)
+            select(period.label("period"), *_sums(table)).where(*where).group_by(period)
         )
     }
     kept = headcounts.headcounts_of(selection.period, starts)
+    active = headcounts.active_of(selection.period, starts)
     group = WHOLE_COMPANY if selection.team_id is None else selection.team_id
     k = minimum_group_size()
     columns = [
@@ -228,35 +229,23 @@ def time_table(selection: Selection) -> Table:
     ]
     rows = []
     for start in starts:
-        people = kept.get(start, {}).get(group, 0)
-        row = found.get(start)
-        active = int(row.active_advocates) if row else 0
-        if selection.team_id is not None and selection.team_id in _withheld_teams(
-            kept.get(start, {}), k
-        ):
+        if selection.team_id is not None and selection.team_id in _withheld_teams(kept[start], k):
             rows.append(Row(start.isoformat(), start.isoformat(), _blank(columns), True))
             continue
-        values = _figures(row) if row else {**_zero_figures()}
-        values.update(_people(active, people))
+        row = found.get(start)
+        values = _figures(row) if row else _zero_figures()
+        values.update(_people(active[start].get(group, 0), kept[start].get(group, 0)))
         rows.append(Row(start.isoformat(), start.isoformat(), values))
-    title = (
-        "Over time" if selection.team_id is None else f"{_team_name(selection.team_id)} over time"
-    )
-    return Table("time", title, columns, rows, _group_notes(selection, k))
+    title = "Over time"
+    if selection.team_id is not None:
+        title = f"{_team_name(selection.team_id)} over time"
+    return Table("time", title, columns, rows, _group_notes(k))
 
 
 def _zero_figures() -> dict[str, int | float | None]:
     values: dict[str, int | float | None] = dict.fromkeys(COUNTERS, 0)
     values["clicks_per_share"] = None
     return values
-
-
-def _period_of(day, period: Period, starts: list[date]):
-    """The first day of the period (of ``starts``) that holds ``day``, in SQL."""
-    if period is Period.DAY:
-        return day
-    later = [(day >= start, start) for start in reversed(starts[1:])]
-    return case(*later, else_=literal(starts[0], Date))
 
 
 def _period_label(period: Period) -> str:
@@ -339,18 +328,19 @@ def team_table(selection: Selection) -> Table:
     """Teams in the selected period; small teams withheld, and where the company's
     total would give them away, the next smallest too."""
     _company_only(selection)
-    table = RollupEmployeeDaily.__table__
+    table = RollupTeamDaily.__table__
     found = {
         row.team_id: row
         for row in db.session.execute(
-            select(table.c.team_id, *_sums(table), _active(table))
+            select(table.c.team_id, *_sums(table))
             .where(*_in_days(table, selection.start, selection.end))
             .group_by(table.c.team_id)
         )
     }
     people = headcounts.headcounts_of(selection.period, [selection.start])[selection.start]
+    active = headcounts.active_of(selection.period, [selection.start])[selection.start]
     names = dict(db.session.execute(select(Team.id, Team.name)).all())
-    teams = (set(found) | set(people)) - {WHOLE_COMPANY}
+    teams = (set(found) | set(people) | set(active)) - {WHOLE_COMPANY}
     k = minimum_group_size()
     withheld = _withheld_teams({**dict.fromkeys(teams, 0), **people}, k)
     columns = [Column("team", "Team"), *_columns(*COUNTED, "clicks_per_share", "reach", *PEOPLE)]
@@ -362,9 +352,9 @@ def team_table(selection: Selection) -> Table:
             continue
         row = found.get(team)
         values = _figures(row) if row else _zero_figures()
-        values.update(_people(int(row.active_advocates) if row else 0, people.get(team, 0)))
+        values.update(_people(active.get(team, 0), people.get(team, 0)))
         rows.append(Row(str(team), label, values))
-    return Table("team", "By team", columns, rows, _group_notes(selection, k))
+    return Table("team", "By team", columns, rows, _group_notes(k))
 
 
 def _withheld_teams(people: dict[int, int], k: int) -> set[int]:
@@ -411,7 +401,7 @@ def persona_table(selection: Selection) -> Table:
         rows.append(Row(str(interest_id), name, values))
     notes = [
         "Interests as people have chosen them today; someone with two interests counts in both.",
-        *_group_notes(selection, k),
+        *_group_notes(k),
     ]
     return Table("persona", "By interest", columns, rows, notes)
 
@@ -583,7 +573,7 @@ def _company_only(selection: Selection) -> None:
         raise Withheld("a team's figures are not broken down further")
 
 
-def _group_notes(selection: Selection, k: int) -> list[str]:
+def _group_notes(k: int) -> list[str]:
     return [f"Figures of a group of fewer than {k} people taking part are withheld."]
 
 

@@ -17,11 +17,11 @@ from datetime import date, datetime, timedelta
 from itertools import chain
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import delete, event, func, inspect, select, text, update
+from sqlalchemy import delete, distinct, event, func, inspect, select, text, update
 
-from app.db import bulk_insert, insert, on_postgresql
+from app.db import bulk_insert, insert, on_postgresql, period_of
 from app.extensions import db
-from app.models import Employee, Headcount, ParticipationSpell, utcnow
+from app.models import Employee, Headcount, ParticipationSpell, RollupEmployeeDaily, utcnow
 from app.services.calendar import company_calendar
 from scoring.analytics import (
     NO_TEAM,
@@ -157,10 +157,17 @@ def _keep(period: Period, starts: list[date], zone) -> int:
     since = day_start(starts[0], zone)
     until = day_start(next_period_start(period, starts[-1]), zone)
     counts = headcounts(_spells(since, until), period, starts, zone)
+    active = active_counts(period, starts)
     rows = [
-        {"period": period, "starts_on": start, "team_id": team, "people": people}
-        for start, teams in counts.items()
-        for team, people in sorted(teams.items())
+        {
+            "period": period,
+            "starts_on": start,
+            "team_id": team,
+            "people": counts[start].get(team, 0),
+            "active": active[start].get(team, 0),
+        }
+        for start in starts
+        for team in sorted(set(counts[start]) | set(active[start]))
     ]
     for chunk in range(0, len(rows), INSERT_CHUNK):
         bulk_insert(
@@ -176,22 +183,65 @@ def headcounts_of(period: Period, starts: Sequence[date]) -> dict[date, dict[int
     whole company (``WHOLE_COMPANY``): kept ones as kept, the others (the running
     period, or one the clock has not reached yet) worked out from the spells. Reads
     only."""
+    zone, _week_start = company_calendar()
+
+    def work_out(run: list[date]) -> dict[date, dict[int, int]]:
+        since = day_start(run[0], zone)
+        until = day_start(next_period_start(period, run[-1]), zone)
+        return headcounts(_spells(since, until), period, run, zone)
+
+    return _kept_or(Headcount.people, period, starts, work_out)
+
+
+def active_counts(period: Period, starts: Sequence[date]) -> dict[date, dict[int, int]]:
+    """People who made at least one share in each period (``starts``: consecutive
+    periods' first days), per team and for the whole company (``WHOLE_COMPANY``,
+    always there), from the people's rollup."""
+    table = RollupEmployeeDaily.__table__
+    starts = sorted(starts)
+    found: dict[date, dict[int, int]] = {start: {WHOLE_COMPANY: 0} for start in starts}
+    if not starts:
+        return found
+    period_start_ = period_of(table.c.day, starts, daily=period is Period.DAY).label("start")
+    people = func.count(distinct(table.c.employee_id))
+    where = (
+        table.c.day >= starts[0],
+        table.c.day < next_period_start(period, starts[-1]),
+        table.c.shares > 0,
+    )
+    for start, team, count in db.session.execute(
+        select(period_start_, table.c.team_id, people)
+        .where(*where)
+        .group_by(period_start_, table.c.team_id)
+    ):
+        found[start][team] = count
+    for start, count in db.session.execute(
+        select(period_start_, people).where(*where).group_by(period_start_)
+    ):
+        found[start][WHOLE_COMPANY] = count
+    return found
+
+
+def active_of(period: Period, starts: Sequence[date]) -> dict[date, dict[int, int]]:
+    """``active_counts`` of these periods: kept ones as kept, the others worked out
+    from the rollups. Reads only."""
+    return _kept_or(Headcount.active, period, starts, lambda run: active_counts(period, run))
+
+
+def _kept_or(column, period: Period, starts: Sequence[date], work_out) -> dict:
+    """A kept column of these periods' headcounts, per team: as kept where the period
+    is, the others worked out (``work_out``, run by run of consecutive periods)."""
     starts = sorted(set(starts))
     found: dict[date, dict[int, int]] = {}
-    for start, team, people in db.session.execute(
-        select(Headcount.starts_on, Headcount.team_id, Headcount.people).where(
+    for start, team, value in db.session.execute(
+        select(Headcount.starts_on, Headcount.team_id, column).where(
             Headcount.period == period, Headcount.starts_on.in_(starts)
         )
     ):
-        found.setdefault(start, {})[team] = people
+        found.setdefault(start, {})[team] = value
     kept = {start: teams for start, teams in found.items() if WHOLE_COMPANY in teams}
-    missing = [start for start in starts if start not in kept]
-    if missing:
-        zone, _week_start = company_calendar()
-        for run in _consecutive(period, missing):
-            since = day_start(run[0], zone)
-            until = day_start(next_period_start(period, run[-1]), zone)
-            kept.update(headcounts(_spells(since, until), period, run, zone))
+    for run in _consecutive(period, [start for start in starts if start not in kept]):
+        kept.update(work_out(run))
     return {start: kept[start] for start in starts}
 
 
@@ -247,10 +297,17 @@ def forget_team(team_id: int) -> None:
             since = day_start(run[0], zone)
             until = day_start(next_period_start(period, run[-1]), zone)
             counts = headcounts(_spells(since, until, teamless=True), period, run, zone)
+            active = active_counts(period, run)  # the team's rollups are no team's now
             rows += [
-                {"period": period, "starts_on": start, "team_id": NO_TEAM, "people": people}
-                for start, teams in counts.items()
-                if (people := teams.get(NO_TEAM))
+                {
+                    "period": period,
+                    "starts_on": start,
+                    "team_id": NO_TEAM,
+                    "people": counts[start].get(NO_TEAM, 0),
+                    "active": active[start].get(NO_TEAM, 0),
+                }
+                for start in run
+                if counts[start].get(NO_TEAM) or active[start].get(NO_TEAM)
             ]
         for chunk in range(0, len(rows), INSERT_CHUNK):
             bulk_insert(Headcount.__table__, rows[chunk : chunk + INSERT_CHUNK])

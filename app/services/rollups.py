@@ -47,6 +47,7 @@ from app.models import (
     ReferralOutcome,
     RollupContentDaily,
     RollupEmployeeDaily,
+    RollupTeamDaily,
     Share,
     utcnow,
 )
@@ -70,8 +71,10 @@ log = logging.getLogger("chorus.rollups")
 
 CONTENT = RollupContentDaily.__table__
 EMPLOYEES = RollupEmployeeDaily.__table__
+TEAMS = RollupTeamDaily.__table__
 CONTENT_KEY = ("day", "content_id", "channel", "team_id")
 EMPLOYEE_KEY = ("day", "employee_id", "team_id")
+TEAM_KEY = ("day", "team_id")
 COUNTED_CLICKS = [kind for kind in ClickKind if earns_points(kind)]  # the pipeline's decision
 UPSERT_CHUNK = 5_000
 REBUILD_TIMEOUT = 3600  # seconds for a rebuild job
@@ -102,6 +105,7 @@ def count(tally: Tally) -> None:
     for table, key, counts in (
         (CONTENT, CONTENT_KEY, tally.content),
         (EMPLOYEES, EMPLOYEE_KEY, tally.employees),
+        (TEAMS, TEAM_KEY, tally.teams),
     ):
         if not counts:
             continue
@@ -196,7 +200,7 @@ def forget_team(team_id: int) -> None:
             .values(team_id=None)
             .execution_options(synchronize_session=False)
         )
-    for table, key in ((CONTENT, CONTENT_KEY), (EMPLOYEES, EMPLOYEE_KEY)):
+    for table, key in ((CONTENT, CONTENT_KEY), (EMPLOYEES, EMPLOYEE_KEY), (TEAMS, TEAM_KEY)):
         names = [*key, *COUNTERS]
         moved = select(
             *[literal_column(str(NO_TEAM)) if n == "team_id" else table.c[n] for n in names]
@@ -234,16 +238,16 @@ def rebuild(since: date | None = None, now: datetime | None = None) -> dict[str,
 def recount(since: date | None = None) -> dict[str, int]:
     """``rebuild``'s part for the rollups."""
     if on_postgresql():
-        tables = f"{CONTENT.name}, {EMPLOYEES.name}"
+        tables = f"{CONTENT.name}, {EMPLOYEES.name}, {TEAMS.name}"
         db.session.execute(text(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE"))
     zone, _week_start = company_calendar()
     start = None if since is None else day_start(since, zone)
-    for table in (CONTENT, EMPLOYEES):
+    for table in (CONTENT, EMPLOYEES, TEAMS):
         forget = delete(table)
         db.session.execute(forget if since is None else forget.where(table.c.day >= since))
     earliest, latest = _span(start)
     if earliest is None:
-        return {CONTENT.name: 0, EMPLOYEES.name: 0}
+        return {CONTENT.name: 0, EMPLOYEES.name: 0, TEAMS.name: 0}
     shares, clicks = Share.__table__, ClickRecord.__table__
     referrals, lines = Referral.__table__, LedgerLine.__table__
 
@@ -265,7 +269,23 @@ def recount(since: date | None = None) -> dict[str, int]:
         stages=since_(referrals.c.occurred_at),
         lines=since_(lines.c.occurred_at),
     )
-    return _count_in_sql(everything, (earliest, latest))
+    written = _count_in_sql(everything, (earliest, latest))
+    written[TEAMS.name] = _sum_teams(since)
+    return written
+
+
+def _sum_teams(since: date | None) -> int:
+    """The team rollup from the people's (of the days from ``since`` on), as the
+    writers keep it: every counter a person's row holds, added to their team's day."""
+    groups = [EMPLOYEES.c.day, EMPLOYEES.c.team_id]
+    grouped = (
+        select(*groups, *[func.sum(EMPLOYEES.c[name]) for name in COUNTERS])
+        .where(*([] if since is None else [EMPLOYEES.c.day >= since]))
+        .group_by(*groups)
+        .having(or_(*[func.sum(EMPLOYEES.c[name]) != 0 for name in COUNTERS]))
+    )
+    statement = TEAMS.insert().from_select([*TEAM_KEY, *COUNTERS], grouped)
+    return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""HR pages for the guidelines in the product: the sharing policy (disclosure, caps,
-per-network share points) and the taboo topics with a box to test a text."""
+"""HR pages for the guidelines in the product: the sharing policy (disclosure, caps, and
+per network share points and the assumptions of earned-media value) and the taboo
+topics with a box to test a text."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from app.schemas.policy import (
 )
 from app.services import policy, taboo
 from app.web.pages import form_failed, me, optional_int
+from scoring import media_value
 from scoring.vocabulary import CHANNEL_LABELS, Channel
 
 bp = Blueprint("policy", __name__)
@@ -61,11 +63,26 @@ def _policy_values(row) -> dict[str, Any]:
     return values
 
 
+# The assumptions of earned-media value, as the page labels them.
+ASSUMPTION_LABELS = {
+    "cpm_cents": "Cost per 1,000 impressions (cents)",
+    "cpc_cents": "Cost per click (cents)",
+    "seen_percent": "Audience that sees a post (%)",
+}
+
+
 def _policy_context() -> dict[str, Any]:
     return {
         "caps": CAP_EXPLANATIONS,
         "network_policies": policy.network_policies(),
         "channel_labels": CHANNEL_LABELS,
+        "assumptions": {
+            name: (ASSUMPTION_LABELS[name], low, high)
+            for name, (low, high) in policy.ASSUMPTION_COLUMNS.items()
+        },
+        "defaults": {
+            channel: policy.assumption_values(media_value.DEFAULTS[channel]) for channel in Channel
+        },
     }
 
 
@@ -100,14 +117,20 @@ def network_policy(channel: str):
         chosen = Channel(channel)
     except ValueError:
         abort(404)
-    form = {
+    form: dict[str, Any] = {
         "share_points": request.form.get("share_points") == "on",
         "note": request.form.get("note", "").strip() or None,
     }
+    for field in policy.ASSUMPTION_FIELDS:
+        form[field] = optional_int(request.form.get(field))  # all empty: the defaults
     try:
         data = load(NetworkPolicySchema(), form)
         policy.set_network_policy(
-            me(), chosen, share_points=data["share_points"], note=data["note"]
+            me(),
+            chosen,
+            share_points=data["share_points"],
+            note=data["note"],
+            assumptions=policy.assumptions_given(data),
         )
     except ChorusError as exc:
         db.session.rollback()
@@ -115,14 +138,19 @@ def network_policy(channel: str):
             "policy/sharing.html",
             values=_policy_values(policy.share_policy()),
             errors={},
-            network_errors={chosen: exc.errors.get("note") or [exc.message]},
+            network_errors={chosen: exc.errors or {"note": [exc.message]}},
             network_values={chosen: form},
             error_message=exc.message,
             **_policy_context(),
         )
         return page, exc.status
     state = "earn share points" if data["share_points"] else "earn no share points"
-    flash(f"Shares on {CHANNEL_LABELS[chosen]} {state} now.", "success")
+    value = "your assumptions" if policy.assumptions_given(data) else "the default assumptions"
+    flash(
+        f"Shares on {CHANNEL_LABELS[chosen]} {state} now. Their earned-media value is "
+        f"estimated with {value}.",
+        "success",
+    )
     return redirect(url_for("policy.sharing_policy"))
 
 

@@ -4,11 +4,10 @@ Revision ID: b7d2e4f8a9c1
 Revises: d4e8b2f6a1c3
 Create Date: 2026-12-03 09:00:00.000000
 
-``rollup_content_daily`` (day, content item, channel, team) and ``rollup_employee_daily``
-(day, person, team) count shares made, counted clicks received, counted clicks on the
-day's shares, attributed referral stages reached, points and potential reach, per
-company-local day,
-team 0 standing for no team. They are filled here from the raw rows, as ``flask
+``rollup_content_daily`` (day, content item, channel, team), ``rollup_employee_daily``
+(day, person, team) and ``rollup_team_daily`` (day, team: the people's summed) count
+shares made, counted clicks received, counted clicks on the day's shares, attributed
+referral stages reached, points and potential reach, per company-local day, team 0 standing for no team. They are filled here from the raw rows, as ``flask
 rebuild-rollups`` does: the local day worked out with plain date arithmetic from the
 company time zone's offsets, the same on SQLite and PostgreSQL. Only rows with a
 counter other than 0 are kept. Both are stored in key order on SQLite (WITHOUT ROWID);
@@ -96,6 +95,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('day', 'employee_id', 'team_id', name=op.f('pk_rollup_employee_daily')),
     sqlite_with_rowid=False,
     )
+    op.create_table('rollup_team_daily',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    *_counters(),
+    sa.PrimaryKeyConstraint('day', 'team_id', name=op.f('pk_rollup_team_daily')),
+    sqlite_with_rowid=False,
+    )
     op.create_table('participation_spells',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('employee_id', sa.Integer(), nullable=False),
@@ -120,6 +126,7 @@ def upgrade():
     sa.Column('starts_on', sa.Date(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('people', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Integer(), server_default='0', nullable=False),
     sa.PrimaryKeyConstraint('period', 'starts_on', 'team_id', name=op.f('pk_headcounts')),
     sqlite_with_rowid=False,
     )
@@ -130,6 +137,13 @@ def upgrade():
         'WHERE opted_in_at IS NOT NULL AND active AND erased_at IS NULL'
     )
     _fill_rollups()
+    names = ', '.join(COUNTERS)
+    op.execute(
+        f'INSERT INTO rollup_team_daily (day, team_id, {names}) '
+        f'SELECT day, team_id, {", ".join(f"sum({c})" for c in COUNTERS)} '
+        'FROM rollup_employee_daily GROUP BY day, team_id '
+        f'HAVING {" OR ".join(f"sum({c}) <> 0" for c in COUNTERS)}'
+    )
 
 
 def downgrade():
@@ -144,6 +158,7 @@ def downgrade():
     op.drop_index('ix_participation_spells_started_at', table_name='participation_spells')
     op.drop_index('ix_participation_spells_open', table_name='participation_spells')
     op.drop_table('participation_spells')
+    op.drop_table('rollup_team_daily')
     op.drop_table('rollup_employee_daily')
     op.drop_table('rollup_content_daily')
 

@@ -9,11 +9,17 @@ from sqlalchemy import select
 
 from app import jobs
 from app.extensions import db
-from app.models import Headcount, RollupContentDaily, RollupEmployeeDaily, Share
+from app.models import (
+    Headcount,
+    RollupContentDaily,
+    RollupEmployeeDaily,
+    RollupTeamDaily,
+    Share,
+)
 from app.services import click_capture, headcounts, rollups
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-TABLES = (RollupContentDaily, RollupEmployeeDaily, Headcount)
+TABLES = (RollupContentDaily, RollupEmployeeDaily, RollupTeamDaily, Headcount)
 
 
 def rollup_rows() -> dict[str, list[tuple]]:

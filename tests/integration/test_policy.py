@@ -8,9 +8,13 @@ from sqlalchemy import func, select
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import AuditEntry, NetworkPolicy, Role, SharePolicy, TabooTopic
-from app.services import policy, taboo
+from app.services import analytics, policy, taboo
+from app.services.policy import ASSUMPTION_FIELDS
+from scoring import media_value
 from scoring.vocabulary import Channel
 from tests.factories import EmployeeFactory, TabooTopicFactory
+
+SEEN = {"seen_low_percent", "seen_high_percent"}
 
 
 @pytest.fixture
@@ -106,6 +110,34 @@ def test_network_policy(hr):
     policy.set_network_policy(hr, Channel.X, share_points=True, note="")
     assert policy.share_points_enabled(Channel.X)
     assert db.session.get(NetworkPolicy, Channel.X).note is None
+
+
+def test_a_networks_value_assumptions_are_the_analytics(hr):
+    own = media_value.Assumptions((1000, 2000), (100, 100), (10, 50))
+    given = dict(zip(policy.ASSUMPTION_FIELDS, (1000, 2000, 100, 100, 10, 50), strict=True))
+    assert policy.assumptions_given(given) == own
+    assert policy.assumptions_given({}) is None
+    policy.set_network_policy(hr, Channel.X, share_points=True, assumptions=own)
+    db.session.commit()
+    assert analytics.value_assumptions()[Channel.X] == own
+    assert analytics.value_assumptions()[Channel.LINKEDIN] == media_value.DEFAULTS[Channel.LINKEDIN]
+    policy.set_network_policy(hr, Channel.X, share_points=True)  # the defaults again
+    assert analytics.value_assumptions()[Channel.X] == media_value.DEFAULTS[Channel.X]
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"cpm_low_cents": 1}, set(ASSUMPTION_FIELDS) - {"cpm_low_cents"}),
+        (dict.fromkeys(ASSUMPTION_FIELDS, 7) | {"seen_low_percent": 8}, SEEN),
+        (dict.fromkeys(ASSUMPTION_FIELDS, 101), SEEN),
+        (dict.fromkeys(ASSUMPTION_FIELDS, -1), set(ASSUMPTION_FIELDS)),
+    ],
+)
+def test_wrong_value_assumptions_are_named(ctx, values, named):
+    with pytest.raises(InvalidInput) as caught:
+        policy.assumptions_given(values)
+    assert set(caught.value.errors) == named
 
 
 def test_a_new_utm_medium_drops_cached_destinations_once_committed(ctx):

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AllowedDomain, NetworkPolicy, Role, SharePolicy, TabooTopic
+from app.models import AllowedDomain, AuditEntry, NetworkPolicy, Role, SharePolicy, TabooTopic
 from app.services.policy import share_policy
+from scoring.vocabulary import Channel
 from tests.factories import AllowedDomainFactory, TabooTopicFactory
 from tests.web.api_support import (
     INVALID_JSON,
@@ -102,7 +104,13 @@ def test_bad_policy_changes_change_nothing(app: Flask, hr, body, status, errors)
 def test_network_policies(app: Flask, hr):
     response = hr.put("/api/v1/network-policies/x", json={"share_points": False, "note": "Terms"})
     assert response.status_code == 200
-    assert response.json == {"channel": "x", "share_points": False, "note": "Terms"}
+    assert response.json == {
+        "channel": "x",
+        "share_points": False,
+        "note": "Terms",
+        **DEFAULT_ASSUMPTIONS,
+        "default_assumptions": X_DEFAULTS,
+    }
     listed = session_caller(app, Role.EMPLOYEE).get("/api/v1/network-policies").json
     assert {p["channel"]: p["share_points"] for p in listed} == {
         "linkedin": True,
@@ -112,6 +120,105 @@ def test_network_policies(app: Flask, hr):
         "instagram": True,
         "email": True,
     }
+
+
+# X's own assumptions of earned-media value, and its defaults.
+X_ASSUMPTIONS = {
+    "cpm_low_cents": 1000,
+    "cpm_high_cents": 2000,
+    "cpc_low_cents": 100,
+    "cpc_high_cents": 100,
+    "seen_low_percent": 10,
+    "seen_high_percent": 50,
+}
+DEFAULT_ASSUMPTIONS = dict.fromkeys(X_ASSUMPTIONS)
+X_DEFAULTS = {
+    "cpm_low_cents": 300,
+    "cpm_high_cents": 800,
+    "cpc_low_cents": 50,
+    "cpc_high_cents": 200,
+    "seen_low_percent": 1,
+    "seen_high_percent": 5,
+}
+
+
+def stored_assumptions(app: Flask) -> dict | None:
+    with app.app_context():
+        row = db.session.get(NetworkPolicy, Channel.X)
+        return None if row is None else {name: getattr(row, name) for name in X_ASSUMPTIONS}
+
+
+def test_hr_sets_a_networks_value_assumptions_and_resets_them(app: Flask, hr):
+    response = hr.put("/api/v1/network-policies/x", json={"share_points": True, **X_ASSUMPTIONS})
+    assert response.status_code == 200
+    assert {name: response.json[name] for name in X_ASSUMPTIONS} == X_ASSUMPTIONS
+    assert response.json["default_assumptions"] == X_DEFAULTS
+    assert stored_assumptions(app) == X_ASSUMPTIONS
+    listed = session_caller(app, Role.EMPLOYEE).get("/api/v1/network-policies").json
+    by_channel = {p["channel"]: p for p in listed}
+    assert by_channel["x"]["cpm_high_cents"] == 2000
+    assert by_channel["linkedin"]["cpm_high_cents"] is None
+    assert by_channel["linkedin"]["default_assumptions"]["cpm_high_cents"] == 3500
+    with app.app_context():
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "network_policy.update")
+        ).one()
+        assert entry.details == {"channel": "x", "share_points": True, **X_ASSUMPTIONS}
+    # Left out, or all null: back to the defaults.
+    assert hr.put("/api/v1/network-policies/x", json={"share_points": True}).status_code == 200
+    assert stored_assumptions(app) == DEFAULT_ASSUMPTIONS
+    hr.put("/api/v1/network-policies/x", json={"share_points": True, **X_ASSUMPTIONS})
+    nulls = {"share_points": True, **DEFAULT_ASSUMPTIONS}
+    assert hr.put("/api/v1/network-policies/x", json=nulls).json["cpc_low_cents"] is None
+    assert stored_assumptions(app) == DEFAULT_ASSUMPTIONS
+
+
+GIVE_ALL = ["Give all six assumptions, or none for the defaults."]
+LOW_ABOVE_HIGH = ["the low end must not be above the high end"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        (
+            {"seen_low_percent": None, "seen_high_percent": None},
+            {"seen_low_percent": GIVE_ALL, "seen_high_percent": GIVE_ALL},
+        ),
+        (
+            {"cpm_low_cents": 2001},
+            {"cpm_low_cents": LOW_ABOVE_HIGH, "cpm_high_cents": LOW_ABOVE_HIGH},
+        ),
+        (
+            {"cpc_low_cents": 300},
+            {"cpc_low_cents": LOW_ABOVE_HIGH, "cpc_high_cents": LOW_ABOVE_HIGH},
+        ),
+        (
+            {"seen_high_percent": 101},
+            {
+                "seen_high_percent": [
+                    "Must be greater than or equal to 0 and less than or equal to 100."
+                ]
+            },
+        ),
+        (
+            {"cpm_high_cents": 1_000_001},
+            {
+                "cpm_high_cents": [
+                    "Must be greater than or equal to 0 and less than or equal to 1000000."
+                ]
+            },
+        ),
+        ({"cpc_low_cents": -1}, None),
+        ({"cpc_low_cents": "cheap"}, {"cpc_low_cents": ["Not a valid integer."]}),
+    ],
+)
+def test_bad_value_assumptions_name_the_field_and_change_nothing(app: Flask, hr, changes, errors):
+    body = {"share_points": False, **X_ASSUMPTIONS, **changes}
+    response = hr.put("/api/v1/network-policies/x", json=body)
+    assert response.status_code == 422
+    if errors is not None:
+        assert response.json["errors"] == errors
+    assert count(app, NetworkPolicy) == 0
 
 
 @pytest.mark.parametrize(

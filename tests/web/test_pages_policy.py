@@ -124,6 +124,52 @@ def test_network_policy(app, client, login):
         assert _count(NetworkPolicy) == 1
 
 
+def test_network_value_assumptions_on_the_page(app, client, login):
+    login(Role.HR)
+    page = client.get("/sharing-policy").get_data(as_text=True)
+    # The defaults are the placeholders: LinkedIn's CPM of 8 to 35 euros.
+    assert 'id="cpm_low_cents-linkedin"' in page
+    assert 'placeholder="800"' in page
+    assert 'placeholder="3500"' in page
+    assumptions = {
+        "cpm_low_cents": "1000",
+        "cpm_high_cents": "2000",
+        "cpc_low_cents": "100",
+        "cpc_high_cents": "100",
+        "seen_low_percent": "10",
+        "seen_high_percent": "50",
+    }
+    response = _post(client, "/sharing-policy/networks/x", {"share_points": "on", **assumptions})
+    assert response.status_code == 302
+    with app.app_context():
+        row = db.session.get(NetworkPolicy, Channel.X)
+        assert (row.cpm_low_cents, row.seen_high_percent) == (1000, 50)
+    page = client.get("/sharing-policy").get_data(as_text=True)
+    assert "estimated with your assumptions" in page
+    assert 'name="cpm_high_cents" min="0" step="1" inputmode="numeric"' in page
+    assert 'value="2000"' in page
+    # Low above high: named, kept as typed, nothing saved.
+    bad = {**assumptions, "cpc_low_cents": "500"}
+    response = _post(client, "/sharing-policy/networks/x", {"share_points": "on", **bad})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert 'id="cpc_low_cents-x-error"' in text
+    assert "the low end must not be above the high end" in text
+    assert 'value="500"' in text
+    # Some but not all: named; all empty: the defaults again.
+    some = {"share_points": "on", "cpm_low_cents": "1000"}
+    response = _post(client, "/sharing-policy/networks/x", some)
+    assert response.status_code == 422
+    assert 'id="seen_high_percent-x-error"' in response.get_data(as_text=True)
+    assert _post(client, "/sharing-policy/networks/x", {"share_points": "on"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(NetworkPolicy, Channel.X).cpm_low_cents is None
+        actions = db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "network_policy.update")
+        ).all()
+        assert len(actions) == 2
+
+
 def test_taboo_topics_page(app, client, login):
     login(Role.HR)
     response = _post(client, "/taboo-topics", TOPIC)

@@ -70,6 +70,7 @@ def _path_values(me: Employee) -> dict[str, object]:
         # Opens nothing: reading a live link writes nothing either (tests/web/test_intranet.py).
         "secret": "x" * 43,
         "share_id": _first(Share, Share.employee_id == me.id) or _first(Share),
+        "table": "network",  # an analytics table: reads the network policies too
         "team_id": _first(Team),
         "token": make_sign_in_token(me),
         "token_id": _first(ApiToken) or 1,
