@@ -125,7 +125,7 @@ bench-redeem: install
 
 # The analytics dashboard's figures from the rollups against the same figures by GROUP BY
 # over the raw rows, with 10M click records and 1M shares over a year, in a throwaway
-# database on the local PostgreSQL (needs one; about 15 min: 2.5 writing the data, 2
+# database on the local PostgreSQL (needs one; 12-15 min: 2-3 writing the data, 2-3
 # rebuilding the rollups, most of the rest the raw side's queries).
 .PHONY: bench-analytics
 bench-analytics: install
