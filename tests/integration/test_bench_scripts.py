@@ -88,3 +88,36 @@ def test_the_redemption_benchmark_runs_to_its_json_line_with_none_oversold():
     assert figures["oversold"] == 0
     assert figures["redeemed"] == 25  # the demand (80 asks) exceeds the stock
     assert figures["negative_balances"] == 0
+
+
+def test_the_analytics_benchmark_runs_to_its_json_line_with_the_figures_agreeing():
+    """bench-analytics needs PostgreSQL: skipped when the local server does not answer.
+    The benchmark itself fails when the dashboard's figures and the raw GROUP BY's
+    differ."""
+    from bench.support import postgres_reachable
+
+    if not postgres_reachable():
+        pytest.skip("bench-analytics needs PostgreSQL, and none answers")
+    arguments = [
+        *("--employees", "300", "--teams", "5", "--items", "40", "--interests", "8"),
+        *("--shares", "3000", "--clicks", "30000", "--referrals", "60", "--click-lines", "3000"),
+        *("--rounds", "1"),
+    ]
+    done = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [sys.executable, str(ROOT / "bench" / "analytics.py"), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"p95_ms", "raw_p95_ms", "speedup", "clicks", "p50_ms", "shares", "database"} <= set(
+        figures
+    )
+    assert figures["clicks"] == 30000
+    assert figures["shares"] == 3000
+    assert figures["database"] == "postgresql"
+    assert isinstance(figures["p95_ok"], bool)
+    assert isinstance(figures["speedup_ok"], bool)
