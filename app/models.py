@@ -1503,8 +1503,8 @@ class RollupContentPeriod(RollupCounters, db.Model):
 
 
 class RollupEmployeePeriod(RollupCounters, db.Model):
-    """``RollupEmployeeDaily`` summed per week and month and over teams: what a
-    period's figures by person and interest read."""
+    """``RollupEmployeeDaily`` summed per week and month: what a period's figures by
+    person and interest, and its active advocates per team, read."""
 
     __tablename__ = "rollup_employee_periods"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -1512,6 +1512,7 @@ class RollupEmployeePeriod(RollupCounters, db.Model):
     period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
     starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
     employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class ParticipationSpell(db.Model):

@@ -252,7 +252,7 @@ ContentKey = tuple[date, int, str, int]  # day, content item, channel, team
 EmployeeKey = tuple[date, int, int]  # day, employee, team
 TeamKey = tuple[date, int]  # day, team
 ContentPeriodKey = tuple[str, date, int, str]  # week or month, its first day, item, channel
-EmployeePeriodKey = tuple[str, date, int]  # week or month, its first day, employee
+EmployeePeriodKey = tuple[str, date, int, int]  # week or month, its first day, employee, team
 KEPT_PERIODS = (Period.WEEK, Period.MONTH)  # summed ahead, besides the days
 
 
@@ -261,8 +261,8 @@ class Tally:
     channel, team), per (day, employee, team) and per (day, team), the day being
     company-local; each key's counters in ``COUNTERS`` order. The team rollup is the
     people's summed over them: what a year of figures reads in a few thousand rows.
-    Per week and month (``KEPT_PERIODS``), the items' and the people's counters are
-    summed ahead too, without the team: what a period's breakdown reads.
+    Per week and month (``KEPT_PERIODS``), the items' counters (over teams) and the
+    people's are summed ahead too: what a period's breakdown reads.
 
     The team is the one recorded with the raw row: the sharer's team when the share was
     made, for the share, its clicks and its referrals (and their points); the ledger
@@ -290,7 +290,8 @@ class Tally:
         for period, start in self._periods(day):
             key = (period, start, share.content_id, share.channel)
             _bump(self.content_periods, key, counter, amount)
-            _bump(self.employee_periods, (period, start, share.employee_id), counter, amount)
+            key = (period, start, share.employee_id, team)
+            _bump(self.employee_periods, key, counter, amount)
 
     def share(self, share: ShareFacts) -> None:
         self._add(share, share.at, SHARES)
@@ -330,7 +331,7 @@ class Tally:
             if about_content:
                 key = (period, start, content_id, channel)
                 _bump(self.content_periods, key, POINTS, points)
-            _bump(self.employee_periods, (period, start, employee_id), POINTS, points)
+            _bump(self.employee_periods, (period, start, employee_id, team), POINTS, points)
 
     def __bool__(self) -> bool:
         return bool(self.content or self.employees)

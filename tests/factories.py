@@ -671,6 +671,7 @@ class RollupEmployeePeriodFactory(BaseFactory):
     period = Period.WEEK
     starts_on = factory.Sequence(lambda n: date(2026, 11, 30) - timedelta(weeks=n))
     employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    team_id = 0
     shares = 2
     clicks = 6
     points = 25

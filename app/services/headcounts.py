@@ -19,9 +19,16 @@ from itertools import chain
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import delete, distinct, event, func, inspect, select, text, update
 
-from app.db import bulk_insert, insert, on_postgresql, period_of
+from app.db import bulk_insert, insert, on_postgresql
 from app.extensions import db
-from app.models import Employee, Headcount, ParticipationSpell, RollupEmployeeDaily, utcnow
+from app.models import (
+    Employee,
+    Headcount,
+    ParticipationSpell,
+    RollupEmployeeDaily,
+    RollupEmployeePeriod,
+    utcnow,
+)
 from app.services.calendar import company_calendar
 from scoring.analytics import (
     NO_TEAM,
@@ -181,44 +188,61 @@ def _keep(period: Period, starts: list[date], zone) -> int:
 def headcounts_of(period: Period, starts: Sequence[date]) -> dict[date, dict[int, int]]:
     """The headcounts of these periods, per team (``NO_TEAM``: no team) and for the
     whole company (``WHOLE_COMPANY``): kept ones as kept, the others (the running
-    period, or one the clock has not reached yet) worked out from the spells. Reads
-    only."""
+    period, or one the clock has not reached yet) counted in SQL, as
+    ``scoring.analytics.headcounts`` counts them. Reads only."""
     zone, _week_start = company_calendar()
 
     def work_out(run: list[date]) -> dict[date, dict[int, int]]:
-        since = day_start(run[0], zone)
-        until = day_start(next_period_start(period, run[-1]), zone)
-        return headcounts(_spells(since, until), period, run, zone)
+        return {
+            start: taking_part(
+                day_start(start, zone), day_start(next_period_start(period, start), zone)
+            )
+            for start in run
+        }
 
     return _kept_or(Headcount.people, period, starts, work_out)
 
 
+def taking_part(since: datetime, until: datetime) -> dict[int, int]:
+    """People who took part at any time in [since, until), per team and for the whole
+    company (``WHOLE_COMPANY``), counted by the database: what a running period shows,
+    without loading every spell."""
+    spells = ParticipationSpell.__table__
+    overlapping = [
+        spells.c.started_at < until,
+        spells.c.ended_at.is_(None)
+        | ((spells.c.ended_at > since) & (spells.c.ended_at > spells.c.started_at)),
+    ]
+    people = func.count(distinct(spells.c.employee_id))
+    team = func.coalesce(spells.c.team_id, NO_TEAM)
+    found = dict(db.session.execute(select(team, people).where(*overlapping).group_by(team)).all())
+    found[WHOLE_COMPANY] = db.session.scalar(select(people).where(*overlapping)) or 0
+    return {key: value for key, value in found.items() if value or key == WHOLE_COMPANY}
+
+
 def active_counts(period: Period, starts: Sequence[date]) -> dict[date, dict[int, int]]:
-    """People who made at least one share in each period (``starts``: consecutive
-    periods' first days), per team and for the whole company (``WHOLE_COMPANY``,
-    always there), from the people's rollup."""
-    table = RollupEmployeeDaily.__table__
+    """People who made at least one share in each period (``starts``: periods' first
+    days), per team and for the whole company (``WHOLE_COMPANY``, always there): from
+    the people's daily rollup for days, from their weekly or monthly one otherwise."""
     starts = sorted(starts)
     found: dict[date, dict[int, int]] = {start: {WHOLE_COMPANY: 0} for start in starts}
     if not starts:
         return found
-    period_start_ = period_of(table.c.day, starts, daily=period is Period.DAY).label("start")
+    if period is Period.DAY:
+        table = RollupEmployeeDaily.__table__
+        start, where = table.c.day, [table.c.day.in_(starts)]
+    else:
+        table = RollupEmployeePeriod.__table__
+        start = table.c.starts_on
+        where = [table.c.period == period, table.c.starts_on.in_(starts)]
     people = func.count(distinct(table.c.employee_id))
-    where = (
-        table.c.day >= starts[0],
-        table.c.day < next_period_start(period, starts[-1]),
-        table.c.shares > 0,
-    )
-    for start, team, count in db.session.execute(
-        select(period_start_, table.c.team_id, people)
-        .where(*where)
-        .group_by(period_start_, table.c.team_id)
+    where.append(table.c.shares > 0)
+    for first, team, count in db.session.execute(
+        select(start, table.c.team_id, people).where(*where).group_by(start, table.c.team_id)
     ):
-        found[start][team] = count
-    for start, count in db.session.execute(
-        select(period_start_, people).where(*where).group_by(period_start_)
-    ):
-        found[start][WHOLE_COMPANY] = count
+        found[first][team] = count
+    for first, count in db.session.execute(select(start, people).where(*where).group_by(start)):
+        found[first][WHOLE_COMPANY] = count
     return found
 
 

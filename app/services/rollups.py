@@ -83,7 +83,7 @@ CONTENT_KEY = ("day", "content_id", "channel", "team_id")
 EMPLOYEE_KEY = ("day", "employee_id", "team_id")
 TEAM_KEY = ("day", "team_id")
 CONTENT_PERIOD_KEY = ("period", "starts_on", "content_id", "channel")
-EMPLOYEE_PERIOD_KEY = ("period", "starts_on", "employee_id")
+EMPLOYEE_PERIOD_KEY = ("period", "starts_on", "employee_id", "team_id")
 DAILY = (CONTENT, EMPLOYEES, TEAMS)
 PERIODS = (CONTENT_PERIODS, EMPLOYEE_PERIODS)
 COUNTED_CLICKS = [kind for kind in ClickKind if earns_points(kind)]  # the pipeline's decision
@@ -214,7 +214,12 @@ def forget_team(team_id: int) -> None:
             .values(team_id=None)
             .execution_options(synchronize_session=False)
         )
-    for table, key in ((CONTENT, CONTENT_KEY), (EMPLOYEES, EMPLOYEE_KEY), (TEAMS, TEAM_KEY)):
+    for table, key in (
+        (CONTENT, CONTENT_KEY),
+        (EMPLOYEES, EMPLOYEE_KEY),
+        (TEAMS, TEAM_KEY),
+        (EMPLOYEE_PERIODS, EMPLOYEE_PERIOD_KEY),
+    ):
         names = [*key, *COUNTERS]
         moved = select(
             *[literal_column(str(NO_TEAM)) if n == "team_id" else table.c[n] for n in names]
@@ -300,7 +305,7 @@ def _sum_periods(since: date | None) -> dict[str, int]:
         first = None if since is None else period_start(period, since, week_start)
         for table, daily, key in (
             (CONTENT_PERIODS, CONTENT, ("content_id", "channel")),
-            (EMPLOYEE_PERIODS, EMPLOYEES, ("employee_id",)),
+            (EMPLOYEE_PERIODS, EMPLOYEES, ("employee_id", "team_id")),
         ):
             forget = delete(table).where(table.c.period == period)
             if first is not None:

@@ -116,8 +116,9 @@ def upgrade():
     sa.Column('period', sa.Enum('day', 'week', 'month', name='period', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('starts_on', sa.Date(), nullable=False),
     sa.Column('employee_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
     *_counters(),
-    sa.PrimaryKeyConstraint('period', 'starts_on', 'employee_id', name=op.f('pk_rollup_employee_periods')),
+    sa.PrimaryKeyConstraint('period', 'starts_on', 'employee_id', 'team_id', name=op.f('pk_rollup_employee_periods')),
     sqlite_with_rowid=False,
     )
     op.create_table('participation_spells',
@@ -335,7 +336,7 @@ def _fill_periods():
     nonzero = ' OR '.join(f'sum({c}) <> 0' for c in COUNTERS)
     for table, daily, key in (
         ('rollup_content_periods', 'rollup_content_daily', 'content_id, channel'),
-        ('rollup_employee_periods', 'rollup_employee_daily', 'employee_id'),
+        ('rollup_employee_periods', 'rollup_employee_daily', 'employee_id, team_id'),
     ):
         for period, start in starts.items():
             op.execute(

@@ -14,6 +14,7 @@ days from any date on, make.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,9 +24,11 @@ from sqlalchemy import select
 from app.errors import ChorusError
 from app.extensions import db, get_redis
 from app.models import ContentItem, Employee, Role, ScoringRule, Share, Team, utcnow
-from app.services import ledger, participation, people, referrals, sharing
+from app.services import headcounts, ledger, participation, people, referrals, sharing
 from app.services import rules as rules_service
 from app.services.scoring import score_pending_events
+from scoring.analytics import Period, day_start, next_period_start, period_start
+from scoring.analytics import headcounts as count_headcounts
 from scoring.vocabulary import Channel, ReferralStage
 from tests.factories import (
     CompanySettingsFactory,
@@ -38,6 +41,7 @@ from tests.factories import (
 from tests.integration.rollup_support import click, live_rows, process_clicks, rebuilt_rows
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+SUMMER_ENDS = date(2026, 10, 25)
 # 23:30 on the Saturday before summer time ends in Berlin, and on 31 October.
 EDGES = [datetime(2026, 10, 24, 21, 30, tzinfo=UTC), datetime(2026, 10, 31, 22, 30, tzinfo=UTC)]
 HOURS = [0, 0.5, 1, 2.5, 3.5, 24.5, 25.5, 26]  # across midnight, the repeated hour, Monday
@@ -251,3 +255,11 @@ def test_live_rollups_equal_rebuilt_rollups(app, first, clicks, steps, last, sin
     db.session.rollback()
     assert rebuilt_rows(since, now=NOW) == live
     db.session.rollback()
+    # A running period's headcount, counted by the database, is the one the clock keeps.
+    zone = ZoneInfo("Europe/Berlin")
+    for period in Period:
+        for day in (SUMMER_ENDS, since, utcnow().astimezone(zone).date()):
+            start = period_start(period, day)
+            bounds = day_start(start, zone), day_start(next_period_start(period, start), zone)
+            kept = count_headcounts(headcounts._spells(*bounds), period, [start], zone)[start]
+            assert headcounts.taking_part(*bounds) == kept
