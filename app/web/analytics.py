@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app import charts
 from app.auth import requires_role
-from app.errors import ChorusError, Forbidden, InvalidInput, NotFound
+from app.errors import ChorusError, Forbidden, InvalidInput, NotFound, describe_invalid_fields
 from app.extensions import db
 from app.models import Employee, Role, Team, utcnow
 from app.schemas.analytics_pages import DIMENSIONS, AnalyticsPageSchema
@@ -194,7 +194,7 @@ def company_csv(name: str):
         raise NotFound("There is no such table.")
     args, errors = _query()
     if errors:
-        raise InvalidInput("Some fields need attention.", errors=errors)
+        raise InvalidInput(describe_invalid_fields(errors), errors=errors)
     selection = analytics.Selection.holding(args["period"], args["start"])
     return _csv(analytics.table(name, selection), f"chorus-{name}", selection)
 
@@ -256,7 +256,7 @@ def team_csv(name: str):
         raise NotFound("There is no such table.")
     args, errors = _query()
     if errors:
-        raise InvalidInput("Some fields need attention.", errors=errors)
+        raise InvalidInput(describe_invalid_fields(errors), errors=errors)
     chosen = _team_for(me(), args["team_id"])
     if chosen is None:
         raise NotFound("There are no teams yet.")
