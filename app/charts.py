@@ -45,7 +45,7 @@ STYLE = Style(
     # these sizes still read as small print.
     label_font_size=15,
     major_label_font_size=15,
-    legend_font_size=16,
+    legend_font_size=14,
     value_font_size=15,
     stroke_width="2.5",
     opacity=".85",
@@ -78,7 +78,11 @@ def chart(table: Table, title: str, heading_id: str, period: Period) -> Markup |
     labels = {column.name: column.label for column in table.columns}
     if table.name == "time":
         drawing = pygal.Line(
-            **_config(HEIGHT), show_minor_x_labels=False, include_x_axis=True, truncate_label=-1
+            **_config(HEIGHT),
+            show_minor_x_labels=False,
+            include_x_axis=True,
+            truncate_label=-1,
+            margin_bottom=30,  # pygal leaves no room for the legend's second row
         )
         drawing.x_labels = [short_period(date.fromisoformat(row.key), period) for row in table.rows]
         drawing.x_labels_major_count = 6

@@ -114,7 +114,8 @@ def _shown(table: analytics.Table, selection: analytics.Selection, csv_url: str)
 def chart_title(table: analytics.Table, period: Period) -> str:
     labels = {column.name: column.label for column in table.columns}
     names = [labels[name] for name in charts.FIGURES.get(table.name, ()) if name in labels]
-    drawn = ", ".join(names[:-1]) + f" and {names[-1].lower()}" if len(names) > 1 else names[0]
+    names = [names[0], *(name.lower() for name in names[1:])]
+    drawn = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
     if table.name == "time":
         return f"{drawn} by {period.value}"
     return f"{drawn} by {table.columns[0].label.lower()}, most clicked first"
@@ -173,7 +174,7 @@ def company():
     show = args["show"]
     csv_url = url_for(
         "analytics.company_csv",
-        name=show,
+        table=show,
         period=selection.period.value,
         start=selection.start.isoformat(),
     )
@@ -187,16 +188,16 @@ def company():
     )
 
 
-@bp.get("/analytics/<name>.csv")
+@bp.get("/analytics/<table>.csv")
 @requires_role(Role.HR)
-def company_csv(name: str):
-    if name not in analytics.COMPANY_TABLES:
+def company_csv(table: str):
+    if table not in analytics.COMPANY_TABLES:
         raise NotFound("There is no such table.")
     args, errors = _query()
     if errors:
         raise InvalidInput(describe_invalid_fields(errors), errors=errors)
     selection = analytics.Selection.holding(args["period"], args["start"])
-    return _csv(analytics.table(name, selection), f"chorus-{name}", selection)
+    return _csv(analytics.table(table, selection), f"chorus-{table}", selection)
 
 
 def _assumptions() -> list[tuple[str, Any]]:
@@ -234,7 +235,7 @@ def team():
     query = {"period": selection.period.value, "start": selection.start.isoformat()}
     if args["team_id"]:
         query["team_id"] = chosen.id
-    csv_url = url_for("analytics.team_csv", name="time", **query)
+    csv_url = url_for("analytics.team_csv", table="time", **query)
     shown = _shown(analytics.table("time", selection), selection, csv_url)
     values = {**query, "start": args["start"].isoformat(), "team_id": chosen.id}
     return render_template(
@@ -249,10 +250,10 @@ def team():
     )
 
 
-@bp.get("/team/analytics/<name>.csv")
+@bp.get("/team/analytics/<table>.csv")
 @requires_role(Role.TEAM_LEAD)
-def team_csv(name: str):
-    if name not in analytics.COMPANY_TABLES:
+def team_csv(table: str):
+    if table not in analytics.COMPANY_TABLES:
         raise NotFound("There is no such table.")
     args, errors = _query()
     if errors:
@@ -262,10 +263,10 @@ def team_csv(name: str):
         raise NotFound("There are no teams yet.")
     selection = analytics.Selection.holding(args["period"], args["start"], chosen.id)
     try:
-        table = analytics.table(name, selection)
+        figures = analytics.table(table, selection)
     except analytics.Withheld as exc:
         raise Forbidden("A team's figures are shown over time only, never broken down.") from exc
-    return _csv(table, f"chorus-team-{chosen.id}-{name}", selection)
+    return _csv(figures, f"chorus-team-{chosen.id}-{table}", selection)
 
 
 def _team_for(viewer: Employee, asked: int | None) -> Team | None:
