@@ -132,7 +132,7 @@ def _accessible(title: str, heading_id: str) -> Callable:
     """
 
     def apply(root: ElementTree.Element) -> ElementTree.Element:
-        for parent in [root, *root.iter()]:
+        for parent in list(root.iter()):
             for child in list(parent):
                 if child.tag in (f"{SVG}script", "script", ElementTree.Comment):
                     parent.remove(child)

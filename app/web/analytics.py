@@ -26,6 +26,7 @@ from app.schemas.fields import load
 from app.services import analytics
 from app.services.calendar import company_calendar
 from app.web.pages import me
+from scoring import media_value
 from scoring.analytics import Period, local_day
 from scoring.vocabulary import Channel
 
@@ -103,6 +104,11 @@ def _query() -> tuple[dict[str, Any], dict]:
 
 def _shown(table: analytics.Table, selection: analytics.Selection, csv_url: str) -> Shown:
     table = measured_first(table)
+    if "reach" in (column.name for column in table.columns) and (
+        media_value.REACH_FORMULA not in table.notes
+    ):
+        # Potential reach is an estimate wherever it appears: say how it is made.
+        table = replace(table, notes=[*table.notes, media_value.REACH_FORMULA])
     if table.name == "matrix":
         return Shown(table, None, "", charts.heat_map(table), csv_url)
     title = chart_title(table, selection.period)
