@@ -1,5 +1,5 @@
-"""The demo company that ``make run`` loads: five teams of ten and a team of three (too
-small for its figures to be shown: the analytics withhold them), every role, and
+"""The demo company that ``make run`` loads: five teams of ten and two of four (too
+small for their figures to be shown: the analytics withhold them), every role, and
 six weeks of history dated in the order things happen: the company, the guidelines, the
 rules and content, people opting in, their shares and clicks, then rewards redeemed.
 """
@@ -155,8 +155,12 @@ TEAMS = {
         "Nora Busch",
         "Henrik Stein",
     ],
-    # Fewer people than the minimum group size: its figures are withheld on the pages.
-    "Executive office": ["Ursula Brandt", "Georg Lenz", "Hanna Albrecht"],
+    # Teams of fewer people than the minimum group size: their figures are withheld on
+    # the pages. Two of them, so that together they are a group large enough that the
+    # company's total less the other teams gives neither away (one alone would take the
+    # figures of the next smallest team with it).
+    "Executive office": ["Ursula Brandt", "Georg Lenz", "Hanna Albrecht", "Viktor Engel"],
+    "Legal": ["Dorothea Winter", "Malte Brandes", "Selin Aydin", "Konstantin Roth"],
 }
 
 # Followers people declare on a network (None: not said).
