@@ -30,7 +30,7 @@ from scoring import media_value
 from scoring.analytics import Period, local_day
 from scoring.vocabulary import Channel
 
-bp = Blueprint("analytics", __name__)
+bp = Blueprint("analytics_pages", __name__)
 
 TABS = dict(
     zip(
@@ -179,7 +179,7 @@ def company():
     selection = analytics.Selection.holding(args["period"], args["start"])
     show = args["show"]
     csv_url = url_for(
-        "analytics.company_csv",
+        "analytics_pages.company_csv",
         table=show,
         period=selection.period.value,
         start=selection.start.isoformat(),
@@ -241,7 +241,7 @@ def team():
     query = {"period": selection.period.value, "start": selection.start.isoformat()}
     if args["team_id"]:
         query["team_id"] = chosen.id
-    csv_url = url_for("analytics.team_csv", table="time", **query)
+    csv_url = url_for("analytics_pages.team_csv", table="time", **query)
     shown = _shown(analytics.table("time", selection), selection, csv_url)
     values = {**query, "start": args["start"].isoformat(), "team_id": chosen.id}
     return render_template(
