@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import insert
 
 from app.extensions import db
-from app.models import Role, Team, employee_interests
+from app.models import ClickKind, ClickRecord, ContentItem, Role, Team, employee_interests, utcnow
+from app.services import rollups
 from app.web.analytics import company_today
 from tests.conftest import sign_in, sql_statements
 from tests.factories import (
@@ -20,9 +21,6 @@ from tests.factories import (
     ContentTagFactory,
     EmployeeFactory,
     InterestFactory,
-    RollupContentDailyFactory,
-    RollupEmployeeDailyFactory,
-    RollupTeamDailyFactory,
     ShareFactory,
     TeamFactory,
 )
@@ -38,18 +36,23 @@ TEAM_PAGES = ["/team/analytics", "/team/analytics/time.csv"]
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
-def _team(name: str, size: int, clicks: int = 7) -> tuple[int, list[int]]:
-    """A team of people taking part, each with a day of shares and clicks today; returns
-    the team's id and its people's."""
+def _team(name: str, size: int, item: ContentItem, clicks: int) -> tuple[int, list[int]]:
+    """A team of people taking part, each with two shares today and ``clicks`` counted
+    clicks on the first; returns the team's id and its people's."""
     team = TeamFactory(name=name)
     people = [EmployeeFactory(team=team, opted_in=True) for _ in range(size)]
     for person in people:
-        RollupEmployeeDailyFactory(
-            day=company_today(), employee_id=person.id, team_id=team.id, shares=2, clicks=clicks
+        first, _second = (ShareFactory(employee=person, content=item) for _ in range(2))
+        db.session.add_all(
+            ClickRecord(
+                share_id=first.id,
+                visitor=f"{first.id:08x}{n:024x}",
+                day=utcnow().date(),
+                kind=ClickKind.HUMAN,
+                occurred_at=utcnow(),
+            )
+            for n in range(clicks)
         )
-    RollupTeamDailyFactory(
-        day=company_today(), team_id=team.id, shares=2 * size, clicks=clicks * size, points=0
-    )
     return team.id, [person.id for person in people]
 
 
@@ -61,13 +64,15 @@ def today(app):
 
 @pytest.fixture
 def company(app):
-    """Two teams large enough to show, and one of four, below the minimum of five."""
+    """Two teams large enough to show, and one of four, below the minimum of five; their
+    shares and clicks of today counted into the rollups as a rebuild counts them."""
     with app.app_context():
         CompanySettingsFactory(min_group_size=5)
+        item = ContentItemFactory(title="Our <b>wind</b> farm")
         teams = {
-            "Wind": _team("Wind", 6),
-            "Solar": _team("Solar", 7),
-            "Tiny": _team("Tiny", 4, clicks=37),
+            "Wind": _team("Wind", 6, item, clicks=7),
+            "Solar": _team("Solar", 7, item, clicks=7),
+            "Tiny": _team("Tiny", 4, item, clicks=37),
         }
         careers, engineering = InterestFactory(name="Careers"), InterestFactory(name="Engineering")
         for interest, names in ((careers, teams), (engineering, ["Wind"])):
@@ -79,9 +84,8 @@ def company(app):
                     for person in teams[name][1]
                 ],
             )
+        rollups.recount()
         db.session.commit()
-        item = ContentItemFactory(title="Our <b>wind</b> farm")
-        RollupContentDailyFactory(day=company_today(), content_id=item.id, shares=5, clicks=11)
         return {name: team_id for name, (team_id, _people) in teams.items()}
 
 
