@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, redirect_stderr
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,6 +52,10 @@ PEOPLE = {
     "admin": "lena.hoffmann@nordlicht.example",
 }
 
+# A day of last month: the demo's five weeks of history fill it, where this month may
+# have begun yesterday.
+LAST_MONTH = (date.today().replace(day=1) - timedelta(days=1)).isoformat()
+
 # (role, path, name): docs/screenshots/<role>-<name>-<width>.webp, at every width below.
 PAGES = [
     ("newcomer", "/guidelines", "guidelines"),
@@ -68,6 +73,7 @@ PAGES = [
     ("team-lead", "/", "home"),
     ("team-lead", "/challenges", "challenges"),
     ("team-lead", "/challenges/new", "new-challenge"),
+    ("team-lead", "/team/analytics", "team-analytics"),
     ("hr", "/content", "content"),
     ("hr", "/rules", "scoring-rules"),
     ("hr", "/referrals", "referrals"),
@@ -75,6 +81,9 @@ PAGES = [
     ("hr", "/redemptions", "redemptions"),
     ("hr", "/hr/badges", "badge-editor"),
     ("hr", "/people", "people"),
+    ("hr", "/analytics", "analytics"),
+    ("hr", f"/analytics?show=network&start={LAST_MONTH}", "analytics-networks"),
+    ("hr", f"/analytics?show=matrix&start={LAST_MONTH}", "analytics-interests-by-tag"),
     ("admin", "/admin/settings", "settings"),
     ("admin", "/admin/points", "points-and-boards"),
     ("admin", "/admin/mail", "mail"),
@@ -180,7 +189,7 @@ def _signed_in(browser, base_url: str, link: str) -> dict:
 def _take(page, path: str, tallest: int | None) -> bytes:
     answer = page.goto(path, wait_until="networkidle")
     reached = urlsplit(page.url).path
-    if answer is None or answer.status != 200 or reached != path:
+    if answer is None or answer.status != 200 or reached != urlsplit(path).path:
         status = answer.status if answer is not None else "no answer"
         raise RuntimeError(f"{path} answered {status} at {reached}: not a page to show")
     page.evaluate("document.fonts.ready.then(() => true)")

@@ -7,6 +7,7 @@ from flask import Flask
 
 from app.web import (
     admin,
+    analytics,
     auth,
     badges,
     challenges,
@@ -48,6 +49,7 @@ def register_pages(app: Flask) -> None:
         lessons,
         badges,
         challenges,
+        analytics,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     pages.init_templates(app)

@@ -42,6 +42,8 @@ NOT_PAGES = {
     "links.follow": "the tracked-link redirect",
     "health.healthz": "JSON for monitors",
     "profile.export": "a JSON download",
+    "analytics_pages.company_csv": "a CSV download",
+    "analytics_pages.team_csv": "a CSV download",
 }
 SIGNED_OUT = {"auth.sign_in", "auth.confirm_sign_in"}
 # The visible elements that reach beyond the screen's right edge, to say what to fix.
