@@ -59,6 +59,9 @@ WRITTEN = (
     "badge_tallies",
     "rollup_content_daily",
     "rollup_employee_daily",
+    "rollup_team_daily",
+    "rollup_content_periods",
+    "rollup_employee_periods",
 )
 
 
@@ -187,6 +190,7 @@ def clear() -> None:
     else:
         for table in present:
             db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+    db.session.execute(text("UPDATE shares SET counted_clicks = 0"))  # kept by the worker
     db.session.commit()
     get_redis().flushdb()
     if db.engine.dialect.name == "postgresql":
