@@ -393,7 +393,7 @@ def persona_table(selection: Selection) -> Table:
     }
     members, everyone = _members_by_interest(selection)
     k = minimum_group_size()
-    withheld = withheld_groups(members, k, len(everyone))
+    withheld = withheld_groups(members, k, everyone)
     columns = [
         Column("interest", "Interest"),
         *_columns(*COUNTED, "clicks_per_share", "reach", "active_advocates", "headcount"),
@@ -417,30 +417,23 @@ def persona_table(selection: Selection) -> Table:
     return Table("persona", "By interest", columns, rows, notes)
 
 
-def _members_by_interest(selection: Selection) -> tuple[dict[int, frozenset[int]], set[int]]:
-    """Who took part in the period, per interest they chose, and everyone who did."""
+def _members_by_interest(selection: Selection) -> tuple[dict[int, frozenset[int]], int]:
+    """Who took part in the period, per interest they chose, and how many took part."""
     zone, _week_start = company_calendar()
     since, until = day_start(selection.start, zone), day_start(selection.end, zone)
-    spells = ParticipationSpell
-    taking_part = set(
-        db.session.scalars(
-            select(spells.employee_id)
-            .where(
-                spells.started_at < until,
-                spells.ended_at.is_(None) | (spells.ended_at > since),
-            )
-            .distinct()
-        )
-    )
+    spells = ParticipationSpell.__table__
+    in_period = select(spells.c.employee_id).where(*headcounts.spells_in(since, until))
     members: dict[int, set[int]] = {
         interest_id: set() for interest_id in db.session.scalars(select(Interest.id))
     }
-    for employee_id, interest_id in db.session.execute(
-        select(employee_interests.c.employee_id, employee_interests.c.interest_id)
+    for interest_id, employee_id in db.session.execute(
+        select(employee_interests.c.interest_id, employee_interests.c.employee_id).where(
+            employee_interests.c.employee_id.in_(in_period)
+        )
     ):
-        if employee_id in taking_part:
-            members[interest_id].add(employee_id)
-    return {key: frozenset(value) for key, value in members.items()}, taking_part
+        members[interest_id].add(employee_id)
+    everyone = headcounts.taking_part(since, until)[WHOLE_COMPANY]
+    return {key: frozenset(value) for key, value in members.items()}, everyone
 
 
 def advocates_table(selection: Selection) -> Table:

@@ -203,16 +203,24 @@ def headcounts_of(period: Period, starts: Sequence[date]) -> dict[date, dict[int
     return _kept_or(Headcount.people, period, starts, work_out)
 
 
+def spells_in(since: datetime, until: datetime) -> list:
+    """The conditions of the spells in which someone took part at some time in [since,
+    until), as ``scoring.analytics.headcounts`` counts them (a spell of no time at all
+    is none)."""
+    spells = ParticipationSpell.__table__
+    return [
+        spells.c.started_at < until,
+        spells.c.ended_at.is_(None)
+        | ((spells.c.ended_at > since) & (spells.c.ended_at > spells.c.started_at)),
+    ]
+
+
 def taking_part(since: datetime, until: datetime) -> dict[int, int]:
     """People who took part at any time in [since, until), per team and for the whole
     company (``WHOLE_COMPANY``), counted by the database: what a running period shows,
     without loading every spell."""
     spells = ParticipationSpell.__table__
-    overlapping = [
-        spells.c.started_at < until,
-        spells.c.ended_at.is_(None)
-        | ((spells.c.ended_at > since) & (spells.c.ended_at > spells.c.started_at)),
-    ]
+    overlapping = spells_in(since, until)
     people = func.count(distinct(spells.c.employee_id))
     team = func.coalesce(spells.c.team_id, NO_TEAM)
     found = dict(db.session.execute(select(team, people).where(*overlapping).group_by(team)).all())
