@@ -22,12 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,10 +35,8 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from bench.support import (  # noqa: E402
     machine,
     median,
-    postgres_reachable,
+    on_each_database,
     production_env,
-    start_redis,
-    throwaway_postgres,
 )
 
 EMPLOYEES = 10_000
@@ -282,18 +277,10 @@ def main() -> None:
     options = parser.parse_args()
     print(f"machine: {machine()}", flush=True)
 
-    results: dict[str, dict] = {}
-    with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chorus-bench-")))
-        redis_url = start_redis(stack, tmp)
-        results["sqlite"] = bench_database(
-            "sqlite", f"sqlite:///{tmp / 'bench.db'}", redis_url, options
-        )
-        if not options.sqlite_only and postgres_reachable():
-            database = stack.enter_context(throwaway_postgres(f"chorus_bench_{os.getpid()}"))
-            results["postgresql"] = bench_database("postgresql", database, redis_url, options)
-        elif not options.sqlite_only:
-            print("PostgreSQL does not answer: SQLite only", flush=True)
+    results = on_each_database(
+        lambda name, url, redis_url: bench_database(name, url, redis_url, options),
+        options.sqlite_only,
+    )
 
     print()
     first = next(iter(results.values()))

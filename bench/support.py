@@ -15,8 +15,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -287,3 +288,20 @@ def start_app_and_floor(
             env=env,
             cwd=ROOT / "bench",
         )
+
+
+def on_each_database(bench: Callable[[str, str, str], dict], sqlite_only: bool) -> dict:
+    """``bench(name, database_url, redis_url)`` on a throwaway SQLite file and, unless
+    ``sqlite_only`` or it does not answer, a throwaway PostgreSQL database, one
+    throwaway Redis for both: the results by database name."""
+    results: dict[str, dict] = {}
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chorus-bench-")))
+        redis_url = start_redis(stack, tmp)
+        results["sqlite"] = bench("sqlite", f"sqlite:///{tmp / 'bench.db'}", redis_url)
+        if not sqlite_only and postgres_reachable():
+            database = stack.enter_context(throwaway_postgres(f"chorus_bench_{os.getpid()}"))
+            results["postgresql"] = bench("postgresql", database, redis_url)
+        elif not sqlite_only:
+            print("PostgreSQL does not answer: SQLite only", flush=True)
+    return results

@@ -64,11 +64,6 @@ def assumptions_problem(assumptions: Assumptions) -> dict[str, str]:
     return problems
 
 
-def potential_reach(audiences: list[int | None]) -> int:
-    """The potential reach of shares whose sharers declared these audiences."""
-    return sum(audience for audience in audiences if audience)
-
-
 def earned_media_value(reach: int, clicks: int, assumptions: Assumptions) -> tuple[int, int]:
     """The (low, high) value in cents of a network's potential reach and counted
     clicks; whole cents, rounded down, so the range never claims more than it should."""

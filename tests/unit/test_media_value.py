@@ -7,14 +7,8 @@ from scoring.media_value import (
     Assumptions,
     assumptions_problem,
     earned_media_value,
-    potential_reach,
 )
 from scoring.vocabulary import Channel
-
-
-def test_potential_reach_adds_declared_audiences_per_share():
-    assert potential_reach([500, None, 120, 0, 500]) == 1120
-    assert potential_reach([]) == 0
 
 
 def test_value_is_a_range_from_the_low_and_high_assumptions():
