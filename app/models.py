@@ -1515,6 +1515,70 @@ class RollupEmployeePeriod(RollupCounters, db.Model):
     team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
+class RollupPersonPeriod(RollupCounters, db.Model):
+    """``RollupEmployeePeriod`` summed over teams: one row per person, week or month,
+    what the top advocates read in the order of an index, and what
+    ``RollupInterestPeriod`` is made from."""
+
+    __tablename__ = "rollup_person_periods"
+    __table_args__ = (
+        db.Index("ix_rollup_person_periods_clicks", "period", "starts_on", "clicks", "shares"),
+        {"sqlite_with_rowid": False},
+    )
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RollupInterestPeriod(RollupCounters, db.Model):
+    """Per week and month, ``RollupPersonPeriod`` summed over the people who have
+    chosen each interest now, and ``active``: how many of them shared in the period.
+    A person's new or dropped interest moves their rows in or out."""
+
+    __tablename__ = "rollup_interest_periods"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    interest_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    active: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class RollupSharerTag(db.Model):
+    """Per week and month, each person's shares of content with each tag (the tags an
+    item has now) and the counted clicks those shares drew: a row says the person
+    shared the tag in the period. What ``RollupInterestTag`` is made from."""
+
+    __tablename__ = "rollup_sharer_tags"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True)
+    shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class RollupInterestTag(db.Model):
+    """Per week and month, interest x tag: ``RollupSharerTag`` summed over the people
+    who have chosen each interest now, and how many of them shared the tag (what the
+    matrix shows and withholds by). A person's new or dropped interest moves their
+    rows in or out."""
+
+    __tablename__ = "rollup_interest_tags"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    interest_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True)
+    shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    sharers: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
 class ParticipationSpell(db.Model):
     """A time someone took part (opted in, active, not erased), in one team: written as
     it starts and ends (``app.services.headcounts``), never rewritten, so headcounts of

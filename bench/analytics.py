@@ -867,7 +867,7 @@ def main() -> None:
     parser.add_argument(
         "--keep",
         metavar="NAME",
-        help="build into database NAME and keep it; if it exists already, reuse it as it is",
+        help="build into database NAME and keep it; if it exists already, reuse it (migrated)",
     )
     options = parser.parse_args()
     if not postgres_reachable():
@@ -932,7 +932,10 @@ def run(options, now: datetime) -> dict:
     steps: dict[str, float] = {}
     generation = rebuild_seconds = None
     if options.keep and built():
-        log(f"reusing the database {options.keep} as it is")
+        from flask_migrate import upgrade
+
+        log(f"reusing the database {options.keep}, migrated to the newest revision")
+        upgrade()
         now = db.session.scalar(select(func.max(Share.created_at)))
     else:
         began = time.perf_counter()

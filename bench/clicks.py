@@ -1,8 +1,9 @@
 """Benchmark of the click worker against a floor, in one run, per database.
 
 For each database (a throwaway SQLite file, and a throwaway PostgreSQL database when the
-machine's server answers) it builds a company of 2,000 opted-in employees in 50 teams,
-50 content items and 5,000 shares made over the last week, and queues raw clicks in the
+machine's server answers) it builds a company of 2,000 opted-in employees in 50 teams
+(each with 0 to 3 of 10 interests), 50 content items (1 to 3 of 20 tags) and 5,000
+shares made over the last week, and queues raw clicks in the
 Redis stream as the redirect queues them: skewed towards a few shares, a few percent
 bots (link previews) and the same visitor again. Then, against a throwaway
 redis-server:
@@ -43,6 +44,8 @@ EMPLOYEES = 2_000
 TEAMS = 50
 CONTENT_ITEMS = 50
 SHARES = 5_000
+INTERESTS = 10
+TAGS = 20
 BATCH = 500  # raw clicks the worker reads at a time
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 PREVIEW = "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)"
@@ -73,7 +76,16 @@ def build(days: int, rng: random.Random) -> None:
     from sqlalchemy import insert, select
 
     from app.extensions import db
-    from app.models import ContentItem, ContentStatus, Employee, Share, Team
+    from app.models import (
+        ContentItem,
+        ContentStatus,
+        ContentTag,
+        Employee,
+        Interest,
+        Share,
+        Team,
+        employee_interests,
+    )
     from app.services.people import company_settings
     from app.services.single_row import stored_single_row
     from scoring.names import name_key
@@ -112,6 +124,26 @@ def build(days: int, rng: random.Random) -> None:
     )
     people = list(db.session.execute(select(Employee.id, Employee.team_id)))
     content_ids = list(db.session.scalars(select(ContentItem.id)))
+    # Tags and interests, so that the worker keeps the interest x tag rollups too.
+    interests = [f"Interest {i}" for i in range(INTERESTS)]
+    db.session.execute(insert(Interest), [{"name": n, "name_key": name_key(n)} for n in interests])
+    interest_ids = list(db.session.scalars(select(Interest.id)))
+    db.session.execute(
+        insert(employee_interests),
+        [
+            {"employee_id": employee_id, "interest_id": interest_id}
+            for employee_id, _team in people
+            for interest_id in rng.sample(interest_ids, rng.randrange(4))
+        ],
+    )
+    db.session.execute(
+        insert(ContentTag),
+        [
+            {"content_id": content_id, "tag": f"tag{n}"}
+            for content_id in content_ids
+            for n in rng.sample(range(TAGS), rng.randrange(1, 4))
+        ],
+    )
     db.session.execute(
         insert(Share),
         [

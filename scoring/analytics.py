@@ -253,6 +253,11 @@ EmployeeKey = tuple[date, int, int]  # day, employee, team
 TeamKey = tuple[date, int]  # day, team
 ContentPeriodKey = tuple[str, date, int, str]  # week or month, its first day, item, channel
 EmployeePeriodKey = tuple[str, date, int, int]  # week or month, its first day, employee, team
+SharerItemKey = tuple[str, date, int, int]  # week or month, its first day, employee, item
+SharerTagKey = tuple[str, date, int, str]  # week or month, its first day, employee, tag
+InterestTagKey = tuple[str, date, int, str]  # week or month, its first day, interest, tag
+PersonPeriodKey = tuple[str, date, int]  # week or month, its first day, employee
+TAG_COUNTERS = ("shares", "clicks_on_shares")  # what the tag rollups keep, in this order
 KEPT_PERIODS = (Period.WEEK, Period.MONTH)  # summed ahead, besides the days
 
 
@@ -262,7 +267,10 @@ class Tally:
     company-local; each key's counters in ``COUNTERS`` order. The team rollup is the
     people's summed over them: what a year of figures reads in a few thousand rows.
     Per week and month (``KEPT_PERIODS``), the items' counters (over teams) and the
-    people's are summed ahead too: what a period's breakdown reads.
+    people's are summed ahead too: what a period's breakdown reads; and per week and
+    month, each sharer's shares of each item and the clicks they drew (``TAG_COUNTERS``
+    order), which become the tag rollups once the items' tags and the people's
+    interests are known (``sharer_tag_counts``, ``per_interest``).
 
     The team is the one recorded with the raw row: the sharer's team when the share was
     made, for the share, its clicks and its referrals (and their points); the ledger
@@ -276,6 +284,7 @@ class Tally:
         self.teams: dict[TeamKey, list[int]] = {}
         self.content_periods: dict[ContentPeriodKey, list[int]] = {}
         self.employee_periods: dict[EmployeePeriodKey, list[int]] = {}
+        self.sharer_items: dict[SharerItemKey, list[int]] = {}
 
     def _periods(self, day: date) -> list[tuple[str, date]]:
         return [
@@ -293,15 +302,22 @@ class Tally:
             key = (period, start, share.employee_id, team)
             _bump(self.employee_periods, key, counter, amount)
 
+    def _add_item(self, share: ShareFacts, counter: int) -> None:
+        for period, start in self._periods(local_day(share.at, self.zone)):
+            key = (period, start, share.employee_id, share.content_id)
+            self.sharer_items.setdefault(key, [0] * len(TAG_COUNTERS))[counter] += 1
+
     def share(self, share: ShareFacts) -> None:
         self._add(share, share.at, SHARES)
         if share.audience:
             self._add(share, share.at, REACH, share.audience)
+        self._add_item(share, 0)
 
     def click(self, share: ShareFacts, at: datetime) -> None:
         """A counted click: received on its own day, and drawn by the share of its day."""
         self._add(share, at, CLICKS)
         self._add(share, share.at, CLICKS_ON_SHARES)
+        self._add_item(share, 1)
 
     def stage(self, share: ShareFacts, stage: ReferralStage, at: datetime) -> None:
         """An attributed referral stage, on the day the candidate reached it."""
@@ -342,6 +358,54 @@ def _bump(counts: dict, key: tuple, counter: int, amount: int) -> None:
     if found is None:
         found = counts[key] = [0] * len(COUNTERS)
     found[counter] += amount
+
+
+def sharer_tag_counts(
+    sharer_items: dict[SharerItemKey, Sequence[int]], tags: dict[int, Iterable[str]]
+) -> dict[SharerTagKey, list[int]]:
+    """Sharers' counts per item, per tag of the item (``tags``, by item) instead."""
+    counts: dict[SharerTagKey, list[int]] = {}
+    for (period, start, employee_id, content_id), values in sharer_items.items():
+        for tag in tags.get(content_id, ()):
+            found = counts.setdefault((period, start, employee_id, tag), [0] * len(TAG_COUNTERS))
+            for index, value in enumerate(values):
+                found[index] += value
+    return counts
+
+
+def person_period_counts(
+    employee_periods: dict[EmployeePeriodKey, Sequence[int]],
+) -> dict[PersonPeriodKey, list[int]]:
+    """People's counts per week and month over their teams (someone who moved team
+    within a period has a row per team there, and one person's row here)."""
+    counts: dict[PersonPeriodKey, list[int]] = {}
+    for (period, start, employee_id, _team), values in employee_periods.items():
+        found = counts.setdefault((period, start, employee_id), [0] * len(values))
+        for index, value in enumerate(values):
+            found[index] += value
+    return counts
+
+
+def per_interest(
+    counts: dict[tuple, Sequence[int]],
+    interests: dict[int, Iterable[int]],
+    new: Iterable[tuple] = (),
+) -> dict[tuple, list[int]]:
+    """What people's counts add to a rollup per interest: the counts of each key (a
+    person's, the key's third part) go to each interest the person has chosen
+    (``interests``, by person), under the same key with the interest in the person's
+    place; one more counter last counts the people whose key is ``new`` (their first
+    share of the tag, or at all, in the period: sharers, active advocates)."""
+    first = set(new)
+    cells: dict[tuple, list[int]] = {}
+    for key, values in counts.items():
+        for interest_id in interests.get(key[2], ()):
+            cell = (*key[:2], interest_id, *key[3:])
+            found = cells.setdefault(cell, [0] * (len(values) + 1))
+            for index, value in enumerate(values):
+                found[index] += value
+            found[-1] += key in first
+    return cells
 
 
 def counter_values(counts: Sequence[int]) -> dict[str, int]:

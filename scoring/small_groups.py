@@ -32,28 +32,31 @@ def withheld_parts(sizes: Mapping[K, int], k: int) -> set[K]:
     return withheld
 
 
-def withheld_groups(members: Mapping[K, frozenset[int]], k: int, everyone: int) -> set[K]:
-    """Which of overlapping groups (who is in each, of ``everyone`` people in all, whose
-    total is shown) to withhold: those of fewer than ``k`` people or more than
-    ``everyone - k`` (everyone else would be the difference), and, while a shown group
-    holds another with fewer than ``k`` people between them, the smaller of the two."""
-    withheld = {
-        group
-        for group, people in members.items()
-        if len(people) < k or 0 < everyone - len(people) < k
-    }
+def withheld_groups(
+    sizes: Mapping[K, int], both: Mapping[tuple[K, K], int], k: int, everyone: int
+) -> set[K]:
+    """Which of overlapping groups to withhold, given how many people each holds
+    (``sizes``), how many are in two at once (``both``, per pair in either order; a
+    pair missing: nobody), and how many people there are in all (``everyone``, whose
+    total is shown): those of fewer than ``k`` people or more than ``everyone - k``
+    (everyone else would be the difference), and, while a shown group holds another
+    with fewer than ``k`` people between them, the smaller of the two."""
+
+    def common(one: K, other: K) -> int:
+        return both.get((one, other), both.get((other, one), 0))
+
+    withheld = {group for group, people in sizes.items() if people < k or 0 < everyone - people < k}
     changed = True
     while changed:
         changed = False
         shown = sorted(
-            (group for group in members if group not in withheld),
-            key=lambda group: (len(members[group]), str(group)),
+            (group for group in sizes if group not in withheld),
+            key=lambda group: (sizes[group], str(group)),
         )
         for index, smaller in enumerate(shown):
-            inner = members[smaller]
             for larger in shown[index + 1 :]:
-                outer = members[larger]
-                if inner <= outer and 0 < len(outer - inner) < k:
+                inside = common(smaller, larger) == sizes[smaller]
+                if inside and 0 < sizes[larger] - sizes[smaller] < k:
                     withheld.add(smaller)
                     changed = True
                     break

@@ -34,7 +34,9 @@ from app.models import (
     RollupContentDaily,
     RollupContentPeriod,
     RollupEmployeeDaily,
-    RollupEmployeePeriod,
+    RollupInterestPeriod,
+    RollupInterestTag,
+    RollupPersonPeriod,
     RollupTeamDaily,
     Share,
     Team,
@@ -380,35 +382,25 @@ def persona_table(selection: Selection) -> Table:
     """Interests (as people chose them, today) in the selected period; interests of too
     few people withheld, and those a difference with another would give away."""
     _company_only(selection)
-    table, period = _breakdown(selection, RollupEmployeeDaily, RollupEmployeePeriod)
-    interest = employee_interests.c.interest_id
-    found = {
-        row.interest_id: row
-        for row in db.session.execute(
-            select(interest.label("interest_id"), *_sums(table), _active(table))
-            .join(employee_interests, employee_interests.c.employee_id == table.c.employee_id)
-            .where(*period)
-            .group_by(interest)
-        )
-    }
-    members, everyone = _members_by_interest(selection)
+    found = {row.interest_id: row for row in db.session.execute(_by_interest(selection))}
+    both, everyone = _interest_overlaps(selection)
+    names = db.session.execute(select(Interest.id, Interest.name).order_by(Interest.name)).all()
+    sizes = {interest_id: both.get((interest_id, interest_id), 0) for interest_id, _ in names}
     k = minimum_group_size()
-    withheld = withheld_groups(members, k, everyone)
+    withheld = withheld_groups(sizes, both, k, everyone)
     columns = [
         Column("interest", "Interest"),
         *_columns(*COUNTED, "clicks_per_share", "reach", "active_advocates", "headcount"),
     ]
     rows = []
-    for interest_id, name in db.session.execute(
-        select(Interest.id, Interest.name).order_by(Interest.name)
-    ):
+    for interest_id, name in names:
         if interest_id in withheld:
             rows.append(Row(str(interest_id), name, _blank(columns), True))
             continue
         row = found.get(interest_id)
         values = _figures(row) if row else _zero_figures()
         active = int(row.active_advocates) if row else 0
-        values.update(active_advocates=active, headcount=max(len(members[interest_id]), active))
+        values.update(active_advocates=active, headcount=max(sizes[interest_id], active))
         rows.append(Row(str(interest_id), name, values))
     notes = [
         "Interests as people have chosen them today; someone with two interests counts in both.",
@@ -417,51 +409,90 @@ def persona_table(selection: Selection) -> Table:
     return Table("persona", "By interest", columns, rows, notes)
 
 
-def _members_by_interest(selection: Selection) -> tuple[dict[int, frozenset[int]], int]:
-    """Who took part in the period, per interest they chose, and how many took part."""
+def _by_interest(selection: Selection) -> Select:
+    """Each interest's figures and active advocates: a week's or a month's kept per
+    interest, a day's from the day's rows of the people who chose it."""
+    if selection.period is not Period.DAY:
+        cells = RollupInterestPeriod.__table__
+        return select(
+            cells.c.interest_id,
+            *[cells.c[name] for name in COUNTERS],
+            cells.c.active.label("active_advocates"),
+        ).where(cells.c.period == selection.period, cells.c.starts_on == selection.start)
+    table = RollupEmployeeDaily.__table__
+    interest = employee_interests.c.interest_id
+    return (
+        select(interest.label("interest_id"), *_sums(table), _active(table))
+        .join(employee_interests, employee_interests.c.employee_id == table.c.employee_id)
+        .where(table.c.day == selection.start)
+        .group_by(interest)
+    )
+
+
+def _interest_overlaps(selection: Selection) -> tuple[dict[tuple[int, int], int], int]:
+    """How many people who took part in the period chose each pair of interests (a pair
+    of one interest with itself: how many chose it), counted by the database; and how
+    many took part."""
     zone, _week_start = company_calendar()
     since, until = day_start(selection.start, zone), day_start(selection.end, zone)
     spells = ParticipationSpell.__table__
-    in_period = select(spells.c.employee_id).where(*headcounts.spells_in(since, until))
-    members: dict[int, set[int]] = {
-        interest_id: set() for interest_id in db.session.scalars(select(Interest.id))
-    }
-    for interest_id, employee_id in db.session.execute(
-        select(employee_interests.c.interest_id, employee_interests.c.employee_id).where(
-            employee_interests.c.employee_id.in_(in_period)
+    in_period = headcounts.spells_in(since, until)
+    one, other = employee_interests.alias("one"), employee_interests.alias("other")
+    pairs = (
+        select(one.c.interest_id, other.c.interest_id, func.count())
+        .join(
+            other,
+            and_(
+                other.c.employee_id == one.c.employee_id,
+                other.c.interest_id >= one.c.interest_id,
+            ),
         )
-    ):
-        members[interest_id].add(employee_id)
-    everyone = headcounts.taking_part(since, until)[WHOLE_COMPANY]
-    return {key: frozenset(value) for key, value in members.items()}, everyone
+        .where(one.c.employee_id.in_(select(spells.c.employee_id).where(*in_period)))
+        .group_by(one.c.interest_id, other.c.interest_id)
+    )
+    both = {(first, second): count for first, second, count in db.session.execute(pairs)}
+    everyone = db.session.scalar(
+        select(func.count(distinct(spells.c.employee_id))).where(*in_period)
+    )
+    return both, everyone or 0
 
 
 def advocates_table(selection: Selection) -> Table:
     """The people whose shares drew the most clicks in the period, as the boards show
     them: hidden people never, pseudonyms as pseudonyms."""
     _company_only(selection)
-    table, period = _breakdown(selection, RollupEmployeeDaily, RollupEmployeePeriod)
+    if selection.period is Period.DAY:
+        daily = RollupEmployeeDaily.__table__
+        people = (
+            select(daily.c.employee_id, *_sums(daily))
+            .where(daily.c.day == selection.start)
+            .group_by(daily.c.employee_id)
+            .subquery()
+        )
+    else:  # one row per person, read in the order of its index
+        kept = RollupPersonPeriod.__table__
+        people = (
+            select(kept.c.employee_id, *[kept.c[name] for name in COUNTERS])
+            .where(kept.c.period == selection.period, kept.c.starts_on == selection.start)
+            .subquery()
+        )
     query = (
         select(
-            table.c.employee_id,
+            people.c.employee_id,
             Employee.presence,
             Employee.name,
             Employee.pseudonym,
-            *_sums(table),
+            *[people.c[name] for name in COUNTERS],
         )
-        .join(Employee, Employee.id == table.c.employee_id)
+        .join(Employee, Employee.id == people.c.employee_id)
         .where(
-            *period,
+            people.c.shares + people.c.clicks > 0,
             Employee.presence != Presence.HIDDEN,
             Employee.erased_at.is_(None),
             Employee.opted_in_at.is_not(None),
             Employee.active.is_(True),
         )
-        .group_by(table.c.employee_id, Employee.presence, Employee.name, Employee.pseudonym)
-        .having(func.sum(table.c.shares) + func.sum(table.c.clicks) > 0)
-        .order_by(
-            func.sum(table.c.clicks).desc(), func.sum(table.c.shares).desc(), table.c.employee_id
-        )
+        .order_by(people.c.clicks.desc(), people.c.shares.desc(), people.c.employee_id)
         .limit(TOP)
     )
     rows = []
@@ -486,28 +517,11 @@ def matrix_table(selection: Selection) -> Table:
     content with each tag, and the clicks they drew; a cell of fewer sharers than
     the minimum group size is withheld."""
     _company_only(selection)
-    zone, _week_start = company_calendar()
-    since, until = day_start(selection.start, zone), day_start(selection.end, zone)
-    interest = employee_interests.c.interest_id
-    query: Select = (
-        select(
-            interest.label("interest_id"),
-            ContentTag.tag,
-            func.count().label("shares"),
-            func.coalesce(func.sum(Share.counted_clicks), 0).label("clicks_on_shares"),
-            func.count(distinct(Share.employee_id)).label("sharers"),
-        )
-        .select_from(Share)
-        .join(employee_interests, employee_interests.c.employee_id == Share.employee_id)
-        .join(ContentTag, ContentTag.content_id == Share.content_id)
-        .where(and_(Share.created_at >= since, Share.created_at < until))
-        .group_by(interest, ContentTag.tag)
-    )
     names = dict(db.session.execute(select(Interest.id, Interest.name)).all())
     k = minimum_group_size()
     rows = []
     for row in sorted(
-        db.session.execute(query), key=lambda r: (names.get(r.interest_id, ""), r.tag)
+        _matrix_cells(selection), key=lambda r: (names.get(r.interest_id, ""), r.tag)
     ):
         label = f"{names.get(row.interest_id, '')} / {row.tag}"
         key = f"{row.interest_id}:{row.tag}"
@@ -532,6 +546,40 @@ def matrix_table(selection: Selection) -> Table:
         f"A cell of fewer than {k} people sharing is withheld.",
     ]
     return Table("matrix", "Interests by tag", columns, rows, notes)
+
+
+def _matrix_cells(selection: Selection) -> list:
+    """Each (interest, tag) cell's shares, clicks on them and sharers: a week's or a
+    month's from the rollup kept per period, a day's from its shares (a few thousand)."""
+    if selection.period is not Period.DAY:
+        cells = RollupInterestTag.__table__
+        return db.session.execute(
+            select(
+                cells.c.interest_id,
+                cells.c.tag,
+                cells.c.shares,
+                cells.c.clicks_on_shares,
+                cells.c.sharers,
+            ).where(cells.c.period == selection.period, cells.c.starts_on == selection.start)
+        ).all()
+    zone, _week_start = company_calendar()
+    since, until = day_start(selection.start, zone), day_start(selection.end, zone)
+    interest = employee_interests.c.interest_id
+    query: Select = (
+        select(
+            interest.label("interest_id"),
+            ContentTag.tag,
+            func.count().label("shares"),
+            func.coalesce(func.sum(Share.counted_clicks), 0).label("clicks_on_shares"),
+            func.count(distinct(Share.employee_id)).label("sharers"),
+        )
+        .select_from(Share)
+        .join(employee_interests, employee_interests.c.employee_id == Share.employee_id)
+        .join(ContentTag, ContentTag.content_id == Share.content_id)
+        .where(and_(Share.created_at >= since, Share.created_at < until))
+        .group_by(interest, ContentTag.tag)
+    )
+    return db.session.execute(query).all()
 
 
 # What each role may read -----------------------------------------------------------

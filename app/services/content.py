@@ -35,7 +35,7 @@ from app.models import (
     Team,
     utcnow,
 )
-from app.services import audit, chat, click_capture, policy, taboo
+from app.services import audit, chat, click_capture, policy, rollups, taboo
 from scoring.sharing import TabooHit, with_disclosure
 from scoring.vocabulary import Channel
 
@@ -410,12 +410,15 @@ def update_content(
     image: bytes | None = None,
     remove_image: bool = False,
 ) -> ContentItem:
+    tags = {t.tag for t in item.tags}
     with db.session.no_autoflush:
         _apply(item, changes)
         if remove_image and image is None:
             _apply_image(item, None, True)
         _check_item_with_image(item, image)
     _apply_image(item, image, False)
+    if {t.tag for t in item.tags} != tags:
+        rollups.retag(item.id)  # the figures by tag of everyone who shared it
     item.updated_at = utcnow()
     audit.record(actor, "content.update", item, fields=_audit_fields(changes))
     return item

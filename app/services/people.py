@@ -220,6 +220,7 @@ def create_interest(actor: Employee | None, name: str) -> Interest:
 
 def delete_interest(actor: Employee, interest: Interest) -> None:
     audit.record(actor, "interest.delete", interest, name=interest.name)
+    rollups.forget_interest(interest.id)
     db.session.delete(interest)
 
 

@@ -1,6 +1,7 @@
 """The analytics rollups: counters per company-local day, per (content item, channel,
-team) and per (employee, team), kept in the transactions that write the raw rows they
-count, and rebuilt from those rows at will.
+team) and per (employee, team), and per week and month, per (person, tag) and
+(interest, tag); kept in the transactions that write the raw rows they count, and
+rebuilt from those rows at will.
 
 Whoever writes shares, counted clicks, attributed referral stages or ledger lines adds
 them to a ``scoring.analytics.Tally`` and hands it to ``count``, in the same
@@ -9,7 +10,9 @@ transaction: one upsert per rollup table for the whole batch, adding to what is 
 key, in key order so that concurrent writers lock rows in the same order (the content
 rollup first). The batch's rows are counted from what the writer holds, never read
 back. ``rebuild`` recomputes everything from the raw rows with one ``INSERT ... SELECT
-... GROUP BY`` per table, local days worked out in SQL from the zone's offsets. A row
+... GROUP BY`` per table, local days worked out in SQL from the zone's offsets, rows
+written in key order (a day's or a month's rows then lie on a few hundred pages
+together rather than on one page each, which is what a read from disk costs). A row
 whose counters are all zero says nothing: neither way keeps one.
 """
 
@@ -21,12 +24,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import (
     Table,
+    and_,
     bindparam,
     case,
     delete,
+    event,
     func,
+    inspect,
     literal,
     literal_column,
     or_,
@@ -41,6 +48,8 @@ from app.extensions import db
 from app.models import (
     ClickKind,
     ClickRecord,
+    ContentTag,
+    Employee,
     Event,
     LedgerLine,
     ParticipationSpell,
@@ -50,8 +59,14 @@ from app.models import (
     RollupContentPeriod,
     RollupEmployeeDaily,
     RollupEmployeePeriod,
+    RollupInterestPeriod,
+    RollupInterestTag,
+    RollupPersonPeriod,
+    RollupSharerTag,
     RollupTeamDaily,
     Share,
+    content_interests,
+    employee_interests,
     utcnow,
 )
 from app.queue import enqueue
@@ -63,11 +78,16 @@ from scoring.analytics import (
     NO_TEAM,
     POINTS,
     STAGE_COUNTERS,
+    TAG_COUNTERS,
     ShareFacts,
+    SharerItemKey,
     Tally,
     day_start,
     local_day,
+    per_interest,
     period_start,
+    person_period_counts,
+    sharer_tag_counts,
     utc_offsets,
 )
 from scoring.clicks import earns_points
@@ -86,6 +106,39 @@ CONTENT_PERIOD_KEY = ("period", "starts_on", "content_id", "channel")
 EMPLOYEE_PERIOD_KEY = ("period", "starts_on", "employee_id", "team_id")
 DAILY = (CONTENT, EMPLOYEES, TEAMS)
 PERIODS = (CONTENT_PERIODS, EMPLOYEE_PERIODS)
+RETURNING_CHUNK = 500  # rows per upsert that returns what it made
+
+
+@dataclass(frozen=True)
+class ByInterest:
+    """A rollup of people's rows per week and month (``people``, keyed by period, first
+    day, person and ``dimensions``) and their sums per interest the people have chosen
+    now (``cells``: the interest in the person's place), with ``counted``: how many
+    people with shares in the period a cell sums (sharers of a tag, active advocates)."""
+
+    people: Table
+    cells: Table
+    dimensions: tuple[str, ...]
+    counters: tuple[str, ...]
+    counted: str
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return ("period", "starts_on", "employee_id", *self.dimensions)
+
+    @property
+    def cell_key(self) -> tuple[str, ...]:
+        return ("period", "starts_on", "interest_id", *self.dimensions)
+
+
+TAGS = ByInterest(
+    RollupSharerTag.__table__, RollupInterestTag.__table__, ("tag",), TAG_COUNTERS, "sharers"
+)
+PEOPLE = ByInterest(
+    RollupPersonPeriod.__table__, RollupInterestPeriod.__table__, (), COUNTERS, "active"
+)
+BY_INTEREST = (PEOPLE, TAGS)
+BY_INTEREST_TABLES = tuple(table for kind in BY_INTEREST for table in (kind.people, kind.cells))
 COUNTED_CLICKS = [kind for kind in ClickKind if earns_points(kind)]  # the pipeline's decision
 UPSERT_CHUNK = 5_000
 REBUILD_TIMEOUT = 3600  # seconds for a rebuild job
@@ -134,14 +187,95 @@ def count(tally: Tally) -> None:
             dict(zip(names, (*values, *(counters[index] for index in moved)), strict=True))
             for values, counters in sorted(counts.items(), key=lambda item: item[0])
         ]
-        adding = _adding(key, names[len(key) :])
-        for start in range(0, len(rows), UPSERT_CHUNK):
-            bulk_insert(table, rows[start : start + UPSERT_CHUNK], adding)
+        _bulk_add(table, rows, _adding(key, names[len(key) :]))
         if any(counters[POINTS] < 0 for counters in counts.values()):
             # A reversal may have brought a row back to nothing: a rebuild has no such row.
             first = "day" if table in DAILY else "starts_on"
             days = {values[key.index(first)] for values in counts}
             db.session.execute(delete(table).where(among(table.c[first], days), *_nothing(table)))
+    _count_by_interest(PEOPLE, person_period_counts(tally.employee_periods))
+    _count_by_interest(TAGS, _sharer_tags(tally.sharer_items))
+
+
+def _sharer_tags(sharer_items: dict[SharerItemKey, list[int]]) -> dict:
+    """Sharers' counts per tag of the items (the tags they have now)."""
+    if not sharer_items:
+        return {}
+    tags = _pairs(ContentTag.__table__.c.content_id, ContentTag.__table__.c.tag, sharer_items, 3)
+    return sharer_tag_counts(sharer_items, tags)
+
+
+def _count_by_interest(kind: ByInterest, counts: dict) -> None:
+    """Add people's counts to their rows, and to the cells of the interests they have
+    chosen now, with one more person counted where a row gained its first shares (the
+    upsert says so, so two shares at once cannot both count as first)."""
+    moved = [
+        index
+        for index in range(len(kind.counters))
+        if any(values[index] for values in counts.values())
+    ]
+    if not moved:
+        return
+    counters = tuple(kind.counters[index] for index in moved)
+    names = (*kind.key, *counters)
+    rows = [
+        dict(zip(names, (*key, *(values[index] for index in moved)), strict=True))
+        for key, values in sorted(counts.items())
+    ]
+    new = _upsert_learning_new(kind.people, kind.key, counters, rows)
+    interests = _pairs(
+        employee_interests.c.employee_id, employee_interests.c.interest_id, counts, 2
+    )
+    names = (*kind.cell_key, *counters, kind.counted)
+    cells = [
+        dict(zip(names, (*key, *(values[index] for index in moved), values[-1]), strict=True))
+        for key, values in sorted(per_interest(counts, interests, new).items())
+    ]
+    _bulk_add(kind.cells, cells, _adding(kind.cell_key, names[len(kind.cell_key) :]))
+    if "points" in counters and any(values[POINTS] < 0 for values in counts.values()):
+        starts = {key[1] for key in counts}  # a reversal may have brought rows to nothing
+        for table in (kind.people, kind.cells):
+            db.session.execute(
+                delete(table).where(among(table.c.starts_on, starts), *_nothing(table))
+            )
+
+
+def _upsert_learning_new(table: Table, key: Sequence[str], counters: Sequence[str], rows) -> list:
+    """Add rows' counters to ``table``; returns the keys of the rows that gained their
+    first shares (the upsert returns a row's shares after it: as many as were added)."""
+    adding = _adding(key, counters)
+    if "shares" not in counters:
+        _bulk_add(table, rows, adding)
+        return []
+    new = []
+    sharing = [row for row in rows if row["shares"]]
+    for start in range(0, len(sharing), RETURNING_CHUNK):
+        chunk = sharing[start : start + RETURNING_CHUNK]
+        statement = adding(insert(table).values(chunk)).returning(
+            *[table.c[name] for name in key], table.c.shares
+        )
+        added = {tuple(row[name] for name in key): row["shares"] for row in chunk}
+        for *values, shares in db.session.execute(statement):
+            found = (str(values[0]), *values[1:])  # the period, as the tally names it
+            if shares == added[found]:
+                new.append(found)
+    _bulk_add(table, [row for row in rows if not row["shares"]], adding)
+    return new
+
+
+def _bulk_add(table: Table, rows: list, adding) -> None:
+    for start in range(0, len(rows), UPSERT_CHUNK):
+        bulk_insert(table, rows[start : start + UPSERT_CHUNK], adding)
+
+
+def _pairs(owner, value, keys, position: int) -> dict[int, list]:
+    """``value`` per ``owner`` (an item's tags, a person's interests), for the owners
+    at ``position`` in ``keys``."""
+    found: dict[int, list] = {}
+    owners = {key[position] for key in keys}
+    for owner_id, item in db.session.execute(select(owner, value).where(among(owner, owners))):
+        found.setdefault(owner_id, []).append(item)
+    return found
 
 
 def _adding(key: Sequence[str], counters: Sequence[str] = COUNTERS):
@@ -154,8 +288,8 @@ def _adding(key: Sequence[str], counters: Sequence[str] = COUNTERS):
     return on_conflict
 
 
-def _nothing(table: Table) -> list:
-    return [table.c[name] == 0 for name in COUNTERS]
+def _nothing(table: Table, counters: Sequence[str] = COUNTERS) -> list:
+    return [table.c[name] == 0 for name in counters]
 
 
 def count_share_clicks(per_share: dict[int, int]) -> None:
@@ -229,6 +363,92 @@ def forget_team(team_id: int) -> None:
     headcounts.forget_team(team_id)
 
 
+# Changed tags and interests --------------------------------------------------------
+
+
+def retag(content_id: int) -> None:
+    """An item's tags changed (flushed here): the tag rollups of everyone who shared it
+    are counted anew from their shares."""
+    db.session.flush()
+    sharers = select(Share.employee_id).where(Share.content_id == content_id).distinct()
+    theirs = TAGS.people.c.employee_id.in_(sharers)
+    _move_into_interests(TAGS, -1, theirs)
+    db.session.execute(delete(TAGS.people).where(theirs))
+    _fill_sharer_tags(Share.__table__.c.employee_id.in_(sharers))
+    _move_into_interests(TAGS, 1, theirs)
+
+
+@event.listens_for(FlaskSession, "after_flush")
+def _follow_interests(session, _context) -> None:
+    """People who chose interests anew (whatever changed them: a page, the API,
+    erasure): their rows move out of the interests they dropped and into those they
+    took."""
+    for person in session.dirty:
+        if not isinstance(person, Employee):
+            continue
+        history = inspect(person).attrs.interests.history
+        for interests, sign in ((history.deleted, -1), (history.added, 1)):
+            kept = (interest for interest in interests if not inspect(interest).was_deleted)
+            for interest_id in sorted(interest.id for interest in kept):
+                for kind in BY_INTEREST:
+                    _move_into_interests(
+                        kind,
+                        sign,
+                        kind.people.c.employee_id == person.id,
+                        interest_id=interest_id,
+                        connection=session.connection(),
+                    )
+
+
+def forget_interest(interest_id: int) -> None:
+    """Before an interest is deleted: nobody has chosen it any more and no item is for
+    it (as PostgreSQL's foreign keys would do; SQLite does not enforce them), and its
+    cells go."""
+    db.session.flush()
+    for table in (employee_interests, content_interests):
+        db.session.execute(delete(table).where(table.c.interest_id == interest_id))
+    for kind in BY_INTEREST:
+        db.session.execute(delete(kind.cells).where(kind.cells.c.interest_id == interest_id))
+
+
+def _move_into_interests(
+    kind: ByInterest, sign: int, *where, interest_id: int | None = None, connection=None
+) -> int:
+    """Add (``sign`` 1) or take away (-1) the people's rows ``where`` picks in their
+    interests' cells: under ``interest_id``, or each interest their people have chosen
+    now; returns the cells written. A cell left with nothing goes."""
+    rows = kind.people
+    dimensions = [rows.c[name] for name in kind.dimensions]
+    groups = [rows.c.period, rows.c.starts_on, *dimensions]
+    if interest_id is None:
+        source = rows.join(
+            employee_interests, employee_interests.c.employee_id == rows.c.employee_id
+        )
+        interest = employee_interests.c.interest_id
+        groups.append(interest)
+    else:
+        source, interest = rows, literal(interest_id)
+    sums = [func.sum(rows.c[name]) * sign for name in kind.counters]
+    counted = func.sum(case((rows.c.shares > 0, 1), else_=0)) * sign
+    grouped = (
+        select(rows.c.period, rows.c.starts_on, interest, *dimensions, *sums, counted)
+        .select_from(source)
+        .where(*where)
+        .group_by(*groups)
+        .having(or_(*[total != 0 for total in sums], counted != 0))
+        .order_by(*groups)
+    )
+    names = [*kind.cell_key, *kind.counters, kind.counted]
+    execute = (connection or db.session).execute
+    statement = _adding(kind.cell_key, names[len(kind.cell_key) :])(
+        insert(kind.cells).from_select(names, grouped)
+    )
+    written = execute(statement.execution_options(preserve_rowcount=True)).rowcount
+    if sign < 0:
+        execute(delete(kind.cells).where(*_nothing(kind.cells, names[len(kind.cell_key) :])))
+    return written
+
+
 # Rebuilding them -------------------------------------------------------------------
 
 
@@ -257,7 +477,7 @@ def rebuild(since: date | None = None, now: datetime | None = None) -> dict[str,
 def recount(since: date | None = None) -> dict[str, int]:
     """``rebuild``'s part for the rollups."""
     if on_postgresql():
-        tables = ", ".join(table.name for table in (*DAILY, *PERIODS))
+        tables = ", ".join(table.name for table in (*DAILY, *PERIODS, *BY_INTEREST_TABLES))
         db.session.execute(text(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE"))
     zone, _week_start = company_calendar()
     start = None if since is None else day_start(since, zone)
@@ -266,9 +486,9 @@ def recount(since: date | None = None) -> dict[str, int]:
         db.session.execute(forget if since is None else forget.where(table.c.day >= since))
     earliest, latest = _span(start)
     if earliest is None:
-        for table in PERIODS:
+        for table in (*PERIODS, *BY_INTEREST_TABLES):
             db.session.execute(delete(table))
-        return {table.name: 0 for table in (*DAILY, *PERIODS)}
+        return {table.name: 0 for table in (*DAILY, *PERIODS, *BY_INTEREST_TABLES)}
     shares, clicks = Share.__table__, ClickRecord.__table__
     referrals, lines = Referral.__table__, LedgerLine.__table__
 
@@ -293,6 +513,94 @@ def recount(since: date | None = None) -> dict[str, int]:
     written = _count_in_sql(everything, (earliest, latest))
     written[TEAMS.name] = _sum_teams(since)
     written.update(_sum_periods(since))
+    written.update(_recount_by_interest(since))
+    return written
+
+
+def _recount_by_interest(since: date | None) -> dict[str, int]:
+    """The people's and the interests' rollups of the periods holding ``since`` on (or
+    all): the people's rows from the shares (by tag) and from the people's weekly and
+    monthly rollups (over teams), the interests' from those."""
+    _zone, week_start = company_calendar()
+
+    def from_since(table) -> list:
+        if since is None:
+            return []
+        starts = [
+            and_(
+                table.c.period == period,
+                table.c.starts_on >= period_start(period, since, week_start),
+            )
+            for period in KEPT_PERIODS
+        ]
+        return [or_(*starts)]
+
+    for table in BY_INTEREST_TABLES:
+        db.session.execute(delete(table).where(*from_since(table)))
+    written = {
+        TAGS.people.name: _fill_sharer_tags(since=since),
+        PEOPLE.people.name: _fill_person_periods(from_since(EMPLOYEE_PERIODS)),
+    }
+    for kind in BY_INTEREST:
+        written[kind.cells.name] = _move_into_interests(kind, 1, *from_since(kind.people))
+    return written
+
+
+def _fill_person_periods(where: list) -> int:
+    """Insert the people's weekly and monthly rows ``where`` picks, summed over teams."""
+    groups = [EMPLOYEE_PERIODS.c[name] for name in PEOPLE.key]
+    sums = [func.sum(EMPLOYEE_PERIODS.c[name]) for name in COUNTERS]
+    grouped = (
+        select(*groups, *sums)
+        .where(*where)
+        .group_by(*groups)
+        .having(or_(*[total != 0 for total in sums]))
+        .order_by(*groups)
+    )
+    statement = PEOPLE.people.insert().from_select([*PEOPLE.key, *COUNTERS], grouped)
+    return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+
+
+def _fill_sharer_tags(*where, since: date | None = None) -> int:
+    """Insert the sharers' rows counted from the shares ``where`` picks (made in the
+    periods holding ``since`` on, or ever), by the tags their items have now; returns
+    the rows written."""
+    zone, week_start = company_calendar()
+    first_day = None
+    if since is not None:  # the local days of the shares from the earliest period's on
+        first_day = day_start(min(period_start(p, since, week_start) for p in KEPT_PERIODS), zone)
+    earliest, latest = _span(first_day)
+    if earliest is None:
+        return 0
+    offsets = utc_offsets(zone, earliest, latest + timedelta(days=1))
+    shares, tags = Share.__table__, ContentTag.__table__
+    day = local_date(shares.c.created_at, offsets)
+    written = 0
+    for period in KEPT_PERIODS:
+        after = []
+        if since is not None:
+            first = period_start(period, since, week_start)
+            after = [shares.c.created_at >= day_start(first, zone)]
+        each = (
+            select(
+                period_start_of(day, period.value, week_start).label("starts_on"),
+                shares.c.employee_id,
+                tags.c.tag,
+                shares.c.counted_clicks,
+            )
+            .select_from(shares.join(tags, tags.c.content_id == shares.c.content_id))
+            .where(*where, *after)
+            .subquery()
+        )
+        groups = [each.c.starts_on, each.c.employee_id, each.c.tag]
+        grouped = (
+            select(literal(period.value), *groups, func.count(), func.sum(each.c.counted_clicks))
+            .group_by(*groups)
+            .order_by(*groups)
+        )
+        statement = TAGS.people.insert().from_select([*TAGS.key, *TAG_COUNTERS], grouped)
+        result = db.session.execute(statement.execution_options(preserve_rowcount=True))
+        written += result.rowcount
     return written
 
 
@@ -322,6 +630,7 @@ def _sum_periods(since: date | None) -> dict[str, int]:
                 .where(*([] if first is None else [daily.c.day >= first]))
                 .group_by(*groups)
                 .having(or_(*[func.sum(daily.c[name]) != 0 for name in COUNTERS]))
+                .order_by(*groups)
             )
             names = ["period", "starts_on", *key, *COUNTERS]
             statement = table.insert().from_select(names, grouped)
@@ -339,6 +648,7 @@ def _sum_teams(since: date | None) -> int:
         .where(*([] if since is None else [EMPLOYEES.c.day >= since]))
         .group_by(*groups)
         .having(or_(*[func.sum(EMPLOYEES.c[name]) != 0 for name in COUNTERS]))
+        .order_by(*groups)
     )
     statement = TEAMS.insert().from_select([*TEAM_KEY, *COUNTERS], grouped)
     return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
@@ -372,6 +682,7 @@ def _count_in_sql(raw: Raw, span: tuple[datetime, datetime]) -> dict:
             select(*groups, *totals)
             .group_by(*groups)
             .having(or_(*[func.sum(everything.c[name]) != 0 for name in COUNTERS]))
+            .order_by(*groups)
         )
         statement = table.insert().from_select([*key, *COUNTERS], grouped)
         result = db.session.execute(statement.execution_options(preserve_rowcount=True))

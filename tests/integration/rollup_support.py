@@ -15,6 +15,10 @@ from app.models import (
     RollupContentPeriod,
     RollupEmployeeDaily,
     RollupEmployeePeriod,
+    RollupInterestPeriod,
+    RollupInterestTag,
+    RollupPersonPeriod,
+    RollupSharerTag,
     RollupTeamDaily,
     Share,
 )
@@ -27,6 +31,10 @@ TABLES = (
     RollupTeamDaily,
     RollupContentPeriod,
     RollupEmployeePeriod,
+    RollupPersonPeriod,
+    RollupInterestPeriod,
+    RollupSharerTag,
+    RollupInterestTag,
     Headcount,
 )
 

@@ -1,5 +1,6 @@
-"""Migration 0019 fills the rollups of a company with history, as a rebuild would, and
-gives everyone taking part a spell from their opt-in; it goes down and up again.
+"""Migrations 0019 and 0020 fill the rollups of a company with history, as a rebuild
+would, and give everyone taking part a spell from their opt-in; they go down and up
+again.
 
 A database of its own, built by the migrations up to 0018 (SQLite: a file of its own;
 PostgreSQL: a schema of its own in the test database), the history written as raw
@@ -21,9 +22,11 @@ from app.models import (
     ClickRecord,
     CompanySettings,
     ContentItem,
+    ContentTag,
     Employee,
     EmployeeNetwork,
     Event,
+    Interest,
     LedgerLine,
     LineKind,
     ParticipationSpell,
@@ -31,6 +34,7 @@ from app.models import (
     ReferralOutcome,
     Share,
     Team,
+    employee_interests,
 )
 from app.services import rollups
 from scoring.clicks import ClickKind
@@ -121,6 +125,11 @@ def _history() -> None:
         "updated_at": joined,
     }
     story = add(ContentItem, title="Story", destination_url="https://example.com/1", **item)
+    db.session.execute(
+        insert(ContentTag), [{"content_id": story, "tag": t} for t in ("ai", "cloud")]
+    )
+    cloud = add(Interest, name="Cloud", name_key="cloud")
+    db.session.execute(insert(employee_interests).values(employee_id=ada, interest_id=cloud))
     shares = []
     for owner, team_id, at, channel in (
         (ada, team, utc(2026, 10, 24, 21, 30), Channel.LINKEDIN),  # Sat 23:30
@@ -236,6 +245,24 @@ def test_the_migration_fills_the_rollups_as_a_rebuild_does(old_database):
     assert [(r[0], r[1], r[-2]) for r in migrated["rollup_employee_daily"] if r[-2]] == [
         (date(2026, 11, 1), 2, 7),  # 23:59 in Berlin
     ]
+    # Ada's two shares (Sunday's week, Monday's) and their clicks, per tag; Ben chose
+    # no interest.
+    assert [row[:2] + row[3:] for row in migrated["rollup_interest_tags"]] == [
+        ("month", date(2026, 10, 1), "ai", 2, 3, 1),
+        ("month", date(2026, 10, 1), "cloud", 2, 3, 1),
+        ("week", date(2026, 10, 19), "ai", 1, 2, 1),
+        ("week", date(2026, 10, 19), "cloud", 1, 2, 1),
+        ("week", date(2026, 10, 26), "ai", 1, 1, 1),
+        ("week", date(2026, 10, 26), "cloud", 1, 1, 1),
+    ]
+    # Ada's interest per month: her two shares in October (active), her referral's
+    # stages in November.
+    months = [row for row in migrated["rollup_interest_periods"] if row[0] == "month"]
+    assert [(r[1], r[4], r[7], r[3]) for r in months] == [  # shares, applied, active
+        (date(2026, 10, 1), 2, 0, 1),
+        (date(2026, 11, 1), 0, 1, 0),
+    ]
+    assert len(migrated["rollup_sharer_tags"]) == 10  # Ada 6, Ben 4 (month, one week, two tags)
     counted = select(Share.counted_clicks).order_by(Share.id)
     assert list(db.session.scalars(counted)) == [2, 1, 0]  # people's clicks only
     rollups.recount()

@@ -5,10 +5,10 @@ Random histories on real SQL and a real Redis: shares around the end of summer t
 the sharer's own, the same visitor twice, clicks waiting in the stream while their
 sharer opts out; referral stages forwards, backwards and unattributed; scoring in
 batches, a share rule repriced back in time and recalculated (negative lines),
-adjustments either way; people moving teams, opting out and in, erased; teams
-deleted. Every step goes through the services the product uses. Whatever happened,
-the live rollups and kept headcounts equal what a full rebuild, and a rebuild of the
-days from any date on, make.
+adjustments either way; people moving teams, opting out and in, erased, choosing
+interests anew; items tagged anew; teams and interests deleted. Every step goes
+through the services the product uses. Whatever happened, the live rollups and kept
+headcounts equal what a full rebuild, and a rebuild of the days from any date on, make.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from app.errors import ChorusError
 from app.extensions import db, get_redis
-from app.models import ContentItem, Employee, Role, ScoringRule, Share, Team, utcnow
+from app.models import ContentItem, Employee, Interest, Role, ScoringRule, Share, Team, utcnow
+from app.services import content as content_service
 from app.services import headcounts, ledger, participation, people, referrals, sharing
 from app.services import rules as rules_service
 from app.services.scoring import score_pending_events
@@ -35,6 +36,7 @@ from tests.factories import (
     ContentItemFactory,
     ContentTagFactory,
     EmployeeFactory,
+    InterestFactory,
     ReferralProgrammeFactory,
     TeamFactory,
 )
@@ -42,9 +44,16 @@ from tests.integration.rollup_support import click, live_rows, process_clicks, r
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 SUMMER_ENDS = date(2026, 10, 25)
-# 23:30 on the Saturday before summer time ends in Berlin, and on 31 October.
-EDGES = [datetime(2026, 10, 24, 21, 30, tzinfo=UTC), datetime(2026, 10, 31, 22, 30, tzinfo=UTC)]
+# 23:30 on the Saturday before summer time ends in Berlin, on 31 October, and on 30
+# September (still summer time: a month counted anew from a day in winter time starts
+# before the clocks went back).
+EDGES = [
+    datetime(2026, 10, 24, 21, 30, tzinfo=UTC),
+    datetime(2026, 10, 31, 22, 30, tzinfo=UTC),
+    datetime(2026, 9, 30, 21, 30, tzinfo=UTC),
+]
 HOURS = [0, 0.5, 1, 2.5, 3.5, 24.5, 25.5, 26]  # across midnight, the repeated hour, Monday
+TAGS = ["news", "ai"]
 
 moments = st.builds(
     lambda edge, hours: edge + timedelta(hours=hours),
@@ -96,6 +105,9 @@ steps = st.lists(
         st.tuples(st.just("opt_in"), people_),
         st.tuples(st.just("erase"), people_),
         st.tuples(st.just("delete_team"), st.integers(0, 1)),
+        st.tuples(st.just("interests"), people_, st.frozensets(st.integers(0, 2))),
+        st.tuples(st.just("retag"), st.integers(0, 1), st.frozensets(st.sampled_from(TAGS))),
+        st.tuples(st.just("delete_interest"), st.integers(0, 2)),
     ),
     min_size=1,
     max_size=25,
@@ -122,9 +134,14 @@ class History:
         self.teams = [team.id for team in teams]
         self.people = [EmployeeFactory(team=teams[n % 2], opted_in_at=joined).id for n in range(4)]
         story, job = ContentItemFactory(), ContentItemFactory()
+        ContentTagFactory(content_id=story.id, tag="news")
         ContentTagFactory(content_id=job.id, tag="job")
         ReferralProgrammeFactory(content_tag="job")
         self.items = [story.id, job.id]
+        interests = [InterestFactory(), InterestFactory(), InterestFactory()]
+        self.interest_ids = [interest.id for interest in interests]
+        for index, chosen in enumerate(([0], [0, 1], [1, 2], [])):
+            self.person(index).interests = [interests[n] for n in chosen]
         self.shares: list[tuple[int, int]] = []  # (share id, owner)
         self.repriced = datetime(2026, 9, 1, tzinfo=UTC)
         self.adjustments = 0
@@ -220,6 +237,22 @@ class History:
     def erase(self, who) -> None:
         participation.erase_employee(None, self.person(who))
 
+    def interests(self, who, chosen) -> None:
+        person = self.person(who)
+        if person.erased_at is None:
+            ids = [self.interest_ids[n] for n in chosen]
+            participation.set_interests(person, [i for i in ids if db.session.get(Interest, i)])
+
+    def retag(self, item, tags) -> None:
+        content = db.session.get(ContentItem, self.items[item])
+        kept = ["job"] if item else []  # the referral programme's tag stays
+        content_service.update_content(self.admin, content, {"tags": kept + sorted(tags)})
+
+    def delete_interest(self, which) -> None:
+        interest = db.session.get(Interest, self.interest_ids[which])
+        if interest is not None:
+            people.delete_interest(self.admin, interest)
+
     def delete_team(self, which) -> None:
         team = db.session.get(Team, self.teams[which])
         if team is not None:
@@ -263,3 +296,33 @@ def test_live_rollups_equal_rebuilt_rollups(app, first, clicks, steps, last, sin
             bounds = day_start(start, zone), day_start(next_period_start(period, start), zone)
             kept = count_headcounts(headcounts._spells(*bounds), period, [start], zone)[start]
             assert headcounts.taking_part(*bounds) == kept
+
+
+AT = EDGES[0]
+
+
+@pytest.mark.usefixtures("ctx")
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [("interests", 3, frozenset({0}))],  # a sharer with no interest takes one
+        [("share", 0, 1, Channel.X, AT), ("interests", 0, frozenset())],
+        [("interests", 0, frozenset({1, 2}))],  # drops one, takes two
+        [("retag", 0, frozenset({"ai"}))],
+        [("retag", 0, frozenset())],
+        [("delete_interest", 0)],
+        [("erase", 0)],
+        [("click", 0, AT, 1, "person"), ("process",), ("retag", 0, frozenset({"news", "ai"}))],
+    ],
+)
+def test_the_tag_rollups_follow_interests_and_tags(app, steps):
+    _reset(app)
+    history = History()
+    history.run(("share", 0, 0, Channel.LINKEDIN, AT))
+    history.run(("share", 3, 1, Channel.X, AT + timedelta(days=2)))
+    for step in steps:
+        history.run(step)
+    live = live_rows(NOW)
+    db.session.commit()
+    assert live["rollup_sharer_tags"]
+    assert rebuilt_rows(now=NOW) == live

@@ -29,9 +29,12 @@ from scoring.analytics import (
     local_day,
     next_period_start,
     participation_rate,
+    per_interest,
     period_bounds,
     period_start,
     period_starts,
+    person_period_counts,
+    sharer_tag_counts,
     spell_change,
     utc_offsets,
 )
@@ -262,6 +265,53 @@ def test_a_share_counts_on_its_local_day_for_its_item_and_its_sharer():
         (monday, 3, "linkedin", NO_TEAM): one,
     }
     assert counter_values(tally.employees[(sunday, 7, NO_TEAM)]) == one
+
+
+def test_sharers_count_per_tag_and_per_interest_in_weeks_and_months():
+    tally = Tally(BERLIN)
+    tally.share(SHARE)  # Sunday 29 November
+    tally.click(SHARE, LATE + timedelta(days=3))  # drawn by Sunday's share
+    tally.share(ShareFacts(7, 3, "linkedin", None, LATE + timedelta(minutes=15)))  # Monday
+    tally.share(ShareFacts(8, 4, "x", None, LATE))
+    last_week, this_week, november = date(2026, 11, 23), date(2026, 11, 30), date(2026, 11, 1)
+    assert tally.sharer_items == {
+        ("week", last_week, 7, 3): [1, 1],
+        ("week", this_week, 7, 3): [1, 0],
+        ("month", november, 7, 3): [2, 1],
+        ("week", last_week, 8, 4): [1, 0],
+        ("month", november, 8, 4): [1, 0],
+    }
+    tags = {3: ["ai", "cloud"], 4: ["ai"]}  # item 5 has none
+    counts = sharer_tag_counts(tally.sharer_items, tags)
+    assert counts[("month", november, 7, "cloud")] == [2, 1]
+    assert counts[("month", november, 8, "ai")] == [1, 0]
+    assert len(counts) == 8
+    interests = {7: [1, 2], 8: [1]}
+    new = [key for key in counts if key[1] != this_week]  # this week's rows were there
+    cells = per_interest(counts, interests, new)
+    assert cells[("month", november, 1, "ai")] == [3, 1, 2]  # shares, clicks, sharers
+    assert cells[("month", november, 2, "ai")] == [2, 1, 1]
+    assert cells[("week", this_week, 1, "ai")] == [1, 0, 0]
+    assert ("month", november, 2, "cloud") in cells
+    assert not any(key[2] == 3 for key in cells)  # nobody chose interest 3
+
+
+def test_a_persons_counts_per_period_sum_their_teams_and_count_them_once_per_interest():
+    november = date(2026, 11, 1)
+    people = person_period_counts(
+        {
+            ("month", november, 7, 1): [2, 5, 0, 0, 0, 0, 10, 0],
+            ("month", november, 7, 2): [1, 0, 0, 0, 0, 0, -4, 0],  # moved team in November
+            ("month", november, 8, 2): [0, 0, 0, 0, 0, 0, 3, 0],
+        }
+    )
+    assert people == {
+        ("month", november, 7): [3, 5, 0, 0, 0, 0, 6, 0],
+        ("month", november, 8): [0, 0, 0, 0, 0, 0, 3, 0],
+    }
+    cells = per_interest(people, {7: [1], 8: [1, 2]}, new=[("month", november, 7)])
+    assert cells[("month", november, 1)] == [3, 5, 0, 0, 0, 0, 9, 0, 1]  # one active
+    assert cells[("month", november, 2)] == [0, 0, 0, 0, 0, 0, 3, 0, 0]
 
 
 def test_stages_count_on_the_day_reached_and_points_where_they_belong():

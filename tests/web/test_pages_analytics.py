@@ -377,18 +377,27 @@ def test_the_heat_map_shades_cells_by_clicks_and_withholds_small_ones(app, clien
         story, job = ContentItemFactory(), ContentItemFactory()
         ContentTagFactory(content_id=story.id, tag="news")
         ContentTagFactory(content_id=job.id, tag="job")
+        counted = []
         for n in range(5):
             person = EmployeeFactory(opted_in=True)
             db.session.execute(
                 insert(employee_interests).values(employee_id=person.id, interest_id=wind.id)
             )
-            ShareFactory(employee=person, content=story, counted_clicks=n + 1)
+            counted.append((ShareFactory(employee=person, content=story), n + 1))
         for _ in range(2):
             person = EmployeeFactory(opted_in=True)
             db.session.execute(
                 insert(employee_interests).values(employee_id=person.id, interest_id=hiring.id)
             )
-            ShareFactory(employee=person, content=job, counted_clicks=9)
+            counted.append((ShareFactory(employee=person, content=job), 9))
+        db.session.flush()
+        # The shares and their clicks counted into the rollups as the services count them.
+        tally = rollups.new_tally()
+        for share, clicks in counted:
+            tally.share(rollups.share_facts(share))
+            for _ in range(clicks):
+                tally.click(rollups.share_facts(share), share.created_at)
+        rollups.count(tally)
         db.session.commit()
     login(Role.HR)
     page = client.get("/analytics?show=matrix").get_data(as_text=True)
