@@ -1545,7 +1545,14 @@ class RollupInterestPeriod(RollupCounters, db.Model):
     active: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
-class RollupSharerTag(db.Model):
+class TagCounters:
+    """The counters the tag rollups keep (``scoring.analytics.TAG_COUNTERS``)."""
+
+    shares: Mapped[int] = mapped_column(Integer, server_default="0")
+    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class RollupSharerTag(TagCounters, db.Model):
     """Per week and month, each person's shares of content with each tag (the tags an
     item has now) and the counted clicks those shares drew: a row says the person
     shared the tag in the period. What ``RollupInterestTag`` is made from."""
@@ -1557,11 +1564,9 @@ class RollupSharerTag(db.Model):
     starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
     employee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tag: Mapped[str] = mapped_column(String(60), primary_key=True)
-    shares: Mapped[int] = mapped_column(Integer, server_default="0")
-    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
-class RollupInterestTag(db.Model):
+class RollupInterestTag(TagCounters, db.Model):
     """Per week and month, interest x tag: ``RollupSharerTag`` summed over the people
     who have chosen each interest now, and how many of them shared the tag (what the
     matrix shows and withholds by). A person's new or dropped interest moves their
@@ -1574,8 +1579,6 @@ class RollupInterestTag(db.Model):
     starts_on: Mapped[date] = mapped_column(Date, primary_key=True)
     interest_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tag: Mapped[str] = mapped_column(String(60), primary_key=True)
-    shares: Mapped[int] = mapped_column(Integer, server_default="0")
-    clicks_on_shares: Mapped[int] = mapped_column(Integer, server_default="0")
     sharers: Mapped[int] = mapped_column(Integer, server_default="0")
 
 

@@ -61,6 +61,10 @@ from app.models import (
     RollupContentPeriod,
     RollupEmployeeDaily,
     RollupEmployeePeriod,
+    RollupInterestPeriod,
+    RollupInterestTag,
+    RollupPersonPeriod,
+    RollupSharerTag,
     RollupTeamDaily,
     RuleVersion,
     ScoringRule,
@@ -675,6 +679,64 @@ class RollupEmployeePeriodFactory(BaseFactory):
     shares = 2
     clicks = 6
     points = 25
+
+
+class RollupPersonPeriodFactory(BaseFactory):
+    """A week's counters of one person, over their teams."""
+
+    class Meta:
+        model = RollupPersonPeriod
+
+    period = Period.WEEK
+    starts_on = factory.Sequence(lambda n: date(2026, 11, 30) - timedelta(weeks=n))
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    shares = 2
+    clicks = 6
+    points = 25
+
+
+class RollupInterestPeriodFactory(BaseFactory):
+    """A month's counters of the people with one interest, three of them active."""
+
+    class Meta:
+        model = RollupInterestPeriod
+
+    period = Period.MONTH
+    starts_on = factory.Sequence(lambda n: date(2026 - n // 12, 12 - n % 12, 1))
+    interest_id = factory.LazyFunction(lambda: InterestFactory().id)
+    shares = 7
+    clicks = 20
+    points = 70
+    active = 3
+
+
+class RollupSharerTagFactory(BaseFactory):
+    """A week's shares of one person of items with a tag, and their clicks."""
+
+    class Meta:
+        model = RollupSharerTag
+
+    period = Period.WEEK
+    starts_on = factory.Sequence(lambda n: date(2026, 11, 30) - timedelta(weeks=n))
+    employee_id = factory.LazyFunction(lambda: EmployeeFactory(opted_in=True).id)
+    tag = "news"
+    shares = 2
+    clicks_on_shares = 5
+
+
+class RollupInterestTagFactory(BaseFactory):
+    """A month's shares of items with a tag by the people with one interest."""
+
+    class Meta:
+        model = RollupInterestTag
+
+    period = Period.MONTH
+    starts_on = factory.Sequence(lambda n: date(2026 - n // 12, 12 - n % 12, 1))
+    interest_id = factory.LazyFunction(lambda: InterestFactory().id)
+    tag = "news"
+    shares = 6
+    clicks_on_shares = 15
+    sharers = 5
 
 
 class ParticipationSpellFactory(BaseFactory):

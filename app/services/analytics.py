@@ -451,10 +451,7 @@ def _interest_overlaps(selection: Selection) -> tuple[dict[tuple[int, int], int]
         .group_by(one.c.interest_id, other.c.interest_id)
     )
     both = {(first, second): count for first, second, count in db.session.execute(pairs)}
-    everyone = db.session.scalar(
-        select(func.count(distinct(spells.c.employee_id))).where(*in_period)
-    )
-    return both, everyone or 0
+    return both, headcounts.everyone_taking_part(since, until)
 
 
 def advocates_table(selection: Selection) -> Table:

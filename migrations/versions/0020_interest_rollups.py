@@ -33,17 +33,6 @@ down_revision = "b7d2e4f8a9c1"
 branch_labels = None
 depends_on = None
 
-COUNTERS = (
-    "shares",
-    "clicks",
-    "clicks_on_shares",
-    "applied",
-    "interviewed",
-    "hired",
-    "points",
-    "reach",
-)
-
 
 def _key(name, tag=True):
     columns = [
@@ -72,23 +61,12 @@ def _counter(name):
     return sa.Column(name, sa.Integer(), server_default="0", nullable=False)
 
 
-def _counters():
-    return [
-        sa.Column(
-            name,
-            sa.BigInteger() if name in ("points", "reach") else sa.Integer(),
-            server_default="0",
-            nullable=False,
-        )
-        for name in COUNTERS
-    ]
-
-
 def upgrade():
+    earlier = _revision_0019()
     op.create_table(
         "rollup_person_periods",
         *_key("employee_id", tag=False),
-        *_counters(),
+        *earlier._counters(),
         sa.PrimaryKeyConstraint(
             "period", "starts_on", "employee_id", name=op.f("pk_rollup_person_periods")
         ),
@@ -102,7 +80,7 @@ def upgrade():
     op.create_table(
         "rollup_interest_periods",
         *_key("interest_id", tag=False),
-        *_counters(),
+        *earlier._counters(),
         _counter("active"),
         sa.PrimaryKeyConstraint(
             "period", "starts_on", "interest_id", name=op.f("pk_rollup_interest_periods")
@@ -130,7 +108,7 @@ def upgrade():
         ),
         sqlite_with_rowid=False,
     )
-    _fill()
+    _fill(earlier)
 
 
 def downgrade():
@@ -142,6 +120,8 @@ def downgrade():
 
 
 def _revision_0019():
+    """Revision 0019's module: its counters, columns and local days (no later change
+    edits a revision), not a copy of them."""
     path = Path(__file__).with_name("0019_analytics_rollups.py")
     spec = spec_from_file_location("revision_0019", path)
     module = module_from_spec(spec)
@@ -149,17 +129,19 @@ def _revision_0019():
     return module
 
 
-def _fill():
-    names = ", ".join(COUNTERS)
-    sums = ", ".join(f"sum({name})" for name in COUNTERS)
-    nonzero = " OR ".join(f"sum({name}) <> 0" for name in COUNTERS)
+def _fill(earlier):
+    """The people's rows, the interests' made from them, then the tags'."""
+    counters = earlier.COUNTERS
+    names = ", ".join(counters)
+    sums = ", ".join(f"sum({name})" for name in counters)
+    nonzero = " OR ".join(f"sum({name}) <> 0" for name in counters)
     op.execute(
         f"INSERT INTO rollup_person_periods (period, starts_on, employee_id, {names}) "
         f"SELECT period, starts_on, employee_id, {sums} FROM rollup_employee_periods "
         f"GROUP BY period, starts_on, employee_id HAVING {nonzero} "
         "ORDER BY period, starts_on, employee_id"
     )
-    people = ", ".join(f"sum(p.{name})" for name in COUNTERS)
+    people = ", ".join(f"sum(p.{name})" for name in counters)
     op.execute(
         f"INSERT INTO rollup_interest_periods (period, starts_on, interest_id, {names}, active) "
         f"SELECT p.period, p.starts_on, i.interest_id, {people}, "
@@ -170,15 +152,14 @@ def _fill():
         "OR sum(CASE WHEN p.shares > 0 THEN 1 ELSE 0 END) <> 0 "
         "ORDER BY p.period, p.starts_on, i.interest_id"
     )
-    _fill_tags()
+    _fill_tags(earlier)
 
 
-def _fill_tags():
+def _fill_tags(earlier):
     bind = op.get_bind()
     first, last = bind.execute(sa.text("SELECT min(created_at), max(created_at) FROM shares")).one()
     if first is None:
         return
-    earlier = _revision_0019()
     postgres = bind.dialect.name == "postgresql"
     offsets = earlier._offsets(
         earlier._zone(bind), earlier._instant(first), earlier._instant(last) + timedelta(days=1)

@@ -13,6 +13,7 @@ headcounts equal what a full rebuild, and a rebuild of the days from any date on
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -326,3 +327,43 @@ def test_the_tag_rollups_follow_interests_and_tags(app, steps):
     db.session.commit()
     assert live["rollup_sharer_tags"]
     assert rebuilt_rows(now=NOW) == live
+
+
+def test_two_first_shares_at_once_make_one_sharer_and_one_active_advocate(app):
+    """Two shares of one person's, on two connections at once, both her first of the
+    tag in the week and the month: the upserts tell one of them it came second."""
+    with app.app_context():
+        CompanySettingsFactory(time_zone="Europe/Berlin")
+        rules_service.install_default_rules(effective_at=datetime(2026, 9, 1, tzinfo=UTC))
+        person = EmployeeFactory(opted_in_at=datetime(2026, 10, 1, tzinfo=UTC))
+        person.interests = [InterestFactory()]
+        item = ContentItemFactory()
+        ContentTagFactory(content_id=item.id, tag="news")
+        db.session.commit()
+        person_id, item_id = person.id, item.id
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def share(channel: Channel) -> None:
+        with app.app_context():
+            person, item = db.session.get(Employee, person_id), db.session.get(ContentItem, item_id)
+            barrier.wait()
+            try:
+                sharing.record_share(person, item, channel, "text", AT, share_points=True)
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - shown by the assertion
+                errors.append(exc)
+
+    threads = [threading.Thread(target=share, args=(c,)) for c in (Channel.LINKEDIN, Channel.X)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    with app.app_context():
+        live = live_rows(NOW)
+        db.session.commit()
+        # (period, first day, interest, tag, sharers, shares, clicks); then active.
+        assert {row[4:6] for row in live["rollup_interest_tags"]} == {(1, 2)}
+        assert {(row[3], row[4]) for row in live["rollup_interest_periods"]} == {(1, 2)}
+        assert rebuilt_rows(now=NOW) == live
