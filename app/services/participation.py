@@ -169,7 +169,9 @@ def set_networks(employee: Employee, networks: list[dict[str, Any]]) -> Employee
 
 def set_interests(employee: Employee, interest_ids: list[int]) -> Employee:
     wanted = set(interest_ids)
-    interests = list(db.session.scalars(select(Interest).where(Interest.id.in_(wanted))))
+    # In the order the relationship loads them, so that the answer reads the same now.
+    chosen = select(Interest).where(Interest.id.in_(wanted)).order_by(Interest.name)
+    interests = list(db.session.scalars(chosen))
     unknown = wanted - {i.id for i in interests}
     if unknown:
         raise InvalidInput(
