@@ -193,8 +193,12 @@ def count(tally: Tally) -> None:
             first = "day" if table in DAILY else "starts_on"
             days = {values[key.index(first)] for values in counts}
             db.session.execute(delete(table).where(among(table.c[first], days), *_nothing(table)))
-    _count_by_interest(PEOPLE, person_period_counts(tally.employee_periods))
-    _count_by_interest(TAGS, _sharer_tags(tally.sharer_items))
+    people = person_period_counts(tally.employee_periods)  # everyone the batch counts
+    interests = _pairs(
+        employee_interests.c.employee_id, employee_interests.c.interest_id, people, 2
+    )
+    _count_by_interest(PEOPLE, people, interests)
+    _count_by_interest(TAGS, _sharer_tags(tally.sharer_items), interests)
 
 
 def _sharer_tags(sharer_items: dict[SharerItemKey, list[int]]) -> dict:
@@ -205,10 +209,11 @@ def _sharer_tags(sharer_items: dict[SharerItemKey, list[int]]) -> dict:
     return sharer_tag_counts(sharer_items, tags)
 
 
-def _count_by_interest(kind: ByInterest, counts: dict) -> None:
+def _count_by_interest(kind: ByInterest, counts: dict, interests: dict[int, list]) -> None:
     """Add people's counts to their rows, and to the cells of the interests they have
-    chosen now, with one more person counted where a row gained its first shares (the
-    upsert says so, so two shares at once cannot both count as first)."""
+    chosen now (``interests``, by person), with one more person counted where a row
+    gained its first shares (the upsert says so, so two shares at once cannot both
+    count as first)."""
     moved = [
         index
         for index in range(len(kind.counters))
@@ -223,9 +228,6 @@ def _count_by_interest(kind: ByInterest, counts: dict) -> None:
         for key, values in sorted(counts.items())
     ]
     new = _upsert_learning_new(kind.people, kind.key, counters, rows)
-    interests = _pairs(
-        employee_interests.c.employee_id, employee_interests.c.interest_id, counts, 2
-    )
     names = (*kind.cell_key, *counters, kind.counted)
     cells = [
         dict(zip(names, (*key, *(values[index] for index in moved), values[-1]), strict=True))
@@ -273,6 +275,8 @@ def _pairs(owner, value, keys, position: int) -> dict[int, list]:
     at ``position`` in ``keys``."""
     found: dict[int, list] = {}
     owners = {key[position] for key in keys}
+    if not owners:
+        return found
     for owner_id, item in db.session.execute(select(owner, value).where(among(owner, owners))):
         found.setdefault(owner_id, []).append(item)
     return found
