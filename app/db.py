@@ -205,8 +205,10 @@ def period_of(day, starts: Sequence[date], daily: bool = False) -> ColumnElement
 
 
 def period_start_of(day, period: str, week_start: int = 0) -> ColumnElement:
-    """The first day of the week (from ``week_start``, 0 = Monday) or month that holds a
-    date column's day, as ``scoring.analytics.period_start`` works it out."""
+    """The first day of the day (itself), week (from ``week_start``, 0 = Monday) or month
+    that holds a date column's day, as ``scoring.analytics.period_start`` works it out."""
+    if period == "day":
+        return day
     if on_postgresql():
         if period == "month":
             return cast(func.date_trunc("month", day), Date)

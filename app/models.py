@@ -212,6 +212,10 @@ class Employee(UserMixin, db.Model):
     # Unique whatever its case, like the names of ``UniqueName``; NULLs do not collide.
     pseudonym_key: Mapped[str | None] = mapped_column(Text, unique=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The interests chosen (``scoring.analytics.interests_key``), kept with every change
+    # of them by ``app.services.rollups``: the figures by interest count people by
+    # their set of interests in one pass over the people taking part.
+    interests_key: Mapped[str] = mapped_column(Text, server_default="")
 
     team: Mapped[Team | None] = relationship(back_populates="members")
     networks: Mapped[list[EmployeeNetwork]] = relationship(
@@ -1516,9 +1520,9 @@ class RollupEmployeePeriod(RollupCounters, db.Model):
 
 
 class RollupPersonPeriod(RollupCounters, db.Model):
-    """``RollupEmployeePeriod`` summed over teams: one row per person, week or month,
-    what the top advocates read in the order of an index, and what
-    ``RollupInterestPeriod`` is made from."""
+    """``RollupEmployeeDaily`` and ``RollupEmployeePeriod`` summed over teams: one row
+    per person and day, week or month, what the top advocates read in the order of an
+    index, and what ``RollupInterestPeriod`` is made from."""
 
     __tablename__ = "rollup_person_periods"
     __table_args__ = (
@@ -1532,7 +1536,7 @@ class RollupPersonPeriod(RollupCounters, db.Model):
 
 
 class RollupInterestPeriod(RollupCounters, db.Model):
-    """Per week and month, ``RollupPersonPeriod`` summed over the people who have
+    """Per day, week and month, ``RollupPersonPeriod`` summed over the people who have
     chosen each interest now, and ``active``: how many of them shared in the period.
     A person's new or dropped interest moves their rows in or out."""
 
@@ -1553,7 +1557,7 @@ class TagCounters:
 
 
 class RollupSharerTag(TagCounters, db.Model):
-    """Per week and month, each person's shares of content with each tag (the tags an
+    """Per day, week and month, each person's shares of content with each tag (the tags an
     item has now) and the counted clicks those shares drew: a row says the person
     shared the tag in the period. What ``RollupInterestTag`` is made from."""
 
@@ -1567,7 +1571,7 @@ class RollupSharerTag(TagCounters, db.Model):
 
 
 class RollupInterestTag(TagCounters, db.Model):
-    """Per week and month, interest x tag: ``RollupSharerTag`` summed over the people
+    """Per day, week and month, interest x tag: ``RollupSharerTag`` summed over the people
     who have chosen each interest now, and how many of them shared the tag (what the
     matrix shows and withholds by). A person's new or dropped interest moves their
     rows in or out."""

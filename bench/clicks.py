@@ -60,6 +60,10 @@ WRITTEN = (
     "rollup_team_daily",
     "rollup_content_periods",
     "rollup_employee_periods",
+    "rollup_person_periods",
+    "rollup_interest_periods",
+    "rollup_sharer_tags",
+    "rollup_interest_tags",
 )
 
 

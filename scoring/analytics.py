@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -253,12 +253,15 @@ EmployeeKey = tuple[date, int, int]  # day, employee, team
 TeamKey = tuple[date, int]  # day, team
 ContentPeriodKey = tuple[str, date, int, str]  # week or month, its first day, item, channel
 EmployeePeriodKey = tuple[str, date, int, int]  # week or month, its first day, employee, team
-SharerItemKey = tuple[str, date, int, int]  # week or month, its first day, employee, item
-SharerTagKey = tuple[str, date, int, str]  # week or month, its first day, employee, tag
-InterestTagKey = tuple[str, date, int, str]  # week or month, its first day, interest, tag
-PersonPeriodKey = tuple[str, date, int]  # week or month, its first day, employee
+SharerItemKey = tuple[str, date, int, int]  # day, week or month, its first day, employee, item
+SharerTagKey = tuple[str, date, int, str]  # day, week or month, its first day, employee, tag
+InterestTagKey = tuple[str, date, int, str]  # day, week or month, its first day, interest, tag
+PersonPeriodKey = tuple[str, date, int]  # day, week or month, its first day, employee
 TAG_COUNTERS = ("shares", "clicks_on_shares")  # what the tag rollups keep, in this order
 KEPT_PERIODS = (Period.WEEK, Period.MONTH)  # summed ahead, besides the days
+# The people's and the interests' rollups keep days too: a day's breakdown by person,
+# interest or tag would otherwise group thousands of rows by people's interests.
+INTEREST_PERIODS = (Period.DAY, *KEPT_PERIODS)
 
 
 class Tally:
@@ -268,8 +271,8 @@ class Tally:
     people's summed over them: what a year of figures reads in a few thousand rows.
     Per week and month (``KEPT_PERIODS``), the items' counters (over teams) and the
     people's are summed ahead too: what a period's breakdown reads; and per week and
-    month, each sharer's shares of each item and the clicks they drew (``TAG_COUNTERS``
-    order), which become the tag rollups once the items' tags and the people's
+    month, and per day, each sharer's shares of each item and the clicks they drew
+    (``TAG_COUNTERS`` order), which become the tag rollups once the items' tags and the people's
     interests are known (``sharer_tag_counts``, ``per_interest``).
 
     The team is the one recorded with the raw row: the sharer's team when the share was
@@ -303,7 +306,8 @@ class Tally:
             _bump(self.employee_periods, key, counter, amount)
 
     def _add_item(self, share: ShareFacts, counter: int) -> None:
-        for period, start in self._periods(local_day(share.at, self.zone)):
+        day = local_day(share.at, self.zone)
+        for period, start in [(Period.DAY.value, day), *self._periods(day)]:
             key = (period, start, share.employee_id, share.content_id)
             self.sharer_items.setdefault(key, [0] * len(TAG_COUNTERS))[counter] += 1
 
@@ -374,12 +378,14 @@ def sharer_tag_counts(
 
 
 def person_period_counts(
+    employees: dict[EmployeeKey, Sequence[int]],
     employee_periods: dict[EmployeePeriodKey, Sequence[int]],
 ) -> dict[PersonPeriodKey, list[int]]:
-    """People's counts per week and month over their teams (someone who moved team
-    within a period has a row per team there, and one person's row here)."""
+    """People's counts per day, week and month over their teams (someone who moved
+    team within a period has a row per team there, and one person's row here)."""
     counts: dict[PersonPeriodKey, list[int]] = {}
-    for (period, start, employee_id, _team), values in employee_periods.items():
+    days = {(Period.DAY.value, day, *rest): values for (day, *rest), values in employees.items()}
+    for (period, start, employee_id, _team), values in (days | employee_periods).items():
         found = counts.setdefault((period, start, employee_id), [0] * len(values))
         for index, value in enumerate(values):
             found[index] += value
@@ -406,6 +412,28 @@ def per_interest(
                 found[index] += value
             found[-1] += key in first
     return cells
+
+
+def interests_key(interest_ids: Iterable[int]) -> str:
+    """A person's interests as one value: their ids, sorted, comma-separated."""
+    return ",".join(str(interest_id) for interest_id in sorted(set(interest_ids)))
+
+
+def interest_groups(
+    people_per_key: Mapping[str, int],
+) -> tuple[dict[int, int], dict[tuple[int, int], int], int]:
+    """From how many people chose each set of interests (by ``interests_key``): how
+    many chose each interest, how many each pair of them (the smaller id first), and
+    how many people there are."""
+    sizes: dict[int, int] = defaultdict(int)
+    both: dict[tuple[int, int], int] = defaultdict(int)
+    for key, people in people_per_key.items():
+        chosen = sorted(int(part) for part in key.split(",") if part)
+        for index, interest_id in enumerate(chosen):
+            sizes[interest_id] += people
+            for other in chosen[index + 1 :]:
+                both[(interest_id, other)] += people
+    return dict(sizes), dict(both), sum(people_per_key.values())
 
 
 def counter_values(counts: Sequence[int]) -> dict[str, int]:

@@ -20,27 +20,23 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, case, distinct, func, select
+from sqlalchemy import Select, func, select
 
 from app.db import period_of
 from app.extensions import db
 from app.models import (
     ContentItem,
-    ContentTag,
     Employee,
     Interest,
     NetworkPolicy,
     ParticipationSpell,
     RollupContentDaily,
     RollupContentPeriod,
-    RollupEmployeeDaily,
     RollupInterestPeriod,
     RollupInterestTag,
     RollupPersonPeriod,
     RollupTeamDaily,
-    Share,
     Team,
-    employee_interests,
 )
 from app.services import headcounts
 from app.services.calendar import company_calendar
@@ -55,6 +51,7 @@ from scoring.analytics import (
     Period,
     clicks_per_share,
     day_start,
+    interest_groups,
     next_period_start,
     participation_rate,
     period_start,
@@ -167,13 +164,6 @@ def minimum_group_size() -> int:
 
 def _sums(table) -> list:
     return [func.coalesce(func.sum(table.c[name]), 0).label(name) for name in COUNTERS]
-
-
-def _active(table):
-    """People with at least one share, among the rows summed."""
-    return func.count(distinct(case((table.c.shares > 0, table.c.employee_id)))).label(
-        "active_advocates"
-    )
 
 
 def _in_days(table, first: date, end: date) -> list:
@@ -383,9 +373,9 @@ def persona_table(selection: Selection) -> Table:
     few people withheld, and those a difference with another would give away."""
     _company_only(selection)
     found = {row.interest_id: row for row in db.session.execute(_by_interest(selection))}
-    both, everyone = _interest_overlaps(selection)
     names = db.session.execute(select(Interest.id, Interest.name).order_by(Interest.name)).all()
-    sizes = {interest_id: both.get((interest_id, interest_id), 0) for interest_id, _ in names}
+    chosen, both, everyone = interest_groups(_people_per_interests(selection))
+    sizes = {interest_id: chosen.get(interest_id, 0) for interest_id, _ in names}
     k = minimum_group_size()
     withheld = withheld_groups(sizes, both, k, everyone)
     columns = [
@@ -410,69 +400,40 @@ def persona_table(selection: Selection) -> Table:
 
 
 def _by_interest(selection: Selection) -> Select:
-    """Each interest's figures and active advocates: a week's or a month's kept per
-    interest, a day's from the day's rows of the people who chose it."""
-    if selection.period is not Period.DAY:
-        cells = RollupInterestPeriod.__table__
-        return select(
-            cells.c.interest_id,
-            *[cells.c[name] for name in COUNTERS],
-            cells.c.active.label("active_advocates"),
-        ).where(cells.c.period == selection.period, cells.c.starts_on == selection.start)
-    table = RollupEmployeeDaily.__table__
-    interest = employee_interests.c.interest_id
-    return (
-        select(interest.label("interest_id"), *_sums(table), _active(table))
-        .join(employee_interests, employee_interests.c.employee_id == table.c.employee_id)
-        .where(table.c.day == selection.start)
-        .group_by(interest)
-    )
+    """Each interest's figures and active advocates, kept per day, week and month."""
+    cells = RollupInterestPeriod.__table__
+    return select(
+        cells.c.interest_id,
+        *[cells.c[name] for name in COUNTERS],
+        cells.c.active.label("active_advocates"),
+    ).where(cells.c.period == selection.period, cells.c.starts_on == selection.start)
 
 
-def _interest_overlaps(selection: Selection) -> tuple[dict[tuple[int, int], int], int]:
-    """How many people who took part in the period chose each pair of interests (a pair
-    of one interest with itself: how many chose it), counted by the database; and how
-    many took part."""
+def _people_per_interests(selection: Selection) -> dict[str, int]:
+    """How many people who took part in the period chose each set of interests (by
+    ``interests_key``; none: ''), counted by the database in one pass."""
     zone, _week_start = company_calendar()
     since, until = day_start(selection.start, zone), day_start(selection.end, zone)
     spells = ParticipationSpell.__table__
-    in_period = headcounts.spells_in(since, until)
-    one, other = employee_interests.alias("one"), employee_interests.alias("other")
-    pairs = (
-        select(one.c.interest_id, other.c.interest_id, func.count())
-        .join(
-            other,
-            and_(
-                other.c.employee_id == one.c.employee_id,
-                other.c.interest_id >= one.c.interest_id,
-            ),
-        )
-        .where(one.c.employee_id.in_(select(spells.c.employee_id).where(*in_period)))
-        .group_by(one.c.interest_id, other.c.interest_id)
+    taking_part = select(spells.c.employee_id).where(*headcounts.spells_in(since, until))
+    query = (
+        select(Employee.interests_key, func.count())
+        .where(Employee.id.in_(taking_part))
+        .group_by(Employee.interests_key)
     )
-    both = {(first, second): count for first, second, count in db.session.execute(pairs)}
-    return both, headcounts.everyone_taking_part(since, until)
+    return dict(db.session.execute(query).all())
 
 
 def advocates_table(selection: Selection) -> Table:
     """The people whose shares drew the most clicks in the period, as the boards show
     them: hidden people never, pseudonyms as pseudonyms."""
     _company_only(selection)
-    if selection.period is Period.DAY:
-        daily = RollupEmployeeDaily.__table__
-        people = (
-            select(daily.c.employee_id, *_sums(daily))
-            .where(daily.c.day == selection.start)
-            .group_by(daily.c.employee_id)
-            .subquery()
-        )
-    else:  # one row per person, read in the order of its index
-        kept = RollupPersonPeriod.__table__
-        people = (
-            select(kept.c.employee_id, *[kept.c[name] for name in COUNTERS])
-            .where(kept.c.period == selection.period, kept.c.starts_on == selection.start)
-            .subquery()
-        )
+    kept = RollupPersonPeriod.__table__  # one row per person, read in its index's order
+    people = (
+        select(kept.c.employee_id, *[kept.c[name] for name in COUNTERS])
+        .where(kept.c.period == selection.period, kept.c.starts_on == selection.start)
+        .subquery()
+    )
     query = (
         select(
             people.c.employee_id,
@@ -546,37 +507,18 @@ def matrix_table(selection: Selection) -> Table:
 
 
 def _matrix_cells(selection: Selection) -> list:
-    """Each (interest, tag) cell's shares, clicks on them and sharers: a week's or a
-    month's from the rollup kept per period, a day's from its shares (a few thousand)."""
-    if selection.period is not Period.DAY:
-        cells = RollupInterestTag.__table__
-        return db.session.execute(
-            select(
-                cells.c.interest_id,
-                cells.c.tag,
-                cells.c.shares,
-                cells.c.clicks_on_shares,
-                cells.c.sharers,
-            ).where(cells.c.period == selection.period, cells.c.starts_on == selection.start)
-        ).all()
-    zone, _week_start = company_calendar()
-    since, until = day_start(selection.start, zone), day_start(selection.end, zone)
-    interest = employee_interests.c.interest_id
-    query: Select = (
+    """Each (interest, tag) cell's shares, clicks on them and sharers, kept per day,
+    week and month."""
+    cells = RollupInterestTag.__table__
+    return db.session.execute(
         select(
-            interest.label("interest_id"),
-            ContentTag.tag,
-            func.count().label("shares"),
-            func.coalesce(func.sum(Share.counted_clicks), 0).label("clicks_on_shares"),
-            func.count(distinct(Share.employee_id)).label("sharers"),
-        )
-        .select_from(Share)
-        .join(employee_interests, employee_interests.c.employee_id == Share.employee_id)
-        .join(ContentTag, ContentTag.content_id == Share.content_id)
-        .where(and_(Share.created_at >= since, Share.created_at < until))
-        .group_by(interest, ContentTag.tag)
-    )
-    return db.session.execute(query).all()
+            cells.c.interest_id,
+            cells.c.tag,
+            cells.c.shares,
+            cells.c.clicks_on_shares,
+            cells.c.sharers,
+        ).where(cells.c.period == selection.period, cells.c.starts_on == selection.start)
+    ).all()
 
 
 # What each role may read -----------------------------------------------------------

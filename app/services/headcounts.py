@@ -27,6 +27,7 @@ from app.models import (
     ParticipationSpell,
     RollupEmployeeDaily,
     RollupEmployeePeriod,
+    RollupPersonPeriod,
     utcnow,
 )
 from app.services.calendar import company_calendar
@@ -237,8 +238,9 @@ def everyone_taking_part(since: datetime, until: datetime) -> int:
 
 def active_counts(period: Period, starts: Sequence[date]) -> dict[date, dict[int, int]]:
     """People who made at least one share in each period (``starts``: periods' first
-    days), per team and for the whole company (``WHOLE_COMPANY``, always there): from
-    the people's daily rollup for days, from their weekly or monthly one otherwise."""
+    days), per team and for the whole company (``WHOLE_COMPANY``, always there): per
+    team from the people's daily rollup for days, from their weekly or monthly one
+    otherwise; for the company from the people's rows over teams."""
     starts = sorted(starts)
     found: dict[date, dict[int, int]] = {start: {WHOLE_COMPANY: 0} for start in starts}
     if not starts:
@@ -250,13 +252,18 @@ def active_counts(period: Period, starts: Sequence[date]) -> dict[date, dict[int
         table = RollupEmployeePeriod.__table__
         start = table.c.starts_on
         where = [table.c.period == period, table.c.starts_on.in_(starts)]
-    people = func.count(distinct(table.c.employee_id))
     where.append(table.c.shares > 0)
+    # A row per person and team, and per person over teams: counting rows counts people.
     for first, team, count in db.session.execute(
-        select(start, table.c.team_id, people).where(*where).group_by(start, table.c.team_id)
+        select(start, table.c.team_id, func.count()).where(*where).group_by(start, table.c.team_id)
     ):
         found[first][team] = count
-    for first, count in db.session.execute(select(start, people).where(*where).group_by(start)):
+    people = RollupPersonPeriod.__table__
+    for first, count in db.session.execute(
+        select(people.c.starts_on, func.count())
+        .where(people.c.period == period, people.c.starts_on.in_(starts), people.c.shares > 0)
+        .group_by(people.c.starts_on)
+    ):
         found[first][WHOLE_COMPANY] = count
     return found
 

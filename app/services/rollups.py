@@ -42,6 +42,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import among, bulk_insert, insert, local_date, on_postgresql, period_start_of
 from app.extensions import db
@@ -74,15 +75,18 @@ from app.services import headcounts
 from app.services.calendar import company_calendar
 from scoring.analytics import (
     COUNTERS,
+    INTEREST_PERIODS,
     KEPT_PERIODS,
     NO_TEAM,
     POINTS,
     STAGE_COUNTERS,
     TAG_COUNTERS,
+    Period,
     ShareFacts,
     SharerItemKey,
     Tally,
     day_start,
+    interests_key,
     local_day,
     per_interest,
     period_start,
@@ -193,7 +197,7 @@ def count(tally: Tally) -> None:
             first = "day" if table in DAILY else "starts_on"
             days = {values[key.index(first)] for values in counts}
             db.session.execute(delete(table).where(among(table.c[first], days), *_nothing(table)))
-    people = person_period_counts(tally.employee_periods)  # everyone the batch counts
+    people = person_period_counts(tally.employees, tally.employee_periods)  # everyone counted
     interests = _pairs(
         employee_interests.c.employee_id, employee_interests.c.interest_id, people, 2
     )
@@ -385,11 +389,17 @@ def retag(content_id: int) -> None:
 @event.listens_for(FlaskSession, "after_flush")
 def _follow_interests(session, _context) -> None:
     """People who chose interests anew (whatever changed them: a page, the API,
-    erasure): their rows move out of the interests they dropped and into those they
-    took."""
-    for person in session.dirty:
-        if not isinstance(person, Employee):
-            continue
+    erasure, an import): their rows move out of the interests they dropped and into
+    those they took, and their ``interests_key`` is written anew."""
+    chose_anew = [
+        person
+        for person in (*session.new, *session.dirty)
+        if isinstance(person, Employee) and inspect(person).attrs.interests.history.has_changes()
+    ]
+    connection = session.connection() if chose_anew else None
+    for person in chose_anew:
+        if person in session.new:
+            continue  # no rows yet
         history = inspect(person).attrs.interests.history
         for interests, sign in ((history.deleted, -1), (history.added, 1)):
             kept = (interest for interest in interests if not inspect(interest).was_deleted)
@@ -400,8 +410,13 @@ def _follow_interests(session, _context) -> None:
                         sign,
                         kind.people.c.employee_id == person.id,
                         interest_id=interest_id,
-                        connection=session.connection(),
+                        connection=connection,
                     )
+    if chose_anew:
+        _rekey([person.id for person in chose_anew], connection)
+        for person in chose_anew:
+            chosen = interests_key(interest.id for interest in person.interests)
+            set_committed_value(person, "interests_key", chosen)
 
 
 def forget_interest(interest_id: int) -> None:
@@ -409,10 +424,42 @@ def forget_interest(interest_id: int) -> None:
     it (as PostgreSQL's foreign keys would do; SQLite does not enforce them), and its
     cells go."""
     db.session.flush()
+    chose = employee_interests.c.interest_id == interest_id
+    people = list(db.session.scalars(select(employee_interests.c.employee_id).where(chose)))
     for table in (employee_interests, content_interests):
         db.session.execute(delete(table).where(table.c.interest_id == interest_id))
+    _rekey(people)
     for kind in BY_INTEREST:
         db.session.execute(delete(kind.cells).where(kind.cells.c.interest_id == interest_id))
+
+
+def _rekey(people: Sequence[int] | None = None, connection=None) -> None:
+    """Write ``Employee.interests_key`` anew from the interests chosen: of ``people``,
+    or of everyone whose key differs."""
+    execute = (connection or db.session).execute
+    chosen = employee_interests.c
+    rows = select(chosen.employee_id, chosen.interest_id)
+    keys = Employee.__table__.c.interests_key
+    if people is None:
+        stored = dict(execute(select(Employee.id, keys)).all())
+    else:
+        stored = dict.fromkeys(people, None)
+        rows = rows.where(among(chosen.employee_id, people))
+    found: dict[int, list[int]] = {}
+    for employee_id, interest_id in execute(rows):
+        found.setdefault(employee_id, []).append(interest_id)
+    changed = [
+        {"person": person, "key": key}
+        for person, old in sorted(stored.items())
+        if (key := interests_key(found.get(person, ()))) != old
+    ]
+    if changed:
+        execute(
+            update(Employee.__table__)
+            .where(Employee.__table__.c.id == bindparam("person"))
+            .values(interests_key=bindparam("key")),
+            changed,
+        )
 
 
 def _move_into_interests(
@@ -483,6 +530,7 @@ def recount(since: date | None = None) -> dict[str, int]:
     if on_postgresql():
         tables = ", ".join(table.name for table in (*DAILY, *PERIODS, *BY_INTEREST_TABLES))
         db.session.execute(text(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE"))
+    _rekey()
     zone, _week_start = company_calendar()
     start = None if since is None else day_start(since, zone)
     for table in DAILY:
@@ -535,7 +583,7 @@ def _recount_by_interest(since: date | None) -> dict[str, int]:
                 table.c.period == period,
                 table.c.starts_on >= period_start(period, since, week_start),
             )
-            for period in KEPT_PERIODS
+            for period in INTEREST_PERIODS
         ]
         return [or_(*starts)]
 
@@ -543,26 +591,35 @@ def _recount_by_interest(since: date | None) -> dict[str, int]:
         db.session.execute(delete(table).where(*from_since(table)))
     written = {
         TAGS.people.name: _fill_sharer_tags(since=since),
-        PEOPLE.people.name: _fill_person_periods(from_since(EMPLOYEE_PERIODS)),
+        PEOPLE.people.name: _fill_person_periods(since, from_since(EMPLOYEE_PERIODS)),
     }
     for kind in BY_INTEREST:
         written[kind.cells.name] = _move_into_interests(kind, 1, *from_since(kind.people))
     return written
 
 
-def _fill_person_periods(where: list) -> int:
-    """Insert the people's weekly and monthly rows ``where`` picks, summed over teams."""
-    groups = [EMPLOYEE_PERIODS.c[name] for name in PEOPLE.key]
-    sums = [func.sum(EMPLOYEE_PERIODS.c[name]) for name in COUNTERS]
-    grouped = (
-        select(*groups, *sums)
-        .where(*where)
-        .group_by(*groups)
-        .having(or_(*[total != 0 for total in sums]))
-        .order_by(*groups)
-    )
-    statement = PEOPLE.people.insert().from_select([*PEOPLE.key, *COUNTERS], grouped)
-    return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+def _fill_person_periods(since: date | None, where: list) -> int:
+    """Insert the people's rows, summed over teams: of the days from ``since`` on (or
+    all), from the daily rollup, and of the weeks and months ``where`` picks."""
+    days = [EMPLOYEES.c.day, EMPLOYEES.c.employee_id]
+    periods = [EMPLOYEE_PERIODS.c[name] for name in PEOPLE.key]
+    written = 0
+    for table, period, groups, conditions in (
+        (EMPLOYEES, [literal(Period.DAY.value)], days, _since_day(EMPLOYEES, since)),
+        (EMPLOYEE_PERIODS, [], periods, where),
+    ):
+        sums = [func.sum(table.c[name]) for name in COUNTERS]
+        grouped = (
+            select(*period, *groups, *sums)
+            .where(*conditions)
+            .group_by(*groups)
+            .having(or_(*[total != 0 for total in sums]))
+            .order_by(*groups)
+        )
+        statement = PEOPLE.people.insert().from_select([*PEOPLE.key, *COUNTERS], grouped)
+        result = db.session.execute(statement.execution_options(preserve_rowcount=True))
+        written += result.rowcount
+    return written
 
 
 def _fill_sharer_tags(*where, since: date | None = None) -> int:
@@ -572,7 +629,8 @@ def _fill_sharer_tags(*where, since: date | None = None) -> int:
     zone, week_start = company_calendar()
     first_day = None
     if since is not None:  # the local days of the shares from the earliest period's on
-        first_day = day_start(min(period_start(p, since, week_start) for p in KEPT_PERIODS), zone)
+        first = min(period_start(period, since, week_start) for period in INTEREST_PERIODS)
+        first_day = day_start(first, zone)
     earliest, latest = _span(first_day)
     if earliest is None:
         return 0
@@ -580,7 +638,7 @@ def _fill_sharer_tags(*where, since: date | None = None) -> int:
     shares, tags = Share.__table__, ContentTag.__table__
     day = local_date(shares.c.created_at, offsets)
     written = 0
-    for period in KEPT_PERIODS:
+    for period in INTEREST_PERIODS:
         after = []
         if since is not None:
             first = period_start(period, since, week_start)
@@ -631,7 +689,7 @@ def _sum_periods(since: date | None) -> dict[str, int]:
                     *groups,
                     *[func.sum(daily.c[name]) for name in COUNTERS],
                 )
-                .where(*([] if first is None else [daily.c.day >= first]))
+                .where(*_since_day(daily, first))
                 .group_by(*groups)
                 .having(or_(*[func.sum(daily.c[name]) != 0 for name in COUNTERS]))
                 .order_by(*groups)
@@ -643,13 +701,18 @@ def _sum_periods(since: date | None) -> dict[str, int]:
     return written
 
 
+def _since_day(table: Table, since: date | None) -> list:
+    """A daily rollup's days from ``since`` on (None: all of them)."""
+    return [] if since is None else [table.c.day >= since]
+
+
 def _sum_teams(since: date | None) -> int:
     """The team rollup from the people's (of the days from ``since`` on), as the
     writers keep it: every counter a person's row holds, added to their team's day."""
     groups = [EMPLOYEES.c.day, EMPLOYEES.c.team_id]
     grouped = (
         select(*groups, *[func.sum(EMPLOYEES.c[name]) for name in COUNTERS])
-        .where(*([] if since is None else [EMPLOYEES.c.day >= since]))
+        .where(*_since_day(EMPLOYEES, since))
         .group_by(*groups)
         .having(or_(*[func.sum(EMPLOYEES.c[name]) != 0 for name in COUNTERS]))
         .order_by(*groups)

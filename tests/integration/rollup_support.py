@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app import jobs
 from app.extensions import db
 from app.models import (
+    Employee,
     Headcount,
     RollupContentDaily,
     RollupContentPeriod,
@@ -40,8 +41,8 @@ TABLES = (
 
 
 def rollup_rows() -> dict[str, list[tuple]]:
-    """Every row of the rollups and kept headcounts, in key order, and every share's
-    counted clicks."""
+    """Every row of the rollups and kept headcounts, in key order, every share's
+    counted clicks and everyone's interests key."""
     found = {}
     for model in TABLES:
         table = model.__table__
@@ -49,6 +50,8 @@ def rollup_rows() -> dict[str, list[tuple]]:
         found[table.name] = [tuple(row) for row in db.session.execute(query)]
     counted = select(Share.id, Share.counted_clicks).order_by(Share.id)
     found["shares.counted_clicks"] = [tuple(row) for row in db.session.execute(counted)]
+    keys = select(Employee.id, Employee.interests_key).order_by(Employee.id)
+    found["employees.interests_key"] = [tuple(row) for row in db.session.execute(keys)]
     return found
 
 

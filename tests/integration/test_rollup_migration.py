@@ -1,4 +1,4 @@
-"""Migrations 0019 and 0020 fill the rollups of a company with history, as a rebuild
+"""Migrations 0019, 0020 and 0021 fill the rollups of a company with history, as a rebuild
 would, and give everyone taking part a spell from their opt-in; they go down and up
 again.
 
@@ -248,7 +248,11 @@ def test_the_migration_fills_the_rollups_as_a_rebuild_does(old_database):
     # Ada's two shares (Sunday's week, Monday's) and their clicks, per tag; Ben chose
     # no interest.
     assert [row[:2] + row[3:] for row in migrated["rollup_interest_tags"]] == [
-        ("month", date(2026, 10, 1), "ai", 1, 2, 3),  # sharers, shares, their clicks
+        ("day", date(2026, 10, 24), "ai", 1, 1, 2),  # sharers, shares, their clicks
+        ("day", date(2026, 10, 24), "cloud", 1, 1, 2),
+        ("day", date(2026, 10, 26), "ai", 1, 1, 1),
+        ("day", date(2026, 10, 26), "cloud", 1, 1, 1),
+        ("month", date(2026, 10, 1), "ai", 1, 2, 3),
         ("month", date(2026, 10, 1), "cloud", 1, 2, 3),
         ("week", date(2026, 10, 19), "ai", 1, 1, 2),
         ("week", date(2026, 10, 19), "cloud", 1, 1, 2),
@@ -262,7 +266,15 @@ def test_the_migration_fills_the_rollups_as_a_rebuild_does(old_database):
         (date(2026, 10, 1), 2, 0, 1),
         (date(2026, 11, 1), 0, 1, 0),
     ]
-    assert len(migrated["rollup_sharer_tags"]) == 10  # Ada 6, Ben 4 (month, one week, two tags)
+    # Ada 10 (two days, two weeks, a month; two tags), Ben 6 (a day, week, month)
+    assert len(migrated["rollup_sharer_tags"]) == 16
+    days = [row for row in migrated["rollup_person_periods"] if row[0] == "day"]
+    assert [(row[1], row[3], row[4]) for row in days if row[2] == 1] == [  # shares, clicks
+        (date(2026, 10, 24), 1, 0),  # Ada's
+        (date(2026, 10, 25), 0, 2),  # both 02:30s
+        (date(2026, 10, 26), 1, 1),
+        (date(2026, 11, 2), 0, 0),  # her referral's stages
+    ]
     counted = select(Share.counted_clicks).order_by(Share.id)
     assert list(db.session.scalars(counted)) == [2, 1, 0]  # people's clicks only
     rollups.recount()

@@ -37,6 +37,7 @@ from scoring.analytics import (
     WHOLE_COMPANY,
     Period,
     clicks_per_share,
+    interests_key,
     next_period_start,
     participation_rate,
 )
@@ -44,6 +45,7 @@ from scoring.vocabulary import Channel
 from tests.conftest import sql_statements
 from tests.factories import (
     EmployeeFactory,
+    InterestFactory,
 )
 from tests.integration.analytics_scenario import SCORED_AT, seed_company, utc
 from tests.integration.rollup_support import (
@@ -391,3 +393,28 @@ def test_lines_an_insert_skipped_are_counted_anew_from_their_days(company, caplo
     assert content_rows()[key]["points"] == 4
     live = live_rows()
     assert rebuilt_rows() == live
+
+
+def test_each_persons_interests_key_follows_every_change_of_their_interests(app):
+    with app.app_context():
+        cloud, ai, jobs = InterestFactory(), InterestFactory(), InterestFactory()
+        admin = EmployeeFactory(role=Role.ADMIN)
+        newcomer = Employee(email="new@example.com", name="New", interests=[jobs, cloud])
+        db.session.add(newcomer)  # new, and with interests, in one flush
+
+        def stored(person: Employee) -> str:
+            db.session.flush()
+            return db.session.scalar(select(Employee.interests_key).where(Employee.id == person.id))
+
+        assert stored(newcomer) == interests_key([cloud.id, jobs.id])
+        assert newcomer.interests_key == stored(newcomer)
+        participation.set_interests(newcomer, [ai.id])
+        assert stored(newcomer) == str(ai.id)
+        newcomer.interests.append(jobs)
+        assert stored(newcomer) == interests_key([ai.id, jobs.id])
+        people.delete_interest(admin, ai)
+        db.session.expire(newcomer, ["interests"])
+        assert stored(newcomer) == str(jobs.id)
+        participation.erase_employee(None, newcomer)
+        assert stored(newcomer) == ""
+        assert stored(admin) == ""

@@ -26,6 +26,8 @@ from scoring.analytics import (
     counter_values,
     day_start,
     headcounts,
+    interest_groups,
+    interests_key,
     local_day,
     next_period_start,
     participation_rate,
@@ -267,14 +269,18 @@ def test_a_share_counts_on_its_local_day_for_its_item_and_its_sharer():
     assert counter_values(tally.employees[(sunday, 7, NO_TEAM)]) == one
 
 
-def test_sharers_count_per_tag_and_per_interest_in_weeks_and_months():
+def test_sharers_count_per_tag_and_per_interest_in_days_weeks_and_months():
     tally = Tally(BERLIN)
     tally.share(SHARE)  # Sunday 29 November
     tally.click(SHARE, LATE + timedelta(days=3))  # drawn by Sunday's share
     tally.share(ShareFacts(7, 3, "linkedin", None, LATE + timedelta(minutes=15)))  # Monday
     tally.share(ShareFacts(8, 4, "x", None, LATE))
     last_week, this_week, november = date(2026, 11, 23), date(2026, 11, 30), date(2026, 11, 1)
+    sunday, monday = date(2026, 11, 29), date(2026, 11, 30)
     assert tally.sharer_items == {
+        ("day", sunday, 7, 3): [1, 1],  # the click counts on the day of its share
+        ("day", monday, 7, 3): [1, 0],
+        ("day", sunday, 8, 4): [1, 0],
         ("week", last_week, 7, 3): [1, 1],
         ("week", this_week, 7, 3): [1, 0],
         ("month", november, 7, 3): [2, 1],
@@ -285,7 +291,8 @@ def test_sharers_count_per_tag_and_per_interest_in_weeks_and_months():
     counts = sharer_tag_counts(tally.sharer_items, tags)
     assert counts[("month", november, 7, "cloud")] == [2, 1]
     assert counts[("month", november, 8, "ai")] == [1, 0]
-    assert len(counts) == 8
+    assert counts[("day", sunday, 7, "ai")] == [1, 1]
+    assert len(counts) == 13  # 7: 5 periods x 2 tags; 8: 3 periods x 1 tag
     interests = {7: [1, 2], 8: [1]}
     new = [key for key in counts if key[1] != this_week]  # this week's rows were there
     cells = per_interest(counts, interests, new)
@@ -297,15 +304,20 @@ def test_sharers_count_per_tag_and_per_interest_in_weeks_and_months():
 
 
 def test_a_persons_counts_per_period_sum_their_teams_and_count_them_once_per_interest():
-    november = date(2026, 11, 1)
+    november, moved = date(2026, 11, 1), date(2026, 11, 9)
     people = person_period_counts(
+        {
+            (moved, 7, 1): [1, 2, 0, 0, 0, 0, 4, 0],
+            (moved, 7, 2): [1, 0, 0, 0, 0, 0, -4, 0],  # moved team that day
+        },
         {
             ("month", november, 7, 1): [2, 5, 0, 0, 0, 0, 10, 0],
             ("month", november, 7, 2): [1, 0, 0, 0, 0, 0, -4, 0],  # moved team in November
             ("month", november, 8, 2): [0, 0, 0, 0, 0, 0, 3, 0],
-        }
+        },
     )
     assert people == {
+        ("day", moved, 7): [2, 2, 0, 0, 0, 0, 0, 0],
         ("month", november, 7): [3, 5, 0, 0, 0, 0, 6, 0],
         ("month", november, 8): [0, 0, 0, 0, 0, 0, 3, 0],
     }
@@ -409,3 +421,27 @@ def test_headcounts_equal_counting_people_period_by_period(spells, period, week_
             key = NO_TEAM if team is None else team
             expected[key] = len({s.employee_id for s in there if s.team_id == team})
         assert counts[start] == {k: v for k, v in expected.items() if v or k == WHOLE_COMPANY}
+
+
+def test_a_persons_interests_make_one_key_and_keys_make_the_groups_and_their_overlaps():
+    assert interests_key([12, 3, 7, 3]) == "3,7,12"
+    assert interests_key([]) == ""
+    sizes, both, everyone = interest_groups({"3,7,12": 2, "3": 5, "": 4, "7,12": 1})
+    assert sizes == {3: 7, 7: 3, 12: 3}
+    assert both == {(3, 7): 2, (3, 12): 2, (7, 12): 3}
+    assert everyone == 12  # the four who chose nothing took part too
+    assert interest_groups({}) == ({}, {}, 0)
+
+
+@given(st.lists(st.frozensets(st.integers(1, 6), max_size=4), max_size=30))
+def test_the_groups_from_keys_are_those_counted_person_by_person(people):
+    keys: dict[str, int] = {}
+    for chosen in people:
+        keys[interests_key(chosen)] = keys.get(interests_key(chosen), 0) + 1
+    sizes, both, everyone = interest_groups(keys)
+    assert everyone == len(people)
+    for interest in range(1, 7):
+        assert sizes.get(interest, 0) == sum(interest in chosen for chosen in people)
+        for other in range(interest + 1, 7):
+            together = sum({interest, other} <= chosen for chosen in people)
+            assert both.get((interest, other), 0) == together

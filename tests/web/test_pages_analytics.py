@@ -380,15 +380,11 @@ def test_the_heat_map_shades_cells_by_clicks_and_withholds_small_ones(app, clien
         counted = []
         for n in range(5):
             person = EmployeeFactory(opted_in=True)
-            db.session.execute(
-                insert(employee_interests).values(employee_id=person.id, interest_id=wind.id)
-            )
+            person.interests.append(wind)
             counted.append((ShareFactory(employee=person, content=story), n + 1))
         for _ in range(2):
             person = EmployeeFactory(opted_in=True)
-            db.session.execute(
-                insert(employee_interests).values(employee_id=person.id, interest_id=hiring.id)
-            )
+            person.interests.append(hiring)
             counted.append((ShareFactory(employee=person, content=job), 9))
         db.session.flush()
         # The shares and their clicks counted into the rollups as the services count them.
