@@ -214,8 +214,9 @@ class Employee(UserMixin, db.Model):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The interests chosen (``scoring.analytics.interests_key``), kept with every change
     # of them by ``app.services.rollups``: the figures by interest count people by
-    # their set of interests in one pass over the people taking part.
-    interests_key: Mapped[str] = mapped_column(Text, server_default="")
+    # their set of interests in one pass over the people taking part. Read by those
+    # queries only, so not loaded with the person.
+    interests_key: Mapped[str] = mapped_column(Text, server_default="", deferred=True)
 
     team: Mapped[Team | None] = relationship(back_populates="members")
     networks: Mapped[list[EmployeeNetwork]] = relationship(
