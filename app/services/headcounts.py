@@ -225,15 +225,8 @@ def taking_part(since: datetime, until: datetime) -> dict[int, int]:
     people = func.count(distinct(spells.c.employee_id))
     team = func.coalesce(spells.c.team_id, NO_TEAM)
     found = dict(db.session.execute(select(team, people).where(*overlapping).group_by(team)).all())
-    found[WHOLE_COMPANY] = everyone_taking_part(since, until)
+    found[WHOLE_COMPANY] = db.session.scalar(select(people).where(*overlapping)) or 0
     return {key: value for key, value in found.items() if value or key == WHOLE_COMPANY}
-
-
-def everyone_taking_part(since: datetime, until: datetime) -> int:
-    """``taking_part`` for the whole company only."""
-    spells = ParticipationSpell.__table__
-    people = func.count(distinct(spells.c.employee_id))
-    return db.session.scalar(select(people).where(*spells_in(since, until))) or 0
 
 
 def active_counts(period: Period, starts: Sequence[date]) -> dict[date, dict[int, int]]:

@@ -413,10 +413,9 @@ def _follow_interests(session, _context) -> None:
                         connection=connection,
                     )
     if chose_anew:
-        _rekey([person.id for person in chose_anew], connection)
-        for person in chose_anew:
-            chosen = interests_key(interest.id for interest in person.interests)
-            set_committed_value(person, "interests_key", chosen)
+        keys = _rekey([person.id for person in chose_anew], connection)
+        for person in chose_anew:  # as written, without reading it back
+            set_committed_value(person, "interests_key", keys[person.id])
 
 
 def forget_interest(interest_id: int) -> None:
@@ -433,9 +432,9 @@ def forget_interest(interest_id: int) -> None:
         db.session.execute(delete(kind.cells).where(kind.cells.c.interest_id == interest_id))
 
 
-def _rekey(people: Sequence[int] | None = None, connection=None) -> None:
+def _rekey(people: Sequence[int] | None = None, connection=None) -> dict[int, str]:
     """Write ``Employee.interests_key`` anew from the interests chosen: of ``people``,
-    or of everyone whose key differs."""
+    or of everyone whose key differs; returns the keys written, by person."""
     execute = (connection or db.session).execute
     chosen = employee_interests.c
     rows = select(chosen.employee_id, chosen.interest_id)
@@ -448,18 +447,19 @@ def _rekey(people: Sequence[int] | None = None, connection=None) -> None:
     found: dict[int, list[int]] = {}
     for employee_id, interest_id in execute(rows):
         found.setdefault(employee_id, []).append(interest_id)
-    changed = [
-        {"person": person, "key": key}
+    changed = {
+        person: key
         for person, old in sorted(stored.items())
         if (key := interests_key(found.get(person, ()))) != old
-    ]
+    }
     if changed:
         execute(
             update(Employee.__table__)
             .where(Employee.__table__.c.id == bindparam("person"))
             .values(interests_key=bindparam("key")),
-            changed,
+            [{"person": person, "key": key} for person, key in changed.items()],
         )
+    return changed
 
 
 def _move_into_interests(
