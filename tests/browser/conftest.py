@@ -109,3 +109,17 @@ def new_page(browser, live_url: str):
 def screenshot(page, name: str, full_page: bool = True) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def overflow(page) -> int:
+    """How many pixels the page is wider than its window (0 or less: it fits). Waits for
+    the document to load first: a click that navigates may still be fetching the next
+    page, and the check must read that page, not a half-made one."""
+    page.wait_for_load_state()
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def assert_fits(page, what: str) -> None:
+    assert overflow(page) <= 0, f"{what} scrolls sideways"

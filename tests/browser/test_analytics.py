@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.demo import DEMO_LOGINS
@@ -19,7 +20,7 @@ from app.models import Employee
 from app.schemas.analytics_pages import DIMENSIONS
 from app.services.sign_in import sign_in_url
 from app.web.analytics import company_today
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import overflow, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -52,24 +53,24 @@ def test_hr_switches_breakdown_and_period_and_downloads_a_csv(demo, new_page):
     page.get_by_text("HR", exact=True).click()  # the menu
     page.get_by_role("link", name="Analytics", exact=True).click()
     page.wait_for_url("**/analytics")
-    assert page.get_by_role("heading", name="Analytics", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Analytics", exact=True)).to_be_visible()
     # The chart is a picture named by its heading, and its table follows.
     chart = page.get_by_role("img", name="Clicks, clicks on these shares and shares by month")
-    assert chart.is_visible()
+    expect(chart).to_be_visible()
     assert chart.bounding_box()["width"] > 300
-    assert page.locator("table.figures").first.is_visible()
+    expect(page.locator("table.figures").first).to_be_visible()
 
     page.get_by_role("link", name="Networks").click()
     page.wait_for_url("**show=network**")
     assert page.get_by_role("img", name="Clicks and shares by network, most clicked first")
-    assert page.get_by_role("heading", name="Assumptions of value, per network").is_visible()
+    expect(page.get_by_role("heading", name="Assumptions of value, per network")).to_be_visible()
 
     page.get_by_label("Period", exact=True).select_option("week")
     page.get_by_label("A day in it").fill(last_week.isoformat())
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**period=week**")
     assert "show=network" in page.url
-    assert page.get_by_role("heading", name="Networks · Week from").is_visible()
+    expect(page.get_by_role("heading", name="Networks · Week from")).to_be_visible()
     screenshot(page, "analytics-networks")
 
     with page.expect_download() as download:
@@ -82,7 +83,7 @@ def test_hr_switches_breakdown_and_period_and_downloads_a_csv(demo, new_page):
 
     page.get_by_role("link", name="Interests \u00d7 tags").click()
     page.wait_for_url("**show=matrix**")
-    assert page.locator("table.heat-map").is_visible()
+    expect(page.locator("table.heat-map")).to_be_visible()
     screenshot(page, "analytics-matrix")
 
 
@@ -90,7 +91,7 @@ def test_a_team_lead_reads_their_teams_figures_together(demo, new_page):
     page = _signed_in(demo, new_page, "team_lead")
     page.get_by_role("link", name="Team analytics").click()
     page.wait_for_url("**/team/analytics")
-    assert page.get_by_role("heading", name="Team analytics: Sales").is_visible()
+    expect(page.get_by_role("heading", name="Team analytics: Sales")).to_be_visible()
     assert page.get_by_role("img", name="Clicks, clicks on these shares and shares by month")
     rows = page.locator("table.figures tbody tr")
     assert rows.count() == 12  # a year of months, none of them anyone's own
@@ -99,25 +100,19 @@ def test_a_team_lead_reads_their_teams_figures_together(demo, new_page):
     screenshot(page, "analytics-team")
 
 
-def _overflow(page) -> int:
-    return page.evaluate(
-        "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
-    )
-
-
 def test_every_breakdown_fits_a_phone(demo, new_page):
     page = _signed_in(demo, new_page, "hr", **PHONE)
     wide = {}
     for show in DIMENSIONS:
         for period in ("day", "week", "month"):
             page.goto(f"/analytics?show={show}&period={period}")
-            if extra := _overflow(page):
+            if extra := overflow(page):
                 wide[f"{show}/{period}"] = extra
                 screenshot(page, f"wide-analytics-{show}-{period}")
         # The chart is drawn to the screen's width, not beyond it.
         for svg in page.locator("svg.chart-svg").all():
             assert svg.bounding_box()["width"] <= 390
     page.goto("/team/analytics?period=week")
-    if extra := _overflow(page):
+    if extra := overflow(page):
         wide["team"] = extra
     assert wide == {}

@@ -7,9 +7,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_phone_layout import PHONE, WIDEST, _overflow
+from tests.browser.conftest import overflow, screenshot
+from tests.browser.test_phone_layout import PHONE, WIDEST
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +45,7 @@ def test_the_reference_lists_the_operations_from_this_origin_alone(new_page):
     assert page.locator(".opblock-tag").count() > 25  # every section, the last one too
     for tag in ("teams", "challenges", "lessons"):  # early, middle and last sections open
         _open_section(page, tag)
-    assert page.get_by_text("Chorus API").first.is_visible()
+    expect(page.get_by_text("Chorus API").first).to_be_visible()
     assert any(url.endswith("/api/openapi.json") for url in requested)
     elsewhere = [
         url
@@ -59,10 +60,10 @@ def test_the_reference_lists_the_operations_from_this_origin_alone(new_page):
 def test_the_reference_fits_a_phone_with_an_operation_open(new_page):
     page, _, complaints = _open_reference(new_page)
     _open_section(page, "teams")
-    assert _overflow(page) == 0, page.evaluate(WIDEST)
+    assert overflow(page) == 0, page.evaluate(WIDEST)
     page.locator(".opblock-get .opblock-summary", has_text="/api/v1/teams").first.click()
     page.locator(".opblock-get.is-open .responses-wrapper").first.wait_for()
-    if _overflow(page) > 0:
+    if overflow(page) > 0:
         screenshot(page, "wide-api-reference")
-    assert _overflow(page) == 0, page.evaluate(WIDEST)
+    assert overflow(page) == 0, page.evaluate(WIDEST)
     assert complaints == []

@@ -8,10 +8,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from app.models import Role, utcnow
 from scoring.vocabulary import EventKind
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import overflow, screenshot
 from tests.browser.test_flows import _sign_in_directly
 from tests.factories import EmployeeFactory, EventFactory
 
@@ -40,11 +41,11 @@ def test_hr_creates_a_badge_with_a_preview_and_an_employee_sees_it_with_progress
 
     # Only the fields of the kind chosen are in the way.
     page.get_by_label("A weekly streak").check()
-    assert page.get_by_label("Grace weeks").is_visible()
-    assert not page.get_by_label("What counts").is_visible()
+    expect(page.get_by_label("Grace weeks")).to_be_visible()
+    expect(page.get_by_label("What counts")).to_be_hidden()
     page.get_by_label("A count, with levels").check()
-    assert page.get_by_label("What counts").is_visible()
-    assert not page.get_by_label("Grace weeks").is_visible()
+    expect(page.get_by_label("What counts")).to_be_visible()
+    expect(page.get_by_label("Grace weeks")).to_be_hidden()
 
     page.get_by_label("Name", exact=True).fill("Storyteller")
     page.get_by_label("What counts").select_option("shares")
@@ -87,9 +88,7 @@ def test_hr_creates_a_badge_with_a_preview_and_an_employee_sees_it_with_progress
     assert card.locator("[data-progress]").inner_text() == "3 of 5 shares for silver"
     assert card.locator("progress").evaluate("p => [p.value, p.max]") == [3, 5]
     assert "weeks running" in phone.locator("[data-streak]").inner_text()
-    assert phone.evaluate(
-        "document.scrollingElement.scrollWidth <= document.documentElement.clientWidth"
-    )
+    assert overflow(phone) <= 0
     screenshot(phone, "badges-catalogue-phone")
 
     phone.get_by_role("link", name="My badges").click()

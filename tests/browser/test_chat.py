@@ -5,12 +5,13 @@ receiver, and turns it off."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_fits, screenshot
 from tests.browser.test_flows import _sign_in_directly
-from tests.browser.test_inbox import DESKTOP, PHONE, _fits
+from tests.browser.test_inbox import DESKTOP, PHONE
 from tests.factories import ChatDestinationFactory, EmployeeFactory, TeamFactory
 
 pytestmark = pytest.mark.browser
@@ -29,22 +30,22 @@ def test_an_admin_connects_tests_and_turns_off_a_channel(app, new_page, receiver
     page = new_page(**device)
     _sign_in_directly(app, page, admin_id)
     page.goto("/admin/chat")
-    _fits(page, "the chat channels")
+    assert_fits(page, "the chat channels")
     page.get_by_label("Where").select_option("slack")
     page.get_by_label("Name", exact=True).fill("#sales")
     page.get_by_label("Whose channel").select_option(label="Sales")
     page.get_by_label("Webhook address", exact=True).fill(SLACK)
     page.get_by_role("button", name="Connect", exact=True).click()
-    assert page.get_by_text("#sales is connected.").is_visible()
-    assert page.get_by_text("https://hooks.slack.com/…uvwx").is_visible()
+    expect(page.get_by_text("#sales is connected.")).to_be_visible()
+    expect(page.get_by_text("https://hooks.slack.com/…uvwx")).to_be_visible()
     assert SLACK not in page.content()
 
     page.get_by_role("button", name="Send test to #loopback").click()
-    assert page.get_by_text("#loopback took the test (200 OK)").is_visible()
+    expect(page.get_by_text("#loopback took the test (200 OK)")).to_be_visible()
     assert receiver.requests[0].json["text"].startswith("Chorus is connected")
     page.get_by_role("button", name="Turn off #loopback").click()
-    assert page.get_by_text("#loopback is off.").is_visible()
-    _fits(page, "the chat channels")
+    expect(page.get_by_text("#loopback is off.")).to_be_visible()
+    assert_fits(page, "the chat channels")
     screenshot(page, f"chat-{'phone' if device is PHONE else 'desktop'}")
 
 
@@ -68,14 +69,14 @@ def test_an_employee_asks_to_be_mentioned_and_a_badge_is_posted_naming_them(
     page = new_page(**device)
     _sign_in_directly(app, page, lena_id)
     page.goto("/inbox/settings")
-    _fits(page, "the settings")
-    assert page.get_by_text("#sales-wins").is_visible()
+    assert_fits(page, "the settings")
+    expect(page.get_by_text("#sales-wins")).to_be_visible()
     page.get_by_label("A badge you earned: Chat mention").check()
     page.get_by_label("Your Slack member ID").fill("U012AB3CDE")
     page.get_by_label("From").select_option(label="none")
     page.get_by_label("until").select_option(label="none")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("Saved: this is what reaches you now.").is_visible()
+    expect(page.get_by_text("Saved: this is what reaches you now.")).to_be_visible()
     with app.app_context():
         announcements.announce(
             [Told(lena_id, Kind.BADGE_EARNED, key="badge:1", title="You earned Storyteller")]

@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.services import digests, notifications
 from scoring.notifications import Digest
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_fits, screenshot
 from tests.browser.test_flows import _sign_in_directly
-from tests.browser.test_inbox import DESKTOP, PHONE, _fits
+from tests.browser.test_inbox import DESKTOP, PHONE
 from tests.factories import ContentItemFactory, EmployeeFactory
 
 pytestmark = pytest.mark.browser
@@ -47,14 +48,14 @@ def test_a_chosen_digest_arrives_by_mail_and_its_link_opens_the_share_dialog(
     page = new_page(**device)
     _sign_in_directly(app, page, lena_id)
     page.goto("/inbox/settings")
-    _fits(page, "the settings")
+    assert_fits(page, "the settings")
     page.get_by_label("Digest of new content to share").select_option("daily")
     page.get_by_label("At", exact=True).select_option("8")
     page.get_by_label("Your time zone").select_option("America/New_York")
     page.get_by_label("From").select_option("")
     page.get_by_label("until").select_option("")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("Saved: this is what reaches you now.").is_visible()
+    expect(page.get_by_text("Saved: this is what reaches you now.")).to_be_visible()
     screenshot(page, f"mail-settings-{'phone' if device is PHONE else 'desktop'}")
     with app.app_context():
         chosen = notifications.preferences_of([lena_id])[lena_id]
@@ -77,5 +78,5 @@ def test_a_chosen_digest_arrives_by_mail_and_its_link_opens_the_share_dialog(
     link = re.search(r'href="([^"]+/content/\d+/share)"', html).group(1)
     page.goto(urlsplit(link).path)
     page.wait_for_url(f"**/content/{item_id}/share")
-    assert page.get_by_role("heading", name="Share “We are hiring in Leipzig”").is_visible()
-    _fits(page, "the share dialog")
+    expect(page.get_by_role("heading", name="Share “We are hiring in Leipzig”")).to_be_visible()
+    assert_fits(page, "the share dialog")

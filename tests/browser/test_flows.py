@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Employee, Role
 from app.services.sign_in import sign_in_url
 from scoring.participation import Network, Presence
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_fits, screenshot
 from tests.factories import EmployeeFactory, GuidelineVersionFactory, InterestFactory
 
 pytestmark = pytest.mark.browser
@@ -50,7 +51,7 @@ def test_employee_signs_in_by_mail_opts_in_edits_profile_and_opts_out(
 
     # Not taking part yet: home leads to the guidelines.
     page.wait_for_url("**/guidelines")
-    assert page.get_by_role("heading", name="Taking part is voluntary").is_visible()
+    expect(page.get_by_role("heading", name="Taking part is voluntary")).to_be_visible()
     assert "Sabine Meyer" in page.content()
     screenshot(page, "guidelines")
     page.get_by_label("I have read these guidelines").check()
@@ -134,7 +135,6 @@ def test_profile_fits_a_phone_screen(app, new_page):
     _sign_in_directly(app, page, person)
     for path, name in [("/me", "phone-profile"), ("/people", None), ("/admin/tokens", None)]:
         page.goto(path)
-        width = page.evaluate("document.scrollingElement.scrollWidth")
-        assert width <= page.evaluate("window.innerWidth"), f"{path} scrolls sideways"
+        assert_fits(page, path)
         if name:
             screenshot(page, name)

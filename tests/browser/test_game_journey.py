@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.demo import WINNER_BADGE
@@ -23,7 +24,7 @@ from app.models import BadgeGrant, Challenge, ChallengeAward, Role, utcnow
 from app.services import badges
 from app.services import rules as rules_service
 from scoring.challenges import ChallengeState
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_fits, screenshot
 from tests.browser.test_flows import _sign_in_directly
 from tests.factories import (
     CompanySettingsFactory,
@@ -53,11 +54,6 @@ def _company() -> dict[str, int]:
     badge = badges.create_badge(None, dict(WINNER_BADGE))  # the prize
     db.session.commit()
     return {"lead": lead.id, "lena": lena.id, "item": item.id, "badge": badge.id}
-
-
-def _fits_the_phone(page, what: str) -> None:
-    width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= page.evaluate("window.innerWidth"), f"{what} scrolls sideways on a phone"
 
 
 def _my_row(page):
@@ -90,7 +86,7 @@ def test_a_challenge_from_its_start_to_the_prize_on_the_home_page(app, new_page,
     problems = lead.locator(".flash-error, .field-error").all_inner_texts()
     assert problems == [], problems
     lead.wait_for_url(re.compile(r".*/challenges/\d+$"))
-    assert lead.get_by_role("heading", name="Wind week").is_visible()
+    expect(lead.get_by_role("heading", name="Wind week")).to_be_visible()
     assert "1st place: the badge Challenge winner" in lead.locator("[data-prizes]").inner_text()
     screenshot(lead, "journey-challenge-started")
     with app.app_context():
@@ -131,7 +127,7 @@ def test_a_challenge_from_its_start_to_the_prize_on_the_home_page(app, new_page,
     assert int(_my_row(lena).locator("td.num").inner_text()) == shared_only + 1
     standing = lena.locator("[data-my-standing]").inner_text()
     assert f"Rank 1 with {shared_only + 1} points" in standing
-    _fits_the_phone(lena, "the challenge page")
+    assert_fits(lena, "the challenge page")
     screenshot(lena, "journey-board-moved-phone")
 
     # 4. Past the end and the lateness window, the clock's settlement job runs.
@@ -154,13 +150,13 @@ def test_a_challenge_from_its_start_to_the_prize_on_the_home_page(app, new_page,
         assert "Challenge winner" in result.locator("[data-prizes]").inner_text()
         new_badge = lena.locator('[data-new-badge="challenge-winner"]')
         assert "New badge: Challenge winner" in new_badge.inner_text()
-        _fits_the_phone(lena, "the home page")
+        assert_fits(lena, "the home page")
         screenshot(lena, "journey-home-prize-phone")
 
         # The settled results are sealed, and the page says the digest holds.
         lena.goto(f"/challenges/{challenge_id}")
-        assert lena.get_by_role("heading", name="Results", exact=True).is_visible()
+        expect(lena.get_by_role("heading", name="Results", exact=True)).to_be_visible()
         assert lena.locator("[data-digest]").inner_text() == challenge.digest
-        assert lena.locator('[data-digest-check="ok"]').is_visible()
-        _fits_the_phone(lena, "the settled challenge page")
+        expect(lena.locator('[data-digest-check="ok"]')).to_be_visible()
+        assert_fits(lena, "the settled challenge page")
         screenshot(lena, "journey-results-phone")

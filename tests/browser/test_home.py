@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Team, utcnow
 from app.services.home_ranks import ensure_snapshot
 from scoring.windows import Window, window_start
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import overflow, screenshot
 from tests.browser.test_flows import _sign_in_directly
 from tests.factories import (
     ChallengeFactory,
@@ -59,12 +59,7 @@ def test_the_home_on_a_phone_is_one_column_and_agrees_with_the_boards(app, new_p
     page = new_page(**PHONE)
     _sign_in_directly(app, page, lena)
     page.get_by_role("heading", name="Where you stand").wait_for()
-    assert (
-        page.evaluate(
-            "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        <= 0
-    )
+    assert overflow(page) <= 0
     assert len(set(_lefts(page))) == 1  # one column
     all_time = page.locator('[data-board="company-all_time"]')
     assert all_time.locator(".home-rank").inner_text() == "#1"  # 140 against 120

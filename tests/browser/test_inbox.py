@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Employee, Role, utcnow
@@ -16,7 +17,7 @@ from app.services import badges, notifications
 from app.services import redemptions as rewards
 from scoring.notifications import Channel, Kind
 from scoring.vocabulary import EventKind
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_fits, screenshot
 from tests.browser.test_flows import _sign_in_directly
 from tests.factories import EmployeeFactory, EventFactory, LedgerLineFactory
 
@@ -24,11 +25,6 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-
-
-def _fits(page, what: str) -> None:
-    width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= page.evaluate("window.innerWidth"), f"{what} scrolls sideways"
 
 
 def _inbox_link(page):
@@ -70,7 +66,7 @@ def test_news_arrive_in_the_inbox_and_the_person_decides_what_reaches_them(
     assert "Your reward: Company hoodie" in items.nth(0).inner_text()
     assert "At the front desk on Friday." in items.nth(0).inner_text()
     assert "You earned First share" in items.nth(1).inner_text()
-    _fits(page, "the inbox")
+    assert_fits(page, "the inbox")
     screenshot(page, f"inbox-{'phone' if device is PHONE else 'desktop'}")
 
     # Opening one goes where it points and marks it read.
@@ -78,20 +74,22 @@ def test_news_arrive_in_the_inbox_and_the_person_decides_what_reaches_them(
     page.wait_for_url("**/badges/mine")
     assert _inbox_link(page).inner_text().split() == ["Inbox", "1"]
     _inbox_link(page).click()
+    page.wait_for_url("**/inbox")
     page.get_by_role("button", name="Mark all read").click()
-    assert page.get_by_text("Marked 1 read.").is_visible()
+    expect(page.get_by_text("Marked 1 read.")).to_be_visible()
     assert _inbox_link(page).inner_text().strip() == "Inbox"
     assert page.locator(".inbox-item.is-unread").count() == 0
 
     # No more mail about rewards: the inbox alone.
     page.get_by_role("link", name="What reaches me").click()
-    _fits(page, "the settings")
+    page.wait_for_url("**/inbox/settings")
+    assert_fits(page, "the settings")
     screenshot(page, f"inbox-settings-{page.viewport_size['width']}")
     mail = page.get_by_label("A decision on a reward you redeemed: E-mail")
     assert mail.is_checked()
     mail.uncheck()
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("Saved: this is what reaches you now.").is_visible()
+    expect(page.get_by_text("Saved: this is what reaches you now.")).to_be_visible()
     assert not page.get_by_label("A decision on a reward you redeemed: E-mail").is_checked()
     assert page.get_by_label("A badge you earned: In Chorus").is_checked()
     with app.app_context():

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from app.models import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_fits, screenshot
 from tests.browser.test_flows import _sign_in_directly
 from tests.factories import ContentItemFactory, EmployeeFactory, TeamFactory
 
@@ -18,11 +19,6 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-
-
-def _fits(page, what: str) -> None:
-    width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= page.evaluate("window.innerWidth"), f"{what} scrolls sideways"
 
 
 @pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -43,13 +39,13 @@ def test_an_admin_embeds_the_widget_and_a_reader_shares_from_it(
     page = new_page(**device)
     _sign_in_directly(app, page, admin)
     page.goto("/intranet-links")
-    _fits(page, "the intranet links page")
+    assert_fits(page, "the intranet links page")
     page.get_by_label("Shows the content for").select_option(value="")  # the whole company
     page.get_by_role("button", name="Make link").click()
     page.get_by_role("heading", name="Copy the new addresses now").wait_for()
     widget_url = page.locator("#widget-url").input_value()
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/intranet/[\w-]{43}/widget", widget_url)
-    _fits(page, "the page with the new link")
+    assert_fits(page, "the page with the new link")
     screenshot(page, f"intranet-links-{name}")
 
     # A reader of the intranet, not signed in to Chorus.
@@ -59,7 +55,7 @@ def test_an_admin_embeds_the_widget_and_a_reader_shares_from_it(
     items = reader.locator("li")
     assert items.count() == 2
     assert "We are hiring" in items.nth(0).inner_text()  # newest first
-    _fits(reader, "the widget")
+    assert_fits(reader, "the widget")
     screenshot(reader, f"intranet-widget-{name}")
 
     # Inside an iframe on a page of another origin, as the intranet embeds it: a page
@@ -87,7 +83,7 @@ def test_an_admin_embeds_the_widget_and_a_reader_shares_from_it(
     dialog.get_by_role("button", name="Sign in").click()
     dialog.wait_for_url(f"**/content/{story}/share")
     dialog.get_by_role("heading", name=re.compile("We are hiring")).wait_for()
-    _fits(dialog, "the share dialog")
+    assert_fits(dialog, "the share dialog")
 
     # Revoked: the widget says so at once.
     page.once("dialog", lambda confirm: confirm.accept())
@@ -95,5 +91,5 @@ def test_an_admin_embeds_the_widget_and_a_reader_shares_from_it(
     page.get_by_role("button", name="Revoke the link for The whole company").click()
     page.get_by_text("is revoked").wait_for()
     reader.goto(widget_url)
-    assert reader.get_by_role("heading", name="Not available").is_visible()
-    _fits(reader, "the widget of a revoked link")
+    expect(reader.get_by_role("heading", name="Not available")).to_be_visible()
+    assert_fits(reader, "the widget of a revoked link")

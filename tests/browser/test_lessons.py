@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.models import Role
 from app.services import lessons
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import overflow, screenshot
 from tests.browser.test_flows import _sign_in_directly
 from tests.factories import EmployeeFactory
 
@@ -45,12 +45,6 @@ def _lesson(app) -> int:
         lessons.publish_lesson(None, lesson)
         db.session.commit()
         return lesson.id
-
-
-def _overflow(page) -> int:
-    return page.evaluate(
-        "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
-    )
 
 
 def test_an_employee_reads_a_lesson_passes_the_quiz_and_sees_the_points(app, new_page):
@@ -97,4 +91,4 @@ def test_lesson_pages_fit_a_phone(app, new_page, role):
         paths += ["/hr/lessons", "/hr/lessons/new", f"/hr/lessons/{lesson_id}/edit"]
     for path in paths:
         page.goto(path)
-        assert _overflow(page) <= 0, path
+        assert overflow(page) <= 0, path

@@ -29,7 +29,7 @@ from app.models import (
 from app.services import challenges, intranet
 from app.services.lessons_demo import add_demo_lessons
 from app.services.sign_in import sign_in_url
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import overflow, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -132,19 +132,13 @@ def demo(app: Flask, runner, tmp_path, monkeypatch) -> Flask:
     return app
 
 
-def _overflow(page) -> int:
-    return page.evaluate(
-        "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
-    )
-
-
 def _visit_all(page, paths: list[str], tag: str) -> list[str]:
     wide = []
     for path in paths:
         response = page.goto(path)
         assert response is not None
         assert response.status < 500, f"{path} answered {response.status}"
-        if (extra := _overflow(page)) > 0:
+        if (extra := overflow(page)) > 0:
             culprits = page.evaluate(WIDEST)
             wide.append(f"{path} is {extra}px too wide ({', '.join(culprits)})")
             screenshot(page, f"wide-{tag}-{path.strip('/').replace('/', '-') or 'home'}")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from app.models import utcnow
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_fits, screenshot
 from tests.browser.test_flows import _sign_in_directly
 from tests.factories import EmployeeFactory, TeamFactory
 from tests.web.points_pages_support import give, install_company, settle
@@ -58,7 +59,7 @@ def test_employee_reads_boards_and_points(app, new_page):
 
     page.get_by_role("link", name="My team").click()
     page.wait_for_url("**scope=team**")
-    assert page.get_by_role("heading", name="Wind Engineering").is_visible()
+    expect(page.get_by_role("heading", name="Wind Engineering")).to_be_visible()
     assert page.locator("table.board td.rank").all_inner_texts() == ["1", "2", "2"]
     assert "Lena Hoffmann" in _my_row(page).inner_text()
     page.get_by_role("link", name="All time").click()
@@ -83,10 +84,8 @@ def test_leaderboard_fits_a_phone(app, new_page):
     _sign_in_directly(app, page, lena)
     page.goto("/leaderboards")
     assert "Lena Hoffmann" in _my_row(page).inner_text()
-    width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= page.evaluate("window.innerWidth"), "the leaderboard scrolls sideways"
+    assert_fits(page, "the leaderboard")
     screenshot(page, "leaderboard-phone")
     page.goto("/me/points")
-    width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= page.evaluate("window.innerWidth"), "my points scroll sideways"
+    assert_fits(page, "my points")
     screenshot(page, "my-points-phone")

@@ -4,6 +4,7 @@ button, my redemptions; a reward out of reach says why instead of offering a but
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app.models import Role
 from tests.browser.conftest import screenshot
@@ -62,7 +63,7 @@ def test_hr_adds_a_donation_with_an_image_and_the_employee_sees_it_in_words(
     page.get_by_label("Kind").select_option("donation")
     page.get_by_label("Cost in points").fill("20")
     page.get_by_role("button", name="Add reward").click()
-    assert "Name the charity the donation goes to." in page.content()
+    expect(page.get_by_text("Name the charity the donation goes to.").first).to_be_visible()
     page.get_by_label("Charity").fill("Bergwaldprojekt")
     page.get_by_label("Needs HR").uncheck()
     page.get_by_label("Tax treatment").fill("Company donation, receipt to us")

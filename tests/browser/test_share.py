@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Share
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_fits, overflow, screenshot
 from tests.browser.test_flows import _sign_in_directly
 from tests.factories import ContentItemFactory, EmployeeFactory, ShareTemplateFactory
 
@@ -35,8 +35,7 @@ def test_employee_shares_an_item_on_linkedin(app, new_page, live_url):
     text.fill("Wind, finally.")
     preview = page.locator("[data-share-preview]")
     assert preview.inner_text() == "Wind, finally. #employee #GreenGrid"  # live, before sending
-    width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= page.evaluate("window.innerWidth"), "the dialog scrolls sideways"
+    assert_fits(page, "the dialog")
     screenshot(page, "share-dialog")
     page.get_by_role("button", name="Get my link").click()
     page.wait_for_url("**/me/shares/*")
@@ -81,8 +80,7 @@ def test_the_dialog_counts_the_text_as_x_will_and_the_server_agrees(app, new_pag
     # Whatever the page showed, the server decides: one too many is refused.
     page.get_by_label("X", exact=True).check()
     page.get_by_label("Your text").fill("a" * 236)
-    width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= page.evaluate("window.innerWidth"), "a long word widens the dialog"
+    assert overflow(page) <= 0, "a long word widens the dialog"
     page.get_by_role("button", name="Get my link").click()
     page.get_by_text("Your text is 281 characters").first.wait_for()
     with app.app_context():
