@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from app.db import lock_row
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import (
@@ -177,8 +178,18 @@ def set_interests(employee: Employee, interest_ids: list[int]) -> Employee:
         raise InvalidInput(
             f"Unknown interest ids: {', '.join(map(str, sorted(unknown)))}.", field="interest_ids"
         )
-    employee.interests = interests
+    _choose_interests(employee, interests)
     return employee
+
+
+def _choose_interests(employee: Employee, interests: list[Interest]) -> None:
+    """Two choices of one person's at once (two devices, or an erasure) take turns: the
+    later starts from the interests the earlier left, so that the rows the rollups move
+    out of her old interests are those she held, and no choice is lost to a stale
+    collection."""
+    lock_row(Employee, employee.id)
+    db.session.refresh(employee, ["interests"])
+    employee.interests = interests
 
 
 # Data protection -------------------------------------------------------------------
@@ -421,7 +432,7 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
     employee.active = False
     employee.login_nonce = new_login_nonce()
     employee.networks.clear()
-    employee.interests = []
+    _choose_interests(employee, [])
     # What they wrote goes; the share rows stay, nameless, so points and referrals that
     # point at them stay consistent.
     db.session.execute(

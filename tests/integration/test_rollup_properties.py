@@ -367,3 +367,45 @@ def test_two_first_shares_at_once_make_one_sharer_and_one_active_advocate(app):
         assert {row[4:6] for row in live["rollup_interest_tags"]} == {(1, 2)}
         assert {(row[3], row[4]) for row in live["rollup_interest_periods"]} == {(1, 2)}
         assert rebuilt_rows(now=NOW) == live
+
+
+def test_two_choices_of_interests_at_once_leave_the_rollups_as_a_rebuild(app):
+    """One person chooses interests on two devices at once: both answers succeed, the
+    later choice stands, and her rows lie in its interests only."""
+    with app.app_context():
+        CompanySettingsFactory(time_zone="Europe/Berlin")
+        rules_service.install_default_rules(effective_at=datetime(2026, 9, 1, tzinfo=UTC))
+        person = EmployeeFactory(opted_in_at=datetime(2026, 10, 1, tzinfo=UTC))
+        before, first, second = InterestFactory(), InterestFactory(), InterestFactory()
+        person.interests = [before]
+        item = ContentItemFactory()
+        ContentTagFactory(content_id=item.id, tag="news")
+        sharing.record_share(person, item, Channel.LINKEDIN, "text", AT, share_points=True)
+        db.session.commit()
+        person_id, choices = person.id, (first.id, second.id)
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def choose(interest_id: int) -> None:
+        with app.app_context():
+            person = db.session.get(Employee, person_id)
+            _ = list(person.interests)  # as the page has them
+            barrier.wait()
+            try:
+                participation.set_interests(person, [interest_id])
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - shown by the assertion
+                errors.append(exc)
+
+    threads = [threading.Thread(target=choose, args=(c,)) for c in choices]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    with app.app_context():
+        person = db.session.get(Employee, person_id)
+        assert len(person.interests) == 1 and person.interests[0].id in choices
+        live = live_rows(NOW)
+        db.session.commit()
+        assert rebuilt_rows(now=NOW) == live
