@@ -258,6 +258,27 @@ def rebuild_rollups(since) -> None:
     click.echo(f"{tables}; headcounts of {periods} finished periods kept")
 
 
+@click.command("reseal-secrets")
+@with_appcontext
+def reseal_secrets() -> None:
+    """Seal the secrets kept in the database anew under the first key of DATA_KEYS: after
+    a new key was put first, and before the old one is dropped."""
+    from sqlalchemy import select, update
+
+    from app.sealed import Sealed
+
+    resealed = 0
+    for table in db.metadata.sorted_tables:
+        for column in (column for column in table.columns if isinstance(column.type, Sealed)):
+            kept = db.session.execute(select(table.c.id, column).where(column.is_not(None)))
+            for row_id, value in kept.all():  # opened with any key, sealed with the first
+                statement = update(table).where(table.c.id == row_id).values({column: value})
+                db.session.execute(statement)
+                resealed += 1
+    db.session.commit()
+    click.echo(f"sealed {resealed} secrets anew under the first key")
+
+
 @click.command("recalculate")
 @click.option(
     "--since",
@@ -306,6 +327,7 @@ def init_app(app: Flask) -> None:
         settle_points,
         rebuild_boards,
         rebuild_rollups,
+        reseal_secrets,
         recalculate,
     )
     for command in commands:

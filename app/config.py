@@ -111,14 +111,30 @@ def _time_zone(value: str) -> str:
     return value
 
 
-def _env(env: Mapping[str, str], name: str, parse: Callable[[str], Any], default: Any) -> Any:
+def _env(
+    env: Mapping[str, str],
+    name: str,
+    parse: Callable[[str], Any],
+    default: Any,
+    secret: bool = False,
+) -> Any:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
         return parse(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from exc
+        shown = name if secret else f"{name}={raw!r}"  # a secret never goes to a log
+        raise ConfigError(f"{shown} is not valid: {exc}") from exc
+
+
+def _data_keys(value: str) -> list[str]:
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    if not keys:
+        raise ValueError("name one key at least")
+    if any(len(key) < 32 for key in keys):
+        raise ValueError("each key needs 32 characters at least")
+    return keys
 
 
 def _database_url(url: str) -> str:
@@ -175,6 +191,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
     return {
         "CHORUS_ENV": chorus_env,
         "SECRET_KEY": secret_key,
+        # Seal the secrets kept in the database (app.sealed): the first key seals, each
+        # opens. Empty: SECRET_KEY does.
+        "DATA_KEYS": _env(env, "DATA_KEYS", _data_keys, [], secret=True),
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL") or sqlite_default),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Empty means: start the embedded Redis under instance/ (laptop default).

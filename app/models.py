@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
+from app.sealed import Sealed
 from rewards.funding import FundingState, PledgeState
 from rewards.redemptions import Kind as RewardKind
 from rewards.redemptions import State as RedemptionState
@@ -575,7 +576,7 @@ class ReferralProgramme(UniqueName, db.Model):
 
 class Integration(db.Model):
     """An applicant-tracking system that posts signed referral webhooks. The secret is
-    shown once; it is kept because verifying an HMAC needs it."""
+    shown once; it is kept, sealed (``app.sealed``), because verifying an HMAC needs it."""
 
     __tablename__ = "integrations"
 
@@ -583,7 +584,7 @@ class Integration(db.Model):
     # Unique among active integrations only (checked by the service): a revoked one
     # keeps its name for the record while its replacement takes it.
     name: Mapped[str] = mapped_column(String(120))
-    secret: Mapped[str] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(Sealed)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -1284,9 +1285,10 @@ class NotificationSettings(db.Model):
 
 class ChatDestination(db.Model):
     """A Slack or Teams channel an admin connected by its incoming-webhook address: the
-    company's, or one team's. The address is a secret: pages and the API show it only
-    masked (``scoring.chat.masked``). A channel that answers it is gone (403, 404, 410)
-    is disabled until an admin gives a new address or enables it again."""
+    company's, or one team's. The address is a secret: kept sealed (``app.sealed``), and
+    pages and the API show it only masked (``scoring.chat.masked``). A channel that
+    answers it is gone (403, 404, 410) is disabled until an admin gives a new address or
+    enables it again."""
 
     __tablename__ = "chat_destinations"
 
@@ -1296,7 +1298,7 @@ class ChatDestination(db.Model):
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("teams.id", ondelete="CASCADE"), index=True
     )  # None: the company's channel
-    url: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(Sealed)
     post_content: Mapped[bool] = mapped_column(default=True)
     # The game: challenges starting and settled, the week's top of its board.
     post_game: Mapped[bool] = mapped_column(default=True)
@@ -1315,9 +1317,10 @@ class ChatDestination(db.Model):
 class WebhookEndpoint(db.Model):
     """An address of another system (the intranet, BI, HR) that admins registered to
     receive events, signed per the Standard Webhooks specification
-    (``scoring.webhooks``). The secret is shown once; it is kept because signing needs
-    it. After a rotation the previous secret signs too until ``previous_until``. An
-    endpoint that answers it is gone (403, 404, 410) is disabled like a chat channel."""
+    (``scoring.webhooks``). The secret is shown once; it is kept, sealed (``app.sealed``),
+    because signing needs it. After a rotation the previous secret signs too until
+    ``previous_until``. An endpoint that answers it is gone (403, 404, 410) is disabled
+    like a chat channel."""
 
     __tablename__ = "webhook_endpoints"
 
@@ -1326,8 +1329,8 @@ class WebhookEndpoint(db.Model):
     url: Mapped[str] = mapped_column(String(500))
     # The event types it receives, separated by spaces (``scoring.webhooks.Event``).
     events: Mapped[str] = mapped_column(String(200))
-    secret: Mapped[str] = mapped_column(String(100))
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(Sealed)
+    previous_secret: Mapped[str | None] = mapped_column(Sealed)
     previous_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_reason: Mapped[str | None] = mapped_column(String(300))

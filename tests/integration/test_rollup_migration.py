@@ -14,9 +14,8 @@ from datetime import UTC, date, datetime
 import pytest
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select
 
-from app import create_app
 from app.extensions import db
 from app.models import (
     ClickRecord,
@@ -39,44 +38,17 @@ from app.models import (
 from app.services import rollups
 from scoring.clicks import ClickKind
 from scoring.vocabulary import Channel, EventKind, ReferralStage
+from tests.integration.migration_support import app_migrated_to
 from tests.integration.rollup_support import rollup_rows
 
 BEFORE = "d4e8b2f6a1c3"  # 0018
-SCHEMA = "migration_0019_check"
 
 
 @pytest.fixture
 def old_database(database_url: str, redis_url: str, tmp_path) -> Iterator[Flask]:
     """An app on a database of its own, migrated up to 0018."""
-    url = f"sqlite:///{tmp_path / 'history.db'}"
-    if database_url.startswith("postgresql"):
-        engine = create_engine(database_url)
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        separator = "&" if "?" in database_url else "?"
-        url = f"{database_url}{separator}options=-csearch_path%3D{SCHEMA}"
-    app = create_app(
-        {
-            "CHORUS_ENV": "test",
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-that-is-long-enough-for-tests",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "REDIS_URL": redis_url,
-            "MAIL_BACKEND": "memory",
-            "BASE_URL": "http://localhost",
-            "SERVER_NAME": None,
-        }
-    )
-    with app.app_context():
-        upgrade(revision=BEFORE)
+    with app_migrated_to(BEFORE, database_url, redis_url, tmp_path) as app:
         yield app
-        db.session.rollback()
-        db.engine.dispose()
-    if database_url.startswith("postgresql"):
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
-        engine.dispose()
 
 
 def utc(*args) -> datetime:

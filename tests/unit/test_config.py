@@ -70,6 +70,16 @@ def test_missing_secret_says_why(tmp_path):
     assert "secrets.token_urlsafe" in message
 
 
+def test_a_malformed_data_key_is_refused_without_showing_the_keys(tmp_path):
+    keys = "a-data-key-that-is-long-enough-for-chorus-0001,short"
+    with pytest.raises(ConfigError, match="DATA_KEYS is not valid: each key needs 32") as info:
+        load_config(str(tmp_path), {"DATA_KEYS": keys})
+    assert "short" not in str(info.value).replace("each key", "")
+    assert "long-enough" not in str(info.value)
+    config = load_config(str(tmp_path), {"DATA_KEYS": " " + keys.replace(",short", ", ") + " "})
+    assert config["DATA_KEYS"] == ["a-data-key-that-is-long-enough-for-chorus-0001"]
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
