@@ -71,7 +71,7 @@ def test_hr_creates_a_badge_with_a_preview_and_an_employee_sees_it_with_progress
 
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/hr/badges")
-    assert "receives it in the next minutes" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("receives it in the next minutes")
     row = page.locator("li[data-badge='storyteller']")
     assert "Share 2 times for bronze and 5 for silver" in row.inner_text()
     run_jobs()  # the backfill the save queued

@@ -5,6 +5,7 @@ ledger. The lesson pages and HR's editor fit a 390 px phone."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Role
@@ -69,7 +70,7 @@ def test_an_employee_reads_a_lesson_passes_the_quiz_and_sees_the_points(app, new
     page.get_by_label("Confidential: never shared").check()
     page.get_by_role("button", name="Try again").click()
     page.wait_for_url(f"**/lessons/{lesson_id}")
-    assert "earned 12 points" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("earned 12 points")
     assert page.locator("[data-quiz-done]").count() == 1
     screenshot(page, "lesson-passed")
 

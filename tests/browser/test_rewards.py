@@ -83,4 +83,4 @@ def test_hr_adds_a_donation_with_an_image_and_the_employee_sees_it_in_words(
     screenshot(page, "rewards-catalogue-donation")
     card.get_by_role("button", name="Redeem Ten trees for 20 points").click()
     page.wait_for_url("**/me/redemptions")
-    assert "approved at once" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("approved at once")
