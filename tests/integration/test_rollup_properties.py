@@ -341,25 +341,13 @@ def test_two_first_shares_at_once_make_one_sharer_and_one_active_advocate(app):
         ContentTagFactory(content_id=item.id, tag="news")
         db.session.commit()
         person_id, item_id = person.id, item.id
-    barrier = threading.Barrier(2)
-    errors: list[Exception] = []
 
-    def share(channel: Channel) -> None:
-        with app.app_context():
-            person, item = db.session.get(Employee, person_id), db.session.get(ContentItem, item_id)
-            barrier.wait()
-            try:
-                sharing.record_share(person, item, channel, "text", AT, share_points=True)
-                db.session.commit()
-            except Exception as exc:  # pragma: no cover - shown by the assertion
-                errors.append(exc)
+    def share(channel: Channel):
+        person, item = db.session.get(Employee, person_id), db.session.get(ContentItem, item_id)
+        yield  # ready
+        sharing.record_share(person, item, channel, "text", AT, share_points=True)
 
-    threads = [threading.Thread(target=share, args=(c,)) for c in (Channel.LINKEDIN, Channel.X)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
+    assert _at_once(app, share, (Channel.LINKEDIN, Channel.X)) == []
     with app.app_context():
         live = live_rows(NOW)
         db.session.commit()
@@ -383,29 +371,42 @@ def test_two_choices_of_interests_at_once_leave_the_rollups_as_a_rebuild(app):
         sharing.record_share(person, item, Channel.LINKEDIN, "text", AT, share_points=True)
         db.session.commit()
         person_id, choices = person.id, (first.id, second.id)
-    barrier = threading.Barrier(2)
-    errors: list[Exception] = []
 
-    def choose(interest_id: int) -> None:
-        with app.app_context():
-            person = db.session.get(Employee, person_id)
-            _ = list(person.interests)  # as the page has them
-            barrier.wait()
-            try:
-                participation.set_interests(person, [interest_id])
-                db.session.commit()
-            except Exception as exc:  # pragma: no cover - shown by the assertion
-                errors.append(exc)
+    def choose(interest_id: int):
+        person = db.session.get(Employee, person_id)
+        _ = list(person.interests)  # as the page has them
+        yield  # ready
+        participation.set_interests(person, [interest_id])
 
-    threads = [threading.Thread(target=choose, args=(c,)) for c in choices]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
+    assert _at_once(app, choose, choices) == []
     with app.app_context():
         person = db.session.get(Employee, person_id)
         assert [interest.id for interest in person.interests] in ([c] for c in choices)
         live = live_rows(NOW)
         db.session.commit()
         assert rebuilt_rows(now=NOW) == live
+
+
+def _at_once(app, step, arguments) -> list[Exception]:
+    """Runs ``step`` for each argument, on connections of their own: each gets ready up
+    to its ``yield``; then all go on at once and commit. Returns what they raised."""
+    barrier = threading.Barrier(len(arguments))
+    errors: list[Exception] = []
+
+    def run(argument) -> None:
+        with app.app_context():
+            steps = step(argument)
+            next(steps)
+            barrier.wait()
+            try:
+                next(steps, None)
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - shown by the caller's assertion
+                errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return errors
