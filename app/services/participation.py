@@ -423,6 +423,9 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
         return
     if employee.role == Role.ADMIN and employee.is_active and active_admin_count() <= 1:
         raise Conflict("Chorus needs at least one active admin: appoint another admin first.")
+    # Interests first: their rollups are held from here to the commit (rollups._hold_people),
+    # before anything below counts.
+    _choose_interests(employee, [])
     _release_game_records(employee)
     employee.email = f"erased-{employee.id}@erased.invalid"
     employee.name = f"Former employee #{employee.id}"
@@ -432,7 +435,6 @@ def erase_employee(actor: Employee | None, employee: Employee) -> None:
     employee.active = False
     employee.login_nonce = new_login_nonce()
     employee.networks.clear()
-    _choose_interests(employee, [])
     # What they wrote goes; the share rows stay, nameless, so points and referrals that
     # point at them stay consistent.
     db.session.execute(

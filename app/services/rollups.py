@@ -198,11 +198,18 @@ def count(tally: Tally) -> None:
             days = {values[key.index(first)] for values in counts}
             db.session.execute(delete(table).where(among(table.c[first], days), *_nothing(table)))
     people = person_period_counts(tally.employees, tally.employee_periods)  # everyone counted
+    # The people's rows first, then the items' tags and the people's interests read: a
+    # change of those waits for a transaction that wrote people's rows (``_hold_people``),
+    # so what is read here is what it moves the rows out of, or already what it moved
+    # them into.
+    people_moved, people_new = _add_to_people(PEOPLE, people)
+    sharer_tags = _sharer_tags(tally.sharer_items)
+    tags_moved, tags_new = _add_to_people(TAGS, sharer_tags)
     interests = _pairs(
         employee_interests.c.employee_id, employee_interests.c.interest_id, people, 2
     )
-    _count_by_interest(PEOPLE, people, interests)
-    _count_by_interest(TAGS, _sharer_tags(tally.sharer_items), interests)
+    _add_to_cells(PEOPLE, people, people_moved, people_new, interests)
+    _add_to_cells(TAGS, sharer_tags, tags_moved, tags_new, interests)
 
 
 def _sharer_tags(sharer_items: dict[SharerItemKey, list[int]]) -> dict:
@@ -213,25 +220,34 @@ def _sharer_tags(sharer_items: dict[SharerItemKey, list[int]]) -> dict:
     return sharer_tag_counts(sharer_items, tags)
 
 
-def _count_by_interest(kind: ByInterest, counts: dict, interests: dict[int, list]) -> None:
-    """Add people's counts to their rows, and to the cells of the interests they have
-    chosen now (``interests``, by person), with one more person counted where a row
-    gained its first shares (the upsert says so, so two shares at once cannot both
-    count as first)."""
+def _add_to_people(kind: ByInterest, counts: dict) -> tuple[list[int], list]:
+    """Add people's counts to their rows; returns the counters moved and the keys of the
+    rows that gained their first shares (the upsert says so, so two shares at once
+    cannot both count as first)."""
     moved = [
         index
         for index in range(len(kind.counters))
         if any(values[index] for values in counts.values())
     ]
     if not moved:
-        return
-    counters = tuple(kind.counters[index] for index in moved)
-    names = (*kind.key, *counters)
+        return moved, []
+    names = (*kind.key, *(kind.counters[index] for index in moved))
     rows = [
         dict(zip(names, (*key, *(values[index] for index in moved)), strict=True))
         for key, values in sorted(counts.items())
     ]
-    new = _upsert_learning_new(kind.people, kind.key, counters, rows)
+    return moved, _upsert_learning_new(kind.people, kind.key, names[len(kind.key) :], rows)
+
+
+def _add_to_cells(
+    kind: ByInterest, counts: dict, moved: list[int], new: list, interests: dict[int, list]
+) -> None:
+    """Add people's counts (those ``moved``) to the cells of the interests they have
+    chosen now (``interests``, by person), with one more person counted where their row
+    is ``new``."""
+    if not moved:
+        return
+    counters = tuple(kind.counters[index] for index in moved)
     names = (*kind.cell_key, *counters, kind.counted)
     cells = [
         dict(zip(names, (*key, *(values[index] for index in moved), values[-1]), strict=True))
@@ -378,12 +394,30 @@ def retag(content_id: int) -> None:
     """An item's tags changed (flushed here): the tag rollups of everyone who shared it
     are counted anew from their shares."""
     db.session.flush()
+    _hold_people()
     sharers = select(Share.employee_id).where(Share.content_id == content_id).distinct()
     theirs = TAGS.people.c.employee_id.in_(sharers)
     _move_into_interests(TAGS, -1, theirs)
     db.session.execute(delete(TAGS.people).where(theirs))
     _fill_sharer_tags(Share.__table__.c.employee_id.in_(sharers))
     _move_into_interests(TAGS, 1, theirs)
+
+
+def _hold(tables: Sequence[Table], connection=None) -> None:
+    """Until this transaction commits, writers that count wait for it, and it waits for
+    those already counting (PostgreSQL: a table lock, which readers pass; SQLite has one
+    writer)."""
+    if on_postgresql():
+        names = ", ".join(table.name for table in tables)
+        statement = text(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+        (connection or db.session).execute(statement)
+
+
+def _hold_people(connection=None) -> None:
+    """Hold the people's rollups while people's rows move between interests or tags: a
+    writer reads people's interests and items' tags after writing their rows, so it
+    either came first (and its counts move too) or reads them as the move left them."""
+    _hold([kind.people for kind in BY_INTEREST], connection)
 
 
 @event.listens_for(FlaskSession, "after_flush")
@@ -397,9 +431,11 @@ def _follow_interests(session, _context) -> None:
         if isinstance(person, Employee) and inspect(person).attrs.interests.history.has_changes()
     ]
     connection = session.connection() if chose_anew else None
+    if any(person not in session.new for person in chose_anew):  # new people have no rows
+        _hold_people(connection)
     for person in chose_anew:
         if person in session.new:
-            continue  # no rows yet
+            continue
         history = inspect(person).attrs.interests.history
         for interests, sign in ((history.deleted, -1), (history.added, 1)):
             kept = (interest for interest in interests if not inspect(interest).was_deleted)
@@ -423,6 +459,7 @@ def forget_interest(interest_id: int) -> None:
     it (as PostgreSQL's foreign keys would do; SQLite does not enforce them), and its
     cells go."""
     db.session.flush()
+    _hold_people()
     chose = employee_interests.c.interest_id == interest_id
     people = list(db.session.scalars(select(employee_interests.c.employee_id).where(chose)))
     for table in (employee_interests, content_interests):
@@ -527,9 +564,7 @@ def rebuild(since: date | None = None, now: datetime | None = None) -> dict[str,
 
 def recount(since: date | None = None) -> dict[str, int]:
     """``rebuild``'s part for the rollups."""
-    if on_postgresql():
-        tables = ", ".join(table.name for table in (*DAILY, *PERIODS, *BY_INTEREST_TABLES))
-        db.session.execute(text(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE"))
+    _hold((*DAILY, *PERIODS, *BY_INTEREST_TABLES))
     _rekey()
     zone, _week_start = company_calendar()
     start = None if since is None else day_start(since, zone)

@@ -14,6 +14,8 @@ headcounts equal what a full rebuild, and a rebuild of the days from any date on
 from __future__ import annotations
 
 import threading
+import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +27,7 @@ from sqlalchemy import select
 from app.errors import ChorusError
 from app.extensions import db, get_redis
 from app.models import ContentItem, Employee, Interest, Role, ScoringRule, Share, Team, utcnow
+from app.services import clicks as click_pipeline
 from app.services import content as content_service
 from app.services import headcounts, ledger, participation, people, referrals, sharing
 from app.services import rules as rules_service
@@ -385,6 +388,100 @@ def test_two_choices_of_interests_at_once_leave_the_rollups_as_a_rebuild(app):
         live = live_rows(NOW)
         db.session.commit()
         assert rebuilt_rows(now=NOW) == live
+
+
+def _clicked_sharer(app) -> dict[str, int]:
+    """A sharer with one interest, a click on her share of an item tagged "news"
+    waiting in the stream, another interest to choose and someone from HR to retag the
+    item; returns their ids."""
+    with app.app_context():
+        CompanySettingsFactory(time_zone="Europe/Berlin")
+        rules_service.install_default_rules(effective_at=datetime(2026, 9, 1, tzinfo=UTC))
+        person = EmployeeFactory(opted_in_at=datetime(2026, 10, 1, tzinfo=UTC))
+        person.interests = [InterestFactory()]
+        item = ContentItemFactory()
+        ContentTagFactory(content_id=item.id, tag="news")
+        share = sharing.record_share(person, item, Channel.LINKEDIN, "text", AT, share_points=True)
+        db.session.commit()
+        click(share, AT + timedelta(hours=1))
+        ids = {"person": person.id, "item": item.id, "interest": InterestFactory().id}
+        ids["hr"] = EmployeeFactory(role=Role.HR).id
+        db.session.commit()
+        return ids
+
+
+def _count_the_clicks(_ids):
+    for _batch in click_pipeline.store_clicks(Counter()):
+        yield  # counted, not committed
+
+
+def _choose_interests(ids):
+    person = db.session.get(Employee, ids["person"])
+    participation.set_interests(person, [ids["interest"]])
+    db.session.flush()
+    yield  # moved, not committed
+
+
+def _retag(ids):
+    hr, item = db.session.get(Employee, ids["hr"]), db.session.get(ContentItem, ids["item"])
+    content_service.update_content(hr, item, {"tags": ["ai"]})
+    yield  # recounted, not committed
+
+
+@pytest.mark.parametrize("change", [_choose_interests, _retag], ids=["interests", "tags"])
+@pytest.mark.parametrize("clicks_first", [True, False], ids=["clicks-first", "change-first"])
+def test_clicks_counted_while_their_sharer_or_item_changes_land_where_a_rebuild_puts_them(
+    app, change, clicks_first
+):
+    """The click worker has written a batch and not committed it when the sharer
+    chooses other interests or the item gets other tags, or the other way round: either
+    way the counts end up under the interests and tags there are now."""
+    ids = _clicked_sharer(app)
+    steps = [_count_the_clicks, change]
+    first, then = steps if clicks_first else steps[::-1]
+    assert _meanwhile(app, lambda: first(ids), lambda: then(ids)) == []
+    with app.app_context():
+        live = live_rows(NOW)
+        db.session.commit()
+        assert any(row[4] == 1 for row in live["rollup_person_periods"])  # the click
+        if change is _retag:
+            assert {row[3] for row in live["rollup_sharer_tags"]} == {"ai"}
+        else:
+            assert {row[2] for row in live["rollup_interest_periods"]} == {ids["interest"]}
+        assert rebuilt_rows(now=NOW) == live
+
+
+def _meanwhile(app, first, then) -> list[Exception]:
+    """``first`` runs up to its ``yield`` (its rows written, not committed); then
+    ``then`` runs on a connection of its own, and ``first`` commits half a second later,
+    ``then`` once it is done. Returns what they raised."""
+    started = threading.Event()
+    errors: list[Exception] = []
+
+    def run(steps, wait: bool) -> None:
+        with app.app_context():
+            try:
+                if wait:
+                    started.wait(timeout=10)
+                work = steps()
+                next(work)
+                if not wait:
+                    started.set()
+                    time.sleep(0.5)
+                next(work, None)
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - shown by the caller's assertion
+                errors.append(exc)
+            finally:
+                started.set()
+
+    threads = [threading.Thread(target=run, args=(first, False))]
+    threads.append(threading.Thread(target=run, args=(then, True)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return errors
 
 
 def _at_once(app, step, arguments) -> list[Exception]:
