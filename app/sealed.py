@@ -55,7 +55,8 @@ def unseal(stored: str) -> str:
 
 
 class Sealed(TypeDecorator):
-    """A string stored sealed, read back as it was written."""
+    """A string stored sealed, read back as it was written. Each seal differs (a random
+    IV), so such a column is never compared or indexed in SQL."""
 
     impl = Text
     cache_ok = True
