@@ -332,16 +332,23 @@ def test_the_tag_rollups_follow_interests_and_tags(app, steps):
     assert rebuilt_rows(now=NOW) == live
 
 
+def _a_sharer_and_an_item() -> tuple[Employee, ContentItem]:
+    """In Berlin, under the default rules: someone taking part, with one interest, and
+    an item tagged "news"."""
+    CompanySettingsFactory(time_zone="Europe/Berlin")
+    rules_service.install_default_rules(effective_at=datetime(2026, 9, 1, tzinfo=UTC))
+    person = EmployeeFactory(opted_in_at=datetime(2026, 10, 1, tzinfo=UTC))
+    person.interests = [InterestFactory()]
+    item = ContentItemFactory()
+    ContentTagFactory(content_id=item.id, tag="news")
+    return person, item
+
+
 def test_two_first_shares_at_once_make_one_sharer_and_one_active_advocate(app):
     """Two shares of one person's, on two connections at once, both her first of the
     tag in the week and the month: the upserts tell one of them it came second."""
     with app.app_context():
-        CompanySettingsFactory(time_zone="Europe/Berlin")
-        rules_service.install_default_rules(effective_at=datetime(2026, 9, 1, tzinfo=UTC))
-        person = EmployeeFactory(opted_in_at=datetime(2026, 10, 1, tzinfo=UTC))
-        person.interests = [InterestFactory()]
-        item = ContentItemFactory()
-        ContentTagFactory(content_id=item.id, tag="news")
+        person, item = _a_sharer_and_an_item()
         db.session.commit()
         person_id, item_id = person.id, item.id
 
@@ -364,13 +371,8 @@ def test_two_choices_of_interests_at_once_leave_the_rollups_as_a_rebuild(app):
     """One person chooses interests on two devices at once: both answers succeed, the
     later choice stands, and her rows lie in its interests only."""
     with app.app_context():
-        CompanySettingsFactory(time_zone="Europe/Berlin")
-        rules_service.install_default_rules(effective_at=datetime(2026, 9, 1, tzinfo=UTC))
-        person = EmployeeFactory(opted_in_at=datetime(2026, 10, 1, tzinfo=UTC))
-        before, first, second = InterestFactory(), InterestFactory(), InterestFactory()
-        person.interests = [before]
-        item = ContentItemFactory()
-        ContentTagFactory(content_id=item.id, tag="news")
+        person, item = _a_sharer_and_an_item()
+        first, second = InterestFactory(), InterestFactory()
         sharing.record_share(person, item, Channel.LINKEDIN, "text", AT, share_points=True)
         db.session.commit()
         person_id, choices = person.id, (first.id, second.id)
@@ -395,12 +397,7 @@ def _clicked_sharer(app) -> dict[str, int]:
     waiting in the stream, another interest to choose and someone from HR to retag the
     item; returns their ids."""
     with app.app_context():
-        CompanySettingsFactory(time_zone="Europe/Berlin")
-        rules_service.install_default_rules(effective_at=datetime(2026, 9, 1, tzinfo=UTC))
-        person = EmployeeFactory(opted_in_at=datetime(2026, 10, 1, tzinfo=UTC))
-        person.interests = [InterestFactory()]
-        item = ContentItemFactory()
-        ContentTagFactory(content_id=item.id, tag="news")
+        person, item = _a_sharer_and_an_item()
         share = sharing.record_share(person, item, Channel.LINKEDIN, "text", AT, share_points=True)
         db.session.commit()
         click(share, AT + timedelta(hours=1))
